@@ -1,0 +1,41 @@
+# Two commands: `make run` (install, demo data, serve) and `make test` (install, lint, every test).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app inspect_app
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install system-deps system-test-deps bench clean
+
+run: system-deps $(STAMP)
+	$(FLASK) init-db
+	$(FLASK) checklists validate
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: system-test-deps $(STAMP)
+	$(BIN)/ruff check inspect_app tests bench
+	$(BIN)/ruff format --check inspect_app tests bench
+	node --test tests/js/*.test.mjs
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+system-deps:
+	@scripts/system-deps.sh
+
+system-test-deps:
+	@scripts/system-deps.sh --test
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "需要 Python 3.11 或更高版本（当前：$$($(PY) --version)）" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "无法创建虚拟环境：请安装 python3-venv（apt-get install -y python3-venv）" >&2; exit 1; }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

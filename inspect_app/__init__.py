@@ -1,0 +1,68 @@
+"""inspect_app: field inspections for education bureaus (教育督导检查)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
+
+from .config import PROJECT_ROOT, Defaults, secret_key
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application.
+
+    The instance folder holds everything a deployment owns (database, keys, media, reports);
+    ``INSPECT_INSTANCE_PATH`` moves it.
+    """
+    instance_path = os.environ.get("INSPECT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    if test_config and test_config.get("INSTANCE_PATH"):
+        instance_path = test_config["INSTANCE_PATH"]
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("INSPECT")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(app.instance_path)
+    if not app.config.get("DATABASE"):
+        app.config["DATABASE"] = os.path.join(app.instance_path, "inspect.db")
+
+    csrf.init_app(app)
+
+    from .storage import db
+
+    db.init_app(app)
+    db.migrate(app.config["DATABASE"])
+
+    from . import cli, security
+    from .web import admin, auth, errors, main
+
+    app.before_request(security.load_user)
+    for blueprint in (auth.bp, main.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "bureau_name": app.config["BUREAU_NAME"],
+            "role_names": security.ROLE_NAMES,
+            "current_user": g.get("user"),
+        }
+
+    return app

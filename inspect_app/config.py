@@ -1,0 +1,47 @@
+"""Default configuration, and how a deployment overrides it.
+
+Order (later wins): these defaults, ``<instance>/config.py``, ``INSPECT_*`` environment
+variables (``INSPECT_DATABASE=/srv/x.db``; values are parsed as JSON when they can be), then
+the ``test_config`` mapping handed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # Shown on every page and report; a deployment sets its own.
+    BUREAU_NAME = "青山县教育局"
+    COUNTY_NAME = "青山县"
+    CHECKLIST_DIR = str(PROJECT_ROOT / "checklists")
+    # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
+    DATABASE = None
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Login throttling: this many failures for one username or one address within the
+    # window lock that key out until the window has passed.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_MINUTES = 15
+    # argon2id cost; tests lower it to stay fast.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+def secret_key(instance_path: str) -> str:
+    """Return the instance's secret key, creating it on first start so no key is ever committed."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    os.chmod(path, 0o600)
+    return key

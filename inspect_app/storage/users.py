@@ -1,0 +1,84 @@
+"""Users and login throttling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlite_utils import Database
+
+from .clock import now, stamp
+
+
+def get(db: Database, user_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
+def by_username(db: Database, username: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM users WHERE username = ?", [username]))
+    return rows[0] if rows else None
+
+
+def list_all(db: Database, role: str | None = None) -> list[dict]:
+    sql = """
+        SELECT users.*, schools.name AS school_name
+        FROM users LEFT JOIN schools ON schools.id = users.school_id
+    """
+    params: list = []
+    if role:
+        sql += " WHERE users.role = ?"
+        params.append(role)
+    return list(db.query(sql + " ORDER BY users.role, users.username", params))
+
+
+def create(
+    db: Database,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
+    school_id: int | None = None,
+    active: bool = True,
+) -> int:
+    return (
+        db["users"]
+        .insert(
+            {
+                "username": username,
+                "display_name": display_name,
+                "role": role,
+                "school_id": school_id,
+                "password_hash": password_hash,
+                "active": int(active),
+                "created_at": stamp(),
+            }
+        )
+        .last_pk
+    )
+
+
+def update(db: Database, user_id: int, **fields) -> None:
+    if "active" in fields:
+        fields["active"] = int(fields["active"])
+    db["users"].update(user_id, fields)
+
+
+def touch_login(db: Database, user_id: int) -> None:
+    db["users"].update(user_id, {"last_login_at": stamp()})
+
+
+def record_failure(db: Database, *keys: str) -> None:
+    at = stamp()
+    db["login_failures"].insert_all([{"key": key, "at": at} for key in keys])
+
+
+def failures_since(db: Database, key: str, minutes: int) -> int:
+    since = stamp(now() - timedelta(minutes=minutes))
+    return db.execute(
+        "SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?", [key, since]
+    ).fetchone()[0]
+
+
+def clear_failures(db: Database, key: str) -> None:
+    db.execute("DELETE FROM login_failures WHERE key = ?", [key])

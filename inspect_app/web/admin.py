@@ -1,0 +1,269 @@
+"""Managing accounts and schools (bureau and admin roles)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from .. import school_import
+from ..security import ROLE_NAMES, hash_password, role_required
+from ..storage import audit, schools, users
+from ..storage.db import get_db
+from ..storage.migrations import STAGES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+MANAGERS = ("bureau", "admin")
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired("请填写用户名"),
+            Length(3, 32, "用户名长度应为 3 到 32 个字符"),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、下划线、点和短横线"),
+        ],
+    )
+    display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32)])
+    role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLE_NAMES.items()])
+    school_id = SelectField("所属学校", coerce=int, choices=[], validate_choice=False)
+    password = PasswordField("密码", validators=[Optional(), Length(8, 128, "密码至少 8 位")])
+    active = BooleanField("启用", default=True)
+
+    def __init__(self, *args, editing: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        db = get_db()
+        self.school_id.choices = [SelectChoice(0, "（无）")] + [
+            SelectChoice(s["id"], f"{s['name']}（{s['code']}）") for s in schools.search(db)
+        ]
+        if g.user["role"] != "admin":
+            # Only an administrator may create or promote administrators.
+            self.role.choices = [c for c in self.role.choices if c.value != "admin"]
+
+    def validate_username(self, field):
+        existing = users.by_username(get_db(), field.data.strip())
+        if existing and (self.editing is None or existing["id"] != self.editing["id"]):
+            raise ValidationError("该用户名已被使用")
+
+    def validate_role(self, field):
+        if field.data not in {c.value for c in self.role.choices}:
+            raise ValidationError("无权设置该角色")
+
+    def validate_school_id(self, field):
+        if self.role.data == "school":
+            if not field.data or schools.get(get_db(), field.data) is None:
+                raise ValidationError("学校账号必须选择所属学校")
+        elif field.data:
+            raise ValidationError("只有学校账号可以关联学校")
+
+    def validate_password(self, field):
+        if self.editing is None and not field.data:
+            raise ValidationError("新账号必须设置密码")
+
+
+class SchoolForm(FlaskForm):
+    code = StringField("学校代码", validators=[DataRequired("请填写学校代码"), Length(max=32)])
+    name = StringField("学校名称", validators=[DataRequired("请填写学校名称"), Length(max=100)])
+    township_id = SelectField("所属乡镇", coerce=int, choices=[], validate_choice=False)
+    stage = SelectField("学段", choices=[SelectChoice(s, s) for s in STAGES])
+    boarding = BooleanField("寄宿制学校")
+    township_central = BooleanField("乡镇中心校")
+    poverty_village = BooleanField("位于贫困村")
+    enrolment = IntegerField(
+        "在校生数",
+        default=0,
+        validators=[Optional(), NumberRange(0, 100000, "在校生数应在 0 到 100000 之间")],
+    )
+    principal = StringField("校长", validators=[Optional(), Length(max=32)])
+    phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    latitude = DecimalField(
+        "纬度", places=6, validators=[Optional(), NumberRange(-90, 90, "纬度应在 -90 到 90 之间")]
+    )
+    longitude = DecimalField(
+        "经度",
+        places=6,
+        validators=[Optional(), NumberRange(-180, 180, "经度应在 -180 到 180 之间")],
+    )
+
+    def __init__(self, *args, editing: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.township_id.choices = [
+            SelectChoice(t["id"], t["name"]) for t in schools.townships(get_db())
+        ]
+
+    def validate_code(self, field):
+        existing = schools.by_code(get_db(), field.data.strip())
+        if existing and (self.editing is None or existing["id"] != self.editing["id"]):
+            raise ValidationError("该学校代码已存在")
+
+    def validate_township_id(self, field):
+        if field.data not in {c.value for c in self.township_id.choices}:
+            raise ValidationError("请选择所属乡镇")
+
+    def record(self) -> dict:
+        data = {name: self[name].data for name in schools.SCHOOL_FIELDS}
+        data["code"] = data["code"].strip()
+        for key in ("latitude", "longitude"):
+            data[key] = float(data[key]) if data[key] is not None else None
+        data["enrolment"] = data["enrolment"] or 0
+        return data
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "学校名单文件（.csv 或 .xlsx）", validators=[FileRequired("请选择要导入的文件")]
+    )
+
+
+@bp.route("/users")
+@role_required(*MANAGERS)
+def user_list():
+    role = request.args.get("role", "")
+    return render_template(
+        "admin/users.html",
+        users=users.list_all(get_db(), role if role in ROLE_NAMES else None),
+        role=role,
+    )
+
+
+def _editable_user(user_id: int) -> dict:
+    user = users.get(get_db(), user_id)
+    if user is None:
+        abort(404)
+    if user["role"] == "admin" and g.user["role"] != "admin":
+        abort(403)
+    return user
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def user_edit(user_id: int | None = None):
+    user = _editable_user(user_id) if user_id else None
+    form = UserForm(obj=_FormObject(user) if user else None, editing=user)
+    if form.validate_on_submit():
+        db = get_db()
+        fields = {
+            "username": form.username.data.strip(),
+            "display_name": form.display_name.data.strip(),
+            "role": form.role.data,
+            "school_id": form.school_id.data or None,
+            "active": form.active.data,
+        }
+        if user is None:
+            new_id = users.create(db, password_hash=hash_password(form.password.data), **fields)
+            audit.record(
+                db,
+                "user_created",
+                user=g.user,
+                target=f"user:{new_id}",
+                detail={"username": fields["username"]},
+            )
+            flash(f"已创建账号 {fields['username']}。", "success")
+        else:
+            if form.password.data:
+                fields["password_hash"] = hash_password(form.password.data)
+            users.update(db, user["id"], **fields)
+            audit.record(
+                db, "user_updated", user=g.user, target=f"user:{user['id']}",
+                detail={k: v for k, v in fields.items() if k != "password_hash"} | {"password_changed": bool(form.password.data)},
+            )  # fmt: skip
+            flash(f"已保存账号 {fields['username']}。", "success")
+        return redirect(url_for("admin.user_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_edit.html", form=form, user=user), status
+
+
+class _FormObject:
+    """Adapts a database row (with 0/1 flags and NULLs) to what WTForms ``obj=`` expects."""
+
+    def __init__(self, row: dict):
+        for key, value in row.items():
+            setattr(self, key, value)
+        if "active" in row:
+            self.active = bool(row["active"])
+        if "school_id" in row:
+            self.school_id = row["school_id"] or 0
+        for flag in ("boarding", "township_central", "poverty_village"):
+            if flag in row:
+                setattr(self, flag, bool(row[flag]))
+
+
+@bp.route("/schools/new", methods=["GET", "POST"])
+@bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def school_edit(school_id: int | None = None):
+    db = get_db()
+    school = schools.get(db, school_id) if school_id else None
+    if school_id and school is None:
+        abort(404)
+    form = SchoolForm(obj=_FormObject(school) if school else None, editing=school)
+    if form.validate_on_submit():
+        saved_id = schools.save(db, form.record(), school_id)
+        audit.record(
+            db,
+            "school_saved",
+            user=g.user,
+            target=f"school:{saved_id}",
+            detail={"code": form.code.data},
+        )
+        flash(f"已保存学校 {form.name.data}。", "success")
+        return redirect(url_for("main.school_detail", school_id=saved_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/school_edit.html", form=form, school=school), status
+
+
+@bp.route("/schools/import", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def school_import_view():
+    form = ImportForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            parsed = school_import.parse(
+                school_import.read_rows(upload.filename or "", upload.read())
+            )
+            errors = parsed.errors
+        except ValueError as exc:
+            errors = [str(exc)]
+        if not errors:
+            db = get_db()
+            summary = schools.import_records(
+                db, parsed.records, schools.county_id(db, current_app.config["COUNTY_NAME"])
+            )
+            audit.record(db, "schools_imported", user=g.user, detail=summary)
+            message = f"导入成功：新增 {summary['created']} 所，更新 {summary['updated']} 所。"
+            if summary["new_townships"]:
+                message += f" 新建乡镇：{'、'.join(summary['new_townships'])}。"
+            flash(message, "success")
+            return redirect(url_for("main.school_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/school_import.html", form=form, errors=errors, columns=school_import.COLUMNS
+    ), status

@@ -1,0 +1,53 @@
+"""Error pages in Chinese, as HTML or JSON depending on who asks; never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容不完整或格式不正确，请返回检查后重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("无权访问", "您的账号无权查看或操作此页面。如需权限，请联系县教育局管理员。"),
+    404: ("页面不存在", "您要找的页面不存在，可能已被移动或删除。"),
+    405: ("操作方式不正确", "该页面不支持此操作方式。"),
+    409: ("数据冲突", "该数据已被修改，请刷新后重试。"),
+    413: ("文件过大", "上传的文件超过大小限制，请压缩后重试。"),
+    429: ("操作过于频繁", "请稍后再试。"),
+    500: (
+        "服务器出错",
+        "服务器处理请求时出错，我们已记录此问题。请稍后重试；您填写的数据不会丢失。",
+    ),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    )
+
+
+def _render(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    message = detail or message
+    if _wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render(400, "页面已过期或安全校验失败，请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return _render(500)
+
+    app.register_error_handler(InternalServerError, lambda e: _render(500))

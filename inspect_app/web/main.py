@@ -1,0 +1,56 @@
+"""Pages every logged-in user shares: the role-aware home page and the school directory."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from ..security import public, require_own_school, role_required
+from ..storage import schools
+from ..storage.db import get_db
+from ..storage.migrations import STAGES
+
+bp = Blueprint("main", __name__)
+
+ALL_ROLES = ("inspector", "school", "bureau", "admin")
+
+
+@bp.route("/")
+@public
+def home():
+    if g.user is None:
+        return redirect(url_for("auth.login"))
+    school = None
+    if g.user["role"] == "school":
+        school = schools.get(get_db(), g.user["school_id"])
+    return render_template("home.html", school=school)
+
+
+@bp.route("/schools")
+@role_required(*ALL_ROLES)
+def school_list():
+    if g.user["role"] == "school":
+        return redirect(url_for("main.school_detail", school_id=g.user["school_id"]))
+    db = get_db()
+    q = request.args.get("q", "").strip()
+    township_id = request.args.get("township", type=int)
+    stage = request.args.get("stage", "")
+    rows = schools.search(db, q=q, township_id=township_id, stage=stage if stage in STAGES else "")
+    return render_template(
+        "schools/list.html",
+        schools=rows,
+        townships=schools.townships(db),
+        stages=STAGES,
+        q=q,
+        township_id=township_id,
+        stage=stage,
+    )
+
+
+@bp.route("/schools/<int:school_id>")
+@role_required(*ALL_ROLES)
+def school_detail(school_id: int):
+    require_own_school(school_id)
+    school = schools.get(get_db(), school_id)
+    if school is None:
+        abort(404)
+    return render_template("schools/detail.html", school=school)

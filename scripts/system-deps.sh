@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Make sure the system packages the app and its tests need are present.
+# Installs them with apt-get when it can (root or passwordless sudo); otherwise names them and stops.
+set -euo pipefail
+
+# Debian package → why we need it.
+declare -A WHY=(
+  [fonts-noto-cjk]="PDF 报告中的中文字体 (Noto Sans CJK SC)"
+  [poppler-utils]="测试中检查 PDF (pdftotext, pdffonts, pdftoppm)"
+  [libpango-1.0-0]="WeasyPrint 排版"
+  [libpangoft2-1.0-0]="WeasyPrint 排版"
+  [chromium]="浏览器测试 (Playwright 驱动 Debian 的 chromium)"
+  [nodejs]="JavaScript 评分引擎测试 (node --test)"
+)
+want=(fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
+if [ "${1:-}" = "--test" ]; then
+  want+=(chromium nodejs)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  # nodejs may come from elsewhere (nvm, NodeSource): a working node is enough.
+  if [ "$pkg" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "缺少系统软件包（本机没有 apt-get，请用系统的包管理器安装对应软件）：" >&2
+  for pkg in "${missing[@]}"; do echo "  - $pkg：${WHY[$pkg]}" >&2; done
+  exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+  echo "缺少系统软件包，请以管理员身份运行：" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  for pkg in "${missing[@]}"; do echo "  - $pkg：${WHY[$pkg]}" >&2; done
+  exit 1
+fi
+echo "正在安装系统软件包：${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+if ! $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; then
+  echo "无法安装：${missing[*]}。请手动运行：apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

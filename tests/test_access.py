@@ -1,0 +1,91 @@
+"""Who may open what: every route, every kind of user."""
+
+import pytest
+
+ROLES = ["anonymous", "insp", "sch_a", "sch_b", "bureau", "admin"]
+
+# path template → expected status per role, in ROLES order. "A" is school_a, whose own
+# account is sch_a; sch_b is "a school of another school".
+MATRIX = {
+    ("GET", "/login"): [200, 302, 302, 302, 302, 302],
+    ("POST", "/logout"): [302, 302, 302, 302, 302, 302],
+    ("GET", "/"): [302, 200, 200, 200, 200, 200],
+    ("GET", "/schools"): [302, 200, 302, 302, 200, 200],
+    ("GET", "/schools/{school_a}"): [302, 200, 200, 403, 200, 200],
+    ("GET", "/admin/users"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/users/new"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/users/{insp}"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/users/{admin}"): [302, 403, 403, 403, 403, 200],
+    ("GET", "/admin/schools/new"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/schools/{school_a}/edit"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/schools/import"): [302, 403, 403, 403, 200, 200],
+}
+
+CASES = [
+    (method, path, role, statuses[i])
+    for (method, path), statuses in MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "role", "expected"), CASES)
+def test_access(client, auth, county, method, path, role, expected):
+    if role != "anonymous":
+        assert auth.login(role).status_code == 302
+    url = path.format(**county)
+    if method == "POST":
+        from .conftest import csrf_token
+
+        token = csrf_token(client, "/login" if role == "anonymous" else "/")
+        response = client.post(url, data={"csrf_token": token})
+    else:
+        response = client.get(url)
+    assert response.status_code == expected, f"{role} {method} {url}"
+    if expected == 403:
+        assert "无权访问" in response.get_data(as_text=True)
+
+
+def test_matrix_covers_every_route(app):
+    """A new route must be added to the matrix above before its tests pass."""
+    covered = {path.split("{")[0].rstrip("/") for _, path in MATRIX}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        prefix = str(rule).split("<")[0].rstrip("/")
+        assert prefix in covered or str(rule) in {p for _, p in MATRIX}, (
+            f"{rule} missing from access matrix"
+        )
+
+
+def test_every_view_declares_who_may_use_it(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static":
+            continue
+        assert getattr(view, "access", None), f"{endpoint} has neither @public nor @role_required"
+
+
+def test_school_account_sees_only_its_own_school(client, auth, county):
+    auth.login("sch_b")
+    assert client.get("/schools").headers["Location"] == f"/schools/{county['school_b']}"
+    assert client.get(f"/schools/{county['school_b']}").status_code == 200
+    assert client.get(f"/schools/{county['school_c']}").status_code == 403
+
+
+def test_unknown_page_is_chinese_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_internal_error_shows_no_traceback(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    boom.access = ("public",)
+    response = client.get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "服务器出错" in body and "secret internals" not in body and "Traceback" not in body

@@ -1,0 +1,31 @@
+from inspect_app import demo
+
+
+def test_seed_demo_twice_creates_once(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    counts = {t: db[t].count for t in ("regions", "schools", "users")}
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert {t: db[t].count for t in ("regions", "schools", "users")} == counts
+    assert counts["schools"] >= 28 and counts["regions"] >= 4
+    assert f"密码均为：{demo.DEMO_PASSWORD}" in first.output and "duxue1" in first.output
+
+
+def test_demo_county_is_mixed(app, db):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    rows = list(db.query("SELECT * FROM schools"))
+    assert len({r["stage"] for r in rows}) >= 7
+    assert sum(r["boarding"] for r in rows) >= 5
+    assert sum(r["township_central"] for r in rows) >= 4
+    assert sum(r["poverty_village"] for r in rows) >= 8
+    roles = [r["role"] for r in db.query("SELECT role FROM users")]
+    assert roles.count("inspector") == 3 and roles.count("school") == len(rows)
+    assert {"bureau", "admin"} <= set(roles)
+
+
+def test_demo_logins_work(app, db, client, auth):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    assert auth.login("duxue1", demo.DEMO_PASSWORD).status_code == 302
+    assert "李志明" in client.get("/").get_data(as_text=True)
