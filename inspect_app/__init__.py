@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 
 from flask import Flask, g
@@ -40,19 +41,33 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
     if not app.config.get("DATABASE"):
         app.config["DATABASE"] = os.path.join(app.instance_path, "inspect.db")
+    for key, folder in (("MEDIA_DIR", "media"), ("REPORTS_DIR", "reports"), ("KEYS_DIR", "keys")):
+        app.config.setdefault(key, None)
+        app.config[key] = app.config[key] or os.path.join(app.instance_path, folder)
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
 
+    from . import cli, security
+
+    # Who is asking is settled before the CSRF check, so an expired login on the JSON API
+    # answers 401 (the phone keeps its queue and asks for a login) rather than a CSRF 400.
+    app.before_request(security.load_user)
+    app.before_request(security.api_login_gate)
     csrf.init_app(app)
+    app.json.ensure_ascii = False  # Chinese messages stay readable on the wire
 
     from .storage import db
 
     db.init_app(app)
     db.migrate(app.config["DATABASE"])
 
-    from . import cli, security
-    from .web import admin, auth, errors, main
+    from . import catalog
 
-    app.before_request(security.load_user)
-    for blueprint in (auth.bp, main.bp, admin.bp):
+    with closing(db.open_database(app.config["DATABASE"])) as conn:
+        catalog.init_app(app, conn)
+
+    from .web import admin, auth, errors, inspector, main, sync
+
+    for blueprint in (auth.bp, main.bp, admin.bp, inspector.bp, sync.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -10,7 +10,7 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from .storage import users
 from .storage.db import get_db
@@ -47,6 +47,17 @@ def load_user() -> None:
         session.clear()
         return
     g.user = user
+
+
+def api_login_gate():
+    """JSON API calls without a login get a 401 before anything else looks at them."""
+    if g.user is None and request.path.startswith("/api/"):
+        view = current_app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, "access", ()) != ("public",):
+            return jsonify(
+                error="需要登录", message="登录已过期，请重新登录。待上传的数据会保留在手机上。"
+            ), 401
+    return None
 
 
 def public(view):

@@ -2,6 +2,11 @@
 
 import pytest
 
+from inspect_app import catalog
+
+from .conftest import csrf_token
+from .factories import new_id, sha256
+
 ROLES = ["anonymous", "insp", "sch_a", "sch_b", "bureau", "admin"]
 
 # path template → expected status per role, in ROLES order. "A" is school_a, whose own
@@ -19,6 +24,20 @@ MATRIX = {
     ("GET", "/admin/schools/new"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/schools/{school_a}/edit"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/schools/import"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/api/session"): [401, 200, 200, 200, 200, 200],
+    ("GET", "/api/bootstrap"): [401, 200, 403, 403, 200, 200],
+    ("GET", "/api/checklists/{checklist_hash}"): [401, 200, 403, 403, 200, 200],
+    ("GET", "/api/schools/{school_a}/previous?checklist=fupin_comprehensive"): [
+        401,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ],
+    ("PUT", "/api/photos/{photo_hash}"): [401, 415, 403, 403, 415, 415],
+    ("GET", "/api/photos/{photo_hash}"): [401, 404, 404, 404, 404, 404],
+    ("PUT", "/api/inspections/{new_uuid}"): [401, 400, 403, 403, 400, 400],
 }
 
 CASES = [
@@ -29,25 +48,29 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "path", "role", "expected"), CASES)
-def test_access(client, auth, county, method, path, role, expected):
+def test_access(app, client, auth, county, method, path, role, expected):
     if role != "anonymous":
         assert auth.login(role).status_code == 302
-    url = path.format(**county)
-    if method == "POST":
-        from .conftest import csrf_token
-
+    with app.app_context():
+        checklist_hash = catalog.current()["fupin_comprehensive"].hash
+    url = path.format(
+        **county, checklist_hash=checklist_hash, photo_hash=sha256(b"x"), new_uuid=new_id()
+    )
+    if method in ("POST", "PUT"):
         token = csrf_token(client, "/login" if role == "anonymous" else "/")
-        response = client.post(url, data={"csrf_token": token})
+        response = client.open(url, method=method, data=b"x", headers={"X-CSRFToken": token})
     else:
         response = client.get(url)
     assert response.status_code == expected, f"{role} {method} {url}"
     if expected == 403:
         assert "无权访问" in response.get_data(as_text=True)
+    if url.startswith("/api/") and expected >= 400:
+        assert response.is_json, "the phone's API answers errors as JSON"
 
 
 def test_matrix_covers_every_route(app):
     """A new route must be added to the matrix above before its tests pass."""
-    covered = {path.split("{")[0].rstrip("/") for _, path in MATRIX}
+    covered = {path.split("{")[0].split("?")[0].rstrip("/") for _, path in MATRIX}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue

@@ -118,3 +118,107 @@ def _checklist_versions(db: Database) -> None:
         not_null={"checklist_id", "compiled", "stored_at"},
     )
     db["checklist_versions"].create_index(["checklist_id"])
+
+
+@migrations(name="0005_inspections")
+def _inspections(db: Database) -> None:
+    db["photos"].create(
+        {"sha256": str, "path": str, "mime": str, "width": int, "height": int, "size": int,
+         "uploaded_by": int, "uploaded_at": str},
+        pk="sha256", not_null={"path", "mime", "uploaded_at"},
+    )  # fmt: skip
+    db["inspections"].create(
+        {
+            "id": str,  # a UUID made on the phone: the idempotency key of the sync API
+            "school_id": int,
+            "checklist_hash": str,
+            "checklist_id": str,
+            "type": str,
+            "date": str,
+            "inspector_id": int,
+            "school_rep_name": str,
+            "school_rep_title": str,
+            "location": str,
+            "location_note": str,
+            "total": float,
+            "grade": str,
+            "vetoed": int,
+            "findings": int,
+            "complete": int,
+            "result": str,
+            "client_mismatch": str,
+            "payload": str,
+            "payload_sha256": str,
+            "started_at": str,
+            "phone_time": str,
+            "received_at": str,
+            "status": str,  # valid | superseded | revoked
+            "supersedes": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("school_id", "schools", "id"),
+            ("checklist_hash", "checklist_versions", "hash"),
+            ("inspector_id", "users", "id"),
+            ("supersedes", "inspections", "id"),
+        ],
+        not_null={
+            "school_id",
+            "checklist_hash",
+            "checklist_id",
+            "type",
+            "date",
+            "payload",
+            "received_at",
+            "status",
+        },
+        defaults={"status": "valid"},
+    )
+    db["inspections"].create_index(["school_id", "date"])
+    db["inspections"].create_index(["date"])
+    db["inspections"].create_index(["inspector_id"])
+    db["inspection_answers"].create(
+        {"inspection_id": str, "item_id": str, "section_id": str, "value": str, "outcome": str,
+         "earned": float, "possible": float, "note": str, "prefilled": int},
+        pk=("inspection_id", "item_id"),
+        foreign_keys=[("inspection_id", "inspections", "id")],
+    )  # fmt: skip
+    db["inspection_answers"].create_index(["item_id", "outcome"])
+    db["inspection_photos"].create(
+        {
+            "inspection_id": str,
+            "photo_sha256": str,
+            "item_id": str,
+            "caption": str,
+            "position": int,
+        },
+        pk=("inspection_id", "position"),
+        foreign_keys=[("inspection_id", "inspections", "id"), ("photo_sha256", "photos", "sha256")],
+    )
+    db["signatures"].create(
+        {
+            "inspection_id": str,
+            "role": str,
+            "name": str,
+            "title": str,
+            "signed_at": str,
+            "png": bytes,
+        },
+        pk=("inspection_id", "role"),
+        foreign_keys=[("inspection_id", "inspections", "id")],
+    )
+
+
+@migrations(name="0006_assignments")
+def _assignments(db: Database) -> None:
+    # 督导计划: which inspector is responsible for which school in a period, and how many visits.
+    db["assignments"].create(
+        {"id": int, "inspector_id": int, "school_id": int, "period_start": str, "period_end": str,
+         "planned_visits": int, "created_by": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("inspector_id", "users", "id"), ("school_id", "schools", "id")],
+        not_null={"inspector_id", "school_id", "period_start", "period_end"},
+        defaults={"planned_visits": 2},
+    )  # fmt: skip
+    db["assignments"].create_index(["inspector_id", "period_start"])
+    db["assignments"].create_index(["school_id"])

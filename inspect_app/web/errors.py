@@ -28,8 +28,9 @@ def _wants_json() -> bool:
     )
 
 
-def _render(status: int, detail: str | None = None):
-    title, message = MESSAGES.get(status, MESSAGES[500])
+def _render(status: int, detail: str | None = None, title: str | None = None):
+    default_title, message = MESSAGES.get(status, MESSAGES[500])
+    title = title or default_title
     message = detail or message
     if _wants_json():
         return jsonify(error=title, message=message), status
@@ -39,7 +40,9 @@ def _render(status: int, detail: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _render(400, "页面已过期或安全校验失败，请刷新页面后重新提交。")
+        return _render(
+            400, "页面已过期或安全校验失败，请刷新页面后重新提交。", title="安全校验失败"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

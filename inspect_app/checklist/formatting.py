@@ -1,0 +1,68 @@
+"""Rounding and display of numbers and percentages, written to be ported line by line to JavaScript.
+
+Every number the product shows goes through `round_half_away` so that the server, the PDF and
+the phone print the same digits. The JavaScript twin is:
+
+    function roundHalfAway(x, decimals) {
+      const factor = Number("1e" + decimals);
+      let scaled = Number((Math.abs(x) * factor).toPrecision(15));
+      const r = Math.floor(scaled + 0.5) / factor;
+      return r === 0 ? 0 : (x < 0 ? -r : r);
+    }
+    function formatNumber(x, decimals) {
+      let s = roundHalfAway(x, decimals).toFixed(decimals);
+      if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\\.$/, "");
+      return s;
+    }
+"""
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+MAX_DECIMALS = 10
+
+
+def _fifteen_digits(x: float) -> float:
+    """Round a non-negative double to 15 significant digits, exactly as JS `toPrecision(15)`.
+
+    This absorbs binary noise such as 0.145 * 100 = 14.499999999999998, so that a ratio a
+    person would call 14.5 rounds to 15 and not to 14. ROUND_HALF_UP on the exact binary value
+    matches the ECMAScript rule "pick the larger n" for ties.
+    """
+    if x == 0:
+        return 0.0
+    # Fast path (same result): values with at most 15 significant digits are left unchanged.
+    if float(f"{x:.15g}") == x:
+        return x
+    exact = Decimal(x)
+    quantum = Decimal(1).scaleb(exact.adjusted() - 14)
+    return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def round_half_away(x: float, decimals: int = 0) -> float:
+    """Round to `decimals` places, halves away from zero (0.05 → 0.1, -0.05 → -0.1)."""
+    if x == math.floor(x) and -1e9 < x < 1e9 and decimals <= 6:
+        # Whole numbers come back unchanged from the steps below (all exact); skip them.
+        return x + 0.0  # -0.0 becomes 0.0
+    factor = float(f"1e{decimals}")
+    scaled = abs(x) * factor
+    # Whole numbers below 1e15 already have at most 15 significant digits (same result, faster).
+    if scaled != math.floor(scaled) or scaled >= 1e15:
+        scaled = _fifteen_digits(scaled)
+    r = math.floor(scaled + 0.5) / factor
+    if r == 0:
+        return 0.0
+    return -r if x < 0 else r
+
+
+def format_number(x: float, decimals: int = 1) -> str:
+    """Show a number rounded to `decimals` places without trailing zeros: 12.50 → "12.5", 3.0 → "3"."""
+    text = f"{round_half_away(x, decimals):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_percent(ratio: float, decimals: int = 1) -> str:
+    """Show a ratio as a percentage: 0.0833 → "8.3%", 0.10 → "10%"."""
+    return format_number(ratio * 100, decimals) + "%"

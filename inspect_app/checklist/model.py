@@ -1,0 +1,208 @@
+"""The Checklist: one validated, compiled checklist version, identified by its content hash.
+
+A Checklist is built from the compiled dict (the JSON the loader produces, the database
+stores and the phone receives). On construction it prepares everything scoring needs —
+closures for every expression, choice tables, the evaluation order — so that `score` does
+no parsing and no look-ups by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from inspect_app.checklist.expressions import (
+    Compiled,
+    EvalError,
+    Scope,
+    compile_expression,
+    normalize_school,
+    references,
+)
+
+# Item types whose answer the inspector types or picks (computed and note have none).
+ANSWER_TYPES = ("yesno", "choice", "multi", "integer", "decimal", "text", "date", "photo")
+ITEM_TYPES = ANSWER_TYPES + ("computed", "note")
+NUMERIC_TYPES = ("integer", "decimal", "computed")
+
+
+def canonical_json(data: Any) -> str:
+    """The one JSON spelling of a value that the content hash is taken over."""
+    return json.dumps(
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+
+
+def content_hash(compiled: dict) -> str:
+    """sha256 hex of the canonical JSON of a compiled checklist, without its "hash" field."""
+    body = {k: v for k, v in compiled.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: str
+    score: float | None
+    fail: bool
+
+
+def _maybe(node: dict | None) -> Compiled | None:
+    return compile_expression(node) if node is not None else None
+
+
+def _number(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+class ItemPlan:
+    """One item, ready to score: compiled expressions and derived facts."""
+
+    __slots__ = (
+        "id",
+        "type",
+        "label",
+        "section",
+        "required",
+        "applies",
+        "relevant",
+        "calculation",
+        "calc_refs",
+        "constraint",
+        "constraint_message",
+        "min",
+        "max",
+        "unit",
+        "choices",
+        "scored_choices",
+        "points",
+        "pass_if",
+        "target",
+        "judge_refs",
+        "veto",
+        "na_allowed",
+        "evidence",
+        "basis",
+        "local",
+        "problem",
+        "fix",
+        "format",
+        "decimals",
+        "can_fail",
+        "is_check",
+        "answerable",
+    )
+
+    def __init__(self, item: dict, section_id: str) -> None:
+        self.id: str = item["id"]
+        self.type: str = item["type"]
+        self.label: str = item["label"]
+        self.section = section_id
+        self.answerable = self.type in ANSWER_TYPES
+        self.required: bool = bool(item.get("required"))
+        self.applies = _maybe(item.get("applies_if"))
+        self.relevant = _maybe(item.get("relevant"))
+        calculation = item.get("calculation")
+        self.calculation = _maybe(calculation)
+        self.calc_refs = frozenset(references(calculation)) if calculation else frozenset()
+        self.constraint = _maybe(item.get("constraint"))
+        self.constraint_message: str | None = item.get("constraint_message")
+        self.min = _number(item.get("min"))
+        self.max = _number(item.get("max"))
+        self.unit: str = item.get("unit") or ""
+        self.choices: dict[str, Choice] = {}
+        for c in item.get("choices") or []:
+            self.choices[c["value"]] = Choice(
+                c["value"], c["label"], _number(c.get("score")), bool(c.get("fail"))
+            )
+        self.scored_choices = any(c.score is not None for c in self.choices.values())
+        self.points: float = float(item.get("points") or 0)
+        self.pass_if = _maybe(item.get("pass_if"))
+        self.target = _maybe(item.get("target"))
+        judge: set[str] = set()
+        for key in ("pass_if", "target"):
+            if item.get(key) is not None:
+                judge.update(references(item[key]))
+        self.judge_refs = frozenset(judge)
+        self.veto: bool = bool(item.get("veto"))
+        self.na_allowed: bool = bool(item.get("na_allowed"))
+        self.evidence: str | None = item.get("evidence")
+        self.basis: str | None = item.get("basis")
+        self.local: bool = bool(item.get("local"))
+        self.problem: str | None = item.get("problem")
+        self.fix: dict | None = item.get("fix")
+        self.format: str = item.get("format") or "number"
+        self.decimals: int = int(item.get("decimals") if item.get("decimals") is not None else 1)
+        self.can_fail = item_can_fail(item)
+        self.is_check = self.can_fail or self.points > 0
+
+
+def item_can_fail(item: dict) -> bool:
+    """Whether an item (YAML or compiled form) can ever be judged 不合格."""
+    if item.get("type") in ("note", "text", "photo"):
+        return False
+    if item.get("pass_if") is not None:
+        return True
+    if item.get("type") == "yesno":
+        # An unscored yes/no question without a veto (e.g. 学校是否设有食堂) is information that
+        # other items' `relevant` can use, not a check: answering 否 is not a finding.
+        points = item.get("points")
+        return item.get("veto") is True or (type(points) in (int, float) and points > 0)
+    if item.get("type") in ("choice", "multi"):
+        return any(isinstance(c, dict) and c.get("fail") is True for c in item.get("choices") or [])
+    return False
+
+
+class SectionPlan:
+    __slots__ = ("id", "title", "weight", "applies", "items")
+
+    def __init__(self, section: dict) -> None:
+        self.id: str = section["id"]
+        self.title: str = section["title"]
+        self.weight = float(section["weight"])
+        self.applies = _maybe(section.get("applies_if"))
+        self.items = [ItemPlan(item, self.id) for item in section["items"]]
+
+
+class Checklist:
+    """A compiled checklist version. Build it with `load_checklist` or `Checklist.from_compiled`."""
+
+    def __init__(self, content: dict, path: str | None = None) -> None:
+        body = json.loads(canonical_json({k: v for k, v in content.items() if k != "hash"}))
+        self.hash: str = content_hash(body)
+        self.compiled: dict = {**body, "hash": self.hash}
+        self.path = path
+        self.id: str = body["id"]
+        self.title: str = body["title"]
+        self.version: str = body["version"]
+        self.basis: str = body["basis"]
+        self.description: str | None = body.get("description")
+        self.grades: list[dict] = body["grades"]
+        self.sections: list[dict] = body["sections"]
+        self.items: dict[str, dict] = {i["id"]: i for s in self.sections for i in s["items"]}
+        self.section_plans = [SectionPlan(s) for s in self.sections]
+        plans = {p.id: p for s in self.section_plans for p in s.items}
+        self.item_plans: list[ItemPlan] = [plans[i] for i in body["order"]]
+
+    @classmethod
+    def from_compiled(cls, data: dict) -> Checklist:
+        """Rebuild a stored version; refuses a dict whose "hash" does not match its content."""
+        if "hash" in data and data["hash"] != content_hash(data):
+            raise ValueError("检查单内容与其哈希值不符，可能已被改动")
+        return cls(data)
+
+    def applies_to(self, school: dict) -> bool:
+        """Whether at least one section applies to this school (by `applies_if`)."""
+        scope = Scope({}, normalize_school(school))
+        for section in self.section_plans:
+            try:
+                if section.applies is None or section.applies(scope) is True:
+                    return True
+            except EvalError:
+                continue  # a condition that cannot be computed does not apply, as in scoring
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Checklist {self.id} {self.version} {self.hash[:12]}>"

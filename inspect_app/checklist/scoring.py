@@ -1,0 +1,486 @@
+"""`score`: the one pure function that turns a checklist, a school and answers into a Result.
+
+Every number and sentence the product shows about an inspection (form preview, PDF, findings,
+rectification list, dashboards) comes from the dict returned here. static/js/engine.js is a
+line-by-line port, so the code keeps to plain loops and IEEE double arithmetic in a fixed
+order; where the order of operations matters it is noted.
+
+Two passes:
+1. values, in dependency order (`Checklist.item_plans`): is each item shown, marked 不适用,
+   answered, computable? The visible value of an item is what other expressions read.
+2. outcomes, in document order: range/constraint, target, pass_if, points, evidence,
+   findings and rectifications, then section scores, total and grade.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
+from inspect_app.checklist.formatting import format_number, format_percent, round_half_away
+from inspect_app.checklist.model import Checklist, ItemPlan
+
+# Pass-1 states of an item besides "has a value (possibly null)".
+_HIDDEN_SCHOOL = "school"  # applies_if (item or section) is false for this school
+_HIDDEN_RELEVANT = "relevant"  # relevant is false for these answers
+_MARKED_NA = "na"
+_BROKEN = "broken"  # answer malformed or expression failed; message in `errors`
+_SHOWN = "shown"
+
+DEFAULT_PROBLEM_NUMERIC = "{label} {value}，未达到 {target} 的要求"
+DEFAULT_PROBLEM_NUMERIC_NO_TARGET = "{label} {value}，不符合要求"
+DEFAULT_PROBLEM = "{label}：不符合要求"
+DEFAULT_CONSTRAINT_MESSAGE = "填写的值不符合要求"
+REASON_UNANSWERED = "未填写"
+REASON_UNCOMPUTABLE = "无法计算"
+REASON_NO_PHOTO = "缺少照片"
+REASON_BAD_ANSWER = "答案格式不正确"
+
+
+def _holds(test: Any, scope: Scope) -> bool:
+    """An applies_if/relevant condition: only boolean true counts; a failing one counts as false."""
+    try:
+        return test(scope) is True
+    except EvalError:
+        return False
+
+
+def _normalize_answer(plan: ItemPlan, raw: Any) -> tuple[Any, bool]:
+    """The answer as expressions see it, and whether it was well-formed for the item type."""
+    if raw is None:
+        return None, True
+    t = plan.type
+    if t == "yesno":
+        return (raw, True) if type(raw) is bool else (None, False)
+    if t == "choice":
+        return (raw, True) if type(raw) is str and raw in plan.choices else (None, False)
+    if t == "multi":
+        if type(raw) is not list:
+            return None, False
+        for v in raw:
+            if type(v) is not str or v not in plan.choices:
+                return None, False
+        # Canonical order (the order of the choice list) so that `==` on lists is stable.
+        return [v for v in plan.choices if v in raw], True
+    if t in ("integer", "decimal"):
+        if type(raw) not in (int, float) or not math.isfinite(raw):
+            return None, False
+        if t == "integer" and raw != math.floor(raw):
+            return None, False
+        return float(raw), True
+    if t == "text":
+        if type(raw) is not str:
+            return None, False
+        return (raw, True) if raw.strip() else (None, True)
+    if t == "date":
+        if type(raw) is not str:
+            return None, False
+        if raw == "":
+            return None, True
+        return (raw, True) if day_number(raw) is not None else (None, False)
+    return None, True
+
+
+def _photo_count(photos: Any, item_id: str) -> int:
+    n = photos.get(item_id) if isinstance(photos, dict) else None
+    return int(n) if type(n) in (int, float) and math.isfinite(n) and n > 0 else 0
+
+
+def _display(plan: ItemPlan, v: Any) -> str | None:
+    """How a value is printed in the form summary, findings and reports."""
+    if v is None:
+        return None
+    if type(v) is bool:
+        return "是" if v else "否"
+    if type(v) is float:
+        if plan.type == "photo":
+            return format_number(v, 0) + " 张"
+        if plan.format == "percent":
+            return format_percent(v, plan.decimals)
+        return format_number(v, plan.decimals)
+    if type(v) is list:
+        if not v:
+            return "无"
+        labels = []
+        for x in v:
+            c = plan.choices.get(x)
+            labels.append(c.label if c is not None else str(x))
+        return "、".join(labels)
+    if plan.type == "choice" and v in plan.choices:
+        return plan.choices[v].label
+    return str(v)
+
+
+def _range_problem(plan: ItemPlan, v: Any) -> str | None:
+    """The automatic message for an integer/decimal answer outside min/max."""
+    if type(v) is not float or (plan.min is None and plan.max is None):
+        return None
+    too_low = plan.min is not None and v < plan.min
+    too_high = plan.max is not None and v > plan.max
+    if not too_low and not too_high:
+        return None
+    unit = plan.unit
+    low = format_number(plan.min, 6) + unit if plan.min is not None else None
+    high = format_number(plan.max, 6) + unit if plan.max is not None else None
+    if low is not None and high is not None:
+        return f"{plan.label}应在 {low} 到 {high} 之间"
+    if too_low:
+        return f"{plan.label}应不小于 {low}"
+    return f"{plan.label}应不大于 {high}"
+
+
+def _problem_sentence(plan: ItemPlan, display_value: str | None, display_target: str | None) -> str:
+    template = plan.problem
+    if template is None:
+        if plan.type in ("integer", "decimal", "computed") and display_value is not None:
+            template = (
+                DEFAULT_PROBLEM_NUMERIC
+                if display_target is not None
+                else DEFAULT_PROBLEM_NUMERIC_NO_TARGET
+            )
+        else:
+            template = DEFAULT_PROBLEM
+    # Plain replacement (no str.format): braces in labels or values stay as they are.
+    return (
+        template.replace("{label}", plan.label)
+        .replace("{value}", display_value or "")
+        .replace("{target}", display_target or "")
+        .replace("{unit}", plan.unit)
+    )
+
+
+def _pass_by_default(plan: ItemPlan, v: Any) -> bool:
+    if plan.type == "yesno":
+        return v is True or not plan.can_fail
+    if plan.type == "choice":
+        return not plan.choices[v].fail
+    if plan.type == "multi":
+        return all(not plan.choices[x].fail for x in v)
+    return True
+
+
+def _earned_on_pass(plan: ItemPlan, v: Any) -> float:
+    if plan.scored_choices:
+        if plan.type == "choice":
+            return min(plan.points, plan.choices[v].score or 0.0)
+        total = 0.0
+        for x in v:  # choice-list order, so the float sum is the same in JavaScript
+            total += plan.choices[x].score or 0.0
+        return min(plan.points, total)
+    return plan.points
+
+
+def _first_pass(
+    checklist: Checklist, scope: Scope, responses: dict
+) -> tuple[dict, dict, dict, set]:
+    """Visible values in dependency order. Returns (state, errors, section_applies, pending)."""
+    answers = responses.get("answers")
+    answers = answers if isinstance(answers, dict) else {}
+    na_list = responses.get("na")
+    marked_na = {x for x in na_list if type(x) is str} if isinstance(na_list, list) else set()
+    photos = responses.get("photos")
+    values = scope.values
+    broken = scope.broken
+    state: dict[str, str] = {}
+    errors: dict[str, tuple[str, str]] = {}  # item -> (item message, missing reason)
+    pending: set[str] = set()  # shown and still waiting for an answer (directly or through inputs)
+
+    section_applies = {}
+    for sec in checklist.section_plans:
+        section_applies[sec.id] = sec.applies is None or _holds(sec.applies, scope)
+
+    for plan in checklist.item_plans:
+        item_id = plan.id
+        values[item_id] = None
+        if not section_applies[plan.section] or (
+            plan.applies is not None and not _holds(plan.applies, scope)
+        ):
+            state[item_id] = _HIDDEN_SCHOOL
+            continue
+        if plan.relevant is not None:
+            try:
+                shown = plan.relevant(scope) is True
+            except EvalError as exc:
+                state[item_id] = _BROKEN
+                errors[item_id] = (f"{REASON_UNCOMPUTABLE}：{exc.message}", REASON_UNCOMPUTABLE)
+                broken.add(item_id)
+                continue
+            if not shown:
+                state[item_id] = _HIDDEN_RELEVANT
+                continue
+        if plan.na_allowed and item_id in marked_na:
+            state[item_id] = _MARKED_NA
+            continue
+        state[item_id] = _SHOWN
+        if plan.type == "note":
+            continue
+        if plan.type == "computed":
+            try:
+                v = plan.calculation(scope)
+                if type(v) is float and not math.isfinite(v):
+                    raise EvalError("计算结果超出范围")
+            except EvalError as exc:
+                state[item_id] = _BROKEN
+                errors[item_id] = (f"{REASON_UNCOMPUTABLE}：{exc.message}", REASON_UNCOMPUTABLE)
+                broken.add(item_id)
+                continue
+            if v is None and not plan.calc_refs.isdisjoint(pending):
+                pending.add(item_id)
+            values[item_id] = v
+            continue
+        if plan.type == "photo":
+            count = _photo_count(photos, item_id)
+            v, ok = (float(count) if count else None), True
+        else:
+            v, ok = _normalize_answer(plan, answers.get(item_id))
+        if not ok:
+            state[item_id] = _BROKEN
+            errors[item_id] = (REASON_BAD_ANSWER, REASON_BAD_ANSWER)
+            broken.add(item_id)
+            continue
+        if v is None:
+            pending.add(item_id)
+        values[item_id] = v
+    return state, errors, section_applies, pending
+
+
+def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
+    """Score one inspection. Pure: same checklist, school and responses give the same Result.
+
+    `checklist` is a Checklist or its compiled dict; `responses` is
+    {"answers": {item: value}, "na": [item, ...], "photos": {item: count}}.
+    Malformed answers never raise: the item gets outcome "error" and is listed as missing.
+    """
+    cl = checklist if isinstance(checklist, Checklist) else Checklist.from_compiled(checklist)
+    responses = responses if isinstance(responses, dict) else {}
+    scope = Scope({}, normalize_school(school), set())
+    state, errors, section_applies, pending = _first_pass(cl, scope, responses)
+    photos = responses.get("photos")
+    values = scope.values
+
+    items: dict[str, dict] = {}
+    sections: list[dict] = []
+    missing: list[dict] = []
+    findings: list[dict] = []
+    rectifications: list[dict] = []
+    vetoes: list[dict] = []
+    sum_score = 0.0
+    sum_weight = 0.0
+
+    for sec in cl.section_plans:
+        applicable = section_applies[sec.id]
+        earned_sum = 0.0
+        possible_sum = 0.0
+        shown_count = 0
+        answered_count = 0
+        failed_count = 0
+        for plan in sec.items:
+            item_id = plan.id
+            st = state[item_id]
+            v = values[item_id]
+            outcome = "info"
+            earned = 0.0
+            possible = 0.0
+            message: str | None = None
+            reason: str | None = None
+            target: Any = None
+            display_target: str | None = None
+            display_value = _display(plan, v) if v is not None else None
+            if plan.answerable and st in (_SHOWN, _MARKED_NA, _BROKEN):
+                shown_count += 1
+                if v is not None or st == _MARKED_NA:
+                    answered_count += 1
+
+            if st == _HIDDEN_SCHOOL:
+                outcome, message = "not_applicable", "本校不适用"
+            elif st == _HIDDEN_RELEVANT:
+                outcome, message = "not_applicable", "无需检查"
+            elif st == _MARKED_NA:
+                outcome, message = "na", "不适用"
+            elif st == _BROKEN:
+                outcome, message, reason = "error", errors[item_id][0], errors[item_id][1]
+                possible = plan.points
+            elif plan.type == "note":
+                outcome = "info"
+            elif v is None:
+                if plan.type == "computed" and item_id not in pending:
+                    # Inputs settled (不适用 or hidden) yet nothing to compute: nothing to judge.
+                    outcome, message = "na", "缺少计算所需的数据，按不适用处理"
+                else:
+                    outcome = "unanswered"
+                    message = (
+                        "待相关条目填写后计算" if plan.type == "computed" else REASON_UNANSWERED
+                    )
+                    possible = plan.points if plan.is_check else 0.0
+                    if plan.required:
+                        reason = REASON_UNANSWERED
+            else:
+                outcome, earned, possible, message, reason, target = _judge(plan, v, scope, pending)
+                display_target = _display(plan, target)
+                if outcome == "fail":
+                    message = _problem_sentence(plan, display_value, display_target)
+
+            evidence_missing = False
+            if plan.evidence is not None and _photo_count(photos, item_id) == 0:
+                if plan.evidence == "always":
+                    evidence_missing = outcome in ("pass", "fail", "info") and plan.type != "note"
+                else:
+                    evidence_missing = outcome == "fail"
+            if reason is None and evidence_missing:
+                reason = REASON_NO_PHOTO
+            if reason is not None:
+                missing.append(
+                    {"item": item_id, "label": plan.label, "section": sec.id, "reason": reason}
+                )
+
+            if outcome == "fail":
+                failed_count += 1
+                findings.append(
+                    {
+                        "item": item_id,
+                        "section": sec.id,
+                        "label": plan.label,
+                        "problem": message,
+                        "basis": plan.basis,
+                        "local": plan.local,
+                        "veto": plan.veto,
+                        "value": display_value,
+                        "target": display_target,
+                    }
+                )
+                if plan.fix is not None:
+                    rectifications.append(
+                        {
+                            "item": item_id,
+                            "section": sec.id,
+                            "problem": message,
+                            "basis": plan.basis,
+                            "action": plan.fix["action"],
+                            "owner": plan.fix["owner"],
+                            "days": plan.fix["days"],
+                        }
+                    )
+                if plan.veto:
+                    vetoes.append({"item": item_id, "label": plan.label, "problem": message})
+
+            earned_sum += earned
+            possible_sum += possible
+            items[item_id] = {
+                "section": sec.id,
+                "label": plan.label,
+                "type": plan.type,
+                "outcome": outcome,
+                "earned": earned,
+                "possible": possible,
+                "value": v,
+                "display_value": display_value,
+                "target": target,
+                "display_target": display_target,
+                "message": message,
+                "evidence_missing": evidence_missing,
+            }
+
+        section_score = None
+        percent = None
+        if applicable and possible_sum > 0:
+            ratio = earned_sum / possible_sum
+            raw_score = ratio * sec.weight  # (earned / possible) × weight, in this order
+            sum_score += raw_score
+            sum_weight += sec.weight
+            section_score = round_half_away(raw_score, 1)
+            percent = round_half_away(ratio * 100, 1)
+        sections.append(
+            {
+                "id": sec.id,
+                "title": sec.title,
+                "weight": sec.weight,
+                "applicable": applicable,
+                "earned": round_half_away(earned_sum, 2),
+                "possible": round_half_away(possible_sum, 2),
+                "score": section_score,
+                "percent": percent,
+                "answered": answered_count,
+                "items": shown_count,
+                "failed": failed_count,
+            }
+        )
+
+    total = round_half_away(sum_score / sum_weight * 100, 1) if sum_weight > 0 else None
+    vetoed = len(vetoes) > 0
+    grade = None
+    if vetoed:
+        grade = cl.grades[-1]["grade"]
+    elif total is not None:
+        for band in cl.grades:
+            if total >= band["min"]:
+                grade = band["grade"]
+                break
+
+    return {
+        "checklist": {"id": cl.id, "title": cl.title, "version": cl.version, "hash": cl.hash},
+        "total": total,
+        "grade": grade,
+        "vetoed": vetoed,
+        "vetoes": vetoes,
+        "sections": sections,
+        "items": items,
+        "complete": len(missing) == 0,
+        "missing": missing,
+        "findings": findings,
+        "rectifications": rectifications,
+    }
+
+
+def _judge(
+    plan: ItemPlan, v: Any, scope: Scope, pending: set
+) -> tuple[str, float, float, str | None, str | None, Any]:
+    """Outcome of a shown item with a value: (outcome, earned, possible, message, reason, target)."""
+    points = plan.points
+    if plan.answerable:
+        bad = _range_problem(plan, v) if plan.min is not None or plan.max is not None else None
+        if bad is None and plan.constraint is not None:
+            scope.value = v
+            scope.target = None
+            try:
+                if plan.constraint(scope) is False:
+                    bad = plan.constraint_message or DEFAULT_CONSTRAINT_MESSAGE
+            except EvalError as exc:
+                return (
+                    "error",
+                    0.0,
+                    points,
+                    f"{REASON_UNCOMPUTABLE}：{exc.message}",
+                    REASON_UNCOMPUTABLE,
+                    None,
+                )
+        if bad is not None:
+            return "error", 0.0, points, bad, bad, None
+    target = None
+    try:
+        if plan.target is not None:
+            target = plan.target(scope)
+        if plan.pass_if is not None:
+            scope.value = v
+            scope.target = target
+            verdict = plan.pass_if(scope)
+        else:
+            verdict = _pass_by_default(plan, v)
+    except EvalError as exc:
+        return (
+            "error",
+            0.0,
+            points,
+            f"{REASON_UNCOMPUTABLE}：{exc.message}",
+            REASON_UNCOMPUTABLE,
+            target,
+        )
+    if verdict is None:
+        if not plan.judge_refs.isdisjoint(pending):
+            return "unanswered", 0.0, points, "待相关条目填写后判定", None, target
+        return "na", 0.0, 0.0, "缺少判定所需的数据，按不适用处理", None, target
+    if verdict is not True:
+        return "fail", 0.0, points, None, None, target
+    if not plan.is_check:
+        return "info", 0.0, 0.0, None, None, target
+    return "pass", _earned_on_pass(plan, v), points, None, None, target

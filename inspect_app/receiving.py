@@ -1,0 +1,310 @@
+"""Receiving an inspection from a phone: validate, re-score on the server, store — idempotently.
+
+The phone's UUID is the identity. The same payload twice is a no-op; a different payload under
+a stored id is a conflict. The server's own score (Python engine) is what is stored; any
+difference from the phone's result is recorded for investigation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlite_utils import Database
+
+from . import catalog
+from .checklist import score
+from .checklist.model import canonical_json
+from .images import ImageRejected, clean_signature
+from .storage import inspections, media, schools
+from .storage.clock import stamp
+
+INSPECTION_TYPES = ("综合督导", "专项督查", "随机走访", "明查", "暗访")
+SIGNER_ROLES = {"inspector": "督学", "school": "学校代表"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class PayloadError(ValueError):
+    """A payload the server cannot accept; ``fields`` maps a field to its Chinese problem."""
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, str] | None = None,
+        missing_photos: list[str] | None = None,
+    ):
+        super().__init__(message)
+        self.fields = fields or {}
+        self.missing_photos = missing_photos or []
+
+
+class Conflict(Exception):
+    """A different payload was already stored under this inspection id."""
+
+
+@dataclass
+class Received:
+    created: bool
+    inspection: dict
+    result: dict = field(default_factory=dict)
+
+
+def payload_digest(payload: dict) -> str:
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def _valid_date(text) -> date | None:
+    if not isinstance(text, str) or not _DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _items(compiled: dict) -> dict[str, dict]:
+    return {item["id"]: item for section in compiled["sections"] for item in section["items"]}
+
+
+def _check_value(item: dict, value) -> str | None:
+    """Why ``value`` cannot be an answer to ``item`` (None when it can)."""
+    kind = item["type"]
+    if value is None:
+        return None
+    if kind == "yesno":
+        return None if isinstance(value, bool) else "应为「是」或「否」"
+    if kind in ("integer", "decimal"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "应为数字"
+        if kind == "integer" and not float(value).is_integer():
+            return "应为整数"
+        return None
+    if kind == "choice":
+        values = {c["value"] for c in item.get("choices", [])}
+        return None if value in values else "不是可选的选项"
+    if kind == "multi":
+        values = {c["value"] for c in item.get("choices", [])}
+        ok = (
+            isinstance(value, list)
+            and all(v in values for v in value)
+            and len(set(value)) == len(value)
+        )
+        return None if ok else "包含不可选的选项"
+    if kind == "date":
+        return None if _valid_date(value) else "日期格式应为 YYYY-MM-DD"
+    if kind == "text":
+        return None if isinstance(value, str) and len(value) <= 5000 else "应为不超过 5000 字的文字"
+    return "该条目不需要填写"
+
+
+def _signature_png(entry) -> bytes:
+    if not isinstance(entry, dict) or not str(entry.get("name", "")).strip():
+        raise ImageRejected("缺少签名人姓名")
+    data_uri = entry.get("png", "")
+    prefix = "data:image/png;base64,"
+    if not isinstance(data_uri, str) or not data_uri.startswith(prefix):
+        raise ImageRejected("签名应为 PNG 图片")
+    try:
+        raw = base64.b64decode(data_uri[len(prefix) :], validate=True)
+    except ValueError as exc:
+        raise ImageRejected("签名图片数据损坏") from exc
+    return clean_signature(raw).data
+
+
+def validate(
+    db: Database, payload: dict, inspection_id: str
+) -> tuple[dict, dict, dict, dict[str, bytes]]:
+    """Check a payload completely. Returns (checklist, school, scoring result, signature PNGs)."""
+    problems: dict[str, str] = {}
+    if payload.get("id") != inspection_id:
+        problems["id"] = "检查编号与地址不一致"
+    try:
+        uuid.UUID(inspection_id)
+    except ValueError:
+        problems["id"] = "检查编号不是有效的 UUID"
+    school = (
+        schools.get(db, payload.get("school_id"))
+        if isinstance(payload.get("school_id"), int)
+        else None
+    )
+    if school is None:
+        problems["school_id"] = "学校不存在"
+    checklist = catalog.by_hash(db, str(payload.get("checklist_hash", "")))
+    if checklist is None:
+        problems["checklist_hash"] = "检查单版本不存在，请在联网时刷新检查单后重试"
+    if payload.get("type") not in INSPECTION_TYPES:
+        problems["type"] = f"检查类型应为：{'、'.join(INSPECTION_TYPES)}"
+    day = _valid_date(payload.get("date"))
+    if day is None:
+        problems["date"] = "检查日期格式应为 YYYY-MM-DD"
+    elif day > date.today() + timedelta(days=1):
+        problems["date"] = "检查日期不能晚于今天"
+    location = payload.get("location")
+    if location is None:
+        if not str(payload.get("location_note") or "").strip():
+            problems["location"] = "未获取定位时须填写原因"
+    elif not (
+        isinstance(location, dict)
+        and all(isinstance(location.get(k), int | float) for k in ("latitude", "longitude"))
+        and -90 <= location["latitude"] <= 90
+        and -180 <= location["longitude"] <= 180
+    ):
+        problems["location"] = "定位数据无效"
+    signatures_png: dict[str, bytes] = {}
+    signatures = payload.get("signatures") if isinstance(payload.get("signatures"), dict) else {}
+    for role, role_name in SIGNER_ROLES.items():
+        try:
+            signatures_png[role] = _signature_png(signatures.get(role))
+        except ImageRejected as exc:
+            problems[f"signatures.{role}"] = f"{role_name}签名：{exc}"
+    photos = payload.get("photos") if isinstance(payload.get("photos"), list) else None
+    if photos is None or not all(
+        isinstance(p, dict)
+        and isinstance(p.get("sha256"), str)
+        and re.fullmatch(r"[0-9a-f]{64}", p["sha256"])
+        for p in photos
+    ):
+        problems["photos"] = "照片列表格式无效"
+        photos = []
+    responses = payload.get("responses")
+    if not isinstance(responses, dict) or not isinstance(responses.get("answers"), dict):
+        problems["responses"] = "缺少答案"
+        responses = {"answers": {}, "na": []}
+    if problems:
+        raise PayloadError("提交的检查数据有误", problems)
+
+    compiled = checklist.compiled
+    items = _items(compiled)
+    for item_id, value in responses["answers"].items():
+        if item_id not in items:
+            problems[f"answers.{item_id}"] = "检查单中没有该条目"
+        elif reason := _check_value(items[item_id], value):
+            problems[f"answers.{item_id}"] = f"「{items[item_id]['label']}」{reason}"
+    na = responses.get("na") or []
+    for item_id in na:
+        if item_id not in items or not items[item_id].get("na_allowed"):
+            problems[f"na.{item_id}"] = "该条目不允许选择「不适用」"
+    for photo in photos:
+        if photo.get("item") not in items:
+            problems["photos"] = "照片关联的条目不存在"
+    if problems:
+        raise PayloadError("答案与检查单不符", problems)
+    missing = media.missing(db, sorted({p["sha256"] for p in photos}))
+    if missing:
+        raise PayloadError(
+            "还有照片未上传", {"photos": f"还有 {len(missing)} 张照片未上传"}, missing
+        )
+
+    # Photo counts come from the photo list itself, never from the phone's own tally.
+    photo_counts: dict[str, int] = {}
+    for photo in photos:
+        photo_counts[photo["item"]] = photo_counts.get(photo["item"], 0) + 1
+    scoring_school = schools.as_scoring_school(school)
+    result = score(
+        checklist,
+        scoring_school,
+        {"answers": responses["answers"], "na": list(na), "photos": photo_counts},
+    )
+    return compiled, school, result, signatures_png
+
+
+def _mismatch(server: dict, client) -> dict:
+    if not isinstance(client, dict):
+        return {"client_result": "missing"}
+    diff = {}
+    for key in ("total", "grade", "vetoed"):
+        if server.get(key) != client.get(key):
+            diff[key] = {"server": server.get(key), "client": client.get(key)}
+    client_items = client.get("items") if isinstance(client.get("items"), dict) else {}
+    for item_id, outcome in server["items"].items():
+        theirs = client_items.get(item_id, {})
+        if not isinstance(theirs, dict) or theirs.get("outcome") != outcome["outcome"]:
+            diff[f"items.{item_id}"] = {
+                "server": outcome["outcome"],
+                "client": theirs.get("outcome") if isinstance(theirs, dict) else None,
+            }
+    return diff
+
+
+def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Received:
+    digest = payload_digest(payload)
+    stored = inspections.payload_sha256(db, inspection_id)
+    if stored is not None:
+        if stored != digest:
+            raise Conflict()
+        return Received(False, inspections.get(db, inspection_id))
+
+    compiled, school, result, signature_pngs = validate(db, payload, inspection_id)
+    notes = payload.get("notes") if isinstance(payload.get("notes"), dict) else {}
+    prefilled = set(payload.get("prefilled") or [])
+    answers = payload["responses"]["answers"]
+    signatures = payload["signatures"]
+    row = {
+        "id": inspection_id,
+        "school_id": school["id"],
+        "checklist_hash": payload["checklist_hash"],
+        "checklist_id": compiled["id"],
+        "type": payload["type"],
+        "date": payload["date"],
+        "inspector_id": user["id"],
+        "school_rep_name": signatures["school"]["name"].strip(),
+        "school_rep_title": str(signatures["school"].get("title") or "").strip(),
+        "location": json.dumps(payload.get("location"), ensure_ascii=False),
+        "location_note": str(payload.get("location_note") or ""),
+        "total": result["total"],
+        "grade": result["grade"],
+        "vetoed": int(result["vetoed"]),
+        "findings": len(result["findings"]),
+        "complete": int(result["complete"]),
+        "result": json.dumps(result, ensure_ascii=False),
+        "client_mismatch": json.dumps(
+            _mismatch(result, payload.get("client_result")), ensure_ascii=False
+        ),
+        "payload": canonical_json(payload),
+        "payload_sha256": digest,
+        "started_at": payload.get("started_at"),
+        "phone_time": payload.get("phone_time"),
+        "received_at": stamp(),
+        "status": "valid",
+    }
+    answer_rows = [
+        {
+            "inspection_id": inspection_id,
+            "item_id": item_id,
+            "section_id": outcome["section"],
+            "value": json.dumps(answers.get(item_id), ensure_ascii=False)
+            if item_id in answers
+            else None,
+            "outcome": outcome["outcome"],
+            "earned": outcome["earned"],
+            "possible": outcome["possible"],
+            "note": str(notes.get(item_id) or "")[:2000],
+            "prefilled": int(item_id in prefilled),
+        }
+        for item_id, outcome in result["items"].items()
+    ]
+    photo_rows = [
+        {"inspection_id": inspection_id, "photo_sha256": p["sha256"], "item_id": p["item"],
+         "caption": str(p.get("caption") or "")[:200], "position": n}
+        for n, p in enumerate(payload["photos"])
+    ]  # fmt: skip
+    signature_rows = [
+        {"inspection_id": inspection_id, "role": role, "name": signatures[role]["name"].strip(),
+         "title": str(signatures[role].get("title") or "").strip(), "signed_at": signatures[role].get("signed_at"),
+         "png": png}
+        for role, png in signature_pngs.items()
+    ]  # fmt: skip
+    try:
+        inspections.insert(db, row, answer_rows, photo_rows, signature_rows)
+    except sqlite3.IntegrityError:
+        # Two sends of one inspection raced (a double tap on two connections): the first won.
+        if inspections.payload_sha256(db, inspection_id) != digest:
+            raise Conflict() from None
+        return Received(False, inspections.get(db, inspection_id))
+    return Received(True, inspections.get(db, inspection_id), result)

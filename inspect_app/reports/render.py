@@ -1,0 +1,544 @@
+"""Render inspection reports and rectification notices to PDF (HTML → WeasyPrint).
+
+A library: no Flask, no database. The caller gathers everything into a plain ``dict`` (the
+*context*, below), hands over a ``photo_loader`` for photo bytes, and gets PDF bytes back.
+The PDF is unsigned; :mod:`inspect_app.reports.signing` signs it.
+
+Nothing the templates reference may reach the network or the file system: the URL fetcher
+allows only the report assets (``templates/reports/``, ``static/reports/``), photos through
+the ``photo:<sha256>`` scheme (resolved by ``photo_loader`` and re-encoded as JPEG
+thumbnails) and ``data:image/png`` / ``data:image/jpeg`` URIs (QR codes, signatures).
+Anything else stops the rendering with :class:`ReportAssetError`.
+
+Report context (``render_report``)
+----------------------------------
+::
+
+    {
+      "bureau": "青川县教育局",                  # str, or {"name": ..., "office": "青川县人民政府教育督导室"}
+      "report_no": "青教督〔2026〕017号",        # optional document number
+      "report_version": 1,                      # int, 1 for the first issue
+      "supersedes": None,                       # or {"report_no"|"id": ..., "version": 1, "reason": "..."}
+      "issued_at": "2026-03-18 16:20",          # optional; str, date or datetime
+      "inspection": {
+        "id": "6f1c…",                          # the inspection UUID
+        "date": "2026-03-18",                   # str "YYYY-MM-DD" or date
+        "type": "责任督学经常性督导",
+        "inspectors": ["王建国", {"name": "李芳", "title": "责任督学"}],   # str or {name, title}
+        "location": "青川县乔庄镇中心小学",
+      },
+      "school": {"name": ..., "code": ..., "stage": "小学", "address": ..., "principal": ...,
+                 "phone": ..., "enrolment": 1286, "boarding": True, "township_central": True},
+      "checklist": {"title": ..., "version": "2026.1", "hash": "<sha256 hex>"},
+      "result": {...},                          # the scoring Result, docs/checklist-contract.md
+      "notes": {"<item_id>": "free text"},      # inspector notes per item (escaped, shown literally)
+      "photos": {"<item_id>": [{"sha256": "<hex>", "caption": "厨房操作间"}]},
+      "rectifications": [                       # optional; default: result["rectifications"]
+        {"item": ..., "problem": ..., "basis": ..., "action": ..., "owner": "校长",
+         "deadline": "2026-05-17"},             # or "days": 60 → deadline = inspection date + days
+      ],
+      "signatures": [
+        {"role": "inspector" | "school", "name": "王建国", "title": "责任督学",
+         "signed_at": "2026-03-18 16:05", "png": b"..." or "data:image/png;base64,..."},
+      ],
+      "verify_url": "https://jyj.example.gov.cn/verify/6f1c…",
+    }
+
+Notice context (``render_notice``)
+----------------------------------
+The same ``bureau``, ``school``, ``inspection`` and ``rectifications`` (with deadlines), plus
+``"notice_no"`` (optional), ``"issued_on"`` (date of the notice; default today),
+``"reply_days"`` (optional: report back within N days after the last deadline),
+``"contact"`` (optional: ``{"name", "phone"}``) and ``"rectification_url"`` (QR target).
+
+Missing glyphs: WeasyPrint draws ``.notdef`` boxes and logs a warning when no installed font
+has a character (e.g. an emoji in a note). With ``strict=True`` that raises
+:class:`MissingGlyphError`; otherwise the warning is re-logged on ``inspect_app.reports``.
+Tests always render strictly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import io
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from PIL import Image, ImageOps
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .fonts import CJK_FAMILY, check_cjk_font
+from .qr import qr_data_uri
+
+log = logging.getLogger("inspect_app.reports")
+
+_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = _ROOT / "templates" / "reports"
+ASSET_DIRS = (TEMPLATE_DIR, _ROOT / "static" / "reports")
+
+PHOTO_SCHEME = "photo"
+PHOTO_MAX_PX = 800  # thumbnails print 8 cm wide: 800 px is ~250 dpi
+PHOTO_JPEG_QUALITY = 72
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_DATA_URI_RE = re.compile(r"^data:(image/(?:png|jpeg))(;base64)?,(.*)$", re.S)
+
+PhotoLoader = Callable[[str], bytes]
+
+
+class ReportError(Exception):
+    """Base class of the document layer's errors."""
+
+
+class ReportAssetError(ReportError):
+    """A template referenced something the fetcher refuses, or a photo could not be loaded."""
+
+
+class ReportRenderError(ReportError):
+    """WeasyPrint reported an error while rendering (e.g. an unreadable image)."""
+
+
+class MissingGlyphError(ReportRenderError):
+    """A character in the document has no glyph in any installed font (strict mode)."""
+
+
+# ---------------------------------------------------------------------------
+# URL fetcher
+
+
+class ForbiddenURLError(ValueError):
+    """Raised by :class:`ReportURLFetcher` for any URL it does not serve."""
+
+
+class ReportURLFetcher(URLFetcher):
+    """WeasyPrint fetcher that serves report assets, photos and image data URIs only.
+
+    Errors are fatal (``fail_on_errors``): a report with a silently missing photo or
+    stylesheet must not be issued.
+    """
+
+    def __init__(
+        self, photo_loader: PhotoLoader | None = None, asset_dirs: tuple[Path, ...] = ASSET_DIRS
+    ):
+        super().__init__(fail_on_errors=True, allowed_protocols=("file", "data", PHOTO_SCHEME))
+        self._photo_loader = photo_loader
+        self._asset_dirs = tuple(Path(os.path.realpath(d)) for d in asset_dirs)
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return self._data(url)
+        if scheme == PHOTO_SCHEME:
+            return self._photo(url)
+        if scheme == "file":
+            return self._file(url)
+        raise ForbiddenURLError(f"报告不允许访问该地址: {url[:200]}")
+
+    def _data(self, url: str) -> URLFetcherResponse:
+        match = _DATA_URI_RE.match(url)
+        if not match or not match.group(2):
+            raise ForbiddenURLError("报告只接受 base64 编码的 PNG/JPEG data URI")
+        try:
+            body = base64.b64decode(match.group(3), validate=False)
+        except binascii.Error as exc:
+            raise ForbiddenURLError("data URI 的 base64 内容无效") from exc
+        return URLFetcherResponse(url="data:", body=body, headers={"Content-Type": match.group(1)})
+
+    def _photo(self, url: str) -> URLFetcherResponse:
+        sha = url.split(":", 1)[1].strip("/").lower()
+        if not _SHA256_RE.match(sha):
+            raise ForbiddenURLError(f"照片地址无效: {url[:100]}")
+        if self._photo_loader is None:
+            raise ForbiddenURLError("未提供照片读取函数 (photo_loader)")
+        try:
+            raw = self._photo_loader(sha)
+        except Exception as exc:
+            raise ReportAssetError(f"无法读取照片 {sha[:12]}: {exc}") from exc
+        return URLFetcherResponse(
+            url=url, body=thumbnail_jpeg(raw), headers={"Content-Type": "image/jpeg"}
+        )
+
+    def _file(self, url: str) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise ForbiddenURLError(f"报告不允许访问该地址: {url[:200]}")
+        path = Path(os.path.realpath(unquote(parts.path)))
+        if not any(path.is_relative_to(root) for root in self._asset_dirs) or not path.is_file():
+            raise ForbiddenURLError(f"报告不允许访问该文件: {parts.path[:200]}")
+        content_type = {
+            ".css": "text/css",
+            ".png": "image/png",
+            ".jpg": "image/jpeg",
+            ".jpeg": "image/jpeg",
+            ".svg": "image/svg+xml",
+        }.get(path.suffix.lower())
+        if content_type is None:
+            raise ForbiddenURLError(f"报告不允许访问该类型的文件: {path.name}")
+        return URLFetcherResponse(
+            url=path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+
+def thumbnail_jpeg(raw: bytes, max_px: int = PHOTO_MAX_PX) -> bytes:
+    """Decode an uploaded photo with Pillow and re-encode it as a small RGB JPEG.
+
+    Re-encoding both bounds the PDF size and means WeasyPrint never parses user bytes.
+    """
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            # JPEG draft mode decodes at a reduced scale: several times faster than full size
+            image.draft("RGB", (max_px, max_px))
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((max_px, max_px))
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=PHOTO_JPEG_QUALITY, optimize=True)
+    except Exception as exc:  # Pillow raises many types for broken input
+        raise ReportAssetError(f"照片无法解码: {exc}") from exc
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# WeasyPrint log capture
+
+
+class _ThreadRecords(logging.Handler):
+    """Collect WeasyPrint records emitted by one thread (the logger is process-global)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.thread = threading.get_ident()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.records.append(record)
+
+
+@contextlib.contextmanager
+def capture_weasyprint_log() -> Iterator[list[logging.LogRecord]]:
+    """Collect WeasyPrint warnings and errors raised in this thread while the block runs."""
+    logger = logging.getLogger("weasyprint")
+    handler = _ThreadRecords()
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+
+
+def _is_missing_glyph(record: logging.LogRecord) -> bool:
+    return ".notdef glyph" in str(record.msg)
+
+
+def _check_records(records: list[logging.LogRecord], strict: bool) -> None:
+    missing = [r.getMessage() for r in records if _is_missing_glyph(r)]
+    errors = [
+        r.getMessage() for r in records if r.levelno >= logging.ERROR and not _is_missing_glyph(r)
+    ]
+    if errors:
+        raise ReportRenderError("生成 PDF 时出错: " + "; ".join(errors[:5]))
+    if missing:
+        if strict:
+            raise MissingGlyphError("字体缺少字符，PDF 中会显示为方框: " + "; ".join(missing[:5]))
+        for message in missing:
+            log.warning("%s", message)
+    for record in records:
+        if record.levelno < logging.ERROR and not _is_missing_glyph(record):
+            log.warning("WeasyPrint: %s", record.getMessage())
+
+
+# ---------------------------------------------------------------------------
+# Jinja environment and context preparation
+
+FONT_CONFIG = FontConfiguration()
+
+OUTCOME_LABELS = {
+    "pass": "符合",
+    "fail": "不符合",
+    "na": "不适用",
+    "unanswered": "未填写",
+    "not_applicable": "不涉及",
+    "error": "无法计算",
+    "info": "—",
+}
+ROLE_LABELS = {"inspector": "督学", "school": "学校负责人"}
+
+
+def _num(value: Any, decimals: int = 1) -> str:
+    """Format a score: 87.5 → "87.5", 5.0 → "5", None → "—"."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    text = f"{float(value):.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _date(value: Any) -> str:
+    """Dates as 2026年3月18日 (how Chinese official documents write them)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _datetime(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return f"{_date(value)} {value:%H:%M}"
+    return _date(value)
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _png_uri(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        return "data:image/png;base64," + base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, str) and value.startswith("data:image/"):
+        return value
+    raise ReportError("签名图片必须是 PNG 字节或 data:image/png URI")
+
+
+_env: jinja2.Environment | None = None
+_env_lock = threading.Lock()
+
+
+def environment() -> jinja2.Environment:
+    """The document layer's own Jinja2 environment (autoescaping on, strict undefined)."""
+    global _env
+    with _env_lock:
+        if _env is None:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.filters.update(num=_num, cn_date=_date, cn_datetime=_datetime)
+            env.globals.update(
+                outcome_labels=OUTCOME_LABELS, role_labels=ROLE_LABELS, font_family=CJK_FAMILY
+            )
+            _env = env
+        return _env
+
+
+def _bureau(context: dict) -> dict:
+    bureau = context.get("bureau") or ""
+    if isinstance(bureau, str):
+        return {"name": bureau, "office": ""}
+    return {"name": bureau.get("name", ""), "office": bureau.get("office", "")}
+
+
+def _inspectors(inspection: dict) -> list[dict]:
+    people = []
+    for person in inspection.get("inspectors") or []:
+        if isinstance(person, str):
+            people.append({"name": person, "title": ""})
+        else:
+            people.append({"name": person.get("name", ""), "title": person.get("title", "")})
+    return people
+
+
+def rectifications_with_deadlines(context: dict) -> list[dict]:
+    """The context's rectifications (or the Result's) with a ``deadline`` date on each.
+
+    An entry with ``days`` and no ``deadline`` is due ``days`` after the inspection date.
+    """
+    source = context.get("rectifications")
+    if source is None:
+        source = (context.get("result") or {}).get("rectifications") or []
+    start = _parse_date((context.get("inspection") or {}).get("date"))
+    rows = []
+    for entry in source:
+        row = dict(entry)
+        deadline = _parse_date(row.get("deadline"))
+        if deadline is None and row.get("days") is not None and start is not None:
+            deadline = start + dt.timedelta(days=int(row["days"]))
+        row["deadline"] = deadline
+        rows.append(row)
+    return rows
+
+
+def _section_rows(result: dict, notes: dict, photos: dict) -> list[dict]:
+    """Group the Result's items under their sections, in section order."""
+    by_section: dict[str, list[dict]] = {}
+    for item_id, item in (result.get("items") or {}).items():
+        row = dict(
+            item,
+            id=item_id,
+            note=notes.get(item_id) or "",
+            photo_count=len(photos.get(item_id) or []),
+        )
+        by_section.setdefault(item.get("section"), []).append(row)
+    sections = []
+    for section in result.get("sections") or []:
+        # Recomputed from earned/possible so the bar never depends on percent's scale.
+        possible = section.get("possible") or 0
+        percent = (section.get("earned") or 0) / possible * 100 if possible else None
+        sections.append(dict(section, percent=percent, rows=by_section.pop(section.get("id"), [])))
+    for section_id, rows in by_section.items():  # items whose section is not listed
+        sections.append(
+            {
+                "id": section_id,
+                "title": section_id or "其他",
+                "rows": rows,
+                "applicable": True,
+                "percent": None,
+            }
+        )
+    return sections
+
+
+def _report_view(context: dict) -> dict:
+    result = context.get("result") or {}
+    notes = context.get("notes") or {}
+    photos = context.get("photos") or {}
+    items = result.get("items") or {}
+    checklist = dict(result.get("checklist") or {}, **(context.get("checklist") or {}))
+    inspection = dict(context.get("inspection") or {})
+    inspection["inspectors"] = _inspectors(inspection)
+    photo_rows = []
+    for item_id, entries in photos.items():
+        label = (items.get(item_id) or {}).get("label", item_id)
+        for entry in entries:
+            sha = str(entry["sha256"]).lower()
+            if not _SHA256_RE.match(sha):
+                raise ReportError(f"照片编号无效: {sha[:20]}")
+            photo_rows.append(
+                {
+                    "src": f"{PHOTO_SCHEME}:{sha}",
+                    "caption": entry.get("caption") or "",
+                    "item_label": label,
+                    "sha256": sha,
+                }
+            )
+    signatures = []
+    for sig in context.get("signatures") or []:
+        signatures.append(
+            dict(
+                sig,
+                png=_png_uri(sig.get("png") or sig.get("png_bytes")),
+                role_label=ROLE_LABELS.get(sig.get("role"), sig.get("role", "")),
+            )
+        )
+    verify_url = context.get("verify_url") or ""
+    return {
+        "bureau": _bureau(context),
+        "report_no": context.get("report_no") or "",
+        "report_version": int(context.get("report_version") or 1),
+        "supersedes": context.get("supersedes"),
+        "issued_at": context.get("issued_at"),
+        "inspection": inspection,
+        "school": context.get("school") or {},
+        "checklist": checklist,
+        "result": result,
+        "sections": _section_rows(result, notes, photos),
+        "findings": result.get("findings") or [],
+        "vetoes": result.get("vetoes") or [],
+        "rectifications": rectifications_with_deadlines(context),
+        "photos": photo_rows,
+        "signatures": signatures,
+        "verify_url": verify_url,
+        "verify_qr": qr_data_uri(verify_url) if verify_url else None,
+    }
+
+
+def _notice_view(context: dict) -> dict:
+    inspection = dict(context.get("inspection") or {})
+    inspection["inspectors"] = _inspectors(inspection)
+    rows = rectifications_with_deadlines(context)
+    deadlines = [r["deadline"] for r in rows if r["deadline"]]
+    url = context.get("rectification_url") or ""
+    return {
+        "bureau": _bureau(context),
+        "notice_no": context.get("notice_no") or "",
+        "issued_on": _parse_date(context.get("issued_on")) or dt.date.today(),
+        "reply_days": context.get("reply_days"),
+        "contact": context.get("contact"),
+        "school": context.get("school") or {},
+        "inspection": inspection,
+        "rectifications": rows,
+        "last_deadline": max(deadlines) if deadlines else None,
+        "rectification_url": url,
+        "rectification_qr": qr_data_uri(url) if url else None,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+
+def render_html(template: str, view: dict) -> str:
+    """Render one of the ``templates/reports/`` templates to an HTML string."""
+    return environment().get_template(template).render(**view)
+
+
+def html_to_pdf(
+    html: str, *, photo_loader: PhotoLoader | None = None, strict: bool = False
+) -> bytes:
+    """Lay out report HTML with the locked-down fetcher and the shared font configuration."""
+    check_cjk_font()
+    fetcher = ReportURLFetcher(photo_loader)
+    try:
+        with capture_weasyprint_log() as records:
+            document = HTML(string=html, base_url=TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher)
+            pdf = document.write_pdf(font_config=FONT_CONFIG)
+    except FatalURLFetchingError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ReportError):
+            raise ReportAssetError(str(cause)) from cause
+        raise ReportAssetError(f"{exc}: {cause}") from cause
+    _check_records(records, strict)
+    return pdf
+
+
+def render_report(context: dict, *, photo_loader: PhotoLoader, strict: bool = False) -> bytes:
+    """Render the inspection report (督导检查报告) described by ``context`` to PDF bytes.
+
+    ``photo_loader(sha256_hex) -> bytes`` returns a stored photo's original bytes.
+    """
+    return html_to_pdf(
+        render_html("report.html", _report_view(context)), photo_loader=photo_loader, strict=strict
+    )
+
+
+def render_notice(context: dict, *, strict: bool = False) -> bytes:
+    """Render the rectification notice (整改通知书) for the school to PDF bytes."""
+    return html_to_pdf(render_html("notice.html", _notice_view(context)), strict=strict)

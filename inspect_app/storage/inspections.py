@@ -1,0 +1,106 @@
+"""Received inspections: the inspection row, its answers, photo links and signatures."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+_SELECT = """
+    SELECT i.*, s.name AS school_name, s.code AS school_code, s.township_id,
+           u.display_name AS inspector_name, v.title AS checklist_title, v.version AS checklist_version
+    FROM inspections i
+    JOIN schools s ON s.id = i.school_id
+    LEFT JOIN users u ON u.id = i.inspector_id
+    JOIN checklist_versions v ON v.hash = i.checklist_hash
+"""
+
+
+def get(db: Database, inspection_id: str) -> dict | None:
+    rows = list(db.query(_SELECT + " WHERE i.id = ?", [inspection_id]))
+    return rows[0] if rows else None
+
+
+def payload_sha256(db: Database, inspection_id: str) -> str | None:
+    row = next(
+        db.query("SELECT payload_sha256 FROM inspections WHERE id = ?", [inspection_id]), None
+    )
+    return row["payload_sha256"] if row else None
+
+
+def insert(
+    db: Database, inspection: dict, answers: list[dict], photos: list[dict], signatures: list[dict]
+) -> None:
+    """Write one inspection with everything that belongs to it, all or nothing."""
+    with db.atomic():
+        db["inspections"].insert(inspection)
+        db["inspection_answers"].insert_all(answers)
+        db["inspection_photos"].insert_all(photos)
+        db["signatures"].insert_all(signatures)
+
+
+def for_school(db: Database, school_id: int) -> list[dict]:
+    return list(
+        db.query(
+            _SELECT + " WHERE i.school_id = ? ORDER BY i.date DESC, i.received_at DESC", [school_id]
+        )
+    )
+
+
+def recent_by_inspector(db: Database, user_id: int, limit: int = 20) -> list[dict]:
+    return list(
+        db.query(
+            _SELECT + " WHERE i.inspector_id = ? ORDER BY i.received_at DESC LIMIT ?",
+            [user_id, limit],
+        )
+    )
+
+
+def latest_for(db: Database, school_id: int, checklist_id: str) -> dict | None:
+    rows = list(
+        db.query(
+            _SELECT + " WHERE i.school_id = ? AND i.checklist_id = ? AND i.status = 'valid'"
+            " ORDER BY i.date DESC, i.received_at DESC LIMIT 1",
+            [school_id, checklist_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def answers(db: Database, inspection_id: str) -> dict[str, dict]:
+    rows = db.query("SELECT * FROM inspection_answers WHERE inspection_id = ?", [inspection_id])
+    return {
+        r["item_id"]: {**r, "value": json.loads(r["value"]) if r["value"] is not None else None}
+        for r in rows
+    }
+
+
+def photos(db: Database, inspection_id: str) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT ip.*, p.path, p.width, p.height FROM inspection_photos ip
+               JOIN photos p ON p.sha256 = ip.photo_sha256
+               WHERE ip.inspection_id = ? ORDER BY ip.position""",
+            [inspection_id],
+        )
+    )
+
+
+def signatures(db: Database, inspection_id: str) -> list[dict]:
+    return list(
+        db.query("SELECT * FROM signatures WHERE inspection_id = ? ORDER BY role", [inspection_id])
+    )
+
+
+def may_see_photo(db: Database, sha256: str, user: dict) -> bool:
+    """Bureau and admin see every photo; others only photos of inspections they may see."""
+    if user["role"] in ("bureau", "admin"):
+        return True
+    if user["role"] == "inspector":
+        sql = """SELECT 1 FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
+                 WHERE ip.photo_sha256 = ? AND i.inspector_id = ?
+                 UNION SELECT 1 FROM photos WHERE sha256 = ? AND uploaded_by = ?"""
+        return next(db.query(sql, [sha256, user["id"], sha256, user["id"]]), None) is not None
+    sql = """SELECT 1 FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
+             WHERE ip.photo_sha256 = ? AND i.school_id = ?"""
+    return next(db.query(sql, [sha256, user["school_id"]]), None) is not None

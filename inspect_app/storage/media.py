@@ -1,0 +1,56 @@
+"""Uploaded photos on disk, content-addressed under ``<instance>/media`` (never under static/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ..images import CleanImage
+from .clock import stamp
+
+
+def _path(media_dir: str, sha256: str) -> Path:
+    return Path(media_dir) / sha256[:2] / f"{sha256}.jpg"
+
+
+def get(db: Database, sha256: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM photos WHERE sha256 = ?", [sha256]))
+    return rows[0] if rows else None
+
+
+def missing(db: Database, hashes: list[str]) -> list[str]:
+    if not hashes:
+        return []
+    marks = ",".join("?" * len(hashes))
+    found = {
+        r["sha256"]
+        for r in db.query(f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", hashes)
+    }
+    return [h for h in hashes if h not in found]
+
+
+def store(
+    db: Database, media_dir: str, sha256: str, image: CleanImage, user_id: int | None
+) -> bool:
+    """Store a cleaned photo under the phone's hash. Returns False when it was already there."""
+    if get(db, sha256):
+        return False
+    path = _path(media_dir, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a crash never leaves a half-written file under a valid name.
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(image.data)
+    os.replace(tmp, path)
+    db["photos"].insert(
+        {"sha256": sha256, "path": str(path.relative_to(media_dir)), "mime": image.mime,
+         "width": image.width, "height": image.height, "size": len(image.data),
+         "uploaded_by": user_id, "uploaded_at": stamp()},
+        ignore=True,
+    )  # fmt: skip
+    return True
+
+
+def read(media_dir: str, row: dict) -> bytes:
+    return (Path(media_dir) / row["path"]).read_bytes()

@@ -1,0 +1,488 @@
+"""Loading checklist YAML: every kind of mistake is reported in Chinese with file, line, column and field."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from inspect_app.checklist import (
+    ChecklistError,
+    LoadError,
+    check_file,
+    load_checklist,
+    load_directory,
+)
+
+DATA = Path(__file__).parent / "data" / "checklists"
+
+# Lines 1-12; items start on line 13, each mapping key of an item at column 9.
+HEADER = """\
+id: demo
+title: 演示检查单
+version: "1"
+basis: 测试用
+grades:
+  - {grade: 合格, min: 60}
+  - {grade: 不合格, min: 0}
+sections:
+  - id: safety
+    title: 安全管理
+    weight: 100
+    items:
+"""
+DRILL = """\
+      - id: drill
+        type: yesno
+        label: 开展消防演练
+        points: 5
+        fix: {action: 组织演练, owner: 校长, days: 14}
+"""
+
+
+def errors_of(tmp_path, text: str, name: str = "demo.yaml") -> list[LoadError]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    checklist, errors = check_file(path)
+    assert checklist is None, "expected the file to be rejected"
+    return errors
+
+
+def only(errors: list[LoadError]) -> tuple:
+    assert len(errors) == 1, [str(e) for e in errors]
+    e = errors[0]
+    return e.line, e.column, e.item, e.field, e.message
+
+
+def items(text: str) -> str:
+    return HEADER + textwrap.indent(textwrap.dedent(text), "      ")
+
+
+def test_the_base_document_is_valid(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(HEADER + DRILL, encoding="utf-8")
+    assert load_checklist(path).items["drill"]["points"] == 5
+
+
+def test_yaml_syntax_error(tmp_path):
+    text = items("""\
+        - id: drill
+          type: yesno
+          label: 演练: 每学期一次
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        15,
+        18,
+        None,
+        None,
+        "YAML 格式错误：此处不能出现冒号（文字中含“: ”时请加引号，或检查缩进）",
+    )
+
+
+def test_tab_indentation(tmp_path):
+    text = HEADER + "      - id: drill\n\ttype: yesno\n"
+    line, column, _, _, message = only(errors_of(tmp_path, text))
+    assert (line, message) == (14, "YAML 格式错误：不能用 Tab 缩进，请改用空格")
+
+
+def test_missing_required_key(tmp_path):
+    text = items("""\
+        - id: drill
+          type: yesno
+          points: 5
+          fix: {action: 组织演练, owner: 校长, days: 14}
+        """)
+    assert only(errors_of(tmp_path, text)) == (13, 9, "drill", "label", "缺少必填字段 label")
+
+
+def test_unknown_key_with_suggestion(tmp_path):
+    text = HEADER + DRILL + "        pass-if: value\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        9,
+        "drill",
+        "pass-if",
+        "未知字段 pass-if，是否想写 pass_if？",
+    )
+
+
+def test_duplicate_item_id(tmp_path):
+    text = HEADER + DRILL + DRILL
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        13,
+        "drill",
+        "id",
+        "条目 id drill 重复（第 13 行已使用）",
+    )
+
+
+def test_duplicate_yaml_key(tmp_path):
+    text = HEADER + DRILL + "        label: 又一个标签\n"
+    assert only(errors_of(tmp_path, text)) == (18, 9, None, "label", "字段 label 在同一处写了两次")
+
+
+def test_unknown_type(tmp_path):
+    text = items("""\
+        - id: drill
+          type: yes_no
+          label: 开展消防演练
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        14,
+        15,
+        "drill",
+        "type",
+        "未知的条目类型 yes_no，是否想写 yesno？（可用：yesno、choice、multi、integer、decimal、text、date、photo、computed、note）",
+    )
+
+
+def test_bad_choice_lists(tmp_path):
+    text = items("""\
+        - id: level
+          type: choice
+          label: 演练组织情况
+          choices:
+            - {value: good, label: 规范}
+            - {value: good, label: 基本规范}
+            - {value: 3, label: 混乱, fail: true}
+          fix: {action: 重新演练, owner: 校长, days: 14}
+        """)
+    found = [(e.line, e.column, e.field, e.message) for e in errors_of(tmp_path, text)]
+    assert found == [
+        (18, 21, "choices", "选项值 good 重复"),
+        (19, 21, "choices", "选项 value 应为文字（3 请加引号，如 '3'）"),
+    ]
+
+
+def test_unknown_reference_points_into_the_expression(tmp_path):
+    text = HEADER + DRILL + '        pass_if: "value and answered(drils)"\n'
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        38,
+        "drill",
+        "pass_if",
+        "未知的条目 drils，是否想写 drill？",
+    )
+
+
+def test_expression_syntax_error_column(tmp_path):
+    text = HEADER + DRILL + "        relevant: 1 + = 2\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        23,
+        "drill",
+        "relevant",
+        "表达式有误：无法识别的字符 “=”（判断相等请用 ==）",
+    )
+
+
+def test_expression_error_inside_a_block_scalar(tmp_path):
+    text = (
+        HEADER + DRILL + "        relevant: >-\n          true and\n          school.boarding ==\n"
+    )
+    assert only(errors_of(tmp_path, text)) == (
+        20,
+        29,
+        "drill",
+        "relevant",
+        "表达式有误：表达式不完整，此处缺少一个值",
+    )
+
+
+def test_cycle_among_calculations_and_relevance(tmp_path):
+    text = items("""\
+        - id: a
+          type: computed
+          label: 甲
+          calculation: b + 1
+        - id: b
+          type: computed
+          label: 乙
+          calculation: c * 2
+        - id: c
+          type: integer
+          label: 丙
+          relevant: a > 0
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        16,
+        22,
+        "a",
+        "calculation",
+        "计算/显示条件出现循环引用：a → b → c → a",
+    )
+
+
+def test_weights_must_add_up_to_100(tmp_path):
+    text = (HEADER + DRILL).replace("weight: 100", "weight: 95")
+    assert only(errors_of(tmp_path, text)) == (
+        9,
+        3,
+        None,
+        "weight",
+        "各部分 weight 之和为 95，应为 100",
+    )
+
+
+def test_grade_bands_out_of_order(tmp_path):
+    text = (HEADER + DRILL).replace(
+        "{grade: 不合格, min: 0}", "{grade: 良好, min: 80}\n  - {grade: 不合格, min: 0}"
+    )
+    assert only(errors_of(tmp_path, text)) == (
+        7,
+        22,
+        None,
+        "grades",
+        "等级须按分数线从高到低排列：良好 的 min（80）应小于上一档 合格 的 min（60）",
+    )
+
+
+def test_last_grade_must_start_at_zero(tmp_path):
+    text = (HEADER + DRILL).replace("min: 0}", "min: 10}")
+    assert only(errors_of(tmp_path, text)) == (
+        7,
+        23,
+        None,
+        "grades",
+        "最后一个等级（不合格）的 min 应为 0，这样任何得分都有等级",
+    )
+
+
+def test_points_on_an_unscorable_item(tmp_path):
+    text = items("""\
+        - id: remark
+          type: text
+          label: 其他情况
+          points: 2
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        16,
+        9,
+        "remark",
+        "points",
+        "文字题不计分，不能设置 points",
+    )
+
+
+def test_missing_fix_on_an_item_that_can_fail(tmp_path):
+    text = items("""\
+        - id: drill
+          type: yesno
+          label: 开展消防演练
+          points: 5
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        13,
+        9,
+        "drill",
+        "fix",
+        "该条目可能判为不合格，需要填写 fix（整改措施 action、责任人 owner、期限 days）",
+    )
+
+
+def test_type_error_in_an_expression(tmp_path):
+    text = items("""\
+        - id: remark
+          type: text
+          label: 其他情况
+        - id: ratio
+          type: computed
+          label: 比例
+          calculation: remark / 2
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        19,
+        22,
+        "ratio",
+        "calculation",
+        "不能对文字做算术运算（/），只能对数字",
+    )
+
+
+def test_applies_if_cannot_read_items(tmp_path):
+    text = HEADER + DRILL + "        applies_if: drill\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        21,
+        "drill",
+        "applies_if",
+        "applies_if 只能使用学校属性（school.…），不能引用条目 drill",
+    )
+
+
+def test_value_where_there_is_none(tmp_path):
+    text = HEADER + DRILL + "        relevant: value == true\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        19,
+        "drill",
+        "relevant",
+        "此处没有 value（value 只能用在 constraint 和 pass_if 中）",
+    )
+
+
+def test_condition_must_be_boolean(tmp_path):
+    text = HEADER + DRILL + "        relevant: school.enrolment + 1\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        19,
+        "drill",
+        "relevant",
+        "relevant 应为判断条件（结果为是/否），这里的结果是数字",
+    )
+
+
+def test_min_greater_than_max(tmp_path):
+    text = items("""\
+        - id: teachers
+          type: integer
+          label: 专任教师数
+          min: 10
+          max: 5
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        17,
+        14,
+        "teachers",
+        "max",
+        "max（5）不能小于 min（10）",
+    )
+
+
+def test_unknown_placeholder_in_problem(tmp_path):
+    text = HEADER + DRILL + "        problem: 未开展演练，应为 {traget}\n"
+    assert only(errors_of(tmp_path, text)) == (
+        18,
+        18,
+        "drill",
+        "problem",
+        "problem 中的 {traget} 无法识别，可用 {value}、{target}、{label}、{unit}",
+    )
+
+
+def test_veto_on_an_item_that_cannot_fail(tmp_path):
+    text = items("""\
+        - id: teachers
+          type: integer
+          label: 专任教师数
+          veto: true
+        """)
+    assert only(errors_of(tmp_path, text)) == (
+        16,
+        15,
+        "teachers",
+        "veto",
+        "一票否决条目必须可能判为不合格（需要 pass_if，或为是否题，或有 fail: true 的选项）",
+    )
+
+
+def test_version_must_be_text(tmp_path):
+    text = (HEADER + DRILL).replace('version: "1"', "version: 2026.1")
+    assert only(errors_of(tmp_path, text)) == (
+        3,
+        10,
+        None,
+        "version",
+        'version 请加引号写成文字，如 "2026.1"（否则 2026.10 会变成 2026.1）',
+    )
+
+
+def test_all_errors_of_a_file_are_reported_at_once(tmp_path):
+    text = items("""\
+        - id: Drill
+          type: yesno
+          label: " "
+          points: 5
+          fix: {action: 组织演练, owner: 校长, days: 0}
+        - id: level
+          type: choice
+          label: 演练组织情况
+          choices: []
+        """).replace("weight: 100", "weight: 90")
+    messages = [e.message for e in errors_of(tmp_path, text)]
+    assert messages == [
+        "各部分 weight 之和为 90，应为 100",
+        "条目 id “Drill” 格式不对：只能用小写英文字母、数字和下划线，并以字母开头",
+        "label 应为非空文字",
+        "fix.days 应为正整数（整改期限天数）",
+        "choices 应为选项列表，每项含 value 和 label",
+    ]
+
+
+def test_error_text_names_file_line_item_and_field(tmp_path):
+    text = HEADER + DRILL + "        pass_if: value >= \n"
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ChecklistError) as info:
+        load_checklist(tmp_path / "demo.yaml")
+    assert str(info.value) == (
+        f"{tmp_path / 'demo.yaml'}:18:26: 条目 drill 字段 pass_if：表达式有误：表达式不完整，此处缺少一个值"
+    )
+
+
+def test_directory_requires_file_name_to_match_id(tmp_path):
+    (tmp_path / "wrong_name.yaml").write_text(HEADER + DRILL, encoding="utf-8")
+    with pytest.raises(ChecklistError) as info:
+        load_directory(tmp_path)
+    assert [(e.line, e.column, e.message) for e in info.value.errors] == [
+        (1, 5, "文件名应与 id 一致：id 为 demo，文件名应为 demo.yaml")
+    ]
+
+
+def test_directory_loads_every_checklist():
+    loaded = load_directory(DATA)
+    assert sorted(loaded) == ["mixed_types", "school_basics"]
+
+
+def test_hash_ignores_formatting_but_not_content(tmp_path):
+    (tmp_path / "demo.yaml").write_text(HEADER + DRILL, encoding="utf-8")
+    first = load_checklist(tmp_path / "demo.yaml")
+    (tmp_path / "demo.yaml").write_text(
+        "# 注释\n" + HEADER + DRILL.replace("points: 5", "points:   5"), encoding="utf-8"
+    )
+    assert load_checklist(tmp_path / "demo.yaml").hash == first.hash
+    (tmp_path / "demo.yaml").write_text(
+        HEADER + DRILL.replace("points: 5", "points: 6"), encoding="utf-8"
+    )
+    assert load_checklist(tmp_path / "demo.yaml").hash != first.hash
+
+
+def test_compiled_form_fills_defaults_and_ships_ast(tmp_path):
+    text = items("""\
+        - id: level
+          type: choice
+          label: 演练组织情况
+          relevant: school.boarding
+          choices:
+            - {value: good, label: 规范, score: 4}
+            - {value: poor, label: 混乱, score: 0, fail: true}
+          fix: {action: 重新演练, owner: 校长, days: 14}
+        """)
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    item = load_checklist(tmp_path / "demo.yaml").compiled["sections"][0]["items"][0]
+    assert item["points"] == 4  # the highest choice score
+    assert item["required"] is True
+    assert item["relevant"] == {"k": "school", "attr": "boarding"}
+    assert item["pass_if"] is None
+
+
+def test_cli_validate_reports_errors_and_summary(tmp_path):
+    from flask import Flask
+
+    from inspect_app.checklist.cli import register_cli
+
+    app = Flask(__name__)
+    app.config["CHECKLIST_DIR"] = str(DATA)
+    register_cli(app)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["checklists", "validate"])
+    assert ok.exit_code == 0
+    assert ok.output.strip().endswith("全部通过：2 个检查单")
+    (tmp_path / "demo.yaml").write_text(
+        HEADER + DRILL.replace("type: yesno", "type: tick"), encoding="utf-8"
+    )
+    bad = runner.invoke(args=["checklists", "validate", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert (
+        f"{tmp_path / 'demo.yaml'}:14:15: 条目 drill 字段 type：未知的条目类型 tick" in bad.output
+    )
+    assert "校验未通过：1 个文件共 1 处错误" in bad.output

@@ -1,0 +1,79 @@
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from inspect_app.images import ImageRejected, clean_photo, clean_signature
+
+
+def jpeg(width=2400, height=1200, orientation=None) -> bytes:
+    image = Image.new("RGB", (width, height), "skyblue")
+    ImageDraw.Draw(image).rectangle((0, 0, width // 4, height // 4), fill="red")
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_photo_is_downscaled_and_reencoded():
+    clean = clean_photo(jpeg())
+    assert (clean.width, clean.height) == (1600, 800)
+    assert Image.open(io.BytesIO(clean.data)).format == "JPEG"
+
+
+def test_exif_orientation_is_applied():
+    clean = clean_photo(jpeg(800, 400, orientation=6))  # rotated 90° in the camera
+    assert (clean.width, clean.height) == (400, 800)
+    assert "exif" not in Image.open(io.BytesIO(clean.data)).info
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "文件为空"),
+        (b"<html><script>alert(1)</script></html>", "不是有效的图片"),
+        (jpeg()[:2000], "图片不完整"),
+        (b"GIF89a" + b"\0" * 100, "不是有效的图片"),
+    ],
+)
+def test_bad_uploads_are_refused_with_reason(data, reason):
+    with pytest.raises(ImageRejected, match=reason):
+        clean_photo(data)
+
+
+def test_truncated_image_refused_even_after_weasyprint_import():
+    import weasyprint  # noqa: F401  (it flips Pillow's LOAD_TRUNCATED_IMAGES for the whole process)
+
+    with pytest.raises(ImageRejected, match="图片不完整"):
+        clean_photo(jpeg()[:5000])
+
+
+def test_non_jpeg_png_format_refused():
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "GIF")
+    with pytest.raises(ImageRejected, match="不支持的图片格式"):
+        clean_photo(out.getvalue())
+
+
+def test_oversized_upload_refused():
+    with pytest.raises(ImageRejected, match="照片不能超过 10 MB"):
+        clean_photo(b"\xff\xd8" + b"\0" * (10 * 1024 * 1024 + 1))
+
+
+def signature(ink: bool) -> bytes:
+    image = Image.new("RGBA", (600, 200), (255, 255, 255, 0))
+    if ink:
+        ImageDraw.Draw(image).line(
+            [(40, 150), (200, 40), (360, 160), (560, 60)], fill=(0, 0, 0, 255), width=4
+        )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_signature_with_ink_accepted_and_blank_refused():
+    assert clean_signature(signature(True)).mime == "image/png"
+    with pytest.raises(ImageRejected, match="签名为空"):
+        clean_signature(signature(False))

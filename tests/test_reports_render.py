@@ -1,0 +1,146 @@
+"""The inspection report and the rectification notice, read back from the PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from inspect_app.reports import qr_png, render_notice, render_report
+from inspect_app.reports.sample import sample_context, sample_notice_context
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) not installed"
+)
+
+SCRIPT_NOTE = "<script>alert('x')</script> & 食堂门锁损坏"
+
+
+def pdftext(pdf: bytes, first: int | None = None, last: int | None = None) -> str:
+    args = ["pdftotext", "-raw"]
+    if first:
+        args += ["-f", str(first)]
+    if last:
+        args += ["-l", str(last)]
+    return subprocess.run(
+        args + ["-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+
+
+def squash(text: str) -> str:
+    """pdftotext breaks lines inside table cells and spaces out some runs."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def report():
+    context, photos = sample_context(60, 4)
+    first_item = next(iter(context["result"]["items"]))
+    context["notes"][first_item] = SCRIPT_NOTE
+    pdf = render_report(context, photo_loader=photos.__getitem__, strict=True)
+    return context, pdf
+
+
+def test_report_is_a_pdf_with_school_grade_and_findings(report):
+    context, pdf = report
+    assert pdf.startswith(b"%PDF-")
+    text = squash(pdftext(pdf))
+    assert context["school"]["name"] in text
+    assert "评定等级" + context["result"]["grade"] in text
+    assert "一票否决" in text
+    for finding in context["result"]["findings"]:
+        assert squash(finding["problem"]) in text, finding["problem"]
+    assert "本地标准" in text
+    assert "依据：学校食品安全与营养健康管理规定（教育部等令第45号）第十二条" in text
+
+
+def test_every_page_has_bureau_header_and_page_x_of_y(report):
+    _, pdf = report
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
+            ).stdout.decode(),
+        ).group(1)
+    )
+    assert pages >= 3
+    for n in range(1, pages + 1):
+        text = squash(pdftext(pdf, n, n))
+        assert "青川县教育局·督导检查报告" in text
+        assert f"第{n}页共{pages}页" in text
+
+
+def test_noto_sans_cjk_is_embedded(report):
+    _, pdf = report
+    out = subprocess.run(
+        ["pdffonts", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    rows = [line for line in out.splitlines() if "Noto-Sans-CJK-SC" in line]
+    assert rows, out
+    for row in rows:
+        assert re.search(r"\byes\s+yes\s+yes\b", row), row  # embedded, subset, unicode map
+
+
+def test_free_text_is_escaped_and_shown_literally(report):
+    _, pdf = report
+    text = squash(pdftext(pdf))
+    assert squash("<script>alert('x')</script>&食堂门锁损坏") in text
+
+
+def test_rectification_table_has_official_columns_and_deadlines(report):
+    context, pdf = report
+    text = squash(pdftext(pdf))
+    assert "序号问题描述依据整改措施责任人整改时限" in text
+    # 消防器材 fix: 15 days after 2026-03-18
+    assert "2026年4月2日" in text
+    assert "更换过期灭火器并建立检查台账" in text
+
+
+def test_photos_and_signatures_are_embedded(report):
+    context, pdf = report
+    out = subprocess.run(
+        ["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    jpegs = [line for line in out.splitlines() if " jpeg " in line]
+    assert len(jpegs) == 4  # the photos, re-encoded as JPEG thumbnails
+    text = squash(pdftext(pdf))
+    assert "附件：现场照片" in text and "二楼东侧过期灭火器" in text
+    assert "王建国责任督学" in text and "赵明校长" in text
+
+
+def test_supersedes_notice_is_shown():
+    context, photos = sample_context(30, 0)
+    context["report_version"] = 2
+    context["supersedes"] = {
+        "report_no": "青教督〔2026〕17号",
+        "version": 1,
+        "reason": "更正食堂检查项目的实测值",
+    }
+    pdf = render_report(context, photo_loader=photos.__getitem__, strict=True)
+    text = squash(pdftext(pdf, 1, 1))
+    assert "本报告为第2版，替代青教督〔2026〕17号（第1版）" in text
+    assert "更正原因：更正食堂检查项目的实测值" in text
+
+
+def test_notice_lists_rectifications_with_deadlines_and_qr():
+    context = sample_notice_context(30)
+    pdf = render_notice(context, strict=True)
+    text = squash(pdftext(pdf))
+    assert "督导整改通知书" in text
+    assert context["school"]["name"] + "：" in text
+    for item in context["result"]["rectifications"]:
+        assert squash(item["action"]) in text
+    assert "整改时限" in text and "2026年4月2日" in text
+    assert context["rectification_url"] in text
+    out = subprocess.run(
+        ["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert len([line for line in out.splitlines() if " image " in line]) == 1  # the QR
+
+
+def test_qr_png_is_a_png():
+    png = qr_png("https://example.gov.cn/verify/1")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")

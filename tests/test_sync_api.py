@@ -1,0 +1,196 @@
+"""The phone's sync API: idempotent inspections and photos, JSON errors, expired logins."""
+
+import json
+
+import pytest
+
+from inspect_app import catalog
+from inspect_app.checklist import score
+from inspect_app.storage import inspections, schools
+
+from . import factories
+from .conftest import csrf_token
+
+
+@pytest.fixture
+def api(client, auth, county):
+    auth.login("insp")
+    token = client.get("/api/session").get_json()["csrf_token"]
+
+    class Api:
+        def put(self, url, body=None, data=None, **headers):
+            if body is not None:
+                data = json.dumps(body, ensure_ascii=False)
+            return client.put(url, data=data, headers={"X-CSRFToken": token, **headers})
+
+        def get(self, url):
+            return client.get(url)
+
+    return Api()
+
+
+@pytest.fixture
+def checklist(app):
+    with app.app_context():
+        return catalog.current()["fupin_comprehensive"].compiled
+
+
+def upload(api, data: bytes):
+    return api.put(
+        f"/api/photos/{factories.sha256(data)}", data=data, **{"Content-Type": "image/jpeg"}
+    )
+
+
+def test_session_gives_a_fresh_csrf_token(client, auth, county):
+    assert client.get("/api/session").status_code == 401
+    auth.login("insp")
+    body = client.get("/api/session").get_json()
+    assert body["user"]["username"] == "insp" and len(body["csrf_token"]) > 20
+
+
+def test_bootstrap_lists_schools_and_checklists(api, checklist):
+    body = api.get("/api/bootstrap").get_json()
+    assert {s["name"] for s in body["schools"]} == {
+        "东镇中心小学",
+        "西乡初级中学",
+        "西乡石桥教学点",
+    }
+    assert "fupin_comprehensive" in {c["id"] for c in body["checklists"]}
+    assert body["inspection_types"] == ["综合督导", "专项督查", "随机走访", "明查", "暗访"]
+    compiled = api.get(f"/api/checklists/{checklist['hash']}")
+    assert compiled.get_json()["hash"] == checklist["hash"]
+    assert "immutable" in compiled.headers["Cache-Control"]
+
+
+def test_new_same_and_conflicting_inspection(api, county, checklist, db):
+    body = factories.payload(county["school_a"], checklist)
+    first = api.put(f"/api/inspections/{body['id']}", body)
+    assert first.status_code == 201, first.get_json()
+    again = api.put(f"/api/inspections/{body['id']}", body)
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    changed = {**body, "type": "暗访"}
+    conflict = api.put(f"/api/inspections/{body['id']}", changed)
+    assert conflict.status_code == 409 and conflict.get_json()["error"] == "数据冲突"
+    assert db["inspections"].count == 1
+
+
+def test_server_score_is_stored_and_matches_engine(api, county, checklist, db):
+    body = factories.payload(county["school_b"], checklist, passing=False)
+    school = schools.as_scoring_school(schools.get(db, county["school_b"]))
+    expected = score(checklist, school, body["responses"])
+    body["client_result"] = expected
+    response = api.put(f"/api/inspections/{body['id']}", body)
+    assert response.status_code == 201
+    row = inspections.get(db, body["id"])
+    assert row["total"] == expected["total"] and row["grade"] == expected["grade"]
+    assert json.loads(row["client_mismatch"]) == {}
+    assert row["findings"] == len(expected["findings"]) > 0
+    stored = inspections.answers(db, body["id"])
+    some_item = next(iter(body["responses"]["answers"]))
+    assert stored[some_item]["value"] == body["responses"]["answers"][some_item]
+
+
+def test_client_score_difference_is_recorded(api, county, checklist, db):
+    body = factories.payload(county["school_a"], checklist)
+    body["client_result"] = {"total": 1.0, "grade": "不合格", "vetoed": False, "items": {}}
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    mismatch = json.loads(inspections.get(db, body["id"])["client_mismatch"])
+    assert mismatch["total"]["client"] == 1.0 and mismatch["grade"]["client"] == "不合格"
+
+
+def test_photos_are_idempotent_and_required_before_the_inspection(api, county, checklist, db):
+    photo = factories.jpeg_bytes(1)
+    body = factories.payload(county["school_a"], checklist, photos=[factories.sha256(photo)])
+    early = api.put(f"/api/inspections/{body['id']}", body)
+    assert early.status_code == 422
+    assert early.get_json()["missing_photos"] == [factories.sha256(photo)]
+    assert upload(api, photo).status_code == 201
+    assert upload(api, photo).status_code == 200
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    assert [p["photo_sha256"] for p in inspections.photos(db, body["id"])] == [
+        factories.sha256(photo)
+    ]
+    served = api.get(f"/api/photos/{factories.sha256(photo)}")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+
+
+def test_truncated_fake_and_oversized_photos_refused(api):
+    photo = factories.jpeg_bytes(2)
+    truncated = api.put(f"/api/photos/{factories.sha256(photo)}", data=photo[:1000])
+    assert truncated.status_code == 400 and "不完整" in truncated.get_json()["message"]
+    fake = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    response = upload(api, fake)
+    assert response.status_code == 415 and "不是有效的图片" in response.get_json()["message"]
+    huge = b"\xff\xd8\xff" + b"\0" * (10 * 1024 * 1024 + 10)
+    response = upload(api, huge)
+    assert response.status_code == 413 and "10 MB" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"school_id": 9999}, "school_id", "学校不存在"),
+        ({"checklist_hash": "0" * 64}, "checklist_hash", "检查单版本不存在"),
+        ({"type": "闲逛"}, "type", "检查类型应为"),
+        ({"date": "2026-13-01"}, "date", "YYYY-MM-DD"),
+        ({"location": None, "location_note": ""}, "location", "未获取定位时须填写原因"),
+    ],
+)
+def test_bad_payload_fields_are_named(api, county, checklist, change, field, message):
+    body = {**factories.payload(county["school_a"], checklist), **change}
+    response = api.put(f"/api/inspections/{body['id']}", body)
+    assert response.status_code == 422
+    assert message in response.get_json()["fields"][field]
+
+
+def test_blank_signature_refused(api, county, checklist, db):
+    body = factories.payload(county["school_a"], checklist)
+    body["signatures"]["school"]["png"] = factories.signature_uri(ink=False)
+    response = api.put(f"/api/inspections/{body['id']}", body)
+    assert response.status_code == 422
+    assert (
+        response.get_json()["fields"]["signatures.school"] == "学校代表签名：签名为空，请重新签名。"
+    )
+    assert db["inspections"].count == 0
+
+
+def test_wrong_answer_types_refused(api, county, checklist):
+    body = factories.payload(county["school_a"], checklist)
+    yesno = next(i for s in checklist["sections"] for i in s["items"] if i["type"] == "yesno")
+    body["responses"]["answers"][yesno["id"]] = "maybe"
+    body["responses"]["answers"]["no_such_item"] = 1
+    fields = api.put(f"/api/inspections/{body['id']}", body).get_json()["fields"]
+    assert fields["answers.no_such_item"] == "检查单中没有该条目"
+    assert fields[f"answers.{yesno['id']}"].endswith("应为「是」或「否」")
+
+
+def test_not_json_is_a_clear_400(api):
+    response = api.put(f"/api/inspections/{factories.new_id()}", data="{not json")
+    assert (
+        response.status_code == 400
+        and response.get_json()["message"] == "提交的内容不是有效的检查数据。"
+    )
+
+
+def test_expired_login_is_401_json_not_a_redirect(client, county, checklist):
+    body = factories.payload(county["school_a"], checklist)
+    response = client.put(f"/api/inspections/{body['id']}", json=body)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "需要登录"
+
+
+def test_missing_csrf_token_is_json_400(client, auth, county, checklist):
+    auth.login("insp")
+    body = factories.payload(county["school_a"], checklist)
+    response = client.put(f"/api/inspections/{body['id']}", json=body)
+    assert response.status_code == 400 and response.get_json()["error"] == "安全校验失败"
+
+
+def test_school_account_cannot_submit(client, auth, county, checklist):
+    auth.login("sch_a")
+    token = csrf_token(client, "/")
+    body = factories.payload(county["school_a"], checklist)
+    response = client.put(
+        f"/api/inspections/{body['id']}", json=body, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 403
