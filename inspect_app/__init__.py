@@ -10,6 +10,7 @@ from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
 from .config import PROJECT_ROOT, Defaults, secret_key
+from .reports.fonts import check_cjk_font
 
 csrf = CSRFProtect()
 
@@ -53,6 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(security.load_user)
     app.before_request(security.api_login_gate)
     csrf.init_app(app)
+    # Reports need a CJK font; refuse to start without one rather than print tofu boxes later.
+    check_cjk_font()
     app.json.ensure_ascii = False  # Chinese messages stay readable on the wire
 
     from .storage import db
@@ -65,9 +68,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     with closing(db.open_database(app.config["DATABASE"])) as conn:
         catalog.init_app(app, conn)
 
-    from .web import admin, auth, errors, inspector, main, sync
+    from .web import admin, auth, bureau, documents, errors, inspector, main, review, school, sync, verify
 
-    for blueprint in (auth.bp, main.bp, admin.bp, inspector.bp, sync.bp):
+    for blueprint in (
+        auth.bp,
+        main.bp,
+        admin.bp,
+        inspector.bp,
+        sync.bp,
+        documents.bp,
+        verify.bp,
+        school.bp,
+        review.bp,
+        bureau.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
@@ -80,4 +94,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             "current_user": g.get("user"),
         }
 
+    if app.config["ISSUE_IN_BACKGROUND"] and not app.testing:
+        from . import worker
+
+        worker.start(app)
     return app

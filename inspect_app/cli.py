@@ -6,7 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import demo
+from . import cli_documents, demo
+from .checklist import cli as checklist_cli
 from .security import ROLE_NAMES, hash_password
 from .storage import schools, users
 from .storage.db import open_database
@@ -64,3 +65,5 @@ def create_user_command(username, display_name, role, school_code, password) -> 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    checklist_cli.register_cli(app)
+    cli_documents.init_app(app)

@@ -19,7 +19,21 @@ class Defaults:
     # Shown on every page and report; a deployment sets its own.
     BUREAU_NAME = "青山县教育局"
     COUNTY_NAME = "青山县"
+    # The address people reach this server at: QR codes on printed reports point here.
+    PUBLIC_URL = "http://127.0.0.1:5000"
     CHECKLIST_DIR = str(PROJECT_ROOT / "checklists")
+    # Signing material. Unset: a self-signed authority is created in <instance>/keys on first use
+    # (or by `flask keys init`). A deployment points these at its own PEM files or a PKCS#12 file.
+    SIGNING_KEY = None
+    SIGNING_CERT = None
+    SIGNING_CA = None
+    SIGNING_P12 = None
+    SIGNING_PASSPHRASE = None
+    # Issue signed documents in a background thread after an inspection arrives (off in tests,
+    # which issue them explicitly so that every step is deterministic).
+    ISSUE_IN_BACKGROUND = True
+    # Days after the last deadline within which a school reports back on its rectifications.
+    RECTIFICATION_REPLY_DAYS = 30
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
     DATABASE = None
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

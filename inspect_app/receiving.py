@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from . import catalog
+from . import catalog, rectification
 from .checklist import score
 from .checklist.model import canonical_json
 from .images import ImageRejected, clean_signature
@@ -300,8 +300,10 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
          "png": png}
         for role, png in signature_pngs.items()
     ]  # fmt: skip
+    edits = payload.get("rectifications") if isinstance(payload.get("rectifications"), list) else []
+    rectification_rows = rectification.items_from_result(result, edits, payload["date"])
     try:
-        inspections.insert(db, row, answer_rows, photo_rows, signature_rows)
+        inspections.insert(db, row, answer_rows, photo_rows, signature_rows, rectification_rows)
     except sqlite3.IntegrityError:
         # Two sends of one inspection raced (a double tap on two connections): the first won.
         if inspections.payload_sha256(db, inspection_id) != digest:

@@ -2,10 +2,11 @@
 
 import pytest
 
-from inspect_app import catalog
+from inspect_app import catalog, receiving
+from inspect_app.storage import users
 
 from .conftest import csrf_token
-from .factories import new_id, sha256
+from .factories import new_id, payload, sha256
 
 ROLES = ["anonymous", "insp", "sch_a", "sch_b", "bureau", "admin"]
 
@@ -38,6 +39,15 @@ MATRIX = {
     ("PUT", "/api/photos/{photo_hash}"): [401, 415, 403, 403, 415, 415],
     ("GET", "/api/photos/{photo_hash}"): [401, 404, 404, 404, 404, 404],
     ("PUT", "/api/inspections/{new_uuid}"): [401, 400, 403, 403, 400, 400],
+    ("GET", "/inspector/"): [302, 200, 403, 403, 200, 200],
+    ("GET", "/inspector/new"): [302, 200, 403, 403, 200, 200],
+    ("GET", "/inspector/form"): [302, 200, 403, 403, 200, 200],
+    ("GET", "/sw.js"): [200, 200, 200, 200, 200, 200],
+    ("GET", "/inspections/{inspection}"): [302, 200, 200, 403, 200, 200],
+    ("GET", "/inspections/{unknown}/report.pdf"): [302, 404, 404, 404, 404, 404],
+    ("GET", "/documents/{unknown}.pdf"): [302, 404, 404, 404, 404, 404],
+    ("GET", "/verify/{unknown}"): [404, 404, 404, 404, 404, 404],
+    ("GET", "/verify/"): [200, 200, 200, 200, 200, 200],
 }
 
 CASES = [
@@ -48,14 +58,22 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "path", "role", "expected"), CASES)
-def test_access(app, client, auth, county, method, path, role, expected):
+def test_access(app, db, client, auth, county, method, path, role, expected):
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"].compiled
+    inspection = ""
+    if "{inspection}" in path:
+        # A received inspection of school A by inspector ``insp`` (documents are not issued:
+        # the matrix is about who gets in, not about rendering).
+        body = payload(county["school_a"], checklist)
+        receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+        inspection = body["id"]
     if role != "anonymous":
         assert auth.login(role).status_code == 302
-    with app.app_context():
-        checklist_hash = catalog.current()["fupin_comprehensive"].hash
     url = path.format(
-        **county, checklist_hash=checklist_hash, photo_hash=sha256(b"x"), new_uuid=new_id()
-    )
+        **county, checklist_hash=checklist["hash"], photo_hash=sha256(b"x"), new_uuid=new_id(),
+        inspection=inspection, unknown="00000000-0000-4000-8000-000000000000",
+    )  # fmt: skip
     if method in ("POST", "PUT"):
         token = csrf_token(client, "/login" if role == "anonymous" else "/")
         response = client.open(url, method=method, data=b"x", headers={"X-CSRFToken": token})

@@ -486,3 +486,114 @@ def test_cli_validate_reports_errors_and_summary(tmp_path):
         f"{tmp_path / 'demo.yaml'}:14:15: 条目 drill 字段 type：未知的条目类型 tick" in bad.output
     )
     assert "校验未通过：1 个文件共 1 处错误" in bad.output
+
+
+PREFILL = """\
+- id: staff_total
+  type: integer
+  prefill: true
+  label: 教职工数
+  unit: 人
+- id: dorm_area
+  type: decimal
+  label: 宿舍面积
+  unit: ㎡
+"""
+
+
+def test_prefill_is_compiled_on_every_item(tmp_path):
+    (tmp_path / "demo.yaml").write_text(
+        HEADER + DRILL + textwrap.indent(PREFILL, "      "), encoding="utf-8"
+    )
+    checklist = load_checklist(tmp_path / "demo.yaml")
+    assert checklist.items["staff_total"]["prefill"] is True
+    assert checklist.items["dorm_area"]["prefill"] is False
+    assert checklist.items["drill"]["prefill"] is False
+    # it is content: marking an item changes the hash (the phone reads it from the compiled JSON)
+    (tmp_path / "demo.yaml").write_text(
+        HEADER
+        + DRILL
+        + textwrap.indent(PREFILL.replace("prefill: true", "prefill: false"), "      "),
+        encoding="utf-8",
+    )
+    assert load_checklist(tmp_path / "demo.yaml").hash != checklist.hash
+
+
+def test_prefill_on_a_decimal_item(tmp_path):
+    text = items(PREFILL.replace("  label: 宿舍面积", "  prefill: true\n  label: 宿舍面积"))
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    assert load_checklist(tmp_path / "demo.yaml").items["dorm_area"]["prefill"] is True
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("type: yesno\n  prefill: true", "是否题不能使用字段 prefill"),
+        ("type: text\n  prefill: true", "文字题不能使用字段 prefill"),
+        ("type: date\n  prefill: true", "日期题不能使用字段 prefill"),
+    ],
+)
+def test_prefill_only_on_integer_and_decimal(tmp_path, item, message):
+    text = items(f"- id: asked\n  {item}\n  label: 问题\n")
+    assert only(errors_of(tmp_path, text)) == (15, 9, "asked", "prefill", message)
+
+
+def test_prefill_must_be_true_or_false(tmp_path):
+    text = items("- id: count\n  type: integer\n  prefill: 是\n  label: 人数\n")
+    assert only(errors_of(tmp_path, text)) == (
+        15,
+        18,
+        "count",
+        "prefill",
+        "prefill 应为 true 或 false",
+    )
+
+
+def test_shipped_checklists_mark_rarely_changing_counts_for_prefill():
+    shipped = load_directory(Path(__file__).parent.parent / "checklists")
+    marked = {
+        (cid, item_id)
+        for cid, checklist in shipped.items()
+        for item_id, item in checklist.items.items()
+        if item["prefill"]
+    }
+    for item_id in ("fulltime_teachers", "students_total", "staff_total", "dorm_area"):
+        assert ("fupin_comprehensive", item_id) in marked
+    assert ("boarding_special", "dorm_beds") in marked
+    # what is counted on the day is never offered from last time
+    assert ("boarding_special", "drills_this_term") not in marked
+    assert ("canteen_special", "sample_weight") not in marked
+    for cid, item_id in marked:
+        assert shipped[cid].items[item_id]["type"] in ("integer", "decimal")
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "field", "message"),
+    [
+        ("points: 1000000000000000", 17, "points", "points 的数值过大（绝对值应小于 1e15）"),
+        ("points: " + "9" * 400, 17, "points", "points 的数值过大（绝对值应小于 1e15）"),
+        ("points: .inf", 17, "points", "points 应为数字"),
+        (
+            "pass_if: value < " + "9" * 400,
+            26,
+            "pass_if",
+            "表达式有误：数字 " + "9" * 400 + " 太大（绝对值应小于 1e15）",
+        ),
+        ("pass_if: value < 1e15", 26, "pass_if", "表达式有误：数字 1e15 太大（绝对值应小于 1e15）"),
+        (
+            "pass_if: value < １０",
+            26,
+            "pass_if",
+            "表达式有误：无法识别的字符 “１”（数字请用半角 0-9）",
+        ),
+    ],
+)
+def test_numbers_must_be_below_1e15_and_ascii(tmp_path, line, column, field, message):
+    # never an OverflowError: a huge integer in YAML or an expression is a load error
+    text = items(
+        f"- id: count\n  type: integer\n  label: 人数\n  {line}\n"
+        "  fix: {action: 核实, owner: 校长, days: 7}\n"
+    )
+    if field == "points":
+        text = text.replace("  fix: {action: 核实, owner: 校长, days: 7}\n", "")
+    assert only(errors_of(tmp_path, text)) == (16, column, "count", field, message)

@@ -1,7 +1,10 @@
 """The expression language: parsing to AST JSON, precedence, null rules, functions and static checks."""
 
+import math
+
 import pytest
 
+from inspect_app.checklist import round_half_away
 from inspect_app.checklist.expressions import (
     CheckContext,
     EvalError,
@@ -9,7 +12,9 @@ from inspect_app.checklist.expressions import (
     ItemInfo,
     Scope,
     check,
+    day_number,
     evaluate,
+    normalize_school,
     parse,
     parse_with_positions,
     references,
@@ -207,6 +212,11 @@ def test_references_in_order():
         ),
         ("min(1，2)", "无法识别的字符 “，”（请使用英文逗号 ,）", 5),
         ("3a", "数字 3 后面紧跟了字母", 1),
+        # digits are ASCII only: full-width ones (typed with a Chinese input method) are refused
+        ("value >= １２", "无法识别的字符 “１”（数字请用半角 0-9）", 9),
+        ("value >= 1２", "无法识别的字符 “２”（数字请用半角 0-9）", 10),
+        ("value >= 1e15", "数字 1e15 太大（绝对值应小于 1e15）", 9),
+        ("value < 1e400", "数字 1e400 太大（绝对值应小于 1e15）", 8),
     ],
 )
 def test_syntax_errors_point_at_the_character(text, message, offset):
@@ -304,3 +314,33 @@ def test_clean_expressions_have_no_problems():
 )
 def test_static_problems(text, expected, context):
     assert problems(text, **context) == expected
+
+
+def test_largest_literal_and_ascii_dates():
+    assert parse("999999999999999") == {"k": "num", "v": 999999999999999.0}
+    assert day_number("2026-03-01") == 20513
+    # a \d pattern would accept full-width digits, which int() reads; dates are ASCII only, as in JS
+    assert day_number("２０２６-０３-０１") is None
+    assert day_number("2026-0３-01") is None
+    assert run("days_between('2026-03-01', '2026-03-08')") == 7.0
+    with pytest.raises(EvalError, match="日期格式应为 YYYY-MM-DD"):
+        run("days_between('２０２６-03-01', '2026-03-08')")
+
+
+def test_round_leaves_numbers_of_1e15_and_more_unchanged():
+    # no OverflowError: huge, infinite and NaN numbers come back as they are
+    assert round_half_away(1.5e307, 6) == 1.5e307
+    assert round_half_away(-1e300, 2) == -1e300
+    assert round_half_away(math.inf, 1) == math.inf
+    assert math.isnan(round_half_away(math.nan, 1))
+    assert round_half_away(999999999999999.5, 0) == 1e15  # just below the limit: still rounded
+    assert run("round(fulltime * 1e14 * 1e14 * 1e14, 6)") == 12.0 * 1e14 * 1e14 * 1e14
+
+
+def test_school_numbers_beyond_1e15_read_as_null():
+    school = normalize_school({"enrolment": 10**400})
+    assert school["enrolment"] is None
+    assert normalize_school({"enrolment": 1e15})["enrolment"] is None
+    assert normalize_school({"enrolment": float("inf")})["enrolment"] is None
+    assert normalize_school({"enrolment": 600})["enrolment"] == 600.0
+    assert normalize_school(["not", "a", "mapping"])["enrolment"] is None

@@ -438,3 +438,101 @@ def test_computed_item_waits_for_inputs_and_drops_out_when_they_are_na(tmp_path)
     assert settled["total"] == 100
     small = score(checklist, school(), {"answers": {"boarders": 100, "area": 250, "beds_ok": True}})
     assert small["items"]["area_each"]["message"] == "生均宿舍面积 2.5，未达到 3 的要求"
+
+
+@pytest.mark.parametrize(
+    "bad", [1.5e307, 1e300, 10**400, -(10**400), 1e15, -1e15, float("inf"), float("nan")]
+)
+def test_numbers_of_1e15_and_more_are_malformed_answers(basics, bad):
+    # these used to raise OverflowError (round_half_away, math.isfinite on a huge int)
+    result = score(basics, school(), answers(fulltime=bad))
+    fulltime = result["items"]["fulltime"]
+    assert (fulltime["outcome"], fulltime["message"], fulltime["value"]) == (
+        "error",
+        "答案格式不正确",
+        None,
+    )
+    missing = {"item": "fulltime", "label": "专任教师数", "section": "teachers"}
+    assert missing | {"reason": "答案格式不正确"} in result["missing"]
+    assert result["items"]["backbone_ratio"]["outcome"] == "error"
+
+
+def test_largest_accepted_number(basics):
+    result = score(basics, school(), answers(fulltime=999999999999999, backbone=0))
+    assert result["items"]["fulltime"]["display_value"] == "999999999999999"
+    assert result["items"]["backbone_ratio"]["value"] == 0.0
+
+
+def test_huge_school_numbers_and_photo_counts_never_raise(basics):
+    result = score(
+        basics,
+        school(enrolment=10**400),
+        answers(fire_drill=False, photos={"fire_drill": 10**400}),
+    )
+    assert result["items"]["fire_drill"]["evidence_missing"] is True  # a nonsense count is 0
+
+
+def test_computed_results_and_targets_of_1e15_and_more_are_uncomputable(tmp_path):
+    checklist = inline(
+        tmp_path,
+        """\
+        id: inline
+        title: 测试
+        version: "1"
+        basis: 测试
+        grades: [{grade: 合格, min: 60}, {grade: 不合格, min: 0}]
+        sections:
+          - id: s
+            title: 部分
+            weight: 100
+            items:
+              - id: area
+                type: decimal
+                label: 面积
+              - id: scaled
+                type: computed
+                label: 放大
+                calculation: area * 100000000 * 100000000
+              - id: judged
+                type: decimal
+                label: 判定
+                target: area * 100000000 * 100000000
+                pass_if: value >= target
+                points: 5
+                fix: {action: 整改, owner: 校长, days: 7}
+        """,
+    )
+    result = score(checklist, {}, {"answers": {"area": 20, "judged": 1}})
+    assert result["items"]["scaled"]["message"] == "无法计算：计算结果超出范围"
+    judged = result["items"]["judged"]
+    assert (judged["outcome"], judged["message"], judged["target"]) == (
+        "error",
+        "无法计算：计算结果超出范围",
+        None,
+    )
+    small = score(checklist, {}, {"answers": {"area": 0.05, "judged": 1}})
+    assert small["items"]["scaled"]["value"] == 0.05 * 100000000 * 100000000
+    assert small["items"]["judged"]["outcome"] == "fail"
+
+
+def test_full_width_digits_are_not_a_date(tmp_path):
+    checklist = inline(
+        tmp_path,
+        """\
+        id: inline
+        title: 测试
+        version: "1"
+        basis: 测试
+        grades: [{grade: 合格, min: 60}, {grade: 不合格, min: 0}]
+        sections:
+          - id: s
+            title: 部分
+            weight: 100
+            items:
+              - {id: checked_on, type: date, label: 检测日期}
+        """,
+    )
+    bad = score(checklist, {}, {"answers": {"checked_on": "２０２６-０３-０１"}})
+    assert bad["items"]["checked_on"]["message"] == "答案格式不正确"
+    good = score(checklist, {}, {"answers": {"checked_on": "2026-03-01"}})
+    assert good["items"]["checked_on"]["outcome"] == "info"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspect_app.checklist.formatting import round_half_away
+from inspect_app.checklist.formatting import in_range, round_half_away
 
 SCHOOL_ATTRIBUTES: dict[str, str] = {
     "code": "string",
@@ -80,7 +80,7 @@ class EvalError(Exception):
 
 _TOKEN_RE = re.compile(
     r"""(?P<space>\s+)
-      | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+      | (?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<op>==|!=|<=|>=|[<>+\-*/%()\[\],?:.])
     """,
@@ -134,13 +134,19 @@ def _tokenize(text: str) -> list[_Token]:
         m = _TOKEN_RE.match(text, i)
         if m is None:
             hint = _HINTS.get(ch)
-            if hint is None and ch.isalpha():
+            if hint is None and ch.isdigit():
+                hint = "数字请用半角 0-9"
+            elif hint is None and ch.isalpha():
                 hint = "名称只能由英文字母、数字和下划线组成；中文文字请加引号"
             raise ExpressionSyntaxError(
                 f"无法识别的字符 “{ch}”" + (f"（{hint}）" if hint else ""), i
             )
         kind = m.lastgroup
         if kind != "space":
+            if kind == "num" and m.end() < len(text) and text[m.end()].isdigit():
+                raise ExpressionSyntaxError(
+                    f"无法识别的字符 “{text[m.end()]}”（数字请用半角 0-9）", m.end()
+                )
             if (
                 kind == "num"
                 and m.end() < len(text)
@@ -284,7 +290,12 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "num":
             self.take()
-            return self.node(tok.offset, k="num", v=float(tok.text))
+            v = float(tok.text)
+            if not in_range(v):
+                raise ExpressionSyntaxError(
+                    f"数字 {tok.text} 太大（绝对值应小于 1e15）", tok.offset
+                )
+            return self.node(tok.offset, k="num", v=v)
         if tok.kind == "str":
             self.take()
             return self.node(tok.offset, k="str", v=tok.text)
@@ -691,7 +702,7 @@ class Scope:
 
 Compiled = Callable[[Scope], Any]
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only (not ２０２６)
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -966,12 +977,11 @@ def evaluate(node: dict, scope: Scope) -> Any:
 def normalize_school(school: Mapping[str, Any] | None) -> dict[str, Any]:
     """School attributes as expressions see them: numbers as floats, wrong or missing types as null."""
     out: dict[str, Any] = {}
-    school = school or {}
+    school = school if isinstance(school, Mapping) else {}
     for attr, kind in SCHOOL_ATTRIBUTES.items():
         v = school.get(attr)
         if kind == "number":
-            ok = type(v) in (int, float) and math.isfinite(v)
-            out[attr] = float(v) if ok else None
+            out[attr] = float(v) if in_range(v) else None  # |x| ≥ 1e15, inf, 10**400 → null
         elif kind == "bool":
             out[attr] = v if type(v) is bool else None
         else:

@@ -4,6 +4,7 @@ Every number the product shows goes through `round_half_away` so that the server
 the phone print the same digits. The JavaScript twin is:
 
     function roundHalfAway(x, decimals) {
+      if (!(Math.abs(x) < 1e15)) return x;
       const factor = Number("1e" + decimals);
       let scaled = Number((Math.abs(x) * factor).toPrecision(15));
       const r = Math.floor(scaled + 0.5) / factor;
@@ -18,8 +19,19 @@ the phone print the same digits. The JavaScript twin is:
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 MAX_DECIMALS = 10
+# The one size rule of both engines: a number is usable only when |x| < 1e15 (finite, and small
+# enough that every step below stays exact enough and never overflows). Larger or non-finite
+# answers are 「答案格式不正确」, larger computed results 「无法计算」; JavaScript uses the same bound.
+NUMBER_LIMIT = 1e15
+
+
+def in_range(x: Any) -> bool:
+    """Whether x is an int or float (not bool) with |x| < 1e15; never raises, even for 10**400."""
+    # Comparing an int with a float is exact in Python, so a huge int never becomes a float here.
+    return type(x) in (int, float) and -NUMBER_LIMIT < x < NUMBER_LIMIT
 
 
 def _fifteen_digits(x: float) -> float:
@@ -40,7 +52,12 @@ def _fifteen_digits(x: float) -> float:
 
 
 def round_half_away(x: float, decimals: int = 0) -> float:
-    """Round to `decimals` places, halves away from zero (0.05 → 0.1, -0.05 → -0.1)."""
+    """Round to `decimals` places, halves away from zero (0.05 → 0.1, -0.05 → -0.1).
+
+    Numbers with |x| ≥ 1e15 (and inf/nan) come back unchanged instead of overflowing.
+    """
+    if not -NUMBER_LIMIT < x < NUMBER_LIMIT:
+        return x
     if x == math.floor(x) and -1e9 < x < 1e9 and decimals <= 6:
         # Whole numbers come back unchanged from the steps below (all exact); skip them.
         return x + 0.0  # -0.0 becomes 0.0

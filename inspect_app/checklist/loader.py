@@ -29,6 +29,7 @@ from inspect_app.checklist.expressions import (
     parse_with_positions,
     references,
 )
+from inspect_app.checklist.formatting import in_range
 from inspect_app.checklist.model import ITEM_TYPES, Checklist, item_can_fail
 
 SCHEMA_VERSION = 1
@@ -83,8 +84,8 @@ ITEM_KEYS: dict[str, tuple[str, ...]] = {
     "yesno": _COMMON + _ANSWER + _SCORING,
     "choice": _COMMON + _ANSWER + _SCORING + ("choices",),
     "multi": _COMMON + _ANSWER + _SCORING + ("choices",),
-    "integer": _COMMON + _ANSWER + _SCORING + ("min", "max", "unit", "decimals"),
-    "decimal": _COMMON + _ANSWER + _SCORING + ("min", "max", "unit", "decimals"),
+    "integer": _COMMON + _ANSWER + _SCORING + ("min", "max", "unit", "decimals", "prefill"),
+    "decimal": _COMMON + _ANSWER + _SCORING + ("min", "max", "unit", "decimals", "prefill"),
     "date": _COMMON + _ANSWER + _SCORING,
     "text": _COMMON + _ANSWER,
     "photo": _COMMON + ("required", "na_allowed", "basis", "local"),
@@ -228,7 +229,8 @@ def _suggestion(word: Any, options: Iterable[str]) -> str:
 
 
 def _is_number(x: Any) -> bool:
-    return type(x) in (int, float) and math.isfinite(x)
+    # Comparison, not math.isfinite: an int too big for a float (10**400) must not raise.
+    return type(x) in (int, float) and -math.inf < x < math.inf
 
 
 def _show(x: Any) -> str:
@@ -388,6 +390,15 @@ class _FileValidator:
         v = mapping[key]
         if not _is_number(v) or isinstance(v, bool):
             self.error(self.value_mark(mapping, key), f"{key} 应为数字", item, key, section)
+            return None
+        if not in_range(v):
+            self.error(
+                self.value_mark(mapping, key),
+                f"{key} 的数值过大（绝对值应小于 1e15）",
+                item,
+                key,
+                section,
+            )
             return None
         return v
 
@@ -626,6 +637,8 @@ class _FileValidator:
         out["local"] = bool(self.flag(data, "local", label_id, section))
         out["veto"] = bool(self.flag(data, "veto", label_id, section))
         out["na_allowed"] = bool(self.flag(data, "na_allowed", label_id, section))
+        # prefill: a count that rarely changes; the phone may offer the previous inspection's answer
+        out["prefill"] = bool(self.flag(data, "prefill", label_id, section))
         out["min"] = self.number(data, "min", label_id, section)
         out["max"] = self.number(data, "max", label_id, section)
         if out["min"] is not None and out["max"] is not None and out["min"] > out["max"]:

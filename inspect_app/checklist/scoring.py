@@ -18,7 +18,12 @@ import math
 from typing import Any
 
 from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
-from inspect_app.checklist.formatting import format_number, format_percent, round_half_away
+from inspect_app.checklist.formatting import (
+    format_number,
+    format_percent,
+    in_range,
+    round_half_away,
+)
 from inspect_app.checklist.model import Checklist, ItemPlan
 
 # Pass-1 states of an item besides "has a value (possibly null)".
@@ -64,7 +69,8 @@ def _normalize_answer(plan: ItemPlan, raw: Any) -> tuple[Any, bool]:
         # Canonical order (the order of the choice list) so that `==` on lists is stable.
         return [v for v in plan.choices if v in raw], True
     if t in ("integer", "decimal"):
-        if type(raw) not in (int, float) or not math.isfinite(raw):
+        # |x| ≥ 1e15, inf, nan and ints too big for a float (10**400) are malformed, never raise
+        if not in_range(raw):
             return None, False
         if t == "integer" and raw != math.floor(raw):
             return None, False
@@ -84,7 +90,7 @@ def _normalize_answer(plan: ItemPlan, raw: Any) -> tuple[Any, bool]:
 
 def _photo_count(photos: Any, item_id: str) -> int:
     n = photos.get(item_id) if isinstance(photos, dict) else None
-    return int(n) if type(n) in (int, float) and math.isfinite(n) and n > 0 else 0
+    return int(n) if in_range(n) and n > 0 else 0
 
 
 def _display(plan: ItemPlan, v: Any) -> str | None:
@@ -218,7 +224,7 @@ def _first_pass(
         if plan.type == "computed":
             try:
                 v = plan.calculation(scope)
-                if type(v) is float and not math.isfinite(v):
+                if type(v) is float and not in_range(v):
                     raise EvalError("计算结果超出范围")
             except EvalError as exc:
                 state[item_id] = _BROKEN
@@ -459,7 +465,10 @@ def _judge(
     target = None
     try:
         if plan.target is not None:
-            target = plan.target(scope)
+            t = plan.target(scope)
+            if type(t) is float and not in_range(t):
+                raise EvalError("计算结果超出范围")  # target stays null: nothing huge to print
+            target = t
         if plan.pass_if is not None:
             scope.value = v
             scope.target = target

@@ -29,14 +29,40 @@ def payload_sha256(db: Database, inspection_id: str) -> str | None:
 
 
 def insert(
-    db: Database, inspection: dict, answers: list[dict], photos: list[dict], signatures: list[dict]
+    db: Database,
+    inspection: dict,
+    answers: list[dict],
+    photos: list[dict],
+    signatures: list[dict],
+    rectifications: list[dict],
 ) -> None:
-    """Write one inspection with everything that belongs to it, all or nothing."""
+    """Write one inspection with everything that belongs to it, all or nothing.
+
+    Its rectification items open in the same transaction, so a received inspection never
+    lacks the items its findings call for.
+    """
+    at = inspection["received_at"]
     with db.atomic():
         db["inspections"].insert(inspection)
         db["inspection_answers"].insert_all(answers)
         db["inspection_photos"].insert_all(photos)
         db["signatures"].insert_all(signatures)
+        for item in rectifications:
+            row = {
+                **item,
+                "inspection_id": inspection["id"],
+                "school_id": inspection["school_id"],
+                "status": "pending",
+                "reviewer_id": inspection["inspector_id"],
+                "version": 1,
+                "created_at": at,
+                "updated_at": at,
+            }
+            rectification_id = db["rectifications"].insert(row).last_pk
+            db["rectification_events"].insert(
+                {"rectification_id": rectification_id, "at": at, "user_id": inspection["inspector_id"],
+                 "actor": "督学", "kind": "created", "text": item["problem"], "data": "{}", "evidence": "[]"}
+            )  # fmt: skip
 
 
 def for_school(db: Database, school_id: int) -> list[dict]:
@@ -104,3 +130,8 @@ def may_see_photo(db: Database, sha256: str, user: dict) -> bool:
     sql = """SELECT 1 FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
              WHERE ip.photo_sha256 = ? AND i.school_id = ?"""
     return next(db.query(sql, [sha256, user["school_id"]]), None) is not None
+
+
+def rectifications(db: Database, inspection_id: str) -> list[dict]:
+    """The inspection's 整改清单 in its order (the rectification loop lives in storage/rectifications.py)."""
+    return list(db.query("SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [inspection_id]))

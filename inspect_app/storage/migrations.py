@@ -222,3 +222,163 @@ def _assignments(db: Database) -> None:
     )  # fmt: skip
     db["assignments"].create_index(["inspector_id", "period_start"])
     db["assignments"].create_index(["school_id"])
+
+
+@migrations(name="0007_rectifications")
+def _rectifications(db: Database) -> None:
+    # 整改事项: one per finding. Current state is kept on the row for fast lists; every change
+    # is also an append-only event, so the history is never edited in place.
+    db["rectifications"].create(
+        {
+            "id": int,
+            "inspection_id": str,
+            "school_id": int,
+            "item_id": str,
+            "section_id": str,
+            "seq": int,  # 序号 within the inspection's 整改清单
+            "problem": str,
+            "basis": str,
+            "action": str,
+            "owner": str,
+            "deadline": str,
+            "status": str,  # pending 待整改 | submitted 已提交整改 | returned 退回 | closed 已销号
+            "extension_until": str,  # a requested new deadline awaiting the reviewer, or NULL
+            "reviewer_id": int,  # the inspector who found it; bureau users may review any
+            "version": int,  # bumped on every change: two reviewers cannot both act on one state
+            "created_at": str,
+            "updated_at": str,
+            "closed_at": str,
+            "closed_by": int,
+        },
+        pk="id",
+        foreign_keys=[
+            ("inspection_id", "inspections", "id"),
+            ("school_id", "schools", "id"),
+            ("reviewer_id", "users", "id"),
+            ("closed_by", "users", "id"),
+        ],
+        not_null={"inspection_id", "school_id", "item_id", "problem", "deadline", "status", "created_at"},
+        defaults={"status": "pending", "version": 1},
+    )
+    db["rectifications"].create_index(["inspection_id", "item_id"], unique=True)
+    db["rectifications"].create_index(["school_id", "status"])
+    db["rectifications"].create_index(["status", "deadline"])
+    db["rectification_events"].create(
+        {"id": int, "rectification_id": int, "at": str, "user_id": int, "actor": str, "kind": str,
+         "text": str, "data": str, "evidence": str},
+        pk="id",
+        foreign_keys=[("rectification_id", "rectifications", "id"), ("user_id", "users", "id")],
+        not_null={"rectification_id", "at", "kind"},
+    )  # fmt: skip
+    db["rectification_events"].create_index(["rectification_id", "at"])
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER rectification_events_no_{action.lower()} BEFORE {action} ON rectification_events "
+            "BEGIN SELECT RAISE(ABORT, 'rectification_events is append-only'); END"
+        )
+    # Evidence a school uploads: JPEG/PNG re-encoded, or PDF checked; content-addressed like photos.
+    db["evidence_files"].create(
+        {"sha256": str, "path": str, "mime": str, "size": int, "original_name": str,
+         "uploaded_by": int, "uploaded_at": str},
+        pk="sha256", not_null={"path", "mime", "uploaded_at"},
+    )  # fmt: skip
+    # Time-limited, revocable links for a principal without an account, scoped to one school.
+    db["access_links"].create(
+        {"token_hash": str, "school_id": int, "created_by": int, "created_at": str, "expires_at": str,
+         "revoked_at": str},
+        pk="token_hash",
+        foreign_keys=[("school_id", "schools", "id"), ("created_by", "users", "id")],
+        not_null={"school_id", "created_at", "expires_at"},
+    )  # fmt: skip
+
+
+@migrations(name="0008_notifications")
+def _notifications(db: Database) -> None:
+    # In-app notifications; addressed to one user or to every account of a school.
+    db["notifications"].create(
+        {"id": int, "user_id": int, "school_id": int, "kind": str, "text": str, "link": str,
+         "dedupe_key": str, "created_at": str, "read_at": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id"), ("school_id", "schools", "id")],
+        not_null={"kind", "text", "created_at"},
+    )  # fmt: skip
+    db["notifications"].create_index(["user_id", "read_at"])
+    db["notifications"].create_index(["school_id", "read_at"])
+    db["notifications"].create_index(["dedupe_key"], unique=True)
+
+
+@migrations(name="0009_reports")
+def _reports(db: Database) -> None:
+    # Every signed document issued: inspection reports, rectification notices, bulletins.
+    # The id is what the QR code carries (/verify/<id>); the PDF is stored once, as signed.
+    db["reports"].create(
+        {
+            "id": str,
+            "kind": str,  # report | notice | bulletin
+            "subject_id": str,  # the inspection id, or a bulletin's period key
+            "school_id": int,
+            "version": int,
+            "sha256": str,
+            "path": str,
+            "size": int,
+            "created_at": str,
+            "status": str,  # valid 有效 | superseded 已被新版本取代 | revoked 已撤销
+            "superseded_by": str,
+            "revoked_reason": str,
+        },
+        pk="id",
+        foreign_keys=[("school_id", "schools", "id"), ("superseded_by", "reports", "id")],
+        not_null={"kind", "subject_id", "version", "sha256", "path", "created_at", "status"},
+        defaults={"status": "valid"},
+    )
+    db["reports"].create_index(["subject_id", "kind", "version"], unique=True)
+    db["reports"].create_index(["sha256"])
+
+
+@migrations(name="0010_inspection_sections")
+def _inspection_sections(db: Database) -> None:
+    # Bureau roll-ups (ranking, heat map, township averages) need each inspection's section
+    # sums; summing ~80 answer rows per inspection on every dashboard load is what made the
+    # province-sized benchmark slow. The database keeps the sums itself, so every way an
+    # answer row is written keeps them right. Rows add up in insertion order — the Result's
+    # document order — so earned/possible equal the scoring function's section sums.
+    db["inspection_sections"].create(
+        {"inspection_id": str, "section_id": str, "earned": float, "possible": float, "failed": int},
+        pk=("inspection_id", "section_id"),
+        foreign_keys=[("inspection_id", "inspections", "id")],
+    )  # fmt: skip
+    db.execute(
+        """CREATE TRIGGER inspection_answers_sum_sections AFTER INSERT ON inspection_answers
+           BEGIN
+             INSERT INTO inspection_sections (inspection_id, section_id, earned, possible, failed)
+             VALUES (NEW.inspection_id, NEW.section_id, COALESCE(NEW.earned, 0),
+                     COALESCE(NEW.possible, 0), NEW.outcome = 'fail')
+             ON CONFLICT (inspection_id, section_id) DO UPDATE SET
+               earned = earned + excluded.earned,
+               possible = possible + excluded.possible,
+               failed = failed + excluded.failed;
+           END"""
+    )
+    db.execute(
+        """CREATE TRIGGER inspection_answers_unsum_sections AFTER DELETE ON inspection_answers
+           BEGIN
+             UPDATE inspection_sections SET
+               earned = earned - COALESCE(OLD.earned, 0),
+               possible = possible - COALESCE(OLD.possible, 0),
+               failed = failed - (OLD.outcome = 'fail')
+             WHERE inspection_id = OLD.inspection_id AND section_id = OLD.section_id;
+           END"""
+    )
+    db.execute(
+        """INSERT INTO inspection_sections (inspection_id, section_id, earned, possible, failed)
+           SELECT inspection_id, section_id, SUM(COALESCE(earned, 0)), SUM(COALESCE(possible, 0)),
+                  SUM(outcome = 'fail')
+           FROM inspection_answers GROUP BY inspection_id, section_id"""
+    )
+    # Latest valid inspection per school in a date range: the ranking's window query.
+    db["inspections"].create_index(["status", "date", "school_id"], if_not_exists=True)
+    # Most often failed items: only failed answers are read (a small part of all answers).
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS inspection_answers_failed "
+        "ON inspection_answers (inspection_id, item_id) WHERE outcome = 'fail'"
+    )

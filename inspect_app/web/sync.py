@@ -14,7 +14,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
 
-from .. import catalog, receiving
+from .. import catalog, receiving, worker
 from ..images import ImageRejected, clean_photo
 from ..storage import assignments, inspections, media, schools
 from ..storage.db import get_db
@@ -181,12 +181,14 @@ def put_inspection(inspection_id: str):
         return jsonify(
             error="数据有误", message=str(exc), fields=exc.fields, missing_photos=exc.missing_photos
         ), 422
+    if received.created:
+        worker.wake()
     row = received.inspection
     body = {
         "id": row["id"],
         "total": row["total"],
         "grade": row["grade"],
         "received_at": row["received_at"],
-        "report_url": url_for("main.home"),
+        "report_url": url_for("documents.inspection_view", inspection_id=row["id"]),
     }
     return jsonify(body), 201 if received.created else 200

@@ -4,11 +4,18 @@
 
 export class EvalError extends Error {}
 
+// The one size rule of both engines (formatting.NUMBER_LIMIT): a number is usable only when
+// |x| < 1e15. Larger or non-finite answers are 「答案格式不正确」, school numbers become null,
+// computed results and targets 「无法计算：计算结果超出范围」, and roundHalf leaves them unchanged.
+export const NUMBER_LIMIT = 1e15;
+const inRange = (x) => typeof x === 'number' && Math.abs(x) < NUMBER_LIMIT; // false for NaN
+
 // Round half away from zero (inspect_app/checklist/formatting.py round_half_away, line by line).
 // Scaling first rounds to 15 significant digits to absorb binary noise: 2.675 × 100 is
 // 267.49999999999997 in doubles, but a person means 267.5 → 2.68. toPrecision(15) rounds ties
 // up on the exact binary value, like Python's Decimal quantize(ROUND_HALF_UP).
 export function roundHalf(x, decimals = 0) {
+  if (!(Math.abs(x) < NUMBER_LIMIT)) return x; // huge, inf or NaN: unchanged, as in Python
   const factor = Number('1e' + decimals);
   const scaled = Number((Math.abs(x) * factor).toPrecision(15));
   const r = Math.floor(scaled + 0.5) / factor;
@@ -39,7 +46,7 @@ export function equal(a, b) {
 // (civil-from-days, H. Hinnant) as in Python's day_number, so no time zone can shift a day.
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 export function dayNumber(text) {
-  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+  if (typeof text !== 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) return null;
   let y = +text.slice(0, 4);
   const m = +text.slice(5, 7), d = +text.slice(8, 10);
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -271,7 +278,7 @@ function normalizeSchool(school) {
   const out = Object.create(null);
   for (const [attr, kind] of Object.entries(SCHOOL_ATTRIBUTES)) {
     const v = own(school, attr) ? school[attr] : null;
-    const ok = kind === 'n' ? isNum(v) && isFinite(v) : kind === 'b' ? typeof v === 'boolean' : typeof v === 'string';
+    const ok = kind === 'n' ? inRange(v) : kind === 'b' ? typeof v === 'boolean' : typeof v === 'string';
     out[attr] = ok ? v : null;
   }
   return out;
@@ -309,7 +316,7 @@ function normalizeAnswer(p, raw) {
       // canonical order (the choice list's) so that == on lists and the score sum are stable
       return [[...p.choices.keys()].filter((v) => raw.includes(v)), true];
     case 'integer': case 'decimal':
-      if (!isNum(raw) || !isFinite(raw) || (p.type === 'integer' && raw !== Math.floor(raw))) return BAD;
+      if (!inRange(raw) || (p.type === 'integer' && raw !== Math.floor(raw))) return BAD;
       return [raw, true];
     case 'text':
       if (typeof raw !== 'string') return BAD;
@@ -324,7 +331,7 @@ function normalizeAnswer(p, raw) {
 
 function photoCount(photos, id) {
   const n = own(photos, id) ? photos[id] : null;
-  return isNum(n) && isFinite(n) && n > 0 ? Math.trunc(n) : 0; // Python int() truncates
+  return inRange(n) && n > 0 ? Math.trunc(n) : 0; // Python int() truncates
 }
 
 function rangeProblem(p, v) {
@@ -390,7 +397,11 @@ function judge(p, v, scope, pending) {
   let target = null;
   let verdict;
   try {
-    if (it.target) target = evaluate(it.target, scope);
+    if (it.target) {
+      const t = evaluate(it.target, scope);
+      if (isNum(t) && !inRange(t)) throw new EvalError('计算结果超出范围'); // target stays null
+      target = t;
+    }
     if (it.pass_if) {
       scope.value = v;
       scope.target = target;
@@ -461,7 +472,7 @@ export function score(compiled, school, responses) {
       let v;
       try {
         v = evaluate(it.calculation, scope);
-        if (isNum(v) && !isFinite(v)) throw new EvalError('计算结果超出范围');
+        if (isNum(v) && !inRange(v)) throw new EvalError('计算结果超出范围');
       } catch (e) {
         breakWith(id, e);
         continue;

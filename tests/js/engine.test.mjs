@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
-import { score, evaluate, roundHalf, appliesTo } from '../../static/js/engine.js';
+import { score, evaluate, roundHalf, appliesTo, dayNumber, NUMBER_LIMIT } from '../../static/js/engine.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -64,4 +64,44 @@ test('appliesTo reads the normalized school record', () => {
   assert.equal(appliesTo(data.compiled, school), true);
   assert.equal(appliesTo(data.compiled, { ...school, enrolment: '300' }), false); // text → null
   assert.equal(appliesTo(data.compiled, { ...school, boarding: 1 }), false); // 1 is not true
+});
+
+// The size rule shared with Python (formatting.NUMBER_LIMIT): |x| < 1e15, else malformed / null /
+// 无法计算. NaN and Infinity cannot travel in JSON vectors, so they are checked here by hand.
+test('numbers of 1e15 and more: roundHalf leaves them, answers are malformed', () => {
+  assert.equal(NUMBER_LIMIT, 1e15);
+  assert.equal(roundHalf(1.5e307, 6), 1.5e307);
+  assert.equal(roundHalf(-Infinity, 1), -Infinity);
+  assert.ok(Number.isNaN(roundHalf(NaN, 1)));
+  assert.equal(roundHalf(999999999999999.5, 0), 1e15);
+  const data = JSON.parse(readFileSync(join(dir, 'vec_core.json'), 'utf8'));
+  const school = { stage: '小学', enrolment: Infinity };
+  for (const bad of [NaN, Infinity, -Infinity, 1e15, -1e15, 1.5e307]) {
+    const r = score(data.compiled, school, { answers: { area: bad, teachers: bad } });
+    for (const id of ['area', 'teachers']) {
+      assert.deepEqual([r.items[id].outcome, r.items[id].message, r.items[id].value], ['error', '答案格式不正确', null]);
+    }
+  }
+  const ok = score(data.compiled, school, { answers: { area: -999999999999999 } });
+  assert.equal(ok.items.area.display_value, '-999999999999999');
+  const photos = score(data.compiled, school, { answers: { hygiene: 'good' }, photos: { hygiene: Infinity } });
+  assert.equal(photos.items.hygiene.evidence_missing, true);
+});
+
+test('a target of 1e15 or more is 无法计算 and stays null', () => {
+  const data = JSON.parse(readFileSync(join(dir, 'vec_ops.json'), 'utf8'));
+  const compiled = structuredClone(data.compiled);
+  const item = compiled.sections[0].items.find((it) => it.id === 'ratio_check');
+  item.target = { k: 'bin', op: '*', l: { k: 'ref', id: 'a' }, r: { k: 'num', v: 1e10 } };
+  const big = score(compiled, {}, { answers: { a: 1e5 } }).items.ratio_check;
+  assert.deepEqual([big.outcome, big.message, big.target, big.display_target],
+    ['error', '无法计算：计算结果超出范围', null, null]);
+  const small = score(compiled, {}, { answers: { a: 1e4 } }).items.ratio_check;
+  assert.deepEqual([small.outcome, small.target], ['pass', 1e14]);
+});
+
+test('dates are ASCII digits only', () => {
+  assert.equal(dayNumber('2026-03-01'), 20513);
+  assert.equal(dayNumber('２０２６-０３-０１'), null);
+  assert.equal(dayNumber('٢٠٢٦-03-01'), null); // Arabic-Indic digits
 });

@@ -1,0 +1,224 @@
+"""Issuing the signed documents of a received inspection: the report and the rectification notice.
+
+Rendered once, signed with the bureau's key, stored with their SHA-256 and served as stored.
+A correction issues a new version that supersedes the old; both stay on record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .reports import init_keys, load_signer, render_notice, render_report, sign_pdf
+from .reports.signing import KEY_FILES
+from .storage import inspections, media, reports, schools
+from .storage.reports import STATUS_NAMES
+
+log = logging.getLogger(__name__)
+BEIJING_OFFSET_HOURS = 8
+
+
+def key_paths(config: Mapping) -> dict:
+    """The configured signing material, or the instance's own keys (created on first use)."""
+    if config.get("SIGNING_P12") or config.get("SIGNING_KEY"):
+        return {
+            "key": config.get("SIGNING_KEY"),
+            "cert": config.get("SIGNING_CERT"),
+            "p12": config.get("SIGNING_P12"),
+            "ca_cert": config.get("SIGNING_CA"),
+            "passphrase": config.get("SIGNING_PASSPHRASE"),
+        }
+    directory = Path(config["KEYS_DIR"])
+    if not (directory / KEY_FILES["cert"]).exists():
+        log.warning("no signing keys configured; creating a self-signed authority in %s", directory)
+        init_keys(directory, organization=config["BUREAU_NAME"])
+    return {
+        "key": directory / KEY_FILES["key"],
+        "cert": directory / KEY_FILES["cert"],
+        "p12": None,
+        "ca_cert": directory / KEY_FILES["ca_cert"],
+        "passphrase": None,
+    }
+
+
+@lru_cache(maxsize=4)
+def _signer(key, cert, p12, ca_cert, passphrase):
+    return load_signer(key_path=key, cert_path=cert, ca_path=ca_cert, p12_path=p12, passphrase=passphrase)
+
+
+def signer(config: Mapping):
+    paths = key_paths(config)
+    return _signer(
+        *(str(paths[k]) if paths[k] else None for k in ("key", "cert", "p12", "ca_cert")), paths["passphrase"]
+    )
+
+
+def trust_roots(config: Mapping) -> list[str]:
+    return [str(key_paths(config)["ca_cert"])]
+
+
+def _local_time(stamp: str | None) -> str:
+    """Stored UTC stamps shown as Beijing time, as the people who signed saw them."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone(timedelta(hours=BEIJING_OFFSET_HOURS))).strftime("%Y-%m-%d %H:%M")
+
+
+def _bureau(config: Mapping) -> dict:
+    return {"name": config["BUREAU_NAME"], "office": config.get("BUREAU_OFFICE") or f"{config['BUREAU_NAME']}督导室"}
+
+
+def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
+    school = schools.get(db, inspection["school_id"])
+    signatures = inspections.signatures(db, inspection["id"])
+    inspector_sig = next((s for s in signatures if s["role"] == "inspector"), None)
+    location = json.loads(inspection["location"] or "null")
+    return {
+        "bureau": _bureau(config),
+        "school": school,
+        "inspection": {
+            "id": inspection["id"],
+            "date": inspection["date"],
+            "type": inspection["type"],
+            "inspectors": [
+                {"name": inspector_sig["name"] if inspector_sig else inspection["inspector_name"],
+                 "title": (inspector_sig or {}).get("title") or "督学"}
+            ],  # fmt: skip
+            "location": school["address"] or school["name"]
+            if location
+            else f"{school['name']}（未定位：{inspection['location_note']}）",
+        },
+        "signatures": [
+            {"role": s["role"], "name": s["name"], "title": s["title"], "signed_at": _local_time(s["signed_at"]),
+             "png": s["png"]}
+            for s in signatures
+        ],  # fmt: skip
+    }
+
+
+def _rectification_rows(db: Database, inspection_id: str) -> list[dict]:
+    return [
+        {"item": r["item_id"], "problem": r["problem"], "basis": r["basis"], "action": r["action"],
+         "owner": r["owner"], "deadline": r["deadline"]}
+        for r in inspections.rectifications(db, inspection_id)
+    ]  # fmt: skip
+
+
+def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -> dict:
+    history = reports.for_subject(db, inspection["id"], kind)
+    report_id = str(uuid.uuid4())
+    version = len(history) + 1
+    previous = next((r for r in reversed(history) if r["status"] == "valid"), None)
+    pdf = render(report_id, version, previous)
+    title = "督导检查报告" if kind == "report" else "整改通知书"
+    signed = sign_pdf(
+        pdf, signer(config), reason=f"{config['BUREAU_NAME']}签发{title}", location=config.get("COUNTY_NAME", "")
+    )
+    return reports.store(
+        db, config["REPORTS_DIR"], report_id=report_id, kind=kind, subject_id=inspection["id"],
+        school_id=inspection["school_id"], version=version, sha256=hashlib.sha256(signed).hexdigest(), pdf=signed,
+    )  # fmt: skip
+
+
+def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: str = "") -> dict:
+    inspection = inspections.get(db, inspection_id)
+    base_url = config["PUBLIC_URL"].rstrip("/")
+
+    def render(report_id: str, version: int, previous: dict | None) -> bytes:
+        context = _base_context(db, config, inspection)
+        checklist_version = next(
+            db.query("SELECT title, version FROM checklist_versions WHERE hash = ?", [inspection["checklist_hash"]])
+        )
+        answers = inspections.answers(db, inspection_id)
+        photos: dict[str, list] = {}
+        for photo in inspections.photos(db, inspection_id):
+            photos.setdefault(photo["item_id"], []).append({"sha256": photo["photo_sha256"], "caption": photo["caption"]})
+        context.update(
+            report_version=version,
+            supersedes={"report_no": None, "id": previous["id"][:8], "version": previous["version"], "reason": reason or "更正"}
+            if previous
+            else None,
+            issued_at=_local_time(datetime.now(UTC).isoformat()),
+            checklist={**checklist_version, "hash": inspection["checklist_hash"]},
+            result=json.loads(inspection["result"]),
+            notes={item_id: row["note"] for item_id, row in answers.items() if row["note"]},
+            photos=photos,
+            rectifications=_rectification_rows(db, inspection_id),
+            verify_url=f"{base_url}/verify/{report_id}",
+        )
+        return render_report(context, photo_loader=lambda sha: media.read(config["MEDIA_DIR"], media.get(db, sha)))
+
+    return _issue(db, config, inspection, "report", render)
+
+
+def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | None:
+    """The 整改通知书; None when the inspection found nothing to rectify."""
+    inspection = inspections.get(db, inspection_id)
+    items = _rectification_rows(db, inspection_id)
+    if not items:
+        return None
+    base_url = config["PUBLIC_URL"].rstrip("/")
+
+    def render(report_id: str, version: int, previous: dict | None) -> bytes:
+        context = _base_context(db, config, inspection)
+        context.update(
+            rectifications=items,
+            issued_on=inspection["received_at"][:10],
+            reply_days=config.get("RECTIFICATION_REPLY_DAYS", 30),
+            rectification_url=f"{base_url}/school/rectifications?inspection={inspection_id}",
+            verify_url=f"{base_url}/verify/{report_id}",
+        )
+        return render_notice(context)
+
+    return _issue(db, config, inspection, "notice", render)
+
+
+def issue_documents(db: Database, config: Mapping, inspection_id: str) -> tuple[dict, dict | None]:
+    return issue_report(db, config, inspection_id), issue_notice(db, config, inspection_id)
+
+
+def status_name(row: dict) -> str:
+    return STATUS_NAMES[row["status"]]
+
+
+def missing_documents(db: Database, limit: int = 50) -> list[str]:
+    """Received inspections whose report has not been issued yet (oldest first)."""
+    rows = db.query(
+        """SELECT i.id FROM inspections i
+           WHERE i.status = 'valid' AND NOT EXISTS (
+             SELECT 1 FROM reports r WHERE r.subject_id = i.id AND r.kind = 'report')
+           ORDER BY i.received_at LIMIT ?""",
+        [limit],
+    )
+    return [r["id"] for r in rows]
+
+
+def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:
+    """Issue the report and notice unless already issued; returns the current report row.
+
+    Safe to call from several threads or processes at once: the unique (subject, kind,
+    version) index lets exactly one issue win, and the others read what it stored.
+    """
+    existing = reports.current(db, inspection_id, "report")
+    if existing:
+        return existing
+    try:
+        report, _ = issue_documents(db, config, inspection_id)
+        return report
+    except sqlite3.IntegrityError:
+        return reports.current(db, inspection_id, "report")

@@ -1,0 +1,74 @@
+"""Issued documents (signed PDFs): stored once as signed, by id, with their SHA-256 and status."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .clock import stamp
+
+STATUS_NAMES = {"valid": "有效", "superseded": "已被新版本取代", "revoked": "已撤销"}
+
+
+def get(db: Database, report_id: str) -> dict | None:
+    return next(db.query("SELECT * FROM reports WHERE id = ?", [report_id]), None)
+
+
+def by_sha256(db: Database, sha256: str) -> dict | None:
+    return next(db.query("SELECT * FROM reports WHERE sha256 = ?", [sha256]), None)
+
+
+def for_subject(db: Database, subject_id: str, kind: str) -> list[dict]:
+    return list(
+        db.query("SELECT * FROM reports WHERE subject_id = ? AND kind = ? ORDER BY version", [subject_id, kind])
+    )
+
+
+def current(db: Database, subject_id: str, kind: str) -> dict | None:
+    return next(
+        db.query(
+            "SELECT * FROM reports WHERE subject_id = ? AND kind = ? AND status = 'valid' ORDER BY version DESC LIMIT 1",
+            [subject_id, kind],
+        ),
+        None,
+    )
+
+
+def store(
+    db: Database,
+    reports_dir: str,
+    *,
+    report_id: str,
+    kind: str,
+    subject_id: str,
+    school_id: int | None,
+    version: int,
+    sha256: str,
+    pdf: bytes,
+) -> dict:
+    """Write the signed PDF and its row; the previous valid version of the subject is superseded."""
+    path = Path(reports_dir) / kind / f"{report_id}.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(pdf)
+    os.replace(tmp, path)
+    with db.atomic():
+        previous = current(db, subject_id, kind)
+        db["reports"].insert(
+            {"id": report_id, "kind": kind, "subject_id": subject_id, "school_id": school_id, "version": version,
+             "sha256": sha256, "path": str(path.relative_to(reports_dir)), "size": len(pdf),
+             "created_at": stamp(), "status": "valid"}
+        )  # fmt: skip
+        if previous:
+            db["reports"].update(previous["id"], {"status": "superseded", "superseded_by": report_id})
+    return get(db, report_id)
+
+
+def revoke(db: Database, report_id: str, reason: str) -> None:
+    db["reports"].update(report_id, {"status": "revoked", "revoked_reason": reason})
+
+
+def read(reports_dir: str, row: dict) -> bytes:
+    return (Path(reports_dir) / row["path"]).read_bytes()

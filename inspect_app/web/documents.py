@@ -1,0 +1,95 @@
+"""An inspection as received, and its signed documents, for everyone allowed to see them."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, current_app, g, render_template, send_file
+
+from .. import issuing, worker
+from ..security import role_required
+from ..storage import inspections, reports
+from ..storage.assignments import school_ids_for
+from ..storage.db import get_db
+
+bp = Blueprint("documents", __name__)
+
+ALL_ROLES = ("inspector", "school", "bureau", "admin")
+
+
+def may_see_inspection(db, inspection: dict, user: dict) -> bool:
+    """Bureau sees all; a school its own; an inspector their own or an assigned school's."""
+    if user["role"] in ("bureau", "admin"):
+        return True
+    if user["role"] == "school":
+        return inspection["school_id"] == user["school_id"]
+    return inspection["inspector_id"] == user["id"] or inspection["school_id"] in school_ids_for(db, user["id"])
+
+
+def _visible_inspection(inspection_id: str) -> dict:
+    db = get_db()
+    inspection = inspections.get(db, inspection_id)
+    if inspection is None:
+        abort(404)
+    if not may_see_inspection(db, inspection, g.user):
+        abort(403)
+    return inspection
+
+
+@bp.get("/inspections/<inspection_id>")
+@role_required(*ALL_ROLES)
+def inspection_view(inspection_id: str):
+    inspection = _visible_inspection(inspection_id)
+    db = get_db()
+    documents = reports.for_subject(db, inspection_id, "report") + reports.for_subject(db, inspection_id, "notice")
+    if not documents:
+        worker.wake()  # normally already issued; if the worker is behind, nudge it
+    return render_template(
+        "documents/inspection.html",
+        inspection=inspection,
+        result=json.loads(inspection["result"]),
+        answers=inspections.answers(db, inspection_id),
+        photos=inspections.photos(db, inspection_id),
+        signatures=inspections.signatures(db, inspection_id),
+        rectifications=inspections.rectifications(db, inspection_id),
+        documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),
+        status_names=reports.STATUS_NAMES,
+    )
+
+
+@bp.get("/inspections/<inspection_id>/report.pdf")
+@role_required(*ALL_ROLES)
+def current_report(inspection_id: str):
+    """The current signed report, issuing it now if the background worker has not yet."""
+    _visible_inspection(inspection_id)
+    row = issuing.ensure_documents(get_db(), current_app.config, inspection_id)
+    return _send(row)
+
+
+@bp.get("/documents/<report_id>.pdf")
+@role_required(*ALL_ROLES)
+def document(report_id: str):
+    db = get_db()
+    row = reports.get(db, report_id)
+    if row is None:
+        abort(404)
+    if row["kind"] == "bulletin":
+        if g.user["role"] not in ("bureau", "admin", "inspector"):
+            abort(403)
+    else:
+        _visible_inspection(row["subject_id"])
+    return _send(row)
+
+
+def _send(row: dict):
+    names = {"report": "督导检查报告", "notice": "整改通知书", "bulletin": "督导通报"}
+    path = f"{current_app.config['REPORTS_DIR']}/{row['path']}"
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=False,
+        download_name=f"{names[row['kind']]}-v{row['version']}-{row['id'][:8]}.pdf",
+        etag=row["sha256"],
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

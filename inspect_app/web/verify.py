@@ -1,0 +1,89 @@
+"""Public verification of issued documents: what the QR code on a printed report opens.
+
+Shows only what a reader of the paper already has — school, date, grade — plus the hash and
+status. Anyone may upload a PDF to check that it is the signed, unmodified original.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from .. import issuing
+from ..reports import verify_pdf
+from ..security import public
+from ..storage import inspections, reports
+from ..storage.db import get_db
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class UploadForm(FlaskForm):
+    file = FileField("选择要核验的 PDF 文件", validators=[FileRequired("请选择 PDF 文件")])
+
+
+def _public_facts(row: dict) -> dict:
+    facts = {"kind": row["kind"], "version": row["version"], "sha256": row["sha256"],
+             "status": reports.STATUS_NAMES[row["status"]], "status_key": row["status"],
+             "created_at": row["created_at"]}  # fmt: skip
+    if row["kind"] in ("report", "notice"):
+        inspection = inspections.get(get_db(), row["subject_id"])
+        facts.update(school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"])
+    else:
+        facts.update(period=row["subject_id"])
+    return facts
+
+
+def check_pdf(data: bytes, config) -> dict:
+    """Signature valid, trusted by our authority, unmodified since signing, and issued by us."""
+    if not data.startswith(b"%PDF-"):
+        return {"ok": False, "reasons": ["该文件不是 PDF 文件。"], "sha256": None, "stored": None}
+    outcome = verify_pdf(data, issuing.trust_roots(config))
+    stored = reports.by_sha256(get_db(), outcome.sha256)
+    reasons = list(outcome.reasons)
+    if stored is None:
+        reasons.append("该文件与本系统签发的任何文件都不一致（哈希值不匹配）。")
+    return {
+        "ok": outcome.ok and stored is not None,
+        "reasons": reasons,
+        "sha256": outcome.sha256,
+        "signer": outcome.signer,
+        "stored": _public_facts(stored) if stored else None,
+    }
+
+
+@bp.route("/<report_id>", methods=["GET", "POST"])
+@public
+def report(report_id: str):
+    row = reports.get(get_db(), report_id)
+    if row is None:
+        abort(404)
+    return _page(_public_facts(row), expected=row)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@public
+def upload():
+    return _page(None, expected=None)
+
+
+def _page(facts: dict | None, expected: dict | None):
+    form = UploadForm()
+    check = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read(MAX_PDF_BYTES + 1)
+        if len(data) > MAX_PDF_BYTES:
+            check = {"ok": False, "reasons": ["文件过大（超过 20 MB），不是本系统签发的文件。"], "stored": None}
+        else:
+            check = check_pdf(data, current_app.config)
+            if expected and check["ok"] and check["sha256"] != expected["sha256"]:
+                check["ok"] = False
+                check["reasons"].append("该文件是本系统签发的另一份文件，不是此二维码对应的文件。")
+        status = 200 if check["ok"] else 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("verify/verify.html", facts=facts, form=form, check=check), status
