@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 run: system-deps $(STAMP)
 	$(FLASK) init-db
 	$(FLASK) checklists validate
-	$(FLASK) seed-demo
+	$(FLASK) keys init
+	$(FLASK) seed-demo --inspections
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: system-test-deps $(STAMP)

@@ -68,7 +68,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     with closing(db.open_database(app.config["DATABASE"])) as conn:
         catalog.init_app(app, conn)
 
-    from .web import admin, auth, bureau, documents, errors, inspector, main, review, school, sync, verify
+    from .web import (
+        admin,
+        auth,
+        bureau,
+        documents,
+        errors,
+        inspector,
+        main,
+        review,
+        school,
+        sync,
+        verify,
+    )
 
     for blueprint in (
         auth.bp,

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import cli_documents, demo
+from . import catalog, cli_documents, demo, demo_inspections, issuing, receiving
 from .checklist import cli as checklist_cli
+from .images import ImageRejected, clean_photo
 from .security import ROLE_NAMES, hash_password
-from .storage import schools, users
+from .storage import media, schools, users
 from .storage.db import open_database
 
 
 @click.command("seed-demo")
+@click.option("--inspections", is_flag=True, help="同时生成一个学期的督导检查、整改和正式文件")
 @with_appcontext
-def seed_demo_command() -> None:
+def seed_demo_command(inspections: bool) -> None:
     """Create the demo county (idempotent) and print its logins."""
     db = open_database(current_app.config["DATABASE"])
     try:
@@ -25,6 +32,14 @@ def seed_demo_command() -> None:
             password_hash=hash_password(demo.DEMO_PASSWORD),
         )
         count = db.execute("SELECT count(*) FROM schools").fetchone()[0]
+        if inspections:
+            compiled = catalog.current()["fupin_comprehensive"].compiled
+            received = demo_inspections.seed_term(db, compiled, current_app.config["MEDIA_DIR"])
+            if received:
+                click.echo(f"已按真实流程接收 {len(received)} 次督导检查（评分由检查单引擎计算）。")
+                click.echo("督导报告和整改通知书将在系统启动后由后台自动签发。")
+            else:
+                click.echo("已有督导检查数据，未重复生成。")
     finally:
         db.close()
     click.echo(f"演示数据已就绪：{current_app.config['COUNTY_NAME']}，共 {count} 所学校。")
@@ -62,7 +77,67 @@ def create_user_command(username, display_name, role, school_code, password) -> 
     click.echo(f"已创建账号 {username}（{ROLE_NAMES[role]}）。")
 
 
+@click.command("import-backup")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True, help="提交该检查的督学用户名")
+@with_appcontext
+def import_backup_command(file: str, username: str) -> None:
+    """Load an inspection a phone exported with 「导出备份」 (its photos included)."""
+    try:
+        backup = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException("文件不是有效的备份文件（无法解析 JSON）。") from exc
+    if not isinstance(backup, dict) or backup.get("format") != "inspect_app.outbox_backup":
+        raise click.ClickException("文件不是本系统「导出备份」生成的备份文件。")
+    if backup.get("format_version") != 1:
+        raise click.ClickException(f"不支持的备份格式版本：{backup.get('format_version')}。")
+    config = current_app.config
+    db = open_database(config["DATABASE"])
+    try:
+        user = users.by_username(db, username)
+        if user is None or user["role"] not in ("inspector", "bureau", "admin"):
+            raise click.ClickException(f"用户 {username} 不存在或不是督学。")
+        for photo in backup.get("photos") or []:
+            try:
+                data = base64.b64decode(photo["data_base64"], validate=True)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise click.ClickException("备份中的照片数据已损坏。") from exc
+            if hashlib.sha256(data).hexdigest() != photo.get("sha256"):
+                raise click.ClickException(
+                    f"照片 {str(photo.get('sha256'))[:12]} 的内容与其编号不符，备份可能已损坏。"
+                )
+            try:
+                media.store(db, config["MEDIA_DIR"], photo["sha256"], clean_photo(data), user["id"])
+            except ImageRejected as exc:
+                raise click.ClickException(f"照片 {photo['sha256'][:12]}：{exc}") from exc
+        inspection = backup.get("inspection")
+        if not isinstance(inspection, dict) or not isinstance(inspection.get("id"), str):
+            raise click.ClickException("备份中缺少检查数据。")
+        try:
+            received = receiving.receive(db, inspection, inspection["id"], user)
+        except receiving.Conflict as exc:
+            raise click.ClickException(
+                "服务器上已有同一编号的检查，且内容与备份不同；未导入。"
+            ) from exc
+        except receiving.PayloadError as exc:
+            details = "；".join(f"{field}：{problem}" for field, problem in exc.fields.items())
+            raise click.ClickException(f"{exc}：{details}") from exc
+        row = received.inspection
+        if received.created:
+            issuing.ensure_documents(db, config, row["id"])
+            click.echo(
+                f"已导入：{row['school_name']} {row['date']}，得分 {row['total']}，等级 {row['grade']}。"
+            )
+        else:
+            click.echo(
+                f"该检查已在服务器上（{row['school_name']} {row['date']}），内容一致，无需重复导入。"
+            )
+    finally:
+        db.close()
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(import_backup_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     checklist_cli.register_cli(app)

@@ -23,7 +23,11 @@ report_cli = AppGroup("report", help="督导报告与整改通知书")
 def keys_init(force: bool) -> None:
     """Create a self-signed authority and signing certificate in the instance folder."""
     try:
-        paths = init_keys(current_app.config["KEYS_DIR"], organization=current_app.config["BUREAU_NAME"], overwrite=force)
+        paths = init_keys(
+            current_app.config["KEYS_DIR"],
+            organization=current_app.config["BUREAU_NAME"],
+            overwrite=force,
+        )
     except SigningError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("签名密钥已就绪：")
@@ -89,7 +93,9 @@ def report_verify(file: str) -> None:
     if result["ok"]:
         stored = result["stored"]
         click.echo("核验通过：签名有效，证书可信，签名后未被修改，与系统存档一致。")
-        click.echo(f"  学校：{stored.get('school', '—')}  日期：{stored.get('date', '—')}  等级：{stored.get('grade') or '—'}")
+        click.echo(
+            f"  学校：{stored.get('school', '—')}  日期：{stored.get('date', '—')}  等级：{stored.get('grade') or '—'}"
+        )
         click.echo(f"  状态：{stored['status']}  SHA-256：{result['sha256']}")
         return
     click.echo("核验未通过：", err=True)

@@ -52,13 +52,16 @@ def key_paths(config: Mapping) -> dict:
 
 @lru_cache(maxsize=4)
 def _signer(key, cert, p12, ca_cert, passphrase):
-    return load_signer(key_path=key, cert_path=cert, ca_path=ca_cert, p12_path=p12, passphrase=passphrase)
+    return load_signer(
+        key_path=key, cert_path=cert, ca_path=ca_cert, p12_path=p12, passphrase=passphrase
+    )
 
 
 def signer(config: Mapping):
     paths = key_paths(config)
     return _signer(
-        *(str(paths[k]) if paths[k] else None for k in ("key", "cert", "p12", "ca_cert")), paths["passphrase"]
+        *(str(paths[k]) if paths[k] else None for k in ("key", "cert", "p12", "ca_cert")),
+        paths["passphrase"],
     )
 
 
@@ -76,11 +79,16 @@ def _local_time(stamp: str | None) -> str:
         return stamp
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(timezone(timedelta(hours=BEIJING_OFFSET_HOURS))).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(timezone(timedelta(hours=BEIJING_OFFSET_HOURS))).strftime(
+        "%Y-%m-%d %H:%M"
+    )
 
 
 def _bureau(config: Mapping) -> dict:
-    return {"name": config["BUREAU_NAME"], "office": config.get("BUREAU_OFFICE") or f"{config['BUREAU_NAME']}督导室"}
+    return {
+        "name": config["BUREAU_NAME"],
+        "office": config.get("BUREAU_OFFICE") or f"{config['BUREAU_NAME']}督导室",
+    }
 
 
 def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
@@ -96,16 +104,25 @@ def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
             "date": inspection["date"],
             "type": inspection["type"],
             "inspectors": [
-                {"name": inspector_sig["name"] if inspector_sig else inspection["inspector_name"],
-                 "title": (inspector_sig or {}).get("title") or "督学"}
+                {
+                    "name": inspector_sig["name"]
+                    if inspector_sig
+                    else inspection["inspector_name"],
+                    "title": (inspector_sig or {}).get("title") or "督学",
+                }
             ],  # fmt: skip
             "location": school["address"] or school["name"]
             if location
             else f"{school['name']}（未定位：{inspection['location_note']}）",
         },
         "signatures": [
-            {"role": s["role"], "name": s["name"], "title": s["title"], "signed_at": _local_time(s["signed_at"]),
-             "png": s["png"]}
+            {
+                "role": s["role"],
+                "name": s["name"],
+                "title": s["title"],
+                "signed_at": _local_time(s["signed_at"]),
+                "png": s["png"],
+            }
             for s in signatures
         ],  # fmt: skip
     }
@@ -127,7 +144,10 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
     pdf = render(report_id, version, previous)
     title = "督导检查报告" if kind == "report" else "整改通知书"
     signed = sign_pdf(
-        pdf, signer(config), reason=f"{config['BUREAU_NAME']}签发{title}", location=config.get("COUNTY_NAME", "")
+        pdf,
+        signer(config),
+        reason=f"{config['BUREAU_NAME']}签发{title}",
+        location=config.get("COUNTY_NAME", ""),
     )
     return reports.store(
         db, config["REPORTS_DIR"], report_id=report_id, kind=kind, subject_id=inspection["id"],
@@ -142,15 +162,25 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
     def render(report_id: str, version: int, previous: dict | None) -> bytes:
         context = _base_context(db, config, inspection)
         checklist_version = next(
-            db.query("SELECT title, version FROM checklist_versions WHERE hash = ?", [inspection["checklist_hash"]])
+            db.query(
+                "SELECT title, version FROM checklist_versions WHERE hash = ?",
+                [inspection["checklist_hash"]],
+            )
         )
         answers = inspections.answers(db, inspection_id)
         photos: dict[str, list] = {}
         for photo in inspections.photos(db, inspection_id):
-            photos.setdefault(photo["item_id"], []).append({"sha256": photo["photo_sha256"], "caption": photo["caption"]})
+            photos.setdefault(photo["item_id"], []).append(
+                {"sha256": photo["photo_sha256"], "caption": photo["caption"]}
+            )
         context.update(
             report_version=version,
-            supersedes={"report_no": None, "id": previous["id"][:8], "version": previous["version"], "reason": reason or "更正"}
+            supersedes={
+                "report_no": None,
+                "id": previous["id"][:8],
+                "version": previous["version"],
+                "reason": reason or "更正",
+            }
             if previous
             else None,
             issued_at=_local_time(datetime.now(UTC).isoformat()),
@@ -161,7 +191,9 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             rectifications=_rectification_rows(db, inspection_id),
             verify_url=f"{base_url}/verify/{report_id}",
         )
-        return render_report(context, photo_loader=lambda sha: media.read(config["MEDIA_DIR"], media.get(db, sha)))
+        return render_report(
+            context, photo_loader=lambda sha: media.read(config["MEDIA_DIR"], media.get(db, sha))
+        )
 
     return _issue(db, config, inspection, "report", render)
 

@@ -29,3 +29,33 @@ def test_demo_logins_work(app, db, client, auth):
     app.test_cli_runner().invoke(args=["seed-demo"])
     assert auth.login("duxue1", demo.DEMO_PASSWORD).status_code == 302
     assert "李志明" in client.get("/").get_data(as_text=True)
+
+
+def test_seed_demo_with_inspections_spreads_grades_through_the_real_engine(app, db):
+    import json
+
+    from inspect_app import catalog
+    from inspect_app.checklist import score
+    from inspect_app.storage import schools
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--inspections"])
+    assert first.exit_code == 0, first.output
+    rows = list(db.query("SELECT * FROM inspections"))
+    assert len(rows) >= 50
+    assert {r["grade"] for r in rows} == {"优秀", "良好", "合格", "不合格"}
+    assert any(r["vetoed"] for r in rows)
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"]
+    for row in rows[:10]:
+        payload = json.loads(row["payload"])
+        school = schools.as_scoring_school(schools.get(db, row["school_id"]))
+        assert score(checklist, school, payload["responses"])["total"] == row["total"]
+        assert json.loads(row["client_mismatch"]) == {}
+    assert db["rectifications"].count > 50
+    assert (
+        db.execute("SELECT count(DISTINCT school_id) FROM assignments").fetchone()[0]
+        == db["schools"].count
+    )
+    again = runner.invoke(args=["seed-demo", "--inspections"])
+    assert "未重复生成" in again.output and db["inspections"].count == len(rows)

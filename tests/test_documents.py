@@ -23,15 +23,21 @@ def received(app, db, county):
     with app.app_context():
         compiled = catalog.current()["fupin_comprehensive"].compiled
     photo = factories.jpeg_bytes(5)
-    media.store(db, app.config["MEDIA_DIR"], factories.sha256(photo), clean_photo(photo), county["insp"])
-    body = factories.payload(county["school_a"], compiled, passing=False, photos=[factories.sha256(photo)])
+    media.store(
+        db, app.config["MEDIA_DIR"], factories.sha256(photo), clean_photo(photo), county["insp"]
+    )
+    body = factories.payload(
+        county["school_a"], compiled, passing=False, photos=[factories.sha256(photo)]
+    )
     receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
     issuing.ensure_documents(db, app.config, body["id"])
     return inspections.get(db, body["id"])
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def test_report_and_notice_are_issued_once_and_stored_with_hash(app, db, received):
@@ -52,7 +58,9 @@ def test_report_text_holds_school_grade_and_findings(app, db, received):
     first_finding = json.loads(received["result"])["findings"][0]["problem"]
     assert first_finding[:12] in text.replace("\n", "")
     assert "<script>alert(1)</script>" in text  # the inspector's note, literally
-    fonts = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    fonts = subprocess.run(
+        ["pdffonts", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
     cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # embedded
 
@@ -134,7 +142,12 @@ def test_cli_writes_stored_pdf_and_verifies(app, db, received, tmp_path):
     ok = runner.invoke(args=["report", "verify", str(out)])
     assert ok.exit_code == 0 and "核验通过" in ok.output
     notice = tmp_path / "notice.pdf"
-    assert runner.invoke(args=["report", "pdf", received["id"], "-o", str(notice), "--notice"]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["report", "pdf", received["id"], "-o", str(notice), "--notice"]
+        ).exit_code
+        == 0
+    )
     assert "整改通知书" in pdf_text(notice.read_bytes()).replace(" ", "")
     data = bytearray(out.read_bytes())
     data[5000] ^= 0x01

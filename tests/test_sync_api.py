@@ -202,13 +202,28 @@ def test_findings_open_rectification_items_with_inspector_edits(api, county, che
     drafts = score(checklist, school, body["responses"])["rectifications"]
     assert len(drafts) >= 2
     body["rectifications"] = [
-        {"item": drafts[0]["item"], "action": "立即补建档案", "owner": "副校长", "deadline": "2026-12-01"}
+        {
+            "item": drafts[0]["item"],
+            "action": "立即补建档案",
+            "owner": "副校长",
+            "deadline": "2026-12-01",
+        }
     ]
     assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
-    rows = list(db.query("SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [body["id"]]))
+    rows = list(
+        db.query("SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [body["id"]])
+    )
     assert len(rows) == len(drafts)
-    assert (rows[0]["action"], rows[0]["owner"], rows[0]["deadline"]) == ("立即补建档案", "副校长", "2026-12-01")
+    assert (rows[0]["action"], rows[0]["owner"], rows[0]["deadline"]) == (
+        "立即补建档案",
+        "副校长",
+        "2026-12-01",
+    )
     assert rows[1]["action"] == drafts[1]["action"] and rows[1]["status"] == "pending"
     assert rows[0]["problem"] == drafts[0]["problem"]
-    events = list(db.query("SELECT kind FROM rectification_events WHERE rectification_id = ?", [rows[0]["id"]]))
+    events = list(
+        db.query(
+            "SELECT kind FROM rectification_events WHERE rectification_id = ?", [rows[0]["id"]]
+        )
+    )
     assert events == [{"kind": "created"}]

@@ -45,3 +45,71 @@ def assign(
         )
         .last_pk
     )  # fmt: skip
+
+
+def remove(db: Database, assignment_id: int) -> bool:
+    """Delete one assignment; False when there was none."""
+    if next(db.query("SELECT 1 FROM assignments WHERE id = ?", [assignment_id]), None) is None:
+        return False
+    db.execute("DELETE FROM assignments WHERE id = ?", [assignment_id])
+    return True
+
+
+def progress(
+    db: Database, start: str, end: str, *, township_id: int | None = None, stage: str = ""
+) -> list[dict]:
+    """Assignments overlapping [start, end] with the visits done.
+
+    A visit is a valid inspection by the assigned inspector at that school dated within both
+    the assignment and the period.
+    """
+    where, params = ["a.period_start <= ?", "a.period_end >= ?"], [end, start]
+    if township_id:
+        where.append("s.township_id = ?")
+        params.append(township_id)
+    if stage:
+        where.append("s.stage = ?")
+        params.append(stage)
+    sql = f"""
+        SELECT a.id, a.inspector_id, a.school_id, a.period_start, a.period_end, a.planned_visits,
+               u.display_name AS inspector_name, s.code AS school_code, s.name AS school_name,
+               s.stage, t.name AS township,
+               (SELECT COUNT(*) FROM inspections i
+                WHERE i.school_id = a.school_id AND i.inspector_id = a.inspector_id
+                  AND i.status = 'valid'
+                  AND i.date BETWEEN MAX(a.period_start, ?) AND MIN(a.period_end, ?)) AS done,
+               (SELECT MAX(i.date) FROM inspections i
+                WHERE i.school_id = a.school_id AND i.inspector_id = a.inspector_id
+                  AND i.status = 'valid'
+                  AND i.date BETWEEN MAX(a.period_start, ?) AND MIN(a.period_end, ?)) AS last_visit
+        FROM assignments a
+        JOIN users u ON u.id = a.inspector_id
+        JOIN schools s ON s.id = a.school_id
+        JOIN regions t ON t.id = s.township_id
+        WHERE {" AND ".join(where)}
+        ORDER BY u.display_name, t.name, s.code"""
+    return list(db.query(sql, [start, end, start, end, *params]))
+
+
+def unassigned_schools(
+    db: Database, start: str, end: str, *, township_id: int | None = None, stage: str = ""
+) -> list[dict]:
+    """Schools with no assignment overlapping the period."""
+    where, params = [], []
+    if township_id:
+        where.append("s.township_id = ?")
+        params.append(township_id)
+    if stage:
+        where.append("s.stage = ?")
+        params.append(stage)
+    extra = (" AND " + " AND ".join(where)) if where else ""
+    return list(
+        db.query(
+            f"""SELECT s.id, s.code, s.name, s.stage, t.name AS township FROM schools s
+                JOIN regions t ON t.id = s.township_id
+                WHERE NOT EXISTS (SELECT 1 FROM assignments a WHERE a.school_id = s.id
+                                  AND a.period_start <= ? AND a.period_end >= ?){extra}
+                ORDER BY t.name, s.code""",
+            [end, start, *params],
+        )
+    )

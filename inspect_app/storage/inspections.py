@@ -134,4 +134,8 @@ def may_see_photo(db: Database, sha256: str, user: dict) -> bool:
 
 def rectifications(db: Database, inspection_id: str) -> list[dict]:
     """The inspection's 整改清单 in its order (the rectification loop lives in storage/rectifications.py)."""
-    return list(db.query("SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [inspection_id]))
+    return list(
+        db.query(
+            "SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [inspection_id]
+        )
+    )

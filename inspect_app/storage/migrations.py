@@ -257,7 +257,15 @@ def _rectifications(db: Database) -> None:
             ("reviewer_id", "users", "id"),
             ("closed_by", "users", "id"),
         ],
-        not_null={"inspection_id", "school_id", "item_id", "problem", "deadline", "status", "created_at"},
+        not_null={
+            "inspection_id",
+            "school_id",
+            "item_id",
+            "problem",
+            "deadline",
+            "status",
+            "created_at",
+        },
         defaults={"status": "pending", "version": 1},
     )
     db["rectifications"].create_index(["inspection_id", "item_id"], unique=True)

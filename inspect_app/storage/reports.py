@@ -22,7 +22,10 @@ def by_sha256(db: Database, sha256: str) -> dict | None:
 
 def for_subject(db: Database, subject_id: str, kind: str) -> list[dict]:
     return list(
-        db.query("SELECT * FROM reports WHERE subject_id = ? AND kind = ? ORDER BY version", [subject_id, kind])
+        db.query(
+            "SELECT * FROM reports WHERE subject_id = ? AND kind = ? ORDER BY version",
+            [subject_id, kind],
+        )
     )
 
 
@@ -62,7 +65,9 @@ def store(
              "created_at": stamp(), "status": "valid"}
         )  # fmt: skip
         if previous:
-            db["reports"].update(previous["id"], {"status": "superseded", "superseded_by": report_id})
+            db["reports"].update(
+                previous["id"], {"status": "superseded", "superseded_by": report_id}
+            )
     return get(db, report_id)
 
 

@@ -23,7 +23,9 @@ def may_see_inspection(db, inspection: dict, user: dict) -> bool:
         return True
     if user["role"] == "school":
         return inspection["school_id"] == user["school_id"]
-    return inspection["inspector_id"] == user["id"] or inspection["school_id"] in school_ids_for(db, user["id"])
+    return inspection["inspector_id"] == user["id"] or inspection["school_id"] in school_ids_for(
+        db, user["id"]
+    )
 
 
 def _visible_inspection(inspection_id: str) -> dict:
@@ -41,7 +43,9 @@ def _visible_inspection(inspection_id: str) -> dict:
 def inspection_view(inspection_id: str):
     inspection = _visible_inspection(inspection_id)
     db = get_db()
-    documents = reports.for_subject(db, inspection_id, "report") + reports.for_subject(db, inspection_id, "notice")
+    documents = reports.for_subject(db, inspection_id, "report") + reports.for_subject(
+        db, inspection_id, "notice"
+    )
     if not documents:
         worker.wake()  # normally already issued; if the worker is behind, nudge it
     return render_template(

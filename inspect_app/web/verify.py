@@ -31,7 +31,9 @@ def _public_facts(row: dict) -> dict:
              "created_at": row["created_at"]}  # fmt: skip
     if row["kind"] in ("report", "notice"):
         inspection = inspections.get(get_db(), row["subject_id"])
-        facts.update(school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"])
+        facts.update(
+            school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"]
+        )
     else:
         facts.update(period=row["subject_id"])
     return facts
@@ -77,7 +79,11 @@ def _page(facts: dict | None, expected: dict | None):
     if form.validate_on_submit():
         data = form.file.data.read(MAX_PDF_BYTES + 1)
         if len(data) > MAX_PDF_BYTES:
-            check = {"ok": False, "reasons": ["文件过大（超过 20 MB），不是本系统签发的文件。"], "stored": None}
+            check = {
+                "ok": False,
+                "reasons": ["文件过大（超过 20 MB），不是本系统签发的文件。"],
+                "stored": None,
+            }
         else:
             check = check_pdf(data, current_app.config)
             if expected and check["ok"] and check["sha256"] != expected["sha256"]:

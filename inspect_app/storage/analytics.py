@@ -1,0 +1,377 @@
+"""The bureau's read queries: latest inspection per school, section sums, failures, rectifications.
+
+Every query takes the same :class:`inspect_app.analytics.Filters`, so the dashboard, the
+exports and the bulletin select exactly the same inspections. Only valid inspections count
+(superseded and revoked ones never do).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+from sqlite_utils import Database
+
+from ..analytics import Filters
+
+# Compiled checklist versions are immutable, so their parsed form is cached by hash.
+_compiled: dict[str, dict] = {}
+
+
+def _school_where(f: Filters, alias: str = "s") -> tuple[list[str], list]:
+    where, params = [], []
+    if f.township_id:
+        where.append(f"{alias}.township_id = ?")
+        params.append(f.township_id)
+    if f.stage:
+        where.append(f"{alias}.stage = ?")
+        params.append(f.stage)
+    return where, params
+
+
+def _inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
+    """Valid inspections in the period matching checklist, type and the school filters."""
+    where = [f"{alias}.status = 'valid'", f"{alias}.date BETWEEN ? AND ?"]
+    params: list = [f.period.start.isoformat(), f.period.end.isoformat()]
+    if f.checklist_id:
+        where.append(f"{alias}.checklist_id = ?")
+        params.append(f.checklist_id)
+    if f.type:
+        where.append(f"{alias}.type = ?")
+        params.append(f.type)
+    school_where, school_params = _school_where(f)
+    if school_where:
+        where.append(
+            f"{alias}.school_id IN (SELECT s.id FROM schools s WHERE {' AND '.join(school_where)})"
+        )
+        params += school_params
+    return " AND ".join(where), params
+
+
+def _latest_cte(f: Filters) -> tuple[str, list]:
+    """``latest``: each school's newest valid inspection in the period (date, then receipt)."""
+    where, params = _inspection_where(f)
+    sql = f"""latest AS (
+        SELECT id, school_id, checklist_id, checklist_hash, type, date, total, grade, vetoed,
+               findings, inspector_id, received_at
+        FROM (SELECT i.*, ROW_NUMBER() OVER (
+                  PARTITION BY i.school_id ORDER BY i.date DESC, i.received_at DESC) AS rn
+              FROM inspections i WHERE {where})
+        WHERE rn = 1)"""
+    return sql, params
+
+
+def schools_in_scope(db: Database, f: Filters) -> list[dict]:
+    where, params = _school_where(f)
+    sql = """SELECT s.id, s.code, s.name, s.stage, s.township_id, t.name AS township
+             FROM schools s JOIN regions t ON t.id = s.township_id"""
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return list(db.query(sql + " ORDER BY t.name, s.code", params))
+
+
+def latest_inspections(db: Database, f: Filters) -> list[dict]:
+    """Latest inspection per school, with the school and the previous inspection's score.
+
+    The previous inspection is the school's valid inspection with the same checklist just
+    before the latest one, whenever it was (it may lie before the period).
+    """
+    cte, params = _latest_cte(f)
+    sql = f"""WITH {cte}
+        SELECT l.*, s.code AS school_code, s.name AS school_name, s.stage, s.township_id,
+               t.name AS township, u.display_name AS inspector_name,
+               p.id AS prev_id, p.total AS prev_total, p.grade AS prev_grade, p.date AS prev_date
+        FROM latest l
+        JOIN schools s ON s.id = l.school_id
+        JOIN regions t ON t.id = s.township_id
+        LEFT JOIN users u ON u.id = l.inspector_id
+        LEFT JOIN inspections p ON p.id = (
+            SELECT q.id FROM inspections q
+            WHERE q.school_id = l.school_id AND q.checklist_id = l.checklist_id
+              AND q.status = 'valid'
+              AND (q.date < l.date OR (q.date = l.date AND q.received_at < l.received_at))
+            ORDER BY q.date DESC, q.received_at DESC LIMIT 1)"""
+    return list(db.query(sql, params))
+
+
+def section_rows(db: Database, f: Filters, source: str = "summary") -> list[dict]:
+    """Summed earned/possible per (latest inspection, section).
+
+    ``source="answers"`` sums inspection_answers directly (what the summary table replaced;
+    kept for the benchmark's before/after and for checking the table).
+    """
+    cte, params = _latest_cte(f)
+    if source == "answers":
+        sql = f"""WITH {cte}
+            SELECT a.inspection_id, a.section_id, SUM(a.earned) AS earned,
+                   SUM(a.possible) AS possible
+            FROM latest l JOIN inspection_answers a ON a.inspection_id = l.id
+            GROUP BY a.inspection_id, a.section_id"""
+    else:
+        sql = f"""WITH {cte}
+            SELECT x.inspection_id, x.section_id, x.earned, x.possible
+            FROM latest l JOIN inspection_sections x ON x.inspection_id = l.id"""
+    return list(db.query(sql, params))
+
+
+def failed_items(db: Database, f: Filters, limit: int = 10) -> list[dict]:
+    """Items failed at the most schools (latest inspections), with how many were assessed."""
+    cte, params = _latest_cte(f)
+    top = list(
+        db.query(
+            f"""WITH {cte}
+            SELECT l.checklist_id, a.item_id, COUNT(*) AS failed
+            FROM latest l JOIN inspection_answers a INDEXED BY inspection_answers_failed
+                 ON a.inspection_id = l.id AND a.outcome = 'fail'
+            GROUP BY l.checklist_id, a.item_id
+            ORDER BY failed DESC, l.checklist_id, a.item_id LIMIT ?""",
+            [*params, limit],
+        )
+    )
+    if not top:
+        return []
+    # How many schools were assessed on each of those items (passed or failed).
+    keys = json.dumps([[r["checklist_id"], r["item_id"]] for r in top])
+    assessed = {
+        (r["checklist_id"], r["item_id"]): r["assessed"]
+        for r in db.query(
+            f"""WITH {cte}, wanted AS (
+                SELECT json_extract(value, '$[0]') AS checklist_id,
+                       json_extract(value, '$[1]') AS item_id FROM json_each(?))
+            SELECT w.checklist_id, w.item_id, COUNT(*) AS assessed
+            FROM wanted w JOIN latest l ON l.checklist_id = w.checklist_id
+            JOIN inspection_answers a ON a.inspection_id = l.id AND a.item_id = w.item_id
+            WHERE a.outcome IN ('pass', 'fail')
+            GROUP BY w.checklist_id, w.item_id""",
+            [*params, keys],
+        )
+    }
+    return [{**r, "assessed": assessed.get((r["checklist_id"], r["item_id"]), 0)} for r in top]
+
+
+def rectification_counts(db: Database, f: Filters, today: date) -> dict:
+    """Rectifications opened by the period's inspections: total, open, overdue, closed."""
+    where, params = _inspection_where(f)
+    row = next(
+        db.query(
+            f"""SELECT COUNT(*) AS total,
+                       COALESCE(SUM(r.status != 'closed'), 0) AS open,
+                       COALESCE(SUM(r.status != 'closed' AND COALESCE(r.extension_until, r.deadline) < ?), 0) AS overdue,
+                       COALESCE(SUM(r.status = 'closed'), 0) AS closed
+                FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+                WHERE {where}""",
+            [today.isoformat(), *params],
+        )
+    )
+    return dict(row)
+
+
+def overdue_rectifications(db: Database, f: Filters, today: date) -> list[dict]:
+    where, params = _inspection_where(f)
+    return list(
+        db.query(
+            f"""SELECT r.id, r.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
+                       i.date AS inspection_date, s.code AS school_code, s.name AS school_name,
+                       t.name AS township
+                FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+                JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
+                WHERE {where} AND r.status != 'closed' AND r.deadline < ?
+                ORDER BY s.code, r.deadline, r.seq""",
+            [*params, today.isoformat()],
+        )
+    )
+
+
+def most_used_checklist(db: Database, f: Filters) -> str | None:
+    where, params = _inspection_where(f.with_checklist(""))
+    row = next(
+        db.query(
+            f"""SELECT i.checklist_id, COUNT(*) AS n FROM inspections i WHERE {where}
+                GROUP BY i.checklist_id ORDER BY n DESC, i.checklist_id LIMIT 1""",
+            params,
+        ),
+        None,
+    )
+    return row["checklist_id"] if row else None
+
+
+def compiled_version(db: Database, checklist_hash: str) -> dict | None:
+    if checklist_hash not in _compiled:
+        row = next(
+            db.query("SELECT compiled FROM checklist_versions WHERE hash = ?", [checklist_hash]),
+            None,
+        )
+        if row is None:
+            return None
+        _compiled[checklist_hash] = json.loads(row["compiled"])
+    return _compiled[checklist_hash]
+
+
+def newest_version(db: Database, checklist_id: str) -> dict | None:
+    row = next(
+        db.query(
+            "SELECT hash FROM checklist_versions WHERE checklist_id = ? ORDER BY stored_at DESC, rowid DESC LIMIT 1",
+            [checklist_id],
+        ),
+        None,
+    )
+    return compiled_version(db, row["hash"]) if row else None
+
+
+def checklist_titles(db: Database) -> list[dict]:
+    """Checklists ever used or loaded, newest title per id."""
+    return list(
+        db.query(
+            """SELECT checklist_id AS id, title FROM checklist_versions v
+               WHERE rowid = (SELECT MAX(rowid) FROM checklist_versions w WHERE w.checklist_id = v.checklist_id)
+               ORDER BY checklist_id"""
+        )
+    )
+
+
+def item_labels(db: Database, checklist_ids: set[str]) -> dict[tuple[str, str], dict]:
+    """(checklist id, item id) → label, section title, basis; newer versions win."""
+    labels: dict[tuple[str, str], dict] = {}
+    if not checklist_ids:
+        return labels
+    rows = db.query(
+        "SELECT hash FROM checklist_versions WHERE checklist_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+        [json.dumps(sorted(checklist_ids))],
+    )
+    for row in rows:
+        compiled = compiled_version(db, row["hash"])
+        for section in compiled["sections"]:
+            for item in section["items"]:
+                labels[(compiled["id"], item["id"])] = {
+                    "label": item.get("label", item["id"]),
+                    "section_title": section["title"],
+                    "checklist_title": compiled["title"],
+                    "basis": item.get("basis") or "",
+                }
+    return labels
+
+
+def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
+    """Every row the overview needs, for :func:`inspect_app.analytics.overview`."""
+    compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
+    fails = failed_items(db, f, problems)
+    return {
+        "schools": schools_in_scope(db, f),
+        "latest": latest_inspections(db, f),
+        "section_rows": section_rows(db, f) if compiled else [],
+        "compiled": compiled,
+        "rectifications": rectification_counts(db, f, today),
+        "overdue": overdue_rectifications(db, f, today),
+        "failed_items": fails,
+        "labels": item_labels(db, {r["checklist_id"] for r in fails}),
+    }
+
+
+# ---------------------------------------------------------------------------
+# A school's own history (bureau view)
+
+
+def school_inspections(db: Database, school_id: int) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT i.id, i.date, i.type, i.checklist_id, i.checklist_hash, i.total, i.grade,
+                      i.vetoed, i.findings, i.status, i.received_at, u.display_name AS inspector_name,
+                      v.title AS checklist_title
+               FROM inspections i LEFT JOIN users u ON u.id = i.inspector_id
+               JOIN checklist_versions v ON v.hash = i.checklist_hash
+               WHERE i.school_id = ? ORDER BY i.date, i.received_at""",
+            [school_id],
+        )
+    )
+
+
+def school_sections(db: Database, inspection_id: str) -> list[dict]:
+    return list(
+        db.query("SELECT * FROM inspection_sections WHERE inspection_id = ?", [inspection_id])
+    )
+
+
+def school_open_rectifications(db: Database, school_id: int) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT r.*, i.date AS inspection_date FROM rectifications r
+               JOIN inspections i ON i.id = r.inspection_id
+               WHERE r.school_id = ? AND r.status != 'closed' AND i.status = 'valid'
+               ORDER BY r.deadline, r.seq""",
+            [school_id],
+        )
+    )
+
+
+def school_reports(db: Database, school_id: int) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT * FROM reports WHERE school_id = ? ORDER BY created_at DESC, version DESC",
+            [school_id],
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# Exports: streamed rows (never the whole province in memory at once)
+
+
+def export_items(db: Database, f: Filters) -> Iterator[dict]:
+    """Every answer of every inspection selected by the filters, in school and item order."""
+    where, params = _inspection_where(f)
+    return db.query(
+        f"""SELECT i.id AS inspection_id, i.date, i.type, i.checklist_id, i.checklist_hash,
+                   s.code AS school_code, s.name AS school_name, t.name AS township,
+                   a.item_id, a.section_id, a.value, a.outcome, a.earned, a.possible, a.note
+            FROM inspections i JOIN schools s ON s.id = i.school_id
+            JOIN regions t ON t.id = s.township_id
+            JOIN inspection_answers a ON a.inspection_id = i.id
+            WHERE {where}
+            ORDER BY s.code, i.date, i.id""",
+        params,
+    )
+
+
+def export_findings(db: Database, f: Filters) -> Iterator[dict]:
+    where, params = _inspection_where(f)
+    return db.query(
+        f"""SELECT i.id AS inspection_id, i.date, i.checklist_id, s.code AS school_code,
+                   s.name AS school_name, t.name AS township, a.item_id, a.section_id, a.value,
+                   r.problem, r.basis, r.action, r.owner, r.deadline
+            FROM inspections i JOIN schools s ON s.id = i.school_id
+            JOIN regions t ON t.id = s.township_id
+            JOIN inspection_answers a INDEXED BY inspection_answers_failed
+                 ON a.inspection_id = i.id AND a.outcome = 'fail'
+            LEFT JOIN rectifications r ON r.inspection_id = i.id AND r.item_id = a.item_id
+            WHERE {where}
+            ORDER BY s.code, i.date, i.id, r.seq""",
+        params,
+    )
+
+
+def export_rectifications(db: Database, f: Filters) -> Iterator[dict]:
+    where, params = _inspection_where(f)
+    return db.query(
+        f"""SELECT r.id, r.seq, r.problem, r.basis, r.action, r.owner, r.deadline, r.status,
+                   r.extension_until, r.closed_at, r.created_at, i.date AS inspection_date,
+                   s.code AS school_code, s.name AS school_name, t.name AS township
+            FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+            JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
+            WHERE {where}
+            ORDER BY s.code, i.date, r.seq""",
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Bulletins in the reports table (written by storage.reports.store)
+
+
+def reports_of_kind(db: Database, kind: str, limit: int = 100) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT * FROM reports WHERE kind = ? ORDER BY created_at DESC, version DESC LIMIT ?",
+            [kind, limit],
+        )
+    )

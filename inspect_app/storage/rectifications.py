@@ -1,0 +1,220 @@
+"""Rectification items (整改事项): reading them, changing them with optimistic locking, access links.
+
+Every change is a row update guarded by ``version`` plus an appended event, in one transaction;
+the events table refuses updates and deletes, so the timeline is the item's full history.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from ..rectification import Move
+from .clock import stamp
+
+# Only inspections still in force feed the lists and counts; a superseded or revoked
+# inspection's items stay reachable by id, with their history.
+_VALID = "i.status = 'valid'"
+
+_SELECT = """
+    SELECT r.*, s.name AS school_name, s.code AS school_code, s.principal AS school_principal,
+           i.date AS inspection_date, i.type AS inspection_type, i.status AS inspection_status,
+           v.title AS checklist_title, u.display_name AS reviewer_name,
+           c.display_name AS closed_by_name,
+           (SELECT max(at) FROM rectification_events e
+             WHERE e.rectification_id = r.id AND e.kind = 'respond') AS responded_at,
+           (SELECT max(at) FROM rectification_events e
+             WHERE e.rectification_id = r.id AND e.kind IN ('respond', 'request_extension'))
+             AS waiting_since
+    FROM rectifications r
+    JOIN schools s ON s.id = r.school_id
+    JOIN inspections i ON i.id = r.inspection_id
+    JOIN checklist_versions v ON v.hash = i.checklist_hash
+    LEFT JOIN users u ON u.id = r.reviewer_id
+    LEFT JOIN users c ON c.id = r.closed_by
+"""
+
+# The columns a Move may change; anything else would be a programming error.
+_CHANGEABLE = {"status", "deadline", "extension_until"}
+
+
+class Stale(Exception):
+    """Someone changed the item after this user loaded it; their action was not applied."""
+
+
+def get(db: Database, rectification_id: int) -> dict | None:
+    rows = list(db.query(_SELECT + " WHERE r.id = ?", [rectification_id]))
+    return rows[0] if rows else None
+
+
+def for_school(db: Database, school_id: int, inspection_id: str | None = None) -> list[dict]:
+    sql, params = _SELECT + f" WHERE r.school_id = ? AND {_VALID}", [school_id]
+    if inspection_id:
+        sql += " AND r.inspection_id = ?"
+        params.append(inspection_id)
+    return list(db.query(sql + " ORDER BY r.deadline, r.seq", params))
+
+
+def for_inspection(db: Database, inspection_id: str) -> list[dict]:
+    return list(db.query(_SELECT + " WHERE r.inspection_id = ? ORDER BY r.seq", [inspection_id]))
+
+
+def queue(db: Database, reviewer_id: int | None) -> list[dict]:
+    """Items waiting for a reviewer: responses to check and extension requests to decide.
+
+    ``reviewer_id`` None means every item (bureau and admin review them all).
+    """
+    sql = (
+        _SELECT
+        + f" WHERE {_VALID} AND r.status != 'closed'"
+        + " AND (r.status = 'submitted' OR r.extension_until IS NOT NULL)"
+    )
+    params: list = []
+    if reviewer_id is not None:
+        sql += " AND r.reviewer_id = ?"
+        params.append(reviewer_id)
+    return list(db.query(sql + " ORDER BY waiting_since, r.id", params))
+
+
+def overdue_count(db: Database, reviewer_id: int | None, today: str) -> int:
+    """Open items past their deadline (``today`` as YYYY-MM-DD), for one reviewer or all."""
+    sql = (
+        "SELECT count(*) FROM rectifications r JOIN inspections i ON i.id = r.inspection_id"
+        f" WHERE {_VALID} AND r.status != 'closed' AND r.deadline < ?"
+    )
+    params: list = [today]
+    if reviewer_id is not None:
+        sql += " AND r.reviewer_id = ?"
+        params.append(reviewer_id)
+    return db.execute(sql, params).fetchone()[0]
+
+
+def findings_count(
+    db: Database, *, school_id: int | None = None, inspection_id: str | None = None
+) -> int:
+    """Problems found (发现问题) by the inspections in force of a school, or by one inspection."""
+    if inspection_id is not None:
+        sql, params = "SELECT findings FROM inspections WHERE id = ?", [inspection_id]
+    else:
+        sql = "SELECT sum(findings) FROM inspections i WHERE i.school_id = ? AND " + _VALID
+        params = [school_id]
+    return db.execute(sql, params).fetchone()[0] or 0
+
+
+def events(db: Database, rectification_id: int) -> list[dict]:
+    rows = db.query(
+        """SELECT e.*, u.display_name AS user_name FROM rectification_events e
+           LEFT JOIN users u ON u.id = e.user_id
+           WHERE e.rectification_id = ? ORDER BY e.at, e.id""",
+        [rectification_id],
+    )
+    return [
+        {**e, "data": json.loads(e["data"] or "{}"), "evidence": json.loads(e["evidence"] or "[]")}
+        for e in rows
+    ]
+
+
+def finding_photos(db: Database, item: dict) -> list[dict]:
+    """The inspector's photos of the checklist item this rectification came from."""
+    return list(
+        db.query(
+            """SELECT photo_sha256, caption FROM inspection_photos
+               WHERE inspection_id = ? AND item_id = ? ORDER BY position""",
+            [item["inspection_id"], item["item_id"]],
+        )
+    )
+
+
+def apply(
+    db: Database,
+    item: dict,
+    move: Move,
+    *,
+    version: int,
+    user_id: int | None,
+    actor: str,
+    evidence: list[dict] = (),
+) -> None:
+    """Make ``move`` on ``item`` if nobody changed it since ``version``; raise :class:`Stale` if not.
+
+    A move without changes (a re-inspection note) only appends its event: it alters no state,
+    so it need not lose to a concurrent decision.
+    """
+    at = stamp()
+    with db.atomic():
+        if move.changes:
+            assert set(move.changes) <= _CHANGEABLE, move.changes
+            changes = {**move.changes, "updated_at": at}
+            if move.changes.get("status") == "closed":
+                changes |= {"closed_at": at, "closed_by": user_id}
+            sets = ", ".join(f"{column} = ?" for column in changes)
+            cursor = db.execute(
+                f"UPDATE rectifications SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
+                [*changes.values(), item["id"], version],
+            )
+            if cursor.rowcount != 1:
+                raise Stale()
+        db["rectification_events"].insert(
+            {"rectification_id": item["id"], "at": at, "user_id": user_id, "actor": actor,
+             "kind": move.kind, "text": move.text,
+             "data": json.dumps(move.data, ensure_ascii=False),
+             "evidence": json.dumps(list(evidence), ensure_ascii=False)}
+        )  # fmt: skip
+
+
+def evidence_items(db: Database, sha256: str) -> list[dict]:
+    """The items (school and reviewer) whose timeline carries this evidence file."""
+    return list(
+        db.query(
+            """SELECT DISTINCT r.id, r.school_id, r.reviewer_id FROM rectification_events e
+               JOIN rectifications r ON r.id = e.rectification_id
+               WHERE EXISTS (SELECT 1 FROM json_each(e.evidence) j
+                             WHERE json_extract(j.value, '$.sha256') = ?)""",
+            [sha256],
+        )
+    )
+
+
+# --- Access links: a principal without an account answers the school's items. ---------------
+
+
+def create_link(
+    db: Database, *, token_hash: str, school_id: int, created_by: int, expires_at: str
+) -> None:
+    db["access_links"].insert(
+        {"token_hash": token_hash, "school_id": school_id, "created_by": created_by,
+         "created_at": stamp(), "expires_at": expires_at}
+    )  # fmt: skip
+
+
+def active_link(db: Database, token_hash: str) -> dict | None:
+    rows = list(
+        db.query(
+            """SELECT * FROM access_links
+               WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?""",
+            [token_hash, stamp()],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def revoke_link(db: Database, token_hash: str) -> dict | None:
+    """Revoke a link now; returns the link (None when unknown)."""
+    db.execute(
+        "UPDATE access_links SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+        [stamp(), token_hash],
+    )
+    rows = list(db.query("SELECT * FROM access_links WHERE token_hash = ?", [token_hash]))
+    return rows[0] if rows else None
+
+
+def links_for_school(db: Database, school_id: int) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT a.*, u.display_name AS created_by_name FROM access_links a
+               LEFT JOIN users u ON u.id = a.created_by
+               WHERE a.school_id = ? ORDER BY a.created_at DESC""",
+            [school_id],
+        )
+    )
