@@ -55,7 +55,7 @@ TOWNSHIPS = {
 
 STAFF = [
     ("admin", "系统管理员", "admin"),
-    ("jyj", "陈卫国（教育局督导室）", "bureau"),
+    ("jyj", "陈卫国", "bureau"),
     ("duxue1", "李志明", "inspector"),
     ("duxue2", "王秀兰", "inspector"),
     ("duxue3", "赵国强", "inspector"),
