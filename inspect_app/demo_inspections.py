@@ -20,7 +20,8 @@ from sqlite_utils import Database
 from . import receiving
 from .checklist import score
 from .images import clean_photo
-from .storage import assignments, media, schools, users
+from .rectification import decide
+from .storage import assignments, media, rectifications, schools, users
 
 TERM_START, TERM_END = date(2026, 9, 1), date(2027, 1, 31)
 ROUNDS = (date(2026, 9, 8), date(2026, 10, 26))  # first visits start here; second round later
@@ -195,6 +196,64 @@ def inspection_payload(
     return payload, photos
 
 
+# What schools and reviewers have done with first-round items by now: (share, actions).
+_PROGRESS = (
+    (0.40, ("respond", "accept")),
+    (0.15, ("respond",)),
+    (0.10, ("respond", "return")),
+    (0.10, ("request_extension",)),
+    (0.05, ("request_extension", "approve_extension")),
+)
+_RESPONSES = {
+    "measures": "已召开专题会议研究整改，明确责任人，按要求完成整改并建立长效机制。",
+    "result": "问题已整改到位，相关台账和照片已归档备查。",
+    "reason": "涉及设备采购，需等待县级统一招标，申请延期。",
+    "comment": "整改材料不完整，请补充现场照片和台账复印件后重新提交。",
+}
+
+
+def progress_rectifications(
+    db: Database, rng: random.Random, today: date, before: str
+) -> dict[str, int]:
+    """Move items of inspections before ``before`` through the real state machine.
+
+    Every state appears: closed, submitted, returned, pending with an extension request,
+    extended, and untouched items — past their deadline ones among them.
+    """
+    done: dict[str, int] = {}
+    rows = list(
+        db.query(
+            """SELECT r.id, i.inspector_id, i.date AS inspection_date FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+               WHERE i.date < ? ORDER BY r.id""",
+            [before],
+        )
+    )
+    for row in rows:
+        pick, actions = rng.random(), ()
+        for share, steps in _PROGRESS:
+            if pick < share:
+                actions = steps
+                break
+            pick -= share
+        for action in actions:
+            item = rectifications.get(db, row["id"])
+            side = "school" if action in ("respond", "request_extension") else "reviewer"
+            done_on = min(
+                today,
+                date.fromisoformat(row["inspection_date"]) + timedelta(days=rng.randint(7, 40)),
+            )
+            until = date.fromisoformat(item["deadline"]) + timedelta(days=30)
+            form = dict(_RESPONSES, done_on=done_on.isoformat(), until=until.isoformat())
+            move = decide(item, action, side, today, **form)
+            user_id = None if side == "school" else row["inspector_id"]
+            rectifications.apply(db, item, move, version=item["version"], user_id=user_id,
+                                 actor="学校" if side == "school" else "督学")  # fmt: skip
+        done[actions[-1] if actions else "pending"] = (
+            done.get(actions[-1] if actions else "pending", 0) + 1
+        )
+    return done
+
+
 def seed_term(db: Database, compiled: dict, media_dir: str, *, seed: int = 2026) -> list[str]:
     """Assign schools to inspectors for the term and receive about two inspections per school.
 
@@ -222,4 +281,5 @@ def seed_term(db: Database, compiled: dict, media_dir: str, *, seed: int = 2026)
                 media.store(db, media_dir, sha, clean_photo(data), inspector["id"])
             receiving.receive(db, payload, payload["id"], inspector)
             received.append(payload["id"])
+    progress_rectifications(db, rng, date.today(), ROUNDS[1].isoformat())
     return received

@@ -24,7 +24,11 @@ def items_from_result(result: dict, edits: list[dict] | None, inspection_date: s
         edit = by_item.get(draft["item"], {})
         deadline = (start + timedelta(days=int(draft["days"]))).isoformat()
         edited_deadline = edit.get("deadline")
-        if isinstance(edited_deadline, str) and _is_date(edited_deadline) and edited_deadline >= inspection_date:
+        if (
+            isinstance(edited_deadline, str)
+            and _is_date(edited_deadline)
+            and edited_deadline >= inspection_date
+        ):
             deadline = edited_deadline
         items.append(
             {
@@ -132,7 +136,10 @@ def decide(item: dict, action: str, side: str, today: date, **form) -> Move:
     if action == "respond":
         if status == "submitted":
             raise IllegalMove("整改情况已提交，正在等待复查，不能重复提交。")
-        measures, result = _required(form, "measures", "整改措施"), _required(form, "result", "整改结果")
+        measures, result = (
+            _required(form, "measures", "整改措施"),
+            _required(form, "result", "整改结果"),
+        )
         if problem := done_date_problem(form.get("done_on"), today):
             raise IllegalMove(problem)
         return Move(
@@ -175,7 +182,9 @@ def decide(item: dict, action: str, side: str, today: date, **form) -> Move:
                 comment,
                 {"from": item["deadline"], "to": pending_extension},
             )
-        return Move({"extension_until": None}, "refuse_extension", comment, {"until": pending_extension})
+        return Move(
+            {"extension_until": None}, "refuse_extension", comment, {"until": pending_extension}
+        )
     # reinspect: a note from the site, allowed in every state (also after closing, as a check).
     return Move({}, "reinspect", _required(form, "note", "复查情况"), {})
 
@@ -270,7 +279,5 @@ def summarize(findings: int, items: list[dict], today: date) -> Summary:
     template has no item, so it may exceed the item count).
     """
     closed = sum(1 for i in items if i["status"] == "closed")
-    overdue = sum(
-        1 for i in items if urgency(i["status"], i["deadline"], today).band == "overdue"
-    )
+    overdue = sum(1 for i in items if urgency(i["status"], i["deadline"], today).band == "overdue")
     return Summary(findings, len(items), closed, len(items) - closed, overdue)

@@ -8,6 +8,7 @@ exports and the bulletin select exactly the same inspections. Only valid inspect
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
 
@@ -17,6 +18,9 @@ from ..analytics import Filters
 
 # Compiled checklist versions are immutable, so their parsed form is cached by hash.
 _compiled: dict[str, dict] = {}
+
+# Separates (and precedes) the item ids in inspection_outcomes.failed / .assessed.
+SEP = "\x1f"
 
 
 def _school_where(f: Filters, alias: str = "s") -> tuple[list[str], list]:
@@ -50,16 +54,28 @@ def _inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
 
 
 def _latest_cte(f: Filters) -> tuple[str, list]:
-    """``latest``: each school's newest valid inspection in the period (date, then receipt)."""
+    """``latest``: each school's newest valid inspection in the period (date, then receipt).
+
+    Only the columns below are read, all of them in the ``inspections_period`` index, so the
+    period's inspections are one index range and no table row is visited.
+    """
     where, params = _inspection_where(f)
     sql = f"""latest AS (
         SELECT id, school_id, checklist_id, checklist_hash, type, date, total, grade, vetoed,
                findings, inspector_id, received_at
-        FROM (SELECT i.*, ROW_NUMBER() OVER (
+        FROM (SELECT i.id, i.school_id, i.checklist_id, i.checklist_hash, i.type, i.date,
+                     i.total, i.grade, i.vetoed, i.findings, i.inspector_id, i.received_at,
+                     ROW_NUMBER() OVER (
                   PARTITION BY i.school_id ORDER BY i.date DESC, i.received_at DESC) AS rn
               FROM inspections i WHERE {where})
         WHERE rn = 1)"""
     return sql, params
+
+
+def _ids(latest: list[dict]) -> str:
+    """The latest inspections' ids as a JSON array, joined with ``json_each`` (one query
+    computes the latest set; the others reuse it instead of recomputing the window)."""
+    return json.dumps([r["id"] for r in latest])
 
 
 def schools_in_scope(db: Database, f: Filters) -> list[dict]:
@@ -86,68 +102,88 @@ def latest_inspections(db: Database, f: Filters) -> list[dict]:
         JOIN schools s ON s.id = l.school_id
         JOIN regions t ON t.id = s.township_id
         LEFT JOIN users u ON u.id = l.inspector_id
-        LEFT JOIN inspections p ON p.id = (
-            SELECT q.id FROM inspections q
+        LEFT JOIN inspections p ON p.rowid = (
+            SELECT q.rowid FROM inspections q
             WHERE q.school_id = l.school_id AND q.checklist_id = l.checklist_id
-              AND q.status = 'valid'
-              AND (q.date < l.date OR (q.date = l.date AND q.received_at < l.received_at))
+              AND q.status = 'valid' AND (q.date, q.received_at) < (l.date, l.received_at)
             ORDER BY q.date DESC, q.received_at DESC LIMIT 1)"""
     return list(db.query(sql, params))
 
 
-def section_rows(db: Database, f: Filters, source: str = "summary") -> list[dict]:
+def section_rows(
+    db: Database, f: Filters, source: str = "summary", latest: list[dict] | None = None
+) -> list[dict]:
     """Summed earned/possible per (latest inspection, section).
 
-    ``source="answers"`` sums inspection_answers directly (what the summary table replaced;
-    kept for the benchmark's before/after and for checking the table).
+    ``latest`` is :func:`latest_inspections` when the caller already has it (it is then not
+    computed again). ``source="answers"`` sums inspection_answers directly (what the summary
+    table replaced; kept for the benchmark's before/after and for checking the table).
     """
-    cte, params = _latest_cte(f)
     if source == "answers":
+        cte, params = _latest_cte(f)
         sql = f"""WITH {cte}
             SELECT a.inspection_id, a.section_id, SUM(a.earned) AS earned,
                    SUM(a.possible) AS possible
             FROM latest l JOIN inspection_answers a ON a.inspection_id = l.id
             GROUP BY a.inspection_id, a.section_id"""
-    else:
-        sql = f"""WITH {cte}
-            SELECT x.inspection_id, x.section_id, x.earned, x.possible
-            FROM latest l JOIN inspection_sections x ON x.inspection_id = l.id"""
-    return list(db.query(sql, params))
+        return list(db.query(sql, params))
+    if latest is None:
+        latest = latest_inspections(db, f)
+    return [
+        {"inspection_id": i, "section_id": s, "earned": e, "possible": p}
+        for i, s, e, p in _section_tuples(db, latest)
+    ]
 
 
-def failed_items(db: Database, f: Filters, limit: int = 10) -> list[dict]:
-    """Items failed at the most schools (latest inspections), with how many were assessed."""
-    cte, params = _latest_cte(f)
-    top = list(
-        db.query(
-            f"""WITH {cte}
-            SELECT l.checklist_id, a.item_id, COUNT(*) AS failed
-            FROM latest l JOIN inspection_answers a INDEXED BY inspection_answers_failed
-                 ON a.inspection_id = l.id AND a.outcome = 'fail'
-            GROUP BY l.checklist_id, a.item_id
-            ORDER BY failed DESC, l.checklist_id, a.item_id LIMIT ?""",
-            [*params, limit],
-        )
-    )
+def _section_tuples(db: Database, latest: list[dict]) -> list[tuple]:
+    """(inspection id, section id, earned, possible) of the given inspections, as tuples."""
+    return db.execute(
+        """SELECT x.inspection_id, x.section_id, x.earned, x.possible
+           FROM json_each(?) j JOIN inspection_sections x ON x.inspection_id = j.value""",
+        [_ids(latest)],
+    ).fetchall()
+
+
+def failed_items(
+    db: Database, f: Filters, limit: int = 10, latest: list[dict] | None = None
+) -> list[dict]:
+    """Items failed at the most schools (latest inspections), with how many were assessed.
+
+    Both counts come from one pass over ``inspection_outcomes`` (one row per inspection)
+    rather than from the ~80 answer rows of each latest inspection.
+    """
+    if latest is None:
+        latest = latest_inspections(db, f)
+    checklist_of = {r["id"]: r["checklist_id"] for r in latest}
+    rows = db.execute(
+        """SELECT o.inspection_id, o.failed, o.assessed
+           FROM json_each(?) j JOIN inspection_outcomes o ON o.inspection_id = j.value""",
+        [_ids(latest)],
+    ).fetchall()
+    failed: Counter = Counter()
+    for inspection_id, fails, _assessed in rows:
+        if fails:
+            checklist_id = checklist_of[inspection_id]
+            failed.update((checklist_id, item) for item in fails.split(SEP)[1:])
+    top = sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     if not top:
         return []
     # How many schools were assessed on each of those items (passed or failed).
-    keys = json.dumps([[r["checklist_id"], r["item_id"]] for r in top])
-    assessed = {
-        (r["checklist_id"], r["item_id"]): r["assessed"]
-        for r in db.query(
-            f"""WITH {cte}, wanted AS (
-                SELECT json_extract(value, '$[0]') AS checklist_id,
-                       json_extract(value, '$[1]') AS item_id FROM json_each(?))
-            SELECT w.checklist_id, w.item_id, COUNT(*) AS assessed
-            FROM wanted w JOIN latest l ON l.checklist_id = w.checklist_id
-            JOIN inspection_answers a ON a.inspection_id = l.id AND a.item_id = w.item_id
-            WHERE a.outcome IN ('pass', 'fail')
-            GROUP BY w.checklist_id, w.item_id""",
-            [*params, keys],
-        )
-    }
-    return [{**r, "assessed": assessed.get((r["checklist_id"], r["item_id"]), 0)} for r in top]
+    wanted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for checklist_id, item in (key for key, _n in top):
+        wanted[checklist_id].append((item, SEP + item + SEP))
+    assessed: Counter = Counter()
+    for inspection_id, _fails, items in rows:
+        needles = wanted.get(checklist_of[inspection_id])
+        if needles:
+            items += SEP
+            for item, needle in needles:
+                if needle in items:
+                    assessed[(checklist_of[inspection_id], item)] += 1
+    return [
+        {"checklist_id": c, "item_id": i, "failed": n, "assessed": assessed[(c, i)]}
+        for (c, i), n in top
+    ]
 
 
 def rectification_counts(db: Database, f: Filters, today: date) -> dict:
@@ -179,6 +215,33 @@ def overdue_rectifications(db: Database, f: Filters, today: date) -> list[dict]:
                 WHERE {where} AND r.status != 'closed' AND r.deadline < ?
                 ORDER BY s.code, r.deadline, r.seq""",
             [*params, today.isoformat()],
+        )
+    )
+
+
+def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> list[dict]:
+    """:func:`overdue_rectifications` grouped by school in SQL: each school's first ``keep``
+    rows (by deadline, then seq) carry ``school_count`` and ``school_oldest`` for the whole
+    school, so a province's hundreds of thousands of overdue rows never reach Python."""
+    where, params = _inspection_where(f)
+    return list(
+        db.query(
+            f"""WITH o AS (
+                    SELECT r.id, r.school_id, i.date AS inspection_date,
+                           ROW_NUMBER() OVER w AS rn, COUNT(*) OVER w AS school_count,
+                           FIRST_VALUE(r.deadline) OVER w AS school_oldest
+                    FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+                    WHERE {where} AND r.status != 'closed' AND r.deadline < ?
+                    WINDOW w AS (PARTITION BY r.school_id ORDER BY r.deadline, r.seq, r.id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+                SELECT o.id, o.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
+                       o.inspection_date, s.code AS school_code, s.name AS school_name,
+                       t.name AS township, o.school_count, o.school_oldest
+                FROM o JOIN rectifications r ON r.id = o.id
+                JOIN schools s ON s.id = o.school_id JOIN regions t ON t.id = s.township_id
+                WHERE o.rn <= ?
+                ORDER BY s.code, o.rn""",
+            [*params, today.isoformat(), keep],
         )
     )
 
@@ -253,16 +316,21 @@ def item_labels(db: Database, checklist_ids: set[str]) -> dict[tuple[str, str], 
 
 
 def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
-    """Every row the overview needs, for :func:`inspect_app.analytics.overview`."""
+    """Every row the overview needs, for :func:`inspect_app.analytics.overview`.
+
+    The latest inspection per school is computed once and reused by the section sums and the
+    failed items; overdue rectifications arrive grouped by school.
+    """
     compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
-    fails = failed_items(db, f, problems)
+    latest = latest_inspections(db, f)
+    fails = failed_items(db, f, problems, latest=latest)
     return {
         "schools": schools_in_scope(db, f),
-        "latest": latest_inspections(db, f),
-        "section_rows": section_rows(db, f) if compiled else [],
+        "latest": latest,
+        "section_rows": _section_tuples(db, latest) if compiled else [],
         "compiled": compiled,
         "rectifications": rectification_counts(db, f, today),
-        "overdue": overdue_rectifications(db, f, today),
+        "overdue": overdue_by_school(db, f, today),
         "failed_items": fails,
         "labels": item_labels(db, {r["checklist_id"] for r in fails}),
     }
@@ -341,7 +409,7 @@ def export_findings(db: Database, f: Filters) -> Iterator[dict]:
                    r.problem, r.basis, r.action, r.owner, r.deadline
             FROM inspections i JOIN schools s ON s.id = i.school_id
             JOIN regions t ON t.id = s.township_id
-            JOIN inspection_answers a INDEXED BY inspection_answers_failed
+            JOIN inspection_answers a
                  ON a.inspection_id = i.id AND a.outcome = 'fail'
             LEFT JOIN rectifications r ON r.inspection_id = i.id AND r.item_id = a.item_id
             WHERE {where}

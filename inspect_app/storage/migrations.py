@@ -390,3 +390,81 @@ def _inspection_sections(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS inspection_answers_failed "
         "ON inspection_answers (inspection_id, item_id) WHERE outcome = 'fail'"
     )
+
+
+# Each inspection's failed and assessed item ids, as one string each (every id preceded by
+# char(31)); rebuilt from the answers whenever a row is deleted or changed, so it stays exact.
+_OUTCOMES_OF = """
+    INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+    SELECT {ref}.inspection_id,
+           COALESCE(group_concat(CASE WHEN outcome = 'fail' AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), ''),
+           COALESCE(group_concat(CASE WHEN outcome IN ('pass', 'fail') AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), '')
+    FROM inspection_answers WHERE inspection_id = {ref}.inspection_id
+    ON CONFLICT (inspection_id) DO UPDATE SET failed = excluded.failed, assessed = excluded.assessed;
+    DELETE FROM inspection_outcomes WHERE inspection_id = {ref}.inspection_id
+      AND NOT EXISTS (SELECT 1 FROM inspection_answers WHERE inspection_id = {ref}.inspection_id);"""
+
+
+@migrations(name="0011_bureau_read_paths")
+def _bureau_read_paths(db: Database) -> None:
+    # The most often failed items and how often each was assessed, over the latest inspection
+    # of every school in a period: one short row per inspection instead of ~80 answer rows
+    # (counting those for a province took seconds). Answers are written once at receipt; the
+    # insert trigger appends, the delete/update triggers rebuild the inspection's row.
+    db.execute(
+        """CREATE TABLE inspection_outcomes (
+             inspection_id TEXT PRIMARY KEY,
+             failed TEXT NOT NULL DEFAULT '',
+             assessed TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute(
+        """CREATE TRIGGER inspection_answers_outcomes_insert AFTER INSERT ON inspection_answers
+           BEGIN
+             INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+             VALUES (NEW.inspection_id,
+                     CASE WHEN NEW.outcome = 'fail' AND NEW.item_id IS NOT NULL
+                          THEN char(31) || NEW.item_id ELSE '' END,
+                     CASE WHEN NEW.outcome IN ('pass', 'fail') AND NEW.item_id IS NOT NULL
+                          THEN char(31) || NEW.item_id ELSE '' END)
+             ON CONFLICT (inspection_id) DO UPDATE SET
+               failed = failed || excluded.failed, assessed = assessed || excluded.assessed;
+           END"""
+    )
+    db.execute(
+        "CREATE TRIGGER inspection_answers_outcomes_delete AFTER DELETE ON inspection_answers "
+        f"BEGIN {_OUTCOMES_OF.format(ref='OLD')} END"
+    )
+    db.execute(
+        "CREATE TRIGGER inspection_answers_outcomes_update "
+        "AFTER UPDATE OF inspection_id, item_id, outcome ON inspection_answers "
+        f"BEGIN {_OUTCOMES_OF.format(ref='OLD')} {_OUTCOMES_OF.format(ref='NEW')} END"
+    )
+    db.execute(
+        """INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+           SELECT inspection_id,
+                  COALESCE(group_concat(CASE WHEN outcome = 'fail' AND item_id IS NOT NULL
+                                             THEN char(31) || item_id END, ''), ''),
+                  COALESCE(group_concat(CASE WHEN outcome IN ('pass', 'fail') AND item_id IS NOT NULL
+                                             THEN char(31) || item_id END, ''), '')
+           FROM inspection_answers WHERE inspection_id IS NOT NULL GROUP BY inspection_id"""
+    )
+    # Latest inspection per school in a period: every column that query reads, in the index
+    # itself, so the period's inspections are one range of the index and no table row is read.
+    db.execute(
+        """CREATE INDEX inspections_period ON inspections
+           (status, date, school_id, received_at, checklist_id, type, id, checklist_hash, total,
+            grade, vetoed, findings, inspector_id)"""
+    )
+    db.execute("DROP INDEX IF EXISTS idx_inspections_status_date_school_id")  # a prefix of it
+    # A school's previous inspection with the same checklist (the ranking's 变化 column).
+    db.execute(
+        "CREATE INDEX inspections_previous ON inspections "
+        "(school_id, checklist_id, status, date, received_at)"
+    )
+    # Rectification counts and the overdue list read these columns only (the rows are wide).
+    db.execute(
+        "CREATE INDEX rectifications_by_inspection ON rectifications "
+        "(inspection_id, status, deadline, extension_until, school_id, seq)"
+    )

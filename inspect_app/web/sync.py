@@ -75,7 +75,8 @@ def bootstrap():
     ]
     recent = [
         {"id": r["id"], "school_name": r["school_name"], "date": r["date"], "total": r["total"],
-         "grade": r["grade"], "received_at": r["received_at"]}
+         "grade": r["grade"], "received_at": r["received_at"],
+         "report_url": url_for("documents.inspection_view", inspection_id=r["id"])}
         for r in inspections.recent_by_inspector(db, g.user["id"])
     ]  # fmt: skip
     return jsonify(

@@ -1,0 +1,346 @@
+"""Benchmark the bureau's roll-ups on a province-sized database.
+
+    .venv/bin/python bench/bench_bureau.py [--db /tmp/bench_bureau.db] [--runs 3] [--before] [--quick]
+
+Generates (once; reused if the file exists) 10 000 schools, 40 000 inspections over 2026 with
+~80 answers each (≈ 3.2 M answer rows) and their rectifications, with bulk inserts — the one
+place rows are synthesized rather than received. Prints one table: the dashboard and ranking
+queries with several filters (target ≤ 0.5 s), the full-year XLSX export of every school in a
+subprocess (≤ 15 s, peak RSS ≤ 500 MB) and a bulletin for a 300-school area (≤ 10 s).
+Rows are printed as they are measured (medians of ``--runs``). ``--before`` also times the
+previous query code (kept below as ``legacy_gather``: the latest-per-school window recomputed
+in five queries, failed items from the answers, every overdue row to Python) on the same
+database; ``--quick`` runs two cases once each and skips the bulletin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inspect_app import analytics, bulletins  # noqa: E402
+from inspect_app.checklist import load_checklist  # noqa: E402
+from inspect_app.storage import analytics as store  # noqa: E402
+from inspect_app.storage.db import migrate, open_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHOOLS, INSPECTIONS_PER_SCHOOL = 10_000, 4
+TODAY = date(2026, 11, 23)
+STAGES = ("小学", "初中", "九年一贯制", "教学点", "高中")
+
+
+def generate(path: str) -> None:
+    rng = random.Random(7)
+    migrate(path)
+    db = open_database(path)
+    db.execute("PRAGMA synchronous=OFF")
+    checklist = load_checklist(ROOT / "checklists" / "fupin_comprehensive.yaml")
+    compiled = checklist.compiled
+    db["checklist_versions"].insert(
+        {"hash": checklist.hash, "checklist_id": compiled["id"], "version": compiled.get("version"),
+         "title": compiled["title"], "compiled": json.dumps(compiled, ensure_ascii=False),
+         "stored_at": "2026-01-01T00:00:00Z"}, ignore=True)  # fmt: skip
+    items = [
+        (s["id"], i["id"], float(i.get("points") or 0), s["weight"])
+        for s in compiled["sections"] for i in s["items"] if i["type"] != "note"
+    ][:80]  # fmt: skip
+    weights = {s["id"]: s["weight"] for s in compiled["sections"]}
+    with db.atomic():
+        county = db["regions"].insert({"name": "基准省", "kind": "county"}).last_pk
+        # township 1 is a 300-school "county" for the bulletin; the rest ~100 schools each
+        townships = [db["regions"].insert({"name": f"乡镇{n:03d}", "kind": "township", "parent_id": county}).last_pk
+                     for n in range(98)]  # fmt: skip
+        rows = []
+        for n in range(SCHOOLS):
+            township = townships[0] if n < 300 else townships[1 + (n - 300) % 97]
+            rows.append({"id": n + 1, "code": f"S{n:05d}", "name": f"第{n:05d}学校", "township_id": township,
+                         "stage": STAGES[n % len(STAGES)], "enrolment": 100 + n % 900,
+                         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"})  # fmt: skip
+        db["schools"].insert_all(rows, batch_size=2000)
+        db["users"].insert_all(
+            [{"id": n + 1, "username": f"insp{n}", "display_name": f"督学{n}", "role": "inspector",
+              "password_hash": "x", "active": 1} for n in range(200)]
+        )  # fmt: skip
+    conn = db.conn
+    quarter_starts = [date(2026, 1, 5), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)]
+    for school in range(1, SCHOOLS + 1):
+        if school % 1000 == 1:
+            print(f"  生成学校 {school}…", file=sys.stderr, flush=True)
+            conn.execute("BEGIN")
+        inspections, answers, rects = [], [], []
+        for q in range(INSPECTIONS_PER_SCHOOL):
+            day = quarter_starts[q] + timedelta(days=rng.randrange(0, 80))
+            if day > TODAY:
+                day = TODAY - timedelta(days=rng.randrange(1, 50))
+            inspection_id = f"{school:05d}-{q}-0000-0000-000000000000"
+            quality = rng.uniform(0.6, 0.98)
+            earned_by: dict[str, list[float]] = {}
+            fails = []
+            for seq, (section_id, item_id, points, _w) in enumerate(items):
+                roll = rng.random()
+                outcome = (
+                    "pass"
+                    if roll < quality
+                    else ("fail" if roll < quality + (1 - quality) * 0.8 else "na")
+                )
+                possible = 0.0 if outcome == "na" else points
+                earned = possible if outcome == "pass" else 0.0
+                e = earned_by.setdefault(section_id, [0.0, 0.0])
+                e[0] += earned
+                e[1] += possible
+                answers.append(
+                    (inspection_id, item_id, section_id, "true", outcome, earned, possible, "", 0)
+                )
+                if outcome == "fail":
+                    fails.append((item_id, section_id, seq))
+            score_sum = sum(e / p * weights[s] for s, (e, p) in earned_by.items() if p)
+            weight_sum = sum(weights[s] for s, (_e, p) in earned_by.items() if p)
+            total = round(score_sum / weight_sum * 100, 1) if weight_sum else None
+            vetoed = int(rng.random() < 0.01)
+            grade = (
+                "不合格"
+                if vetoed or total < 60
+                else "合格"
+                if total < 80
+                else "良好"
+                if total < 90
+                else "优秀"
+            )
+            inspections.append(
+                (inspection_id, school, checklist.hash, compiled["id"], "综合督导" if q % 2 == 0 else "专项督查",
+                 day.isoformat(), 1 + school % 200, total, grade, vetoed, len(fails), 1, "{}", "{}",
+                 f"{day.isoformat()}T08:00:00Z", "valid")
+            )  # fmt: skip
+            for n, (item_id, section_id, _seq) in enumerate(fails, start=1):
+                deadline = (day + timedelta(days=30)).isoformat()
+                status = rng.choice(
+                    ("pending", "pending", "submitted", "closed", "closed", "closed")
+                )
+                rects.append((inspection_id, school, item_id, section_id, n, f"{item_id} 不符合要求", "", "整改",
+                              "校长", deadline, status, 1, f"{day.isoformat()}T08:00:00Z"))  # fmt: skip
+        conn.executemany(
+            """INSERT INTO inspections (id, school_id, checklist_hash, checklist_id, type, date, inspector_id,
+               total, grade, vetoed, findings, complete, result, payload, received_at, status)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            inspections,
+        )
+        conn.executemany(
+            """INSERT INTO inspection_answers (inspection_id, item_id, section_id, value, outcome, earned,
+               possible, note, prefilled) VALUES (?,?,?,?,?,?,?,?,?)""",
+            answers,
+        )
+        conn.executemany(
+            """INSERT INTO rectifications (inspection_id, school_id, item_id, section_id, seq, problem, basis,
+               action, owner, deadline, status, version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            rects,
+        )
+        if school % 1000 == 0:
+            conn.execute("COMMIT")
+    db.execute("ANALYZE")
+    db.close()
+
+
+def timed(fn, runs: int) -> float:
+    fn()  # warm: page cache and compiled checklists
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def filters(**kw) -> analytics.Filters:
+    period = analytics.parse_period(kw.pop("period", "term"), kw.pop("key", "2026-2027-1"), TODAY)
+    return analytics.Filters(period=period, **kw)
+
+
+CASES = {
+    "本学期 · 全省 · 指定检查单": filters(checklist_id="fupin_comprehensive"),
+    "本年度 · 全省 · 指定检查单": filters(
+        period="year", key="2026", checklist_id="fupin_comprehensive"
+    ),
+    "本季度 · 一个乡镇 · 全部检查单": filters(period="quarter", key="2026-Q4", township_id=2),
+    "本年度 · 小学 · 专项督查": filters(
+        period="year", key="2026", stage="小学", type="专项督查", checklist_id="fupin_comprehensive"
+    ),  # fmt: skip
+}
+
+
+def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> dict:
+    """The dashboard's queries before the 0011 rework, for ``--before`` (same results)."""
+    where, params = store._inspection_where(f)
+    latest_cte = f"""latest AS (SELECT * FROM (SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.school_id
+        ORDER BY i.date DESC, i.received_at DESC) AS rn FROM inspections i WHERE {where}) WHERE rn = 1)"""
+    latest = list(db.query(f"""WITH {latest_cte}
+        SELECT l.*, s.code AS school_code, s.name AS school_name, s.stage, s.township_id,
+               t.name AS township, u.display_name AS inspector_name,
+               p.id AS prev_id, p.total AS prev_total, p.grade AS prev_grade, p.date AS prev_date
+        FROM latest l JOIN schools s ON s.id = l.school_id JOIN regions t ON t.id = s.township_id
+        LEFT JOIN users u ON u.id = l.inspector_id
+        LEFT JOIN inspections p ON p.id = (SELECT q.id FROM inspections q
+            WHERE q.school_id = l.school_id AND q.checklist_id = l.checklist_id AND q.status = 'valid'
+              AND (q.date < l.date OR (q.date = l.date AND q.received_at < l.received_at))
+            ORDER BY q.date DESC, q.received_at DESC LIMIT 1)""", params))  # fmt: skip
+    compiled = store.newest_version(db, f.checklist_id) if f.checklist_id else None
+    sections = list(db.query(f"""WITH {latest_cte} SELECT x.inspection_id, x.section_id, x.earned,
+        x.possible FROM latest l JOIN inspection_sections x ON x.inspection_id = l.id""", params))  # fmt: skip
+    top = list(db.query(f"""WITH {latest_cte} SELECT l.checklist_id, a.item_id, COUNT(*) AS failed
+        FROM latest l JOIN inspection_answers a ON a.inspection_id = l.id AND a.outcome = 'fail'
+        GROUP BY l.checklist_id, a.item_id ORDER BY failed DESC, l.checklist_id, a.item_id LIMIT ?""",
+        [*params, problems]))  # fmt: skip
+    keys = json.dumps([[r["checklist_id"], r["item_id"]] for r in top])
+    assessed = {(r["checklist_id"], r["item_id"]): r["assessed"] for r in db.query(
+        f"""WITH {latest_cte}, wanted AS (SELECT json_extract(value, '$[0]') AS checklist_id,
+            json_extract(value, '$[1]') AS item_id FROM json_each(?))
+        SELECT w.checklist_id, w.item_id, COUNT(*) AS assessed FROM wanted w
+        JOIN latest l ON l.checklist_id = w.checklist_id
+        JOIN inspection_answers a ON a.inspection_id = l.id AND a.item_id = w.item_id
+        WHERE a.outcome IN ('pass', 'fail') GROUP BY w.checklist_id, w.item_id""", [*params, keys])}  # fmt: skip
+    fails = [{**r, "assessed": assessed.get((r["checklist_id"], r["item_id"]), 0)} for r in top]
+    overdue = list(db.query(f"""SELECT r.id, r.school_id, r.problem, r.deadline, r.status, r.owner,
+        r.seq, i.date AS inspection_date, s.code AS school_code, s.name AS school_name, t.name AS township
+        FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+        JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
+        WHERE {where} AND r.status != 'closed' AND r.deadline < ? ORDER BY s.code, r.deadline, r.seq""",
+        [*params, today.isoformat()]))  # fmt: skip
+    return {
+        "schools": store.schools_in_scope(db, f), "latest": latest,
+        "section_rows": sections if compiled else [], "compiled": compiled,
+        "rectifications": store.rectification_counts(db, f, today), "overdue": overdue,
+        "failed_items": fails, "labels": store.item_labels(db, {r["checklist_id"] for r in fails}),
+    }  # fmt: skip
+
+
+def query_rows(db, runs: int, cases: dict, gather=None, label: str = ""):
+    """Yield (name, seconds, target) for the dashboard and the ranking of each case."""
+    gather = gather or store.gather
+    for name, f in cases.items():
+        dash = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY), runs)
+        yield (f"{label}总览 {name}", dash, 0.5)
+        # The ranking page (bureau.ranking) builds the same overview, sorted by change.
+        rank = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY, "change"), runs)
+        yield (f"{label}排名 {name}", rank, 0.5)
+
+
+def child_export(path: str, out: str) -> None:
+    from inspect_app import exports
+
+    db = open_database(path)
+    f = filters(period="year", key="2026", checklist_id="fupin_comprehensive")
+    start = time.perf_counter()
+    ov = analytics.overview(store.gather(db, f, TODAY), f, TODAY)
+    counts = exports.write_xlsx(db, ov, out)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak,
+                "rows": counts,
+                "size_mb": Path(out).stat().st_size / 2**20,
+            }
+        )
+    )
+
+
+def bulletin_seconds(path: str) -> float:
+    db = open_database(path)
+    config = {
+        "BUREAU_NAME": "基准县教育局",
+        "PUBLIC_URL": "https://example.gov.cn",
+        "COUNTY_NAME": "基准县",
+    }
+    f = filters(period="quarter", key="2026-Q4", township_id=2, checklist_id="fupin_comprehensive")
+    from inspect_app.reports import init_keys, load_signer, sign_pdf
+
+    keys = init_keys(tempfile.mkdtemp())
+    signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])
+    start = time.perf_counter()
+    ov = analytics.overview(store.gather(db, f, TODAY), f, TODAY)
+    pdf = bulletins.render(ov, config, report_id="bench", version=1, checklist_title="基准检查单")
+    sign_pdf(pdf, signer, reason="通报", location="基准县")
+    return time.perf_counter() - start, len(ov.ranking)
+
+
+def print_row(width: int, name: str, value: float, target: float, before: float | None = None):
+    verdict = "达标" if value <= target else "未达标"
+    extra = f"  （改进前 {before:.3f}，{before / value:.1f}×）" if before else ""
+    print(f"{name:<{width}}{value:>10.3f}{target:>8}  {verdict}{extra}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="/tmp/bench_bureau.db")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="two cases, one run, no bulletin")
+    parser.add_argument("--child-export", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_export:
+        child_export(args.db, args.child_export)
+        return
+    if not Path(args.db).exists():
+        print(f"生成基准数据库 {args.db} …", file=sys.stderr)
+        start = time.perf_counter()
+        generate(args.db)
+        print(f"生成用时 {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    applied = migrate(args.db)  # an older benchmark file gets new migrations (and their backfill)
+    if applied:
+        print(f"已应用迁移：{'、'.join(applied)}", flush=True)
+    db = open_database(args.db)
+    counts = {
+        t: db[t].count for t in ("schools", "inspections", "inspection_answers", "rectifications")
+    }
+    runs = 1 if args.quick else args.runs
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print("数据量：" + "，".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    print(f"CPU {os.cpu_count()} 核，开始时负载 {load}；每项取 {runs} 次的中位数", flush=True)
+    cases = CASES
+    if args.quick:
+        cases = {
+            k: CASES[k] for k in ("本年度 · 全省 · 指定检查单", "本季度 · 一个乡镇 · 全部检查单")
+        }
+    width = 44
+    print(f"{'项目':<{width}}{'实测':>10}{'目标':>8}  结论", flush=True)
+    before = {}
+    if args.before:
+        for name, value, target in query_rows(db, runs, cases, legacy_gather, "改进前 "):
+            before[name.removeprefix("改进前 ")] = value
+            print_row(width, name, value, target)
+    for name, value, target in query_rows(db, runs, cases):
+        print_row(width, name, value, target, before.get(name))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "export.xlsx")
+        result = subprocess.run(
+            [sys.executable, __file__, "--db", args.db, "--child-export", out],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            print(result.stderr, file=sys.stderr)
+        export = json.loads(result.stdout.strip().splitlines()[-1])
+    print_row(width, "XLSX 导出 全省全年（秒）", export["seconds"], 15)
+    print_row(width, "XLSX 导出 峰值内存（MB）", export["peak_mb"], 500)
+    print(f"  XLSX：{export['size_mb']:.0f} MB，各表行数 {export['rows']}", flush=True)
+    if not args.quick:
+        seconds, schools = bulletin_seconds(args.db)
+        print_row(width, f"通报 PDF {schools} 所学校（生成+签章，秒）", seconds, 10)
+    print(f"结束时负载 {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

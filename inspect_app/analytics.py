@@ -1,0 +1,531 @@
+"""Bureau roll-ups as pure functions over rows: periods, filters, summary, ranking, sections, plan.
+
+The SQL lives in :mod:`inspect_app.storage.analytics`; this module only shapes and counts what
+it returns. The dashboard, the exports and the bulletin all call :func:`overview`, so the
+numbers they print can never disagree.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from .checklist.formatting import round_half_away
+
+PERIOD_KINDS = {
+    "month": "月度",
+    "quarter": "季度",
+    "term": "学期",
+    "year": "年度",
+    "custom": "自定义",
+}
+GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
+QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+OUTCOME_LABELS = {
+    "pass": "符合",
+    "fail": "不符合",
+    "na": "不适用",
+    "unanswered": "未填写",
+    "not_applicable": "不涉及",
+    "error": "无法计算",
+    "info": "—",
+}
+RECTIFICATION_STATUS = {
+    "pending": "待整改",
+    "submitted": "已提交整改",
+    "returned": "退回重改",
+    "closed": "已销号",
+}
+
+
+class PeriodError(ValueError):
+    """A period key that names no period; the message is Chinese, for the page."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed range of days with a stable key (used as a bulletin's subject id)."""
+
+    kind: str
+    key: str
+    start: date
+    end: date
+    label: str
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_period(year: int, month: int) -> Period:
+    last = calendar.monthrange(year, month)[1]
+    return Period(
+        "month",
+        f"{year}-{month:02d}",
+        date(year, month, 1),
+        date(year, month, last),
+        f"{year}年{month}月",
+    )
+
+
+def quarter_period(year: int, quarter: int) -> Period:
+    first = 3 * (quarter - 1) + 1
+    end = month_period(year, first + 2).end
+    return Period(
+        "quarter",
+        f"{year}-Q{quarter}",
+        date(year, first, 1),
+        end,
+        f"{year}年{QUARTER_NAMES[quarter]}",
+    )
+
+
+def term_period(school_year: int, term: int) -> Period:
+    """上学期 = Sep 1 – Jan 31 of the school year starting in ``school_year``; 下学期 = Feb 1 – Jul 31."""
+    if term == 1:
+        start, end, name = date(school_year, 9, 1), date(school_year + 1, 1, 31), "上学期"
+    else:
+        start, end, name = date(school_year + 1, 2, 1), date(school_year + 1, 7, 31), "下学期"
+    return Period(
+        "term",
+        f"{school_year}-{school_year + 1}-{term}",
+        start,
+        end,
+        f"{school_year}—{school_year + 1}学年{name}",
+    )
+
+
+def year_period(year: int) -> Period:
+    return Period("year", str(year), date(year, 1, 1), date(year, 12, 31), f"{year}年")
+
+
+def custom_period(start: date, end: date) -> Period:
+    if end < start:
+        raise PeriodError("结束日期不能早于开始日期")
+    return Period(
+        "custom", f"{start.isoformat()}~{end.isoformat()}", start, end, f"{_cn(start)}至{_cn(end)}"
+    )
+
+
+def term_of(day: date) -> tuple[int, int]:
+    """(school year, term) a day belongs to; August counts with the 下学期 just ended."""
+    if day.month >= 9:
+        return day.year, 1
+    if day.month == 1:
+        return day.year - 1, 1
+    return day.year - 1, 2
+
+
+def current_period(kind: str, today: date) -> Period:
+    if kind == "month":
+        return month_period(today.year, today.month)
+    if kind == "quarter":
+        return quarter_period(today.year, (today.month - 1) // 3 + 1)
+    if kind == "year":
+        return year_period(today.year)
+    return term_period(*term_of(today))
+
+
+def parse_period(kind: str | None, key: str | None, today: date) -> Period:
+    """The period a query string names; an empty key means the current one of that kind."""
+    kind = kind if kind in PERIOD_KINDS else "term"
+    key = (key or "").strip()
+    if not key:
+        if kind == "custom":
+            raise PeriodError("自定义时段须填写开始和结束日期")
+        return current_period(kind, today)
+    try:
+        if kind == "month":
+            year, month = key.split("-")
+            return month_period(int(year), int(month))
+        if kind == "quarter":
+            year, quarter = key.split("-Q")
+            if int(quarter) not in QUARTER_NAMES:
+                raise ValueError
+            return quarter_period(int(year), int(quarter))
+        if kind == "term":
+            first, second, term = key.split("-")
+            if int(second) != int(first) + 1 or int(term) not in (1, 2):
+                raise ValueError
+            return term_period(int(first), int(term))
+        if kind == "year":
+            return year_period(int(key))
+        start, end = key.split("~")
+        return custom_period(date.fromisoformat(start), date.fromisoformat(end))
+    except PeriodError:
+        raise
+    except ValueError:
+        raise PeriodError(f"时段「{key}」格式不正确") from None
+
+
+def period_choices(kind: str, today: date, count: int = 8) -> list[Period]:
+    """Recent periods of a kind, newest first, for the filter's select."""
+    out: list[Period] = []
+    if kind == "month":
+        y, m = today.year, today.month
+        for _ in range(count + 4):
+            out.append(month_period(y, m))
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    elif kind == "quarter":
+        y, q = today.year, (today.month - 1) // 3 + 1
+        for _ in range(count):
+            out.append(quarter_period(y, q))
+            y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    elif kind == "term":
+        y, t = term_of(today)
+        for _ in range(count):
+            out.append(term_period(y, t))
+            y, t = (y, 1) if t == 2 else (y - 1, 2)
+    elif kind == "year":
+        out = [year_period(today.year - n) for n in range(count)]
+    return out
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the bureau is looking at. Empty strings / None mean "all"."""
+
+    period: Period
+    township_id: int | None = None
+    stage: str = ""
+    checklist_id: str = ""
+    type: str = ""
+
+    def with_checklist(self, checklist_id: str) -> Filters:
+        return replace(self, checklist_id=checklist_id)
+
+    def query_args(self) -> dict:
+        """The query string that reproduces these filters (for links and exports)."""
+        args = {"period": self.period.kind, "key": self.period.key}
+        if self.township_id:
+            args["township"] = self.township_id
+        if self.stage:
+            args["stage"] = self.stage
+        args["checklist"] = self.checklist_id or "all"
+        if self.type:
+            args["type"] = self.type
+        return args
+
+
+# ---------------------------------------------------------------------------
+# Figures
+
+
+def percent(earned: float | None, possible: float | None) -> float | None:
+    """A section's percentage exactly as the scoring function rounds it."""
+    if not possible:
+        return None
+    return round_half_away((earned or 0) / possible * 100, 1)
+
+
+def mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round_half_away(sum(values) / len(values), 1) if values else None
+
+
+@dataclass
+class Overview:
+    """Everything the dashboard, exports and bulletin show for one set of filters."""
+
+    filters: Filters
+    today: date
+    schools: list[dict]
+    ranking: list[dict]
+    summary: dict
+    sections: list[dict] = field(default_factory=list)  # [{id, title}] of the chosen checklist
+    section_averages: list[dict] = field(default_factory=list)
+    township_sections: list[dict] = field(default_factory=list)
+    common_problems: list[dict] = field(default_factory=list)
+    overdue_by_school: list[dict] = field(default_factory=list)
+
+
+def summary(
+    schools: list[dict], latest: list[dict], rectifications: dict, grade_bands: list[str]
+) -> dict:
+    """Head figures: coverage, average, grades, vetoes and rectification counts."""
+    inspected = {row["school_id"] for row in latest}
+    grades = Counter(row["grade"] for row in latest if row["grade"])
+    order = list(grade_bands) or list(GRADE_ORDER)
+    order += [g for g in grades if g not in order]
+    return {
+        "schools": len(schools),
+        "inspected": len(inspected),
+        "not_inspected": len(schools) - len(inspected),
+        "coverage": round_half_away(len(inspected) / len(schools) * 100, 1) if schools else None,
+        "average": mean(row["total"] for row in latest),
+        "grades": [{"grade": g, "count": grades.get(g, 0)} for g in order],
+        "vetoed": sum(1 for row in latest if row["vetoed"]),
+        "findings": sum(row["findings"] or 0 for row in latest),
+        "rectifications": {
+            "total": rectifications.get("total", 0),
+            "open": rectifications.get("open", 0),
+            "overdue": rectifications.get("overdue", 0),
+            "closed": rectifications.get("closed", 0),
+        },
+    }
+
+
+def section_table(section_rows: list) -> dict[str, dict[str, float | None]]:
+    """inspection id → section id → percent, from summed earned/possible rows (dicts, or
+    ``(inspection_id, section_id, earned, possible)`` tuples as :func:`gather` passes them)."""
+    out: dict[str, dict[str, float | None]] = defaultdict(dict)
+    # The same (earned, possible) pairs recur across thousands of schools: round each once.
+    cache: dict[tuple, float | None] = {}
+    for row in section_rows:
+        if isinstance(row, tuple):  # (inspection id, section id, earned, possible)
+            inspection_id, section_id, *pair = row
+        else:
+            inspection_id, section_id = row["inspection_id"], row["section_id"]
+            pair = (row["earned"], row["possible"])
+        pair = tuple(pair)
+        value = cache.get(pair, cache)
+        if value is cache:
+            value = cache[pair] = percent(*pair)
+        out[inspection_id][section_id] = value
+    return out
+
+
+SORT_KEYS = {
+    "total": "得分",
+    "change": "变化",
+    "name": "学校",
+    "township": "乡镇",
+    "date": "检查日期",
+    "findings": "问题数",
+}
+
+
+def ranking(
+    latest: list[dict], sections: dict, sort: str = "total", descending: bool = True
+) -> list[dict]:
+    """One row per school (its latest inspection), ranked by score; ``rank`` is by score always.
+
+    Ties share a rank (1, 2, 2, 4); schools without a score come last.
+    """
+    rows = []
+    for row in latest:
+        previous = row.get("prev_total")
+        change = (
+            round_half_away(row["total"] - previous, 1)
+            if row["total"] is not None and previous is not None
+            else None
+        )
+        rows.append({**row, "change": change, "sections": sections.get(row["id"], {})})
+    by_score = sorted(rows, key=lambda r: (r["total"] is None, -(r["total"] or 0)))
+    rank, last = 0, object()
+    for n, row in enumerate(by_score, start=1):
+        if row["total"] != last:
+            rank, last = n, row["total"]
+        row["rank"] = rank if row["total"] is not None else None
+    sort = sort if sort in SORT_KEYS else "total"
+    if sort in ("name", "township", "date"):
+        key_name = {"name": "school_code", "township": "township", "date": "date"}[sort]
+        rows.sort(key=lambda r: r["school_code"])
+        return sorted(rows, key=lambda r: r[key_name] or "", reverse=descending)
+    present = sorted((r for r in rows if r[sort] is not None), key=lambda r: r["school_code"])
+    missing = sorted((r for r in rows if r[sort] is None), key=lambda r: r["school_code"])
+    present.sort(key=lambda r: r[sort], reverse=descending)  # stable: ties stay in code order
+    return present + missing
+
+
+def _section_values(rows: list[dict], sections: list[dict]) -> dict[str, list[float]]:
+    """Each section's non-empty percentages over ``rows``, in row order (one pass)."""
+    ids = [s["id"] for s in sections]
+    values: dict[str, list[float]] = {i: [] for i in ids}
+    for row in rows:
+        scores = row["sections"]
+        if scores:
+            for i in ids:
+                v = scores.get(i)
+                if v is not None:
+                    values[i].append(v)
+    return values
+
+
+def section_averages(ranking_rows: list[dict], sections: list[dict]) -> list[dict]:
+    """Average percentage of each section over the ranked schools (the section has to apply)."""
+    values = _section_values(ranking_rows, sections)
+    return [
+        {**sec, "average": mean(values[sec["id"]]), "schools": len(values[sec["id"]])}
+        for sec in sections
+    ]
+
+
+def township_sections(ranking_rows: list[dict], sections: list[dict]) -> list[dict]:
+    """Per township: school count, average total and each section's average percentage."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in ranking_rows:
+        groups[row["township"]].append(row)
+    out = []
+    for township in sorted(groups):
+        rows = groups[township]
+        values = _section_values(rows, sections)
+        out.append(
+            {
+                "township": township,
+                "schools": len(rows),
+                "average": mean(r["total"] for r in rows),
+                "sections": {s["id"]: mean(values[s["id"]]) for s in sections},
+            }
+        )
+    return out
+
+
+def common_problems(fail_rows: list[dict], labels: dict, limit: int = 10) -> list[dict]:
+    """Items most often failed: ``fail_rows`` carry checklist_id, item_id, failed, assessed."""
+    out = []
+    for row in fail_rows:
+        info = labels.get((row["checklist_id"], row["item_id"]), {})
+        out.append(
+            {
+                **row,
+                "label": info.get("label", row["item_id"]),
+                "section": info.get("section_title", row.get("section_id") or ""),
+                "checklist": info.get("checklist_title", row["checklist_id"]),
+                "basis": info.get("basis", ""),
+                "rate": round_half_away(row["failed"] / row["assessed"] * 100, 1)
+                if row["assessed"]
+                else None,
+            }
+        )
+    out.sort(key=lambda r: (-r["failed"], -(r["rate"] or 0), r["checklist_id"], r["item_id"]))
+    return out[:limit]
+
+
+def overdue_by_school(rows: list[dict]) -> list[dict]:
+    """Overdue rectifications grouped by school, most overdue first.
+
+    Rows may be every overdue rectification, or (from the storage layer) only each school's
+    first few carrying ``school_count`` / ``school_oldest`` for the whole school.
+    """
+    groups: dict[int, dict] = {}
+    for row in rows:
+        entry = groups.get(row["school_id"])
+        if entry is None:
+            entry = groups[row["school_id"]] = {
+                "school_id": row["school_id"], "school_name": row["school_name"],
+                "school_code": row["school_code"], "township": row["township"], "rectifications": [],
+            }  # fmt: skip
+        entry["rectifications"].append(row)
+    out = list(groups.values())
+    for entry in out:
+        first = entry["rectifications"][0]
+        if first.get("school_count") is not None:
+            entry["count"] = first["school_count"]
+            entry["oldest"] = first["school_oldest"]
+        else:
+            entry["count"] = len(entry["rectifications"])
+            entry["oldest"] = min(r["deadline"] for r in entry["rectifications"])
+    out.sort(key=lambda e: (-e["count"], e["oldest"], e["school_code"]))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Supervision plan
+
+
+def plan_status(planned: int, done: int, start: date, end: date, today: date) -> tuple[str, int]:
+    """(status, visits expected by today) for one assignment.
+
+    Visits are expected evenly over the assignment's days; a plan is 滞后 when fewer visits
+    are done than the elapsed share calls for, and 未完成 once its period is over.
+    """
+    if done >= planned:
+        return "已完成", planned
+    if today > end:
+        return "未完成", planned
+    if today < start:
+        return "未开始", 0
+    days = (end - start).days + 1
+    elapsed = (today - start).days + 1
+    expected = int(planned * elapsed / days)
+    return ("滞后" if done < expected else "按计划"), expected
+
+
+def plan_rows(rows: list[dict], today: date) -> list[dict]:
+    out = []
+    for row in rows:
+        status, expected = plan_status(
+            row["planned_visits"],
+            row["done"],
+            date.fromisoformat(row["period_start"]),
+            date.fromisoformat(row["period_end"]),
+            today,
+        )
+        out.append(
+            {**row, "status": status, "expected": expected, "behind": status in ("滞后", "未完成")}
+        )
+    return out
+
+
+def plan_totals(rows: list[dict]) -> dict:
+    planned = sum(r["planned_visits"] for r in rows)
+    done = sum(min(r["done"], r["planned_visits"]) for r in rows)
+    return {
+        "assignments": len(rows),
+        "planned": planned,
+        "done": done,
+        "progress": round_half_away(done / planned * 100, 1) if planned else None,
+        "behind": sum(1 for r in rows if r["behind"]),
+        "schools_behind": len({r["school_id"] for r in rows if r["behind"]}),
+    }
+
+
+def by_inspector(rows: list[dict]) -> list[dict]:
+    groups: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row["inspector_id"]].append(row)
+    out = []
+    for inspector_id, items in groups.items():
+        totals = plan_totals(items)
+        out.append(
+            {"inspector_id": inspector_id, "inspector_name": items[0]["inspector_name"], **totals}
+        )
+    out.sort(key=lambda r: r["inspector_name"])
+    return out
+
+
+def days_overdue(deadline: str, today: date) -> int:
+    return (today - date.fromisoformat(deadline)).days
+
+
+def overview(
+    rows: dict, filters: Filters, today: date, sort: str = "total", descending: bool = True
+) -> Overview:
+    """Shape what :func:`inspect_app.storage.analytics.gather` returned into the figures."""
+    compiled = rows.get("compiled")
+    grade_bands = [g["grade"] for g in compiled["grades"]] if compiled else list(GRADE_ORDER)
+    sections = (
+        [{"id": s["id"], "title": s["title"]} for s in compiled["sections"]] if compiled else []
+    )
+    ranked = ranking(rows["latest"], section_table(rows["section_rows"]), sort, descending)
+    # Only sections some ranked school was scored on make columns.
+    sections = [
+        s
+        for s in sections
+        if any(s["id"] in r["sections"] and r["sections"][s["id"]] is not None for r in ranked)
+    ]
+    return Overview(
+        filters=filters,
+        today=today,
+        schools=rows["schools"],
+        ranking=ranked,
+        summary=summary(rows["schools"], rows["latest"], rows["rectifications"], grade_bands),
+        sections=sections,
+        section_averages=section_averages(ranked, sections),
+        township_sections=township_sections(ranked, sections),
+        common_problems=common_problems(
+            rows["failed_items"], rows["labels"], len(rows["failed_items"])
+        ),
+        overdue_by_school=overdue_by_school(rows["overdue"]),
+    )
+
+
+def not_inspected(schools: list[dict], ranking_rows: list[dict]) -> list[dict]:
+    inspected = {r["school_id"] for r in ranking_rows}
+    return [s for s in schools if s["id"] not in inspected]

@@ -1,0 +1,154 @@
+"""Telling people what needs them: notices, the channels that deliver them, and which to send.
+
+A :class:`Notice` goes through every registered channel. The in-app channel (the
+``notifications`` table) is always there and is the record that de-duplicates: a notice whose
+``dedupe_key`` was used before is not delivered again, by any channel. Another channel (SMS,
+e-mail, a messaging app) is a class with a ``deliver(db, notice)`` method passed to
+:func:`add_channel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from sqlite_utils import Database
+
+from . import rectification
+from .storage import notifications as store
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    text: str
+    link: str
+    user_id: int | None = None  # one user …
+    school_id: int | None = None  # … or every account of one school
+    dedupe_key: str | None = None
+
+
+class Channel(Protocol):
+    def deliver(self, db: Database, notice: Notice) -> None: ...
+
+
+class InAppChannel:
+    """Writes the notice to the ``notifications`` table, shown on the user's notification page."""
+
+    def deliver(self, db: Database, notice: Notice) -> None:
+        store.add(
+            db, kind=notice.kind, text=notice.text, link=notice.link, user_id=notice.user_id,
+            school_id=notice.school_id, dedupe_key=notice.dedupe_key,
+        )  # fmt: skip
+
+
+_channels: list[Channel] = [InAppChannel()]
+
+
+def add_channel(channel: Channel) -> None:
+    _channels.append(channel)
+
+
+def remove_channel(channel: Channel) -> None:
+    _channels.remove(channel)
+
+
+def send(db: Database, notice: Notice) -> bool:
+    """Deliver ``notice`` on every channel; False (and nothing delivered) when it is a repeat."""
+    if notice.user_id is None and notice.school_id is None:
+        return False
+    if notice.dedupe_key and store.known_keys(db, [notice.dedupe_key]):
+        return False
+    for channel in _channels:
+        channel.deliver(db, notice)
+    return True
+
+
+# --- Which notices the rectification loop sends. ----------------------------------------------
+
+
+def to_reviewer(item: dict, kind: str, link: str) -> Notice:
+    """A school answered (``respond``) or asked for more time (``request_extension``)."""
+    what = "提交了整改情况" if kind == "respond" else f"申请延期至 {item.get('extension_until')}"
+    return Notice(
+        kind=kind,
+        text=f"{item['school_name']}{what}：{_short(item['problem'])}",
+        link=link,
+        user_id=item["reviewer_id"],
+    )
+
+
+_SCHOOL_TEXT = {
+    "return": "整改被退回，请按复查意见继续整改",
+    "accept": "整改已通过复查，已销号",
+    "approve_extension": "延期申请已同意，整改时限已调整",
+    "refuse_extension": "延期申请未获同意，请按原时限完成整改",
+}
+
+
+def to_school(item: dict, kind: str, link: str) -> Notice:
+    """The reviewer decided on one of the school's items."""
+    return Notice(
+        kind=kind,
+        text=f"{_SCHOOL_TEXT[kind]}：{_short(item['problem'])}",
+        link=link,
+        school_id=item["school_id"],
+    )
+
+
+def school_reminders(
+    items: list[dict],
+    today: date,
+    inspection_link: Callable[[str], str],
+    item_link: Callable[[int], str],
+) -> list[Notice]:
+    """Notices a school should have on ``today``, computed at read time (no scheduler).
+
+    One per inspection that opened items, and one per open item each time it enters a more
+    urgent band; the deadline is part of the key, so an approved extension starts afresh.
+    """
+    notices = []
+    by_inspection: dict[str, list[dict]] = {}
+    for item in items:
+        by_inspection.setdefault(item["inspection_id"], []).append(item)
+    for inspection_id, group in by_inspection.items():
+        first = group[0]
+        notices.append(
+            Notice(
+                kind="new_items",
+                text=f"{first['inspection_date']} {first['inspection_type']}下发整改事项 {len(group)} 项，请按时限整改",
+                link=inspection_link(inspection_id),
+                school_id=first["school_id"],
+                dedupe_key=f"new:{inspection_id}",
+            )
+        )
+    for item in items:
+        if item["status"] not in ("pending", "returned"):
+            continue
+        due = rectification.urgency(item["status"], item["deadline"], today)
+        if due.band == "normal":
+            continue
+        notices.append(
+            Notice(
+                kind="deadline",
+                text=f"整改事项{due.countdown}（时限 {item['deadline']}）：{_short(item['problem'])}",
+                link=item_link(item["id"]),
+                school_id=item["school_id"],
+                dedupe_key=f"due:{item['id']}:{item['deadline']}:{due.band}",
+            )
+        )
+    return notices
+
+
+def send_new(db: Database, notices: list[Notice]) -> int:
+    """Send those of ``notices`` not sent before, with one look-up for all of them."""
+    known = store.known_keys(db, [n.dedupe_key for n in notices if n.dedupe_key])
+    fresh = [n for n in notices if n.dedupe_key not in known]
+    # Lists show the newest first, so sending in reverse keeps the given order on screen.
+    return sum(send(db, n) for n in reversed(fresh))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

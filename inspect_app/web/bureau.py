@@ -1,0 +1,404 @@
+"""The bureau's pages: dashboard, ranking, sections, a school's record, plan, exports, bulletins."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from .. import analytics, bulletins, charts, exports
+from ..receiving import INSPECTION_TYPES
+from ..security import role_required
+from ..storage import analytics as store
+from ..storage import assignments, reports, schools, users
+from ..storage.db import get_db
+from ..storage.migrations import STAGES
+
+bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+BUREAU = ("bureau", "admin")
+HEAT_PAGE = 60  # schools per page of the ranking and heat map
+DEFAULT_PERIOD = "term"
+
+
+def today() -> date:
+    return date.today()
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value and value > 0 else None
+
+
+def read_filters(args=None) -> analytics.Filters:
+    """Filters from the query string; an unreadable period is a 400 with a Chinese message."""
+    args = request.args if args is None else MultiDict(args)
+    kind = args.get("period", DEFAULT_PERIOD)
+    key = args.get("key", "")
+    if kind == "custom" and args.get("start") and args.get("end"):
+        key = f"{args['start']}~{args['end']}"
+    try:
+        period = analytics.parse_period(kind, key, today())
+    except analytics.PeriodError as exc:
+        flash(f"{exc}，已改为显示本学期。", "error")
+        period = analytics.current_period(DEFAULT_PERIOD, today())
+    stage = args.get("stage", "")
+    kind_of = args.get("type", "")
+    filters = analytics.Filters(
+        period=period,
+        township_id=args.get("township", type=int) or None,
+        stage=stage if stage in STAGES else "",
+        type=kind_of if kind_of in INSPECTION_TYPES else "",
+    )
+    checklist = args.get("checklist", "")
+    if checklist == "all":
+        return filters
+    if not checklist:
+        checklist = store.most_used_checklist(get_db(), filters) or ""
+    return filters.with_checklist(checklist)
+
+
+def _filter_context(filters: analytics.Filters) -> dict:
+    db = get_db()
+    period = filters.period
+    choices = analytics.period_choices(period.kind, today()) if period.kind != "custom" else []
+    if period.kind != "custom" and period.key not in {p.key for p in choices}:
+        choices.insert(0, period)
+    return {
+        "filters": filters,
+        "period_kinds": analytics.PERIOD_KINDS,
+        "period_choices": choices,
+        "townships": schools.townships(db),
+        "stages": STAGES,
+        "checklists": store.checklist_titles(db),
+        "types": INSPECTION_TYPES,
+        "args": filters.query_args(),
+    }
+
+
+def _overview(filters: analytics.Filters, sort: str = "total", descending: bool = True):
+    rows = store.gather(get_db(), filters, today())
+    return analytics.overview(rows, filters, today(), sort, descending)
+
+
+@bp.get("/")
+@role_required(*BUREAU)
+def dashboard():
+    filters = read_filters()
+    overview = _overview(filters)
+    s = overview.summary
+    return render_template(
+        "bureau/dashboard.html",
+        overview=overview,
+        summary=s,
+        grade_chart=charts.grade_chart(s["grades"], chart_id="grades"),
+        section_chart=charts.bar_chart(
+            [(a["title"], a["average"]) for a in overview.section_averages],
+            title="各评估内容平均得分率（%）",
+            unit="%",
+            label_width=170,
+            chart_id="sections",
+        )
+        if overview.section_averages
+        else None,
+        not_inspected=analytics.not_inspected(overview.schools, overview.ranking),
+        **_filter_context(filters),
+    )
+
+
+def _sort_args() -> tuple[str, bool]:
+    sort = request.args.get("sort", "total")
+    sort = sort if sort in analytics.SORT_KEYS else "total"
+    default_desc = sort in ("total", "change", "findings", "date")
+    order = request.args.get("order", "desc" if default_desc else "asc")
+    return sort, order != "asc"
+
+
+@bp.get("/ranking")
+@role_required(*BUREAU)
+def ranking():
+    filters = read_filters()
+    sort, descending = _sort_args()
+    overview = _overview(filters, sort, descending)
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(overview.ranking) // HEAT_PAGE))
+    page = min(page, pages)
+    rows = overview.ranking[(page - 1) * HEAT_PAGE : page * HEAT_PAGE]
+    return render_template(
+        "bureau/ranking.html",
+        overview=overview,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+        sort_keys=analytics.SORT_KEYS,
+        page=page,
+        pages=pages,
+        heat_class=charts.heat_class,
+        **_filter_context(filters),
+    )
+
+
+@bp.get("/sections")
+@role_required(*BUREAU)
+def sections():
+    filters = read_filters()
+    sort, descending = _sort_args()
+    overview = _overview(filters, sort, descending)
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(overview.ranking) // HEAT_PAGE))
+    page = min(page, pages)
+    return render_template(
+        "bureau/sections.html",
+        overview=overview,
+        rows=overview.ranking[(page - 1) * HEAT_PAGE : page * HEAT_PAGE],
+        page=page,
+        pages=pages,
+        sort=sort,
+        descending=descending,
+        heat_class=charts.heat_class,
+        section_chart=charts.bar_chart(
+            [(a["title"], a["average"]) for a in overview.section_averages],
+            title="各评估内容平均得分率（%）",
+            unit="%",
+            label_width=170,
+            chart_id="sections",
+        )
+        if overview.section_averages
+        else None,
+        **_filter_context(filters),
+    )
+
+
+@bp.get("/schools/<int:school_id>")
+@role_required(*BUREAU)
+def school(school_id: int):
+    db = get_db()
+    record = schools.get(db, school_id)
+    if record is None:
+        abort(404)
+    history = store.school_inspections(db, school_id)
+    valid = [i for i in history if i["status"] == "valid"]
+    by_checklist: dict[str, list[dict]] = {}
+    for row in valid:
+        by_checklist.setdefault(row["checklist_id"], []).append(row)
+    trends = [
+        {
+            "checklist_id": checklist_id,
+            "title": rows[-1]["checklist_title"],
+            "chart": charts.line_chart(
+                [(r["date"][5:], r["total"]) for r in rows],
+                title=f"{record['name']}·{rows[-1]['checklist_title']}得分变化",
+                chart_id=f"trend-{checklist_id}",
+            ),
+            "rows": rows,
+        }
+        for checklist_id, rows in by_checklist.items()
+    ]
+    latest = valid[-1] if valid else None
+    latest_sections = []
+    if latest:
+        compiled = store.compiled_version(db, latest["checklist_hash"]) or {"sections": []}
+        sums = {r["section_id"]: r for r in store.school_sections(db, latest["id"])}
+        for section in compiled["sections"]:
+            row = sums.get(section["id"])
+            if row and row["possible"]:
+                latest_sections.append(
+                    {"title": section["title"], "percent": analytics.percent(row["earned"], row["possible"]),
+                     "failed": row["failed"]}
+                )  # fmt: skip
+    return render_template(
+        "bureau/school.html",
+        school=record,
+        history=list(reversed(history)),
+        trends=trends,
+        latest=latest,
+        latest_sections=latest_sections,
+        rectifications=store.school_open_rectifications(db, school_id),
+        reports=store.school_reports(db, school_id),
+        today=today().isoformat(),
+        status_names=analytics.RECTIFICATION_STATUS,
+        report_status=reports.STATUS_NAMES,
+        heat_class=charts.heat_class,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Supervision plan
+
+
+def _plan_page(filters: analytics.Filters, status: int = 200, form: dict | None = None):
+    db = get_db()
+    period = filters.period
+    start, end = period.start.isoformat(), period.end.isoformat()
+    rows = analytics.plan_rows(
+        assignments.progress(db, start, end, township_id=filters.township_id, stage=filters.stage),
+        today(),
+    )
+    unassigned = assignments.unassigned_schools(
+        db, start, end, township_id=filters.township_id, stage=filters.stage
+    )
+    behind = [r for r in rows if r["behind"]]
+    return render_template(
+        "bureau/plan.html",
+        rows=rows,
+        totals=analytics.plan_totals(rows),
+        inspectors_progress=analytics.by_inspector(rows),
+        behind=behind,
+        unassigned=unassigned,
+        inspectors=[u for u in users.list_all(db, "inspector") if u["active"]],
+        all_schools=schools.search(db, township_id=filters.township_id, stage=filters.stage),
+        form=form or {"start": start, "end": end, "planned_visits": 2},
+        **_filter_context(filters),
+    ), status
+
+
+@bp.get("/plan")
+@role_required(*BUREAU)
+def plan():
+    return _plan_page(read_filters())
+
+
+@bp.post("/plan")
+@role_required(*BUREAU)
+def plan_assign():
+    filters = read_filters()
+    db = get_db()
+    form = request.form
+    errors = []
+    inspector = users.get(db, form.get("inspector_id", type=int) or 0)
+    if inspector is None or inspector["role"] != "inspector":
+        errors.append("请选择督学")
+    school_ids = {int(v) for v in form.getlist("school_id") if v.isdigit()}
+    township_id = form.get("assign_township", type=int)
+    if township_id:
+        school_ids |= {s["id"] for s in schools.search(db, township_id=township_id)}
+    school_ids = {sid for sid in school_ids if schools.get(db, sid) is not None}
+    if not school_ids:
+        errors.append("请选择至少一所学校或一个乡镇")
+    try:
+        start = date.fromisoformat(form.get("start", ""))
+        end = date.fromisoformat(form.get("end", ""))
+        if end < start:
+            errors.append("结束日期不能早于开始日期")
+    except ValueError:
+        errors.append("请填写正确的起止日期")
+        start = end = None
+    planned = form.get("planned_visits", type=int)
+    if planned is None or not 1 <= planned <= 20:
+        errors.append("计划次数应为 1 至 20 之间的整数")
+    if errors:
+        for message in errors:
+            flash(message, "error")
+        return _plan_page(filters, 400, dict(form))
+    with db.atomic():
+        for school_id in sorted(school_ids):
+            assignments.assign(
+                db,
+                inspector["id"],
+                school_id,
+                start.isoformat(),
+                end.isoformat(),
+                planned,
+                by=g.user["id"],
+            )
+    flash(f"已为 {inspector['display_name']} 安排 {len(school_ids)} 所学校的督导任务。", "success")
+    return redirect(url_for("bureau.plan", **filters.query_args()))
+
+
+@bp.post("/plan/<int:assignment_id>/delete")
+@role_required(*BUREAU)
+def plan_delete(assignment_id: int):
+    if not assignments.remove(get_db(), assignment_id):
+        abort(404)
+    flash("已删除该督导任务。", "success")
+    return redirect(url_for("bureau.plan", **read_filters().query_args()))
+
+
+# ---------------------------------------------------------------------------
+# Exports
+
+
+def _send_built(build, mimetype: str, name: str):
+    """Build a file on disk and stream it; the file is unlinked once opened."""
+    handle, path = tempfile.mkstemp(prefix="export-", dir=current_app.instance_path)
+    os.close(handle)
+    try:
+        build(path)
+        stream = open(path, "rb")  # noqa: SIM115 - closed by send_file's response
+    finally:
+        os.unlink(path)
+    return send_file(stream, mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@bp.get("/export.xlsx")
+@role_required(*BUREAU)
+def export_xlsx():
+    overview = _overview(read_filters())
+    return _send_built(
+        lambda path: exports.write_xlsx(get_db(), overview, path),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        exports.filename(overview, "xlsx"),
+    )
+
+
+@bp.get("/export.zip")
+@role_required(*BUREAU)
+def export_csv():
+    overview = _overview(read_filters())
+    return _send_built(
+        lambda path: exports.write_csv_zip(get_db(), overview, path),
+        "application/zip",
+        exports.filename(overview, "zip"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Bulletins
+
+
+@bp.get("/bulletins")
+@role_required(*BUREAU)
+def bulletin_list():
+    return _bulletin_page(read_filters({"period": "quarter", **request.args.to_dict()}))
+
+
+def _bulletin_page(filters: analytics.Filters, status: int = 200):
+    return render_template(
+        "bureau/bulletins.html",
+        bulletins=store.reports_of_kind(get_db(), bulletins.KIND),
+        report_status=reports.STATUS_NAMES,
+        **_filter_context(filters),
+    ), status
+
+
+@bp.post("/bulletins")
+@role_required(*BUREAU)
+def bulletin_issue():
+    form = request.form
+    try:
+        if form.get("period") not in analytics.PERIOD_KINDS or not form.get("key"):
+            raise analytics.PeriodError("请选择通报的时段")
+        period = analytics.parse_period(form["period"], form["key"], today())
+    except analytics.PeriodError as exc:
+        flash(str(exc), "error")
+        return _bulletin_page(read_filters({"period": "quarter"}), 400)
+    checklist = form.get("checklist", "")
+    checklist = "" if checklist == "all" else checklist
+    row = bulletins.issue(get_db(), current_app.config, period, checklist, today())
+    flash(
+        f"已生成并签发《{bulletins.bulletin_title(period)}》（第 {row['version']} 版）。", "success"
+    )
+    return redirect(url_for("bureau.bulletin_list", period=period.kind, key=period.key))

@@ -1,0 +1,312 @@
+"""The reviewer's side of the rectification loop: the queue, sign-off (销号), send-back, extensions,
+on-site re-inspection (复查), the summary per inspection and per school, and access links.
+
+An inspector reviews the items they found (``reviewer_id``); bureau and admin users review all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .. import notifications, rectification
+from ..security import role_required
+from ..storage import audit, inspections, schools
+from ..storage import notifications as notification_store
+from ..storage import rectifications as items
+from ..storage.clock import now, stamp
+from ..storage.db import get_db
+from .school import (
+    ACCEPT,
+    actor_label,
+    read_uploads,
+    stale_message,
+    store_uploads,
+    today,
+    with_urgency,
+)
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+REVIEWERS = ("inspector", "bureau", "admin")
+MANAGERS = ("bureau", "admin")
+LINK_DAYS = (7, 14, 30)
+DONE = {
+    "accept": "已销号。",
+    "return": "已退回学校重新整改。",
+    "approve_extension": "已同意延期，整改时限已调整。",
+    "refuse_extension": "已不同意延期，整改时限不变。",
+}
+
+
+def _reviews_all() -> bool:
+    return g.user["role"] in MANAGERS
+
+
+def _reviewable(rectification_id: int) -> dict:
+    item = items.get(get_db(), rectification_id)
+    if item is None:
+        abort(404)
+    if not _reviews_all() and item["reviewer_id"] != g.user["id"]:
+        abort(403)
+    return item
+
+
+class DecideForm(FlaskForm):
+    comment = TextAreaField(
+        "复查意见",
+        validators=[Length(max=2000, message="不能超过 2000 字")],
+        render_kw={"rows": 3},
+    )
+    version = HiddenField()
+
+
+class ExtensionDecisionForm(FlaskForm):
+    extension_comment = TextAreaField(
+        "审核意见", validators=[Length(max=2000, message="不能超过 2000 字")], render_kw={"rows": 2}
+    )
+    version = HiddenField()
+
+
+class ReinspectForm(FlaskForm):
+    note = TextAreaField(
+        "复查情况",
+        validators=[
+            DataRequired("请填写现场复查情况"),
+            Length(max=2000, message="不能超过 2000 字"),
+        ],
+        render_kw={"rows": 3},
+    )
+    photo = FileField("现场照片", render_kw={"accept": ACCEPT, "capture": "environment"})
+
+    def validate_photo(self, field):
+        self.checked = read_uploads([field.data])
+        if any(clean.mime != "image/jpeg" for clean, _ in self.checked):
+            raise ValidationError("复查照片只接受 JPEG 或 PNG 图片。")
+
+
+@bp.route("/")
+@role_required(*REVIEWERS)
+def queue():
+    day = today()
+    rows = with_urgency(items.queue(get_db(), None if _reviews_all() else g.user["id"]), day)
+    return render_template(
+        "review/queue.html",
+        responses=[r for r in rows if r["status"] == "submitted"],
+        extensions=[r for r in rows if r["extension_until"]],
+    )
+
+
+def _render_item(item: dict, status: int = 200, error: str | None = None, **forms):
+    db = get_db()
+    forms.setdefault("decide", DecideForm(formdata=None, version=item["version"]))
+    forms.setdefault("extension", ExtensionDecisionForm(formdata=None, version=item["version"]))
+    forms.setdefault("reinspect", ReinspectForm(formdata=None))
+    return render_template(
+        "review/item.html",
+        item=with_urgency([item], today())[0],
+        photos=items.finding_photos(db, item),
+        photo_url=lambda sha: url_for("sync.photo", sha256=sha),
+        events=items.events(db, item["id"]),
+        error=error,
+        forms=forms,
+    ), status
+
+
+@bp.route("/rectifications/<int:rectification_id>")
+@role_required(*REVIEWERS)
+def rectification_detail(rectification_id: int):
+    return _render_item(_reviewable(rectification_id))
+
+
+def _decide(item: dict, action: str, version_text, comment: str, form_key: str, form):
+    """Apply a reviewer's decision; on success redirect, otherwise show the item with why."""
+    try:
+        version = int(version_text)
+    except (TypeError, ValueError):
+        abort(400)
+    # The page the reviewer acted on was out of date: say so, rather than judge the new state.
+    if version != item["version"]:
+        return _render_item(item, 409, stale_message(item))
+    try:
+        move = rectification.decide(item, action, "reviewer", today(), comment=comment)
+    except rectification.IllegalMove as exc:
+        return _render_item(item, 409, str(exc), **{form_key: form})
+    db = get_db()
+    try:
+        items.apply(db, item, move, version=version, user_id=g.user["id"], actor=actor_label())
+    except items.Stale:
+        return _render_item(items.get(db, item["id"]), 409, stale_message(item))
+    link = url_for("school.rectification_detail", rectification_id=item["id"])
+    notifications.send(db, notifications.to_school(item, action, link))
+    flash(DONE[action], "success")
+    return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+
+
+@bp.route("/rectifications/<int:rectification_id>/decide", methods=["POST"])
+@role_required(*REVIEWERS)
+def decide(rectification_id: int):
+    item = _reviewable(rectification_id)
+    form = DecideForm()
+    action = request.form.get("action")
+    if action not in ("accept", "return"):
+        abort(400)
+    if not form.validate_on_submit():
+        return _render_item(item, 400, "请检查填写的内容。", decide=form)
+    return _decide(item, action, form.version.data, form.comment.data, "decide", form)
+
+
+@bp.route("/rectifications/<int:rectification_id>/extension", methods=["POST"])
+@role_required(*REVIEWERS)
+def extension(rectification_id: int):
+    item = _reviewable(rectification_id)
+    form = ExtensionDecisionForm()
+    action = {"approve": "approve_extension", "refuse": "refuse_extension"}.get(
+        request.form.get("decision", "")
+    )
+    if action is None:
+        abort(400)
+    if not form.validate_on_submit():
+        return _render_item(item, 400, "请检查填写的内容。", extension=form)
+    return _decide(item, action, form.version.data, form.extension_comment.data, "extension", form)
+
+
+@bp.route("/rectifications/<int:rectification_id>/reinspect", methods=["POST"])
+@role_required(*REVIEWERS)
+def reinspect(rectification_id: int):
+    item = _reviewable(rectification_id)
+    form = ReinspectForm()
+    if not form.validate_on_submit():
+        return _render_item(item, 400, None, reinspect=form)
+    move = rectification.decide(item, "reinspect", "reviewer", today(), note=form.note.data)
+    stored = store_uploads(form.checked, g.user["id"])
+    items.apply(
+        get_db(), item, move, version=item["version"], user_id=g.user["id"],
+        actor=actor_label(), evidence=stored,
+    )  # fmt: skip
+    flash("现场复查记录已保存。", "success")
+    return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+
+
+@bp.route("/inspections/<inspection_id>")
+@role_required(*REVIEWERS)
+def inspection(inspection_id: str):
+    db = get_db()
+    row = inspections.get(db, inspection_id)
+    if row is None:
+        abort(404)
+    if not _reviews_all() and row["inspector_id"] != g.user["id"]:
+        abort(403)
+    day = today()
+    rows = with_urgency(items.for_inspection(db, inspection_id), day)
+    findings = items.findings_count(db, inspection_id=inspection_id)
+    return render_template(
+        "review/inspection.html",
+        inspection=row,
+        rows=rows,
+        summary=rectification.summarize(findings, rows, day),
+    )
+
+
+# --- Per school (bureau): the summary, the items, and access links for the principal. ---------
+
+
+class LinkForm(FlaskForm):
+    days = SelectField(
+        "有效期",
+        coerce=int,
+        choices=[SelectChoice(d, f"{d} 天") for d in LINK_DAYS],
+        default=14,
+    )
+
+
+def _school_page(school_id: int, form: LinkForm, new_link: str | None = None):
+    db = get_db()
+    school = schools.get(db, school_id)
+    if school is None:
+        abort(404)
+    day = today()
+    rows = with_urgency(rectification.by_urgency(items.for_school(db, school_id), day), day)
+    findings = items.findings_count(db, school_id=school_id)
+    return render_template(
+        "review/school.html",
+        school=school,
+        rows=rows,
+        summary=rectification.summarize(findings, rows, day),
+        links=items.links_for_school(db, school_id),
+        now=stamp(),
+        form=form,
+        new_link=new_link,
+    )
+
+
+@bp.route("/schools/<int:school_id>")
+@role_required(*MANAGERS)
+def school(school_id: int):
+    return _school_page(school_id, LinkForm(formdata=None))
+
+
+@bp.route("/schools/<int:school_id>/links", methods=["POST"])
+@role_required(*MANAGERS)
+def create_link(school_id: int):
+    form = LinkForm()
+    if schools.get(get_db(), school_id) is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _school_page(school_id, form), 400
+    # Only the hash is stored: whoever reads the database cannot use a link.
+    token = secrets.token_urlsafe(32)
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    db = get_db()
+    items.create_link(
+        db,
+        token_hash=token_hash,
+        school_id=school_id,
+        created_by=g.user["id"],
+        expires_at=stamp(now() + timedelta(days=form.days.data)),
+    )
+    audit.record(db, "access_link_created", user=g.user, target=f"school:{school_id}",
+                 detail={"token_hash": token_hash, "days": form.days.data}, ip=request.remote_addr or "")  # fmt: skip
+    url = url_for("school.open_link", token=token, _external=True)
+    return _school_page(school_id, LinkForm(formdata=None), new_link=url)
+
+
+@bp.route("/links/<token_hash>/revoke", methods=["POST"])
+@role_required(*MANAGERS)
+def revoke_link(token_hash: str):
+    db = get_db()
+    link = items.revoke_link(db, token_hash)
+    if link is None:
+        abort(404)
+    audit.record(db, "access_link_revoked", user=g.user, target=f"school:{link['school_id']}",
+                 detail={"token_hash": token_hash}, ip=request.remote_addr or "")  # fmt: skip
+    flash("访问链接已撤销，立即失效。", "success")
+    return redirect(url_for(".school", school_id=link["school_id"]))
+
+
+# --- Notifications. ----------------------------------------------------------------------------
+
+
+@bp.route("/notifications")
+@role_required(*REVIEWERS)
+def notification_list():
+    return render_template(
+        "notifications/list.html",
+        rows=notification_store.for_user(get_db(), g.user),
+        mark_read_url=url_for(".notifications_read"),
+    )
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@role_required(*REVIEWERS)
+def notifications_read():
+    notification_store.mark_all_read(get_db(), g.user)
+    return redirect(url_for(".notification_list"))

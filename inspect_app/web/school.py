@@ -1,0 +1,488 @@
+"""The school's side of the rectification loop: its items, answering them, asking for more time.
+
+A school account sees only its own school. A principal without an account may hold an access
+link (``/school/link/<token>``) issued by the bureau: it opens the same pages for that one
+school — view and respond, nothing else — until it expires or is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, date, datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .. import evidence, notifications, rectification
+from ..security import ROLE_NAMES, public, role_required
+from ..storage import evidence as evidence_store
+from ..storage import inspections, media, schools
+from ..storage import notifications as notification_store
+from ..storage import rectifications as items
+from ..storage.db import get_db
+
+bp = Blueprint("school", __name__, url_prefix="/school")
+
+CHINA = ZoneInfo("Asia/Shanghai")  # deadlines are calendar days where the schools are
+MAX_FILES = 10
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ACCEPT = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
+
+
+def today() -> date:
+    """Today's date for deadlines; ``TODAY_OVERRIDE`` (YYYY-MM-DD) freezes it for tests and demos."""
+    override = current_app.config.get("TODAY_OVERRIDE")
+    return date.fromisoformat(override) if override else datetime.now(CHINA).date()
+
+
+def with_urgency(rows: list[dict], day: date) -> list[dict]:
+    """Rows with ``due`` (band, countdown) and ``status_name`` for the templates."""
+    return [
+        {
+            **row,
+            "due": rectification.urgency(row["status"], row["deadline"], day),
+            "status_name": rectification.STATUS_NAMES[row["status"]],
+        }
+        for row in rows
+    ]
+
+
+def evidence_folder() -> str:
+    return current_app.config.get("EVIDENCE_DIR") or f"{current_app.instance_path}/evidence"
+
+
+def read_uploads(uploads) -> list[tuple[evidence.CleanEvidence, str]]:
+    """Check every uploaded file; raise ValidationError naming the first bad one."""
+    files = [f for f in uploads or [] if f and f.filename]
+    if len(files) > MAX_FILES:
+        raise ValidationError(f"一次最多上传 {MAX_FILES} 个文件。")
+    checked = []
+    for upload in files:
+        # Read one byte past the limit so an oversize file is reported, not silently cut.
+        data = upload.read(evidence.MAX_EVIDENCE_BYTES + 1)
+        try:
+            checked.append((evidence.check(data), upload.filename))
+        except evidence.EvidenceRejected as exc:
+            raise ValidationError(f"「{upload.filename}」{exc}") from exc
+    return checked
+
+
+def store_uploads(checked, user_id: int | None) -> list[dict]:
+    db = get_db()
+    return [
+        evidence_store.store(db, evidence_folder(), clean, name, user_id) for clean, name in checked
+    ]
+
+
+def actor_label() -> str:
+    if g.user is None:
+        return "校长（访问链接）"
+    return ROLE_NAMES[g.user["role"]]
+
+
+def stale_message(item: dict) -> str:
+    current = items.get(get_db(), item["id"])
+    return (
+        f"该事项刚刚已被他人处理（当前状态：{rectification.STATUS_NAMES[current['status']]}），"
+        "您的操作未生效。请查看最新情况后再操作。"
+    )
+
+
+# --- Who is on the school's side: a school account, or a valid access link. ------------------
+
+
+def _active_link() -> dict | None:
+    token_hash = session.get("access_link")
+    if not token_hash:
+        return None
+    link = items.active_link(get_db(), token_hash)
+    if link is None:
+        session.pop("access_link", None)
+    return link
+
+
+def school_side(view):
+    """School accounts and access-link holders; sets ``g.school_id`` to the school they act for."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is not None:
+            if g.user["role"] != "school":
+                abort(403)
+            g.school_id, g.link = g.user["school_id"], None
+        else:
+            g.link = _active_link()
+            if g.link is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            g.school_id = g.link["school_id"]
+        return view(*args, **kwargs)
+
+    wrapped.access = ("school", "access_link")
+    return wrapped
+
+
+def _own_item(rectification_id: int) -> dict:
+    item = items.get(get_db(), rectification_id)
+    if item is None:
+        abort(404)
+    if item["school_id"] != g.school_id:
+        abort(403)
+    return item
+
+
+def _photo_url(item: dict):
+    # Logged-in schools use the shared photo route; a link holder has no login for /api/.
+    if g.user is not None:
+        return lambda sha: url_for("sync.photo", sha256=sha)
+    return lambda sha: url_for("school.finding_photo", rectification_id=item["id"], sha256=sha)
+
+
+# --- Pages. ----------------------------------------------------------------------------------
+
+
+@bp.route("/rectifications")
+@school_side
+def rectification_list():
+    db = get_db()
+    day = today()
+    inspection_id = request.args.get("inspection") or None
+    inspection = inspections.get(db, inspection_id) if inspection_id else None
+    if inspection_id and (inspection is None or inspection["school_id"] != g.school_id):
+        abort(404)
+    rows = with_urgency(
+        rectification.by_urgency(items.for_school(db, g.school_id, inspection_id), day), day
+    )
+    findings = items.findings_count(db, school_id=g.school_id, inspection_id=inspection_id)
+    return render_template(
+        "school/list.html",
+        school=schools.get(db, g.school_id),
+        open_items=[r for r in rows if r["status"] != "closed"],
+        closed_items=[r for r in rows if r["status"] == "closed"],
+        summary=rectification.summarize(findings, rows, day),
+        inspection=inspection,
+        link=g.link,
+    )
+
+
+@bp.route("/rectifications/<int:rectification_id>")
+@school_side
+def rectification_detail(rectification_id: int):
+    item = _own_item(rectification_id)
+    db = get_db()
+    return render_template(
+        "school/item.html",
+        item=with_urgency([item], today())[0],
+        photos=items.finding_photos(db, item),
+        photo_url=_photo_url(item),
+        events=items.events(db, item["id"]),
+        link=g.link,
+    )
+
+
+class RespondForm(FlaskForm):
+    measures = TextAreaField(
+        "整改措施",
+        validators=[
+            DataRequired("请填写采取的整改措施"),
+            Length(max=2000, message="不能超过 2000 字"),
+        ],
+        render_kw={"rows": 5},
+    )
+    result = TextAreaField(
+        "整改结果",
+        validators=[DataRequired("请填写整改结果"), Length(max=2000, message="不能超过 2000 字")],
+        render_kw={"rows": 4},
+    )
+    done_on = StringField("整改完成日期", render_kw={"type": "date"})
+    evidence = MultipleFileField("佐证材料", render_kw={"accept": ACCEPT})
+    version = HiddenField()
+
+    def validate_done_on(self, field):
+        if problem := rectification.done_date_problem(field.data, today()):
+            raise ValidationError(problem)
+
+    def validate_evidence(self, field):
+        self.checked = read_uploads(field.data)
+
+
+class ExtensionForm(FlaskForm):
+    until = StringField("申请延期至", render_kw={"type": "date"})
+    reason = TextAreaField(
+        "延期理由",
+        validators=[DataRequired("请填写延期理由"), Length(max=2000, message="不能超过 2000 字")],
+        render_kw={"rows": 4},
+    )
+    version = HiddenField()
+
+    def __init__(self, *args, deadline: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def validate_until(self, field):
+        if problem := rectification.extension_date_problem(self.deadline, field.data, today()):
+            raise ValidationError(problem)
+
+
+def _act(item: dict, form, action: str, fields: dict, uploads=()):
+    """Decide and apply a school action; returns an error message, or None when it is done."""
+    try:
+        version = int(form.version.data)
+    except (TypeError, ValueError):
+        abort(400)
+    # The page the user acted on was out of date: say so, rather than judge the new state.
+    if version != item["version"]:
+        return stale_message(item)
+    try:
+        move = rectification.decide(item, action, "school", today(), **fields)
+    except rectification.IllegalMove as exc:
+        return str(exc)
+    user_id = g.user["id"] if g.user else None
+    stored = store_uploads(uploads, user_id)
+    db = get_db()
+    try:
+        items.apply(
+            db, item, move, version=version, user_id=user_id, actor=actor_label(), evidence=stored
+        )
+    except items.Stale:
+        return stale_message(item)
+    if item["reviewer_id"]:
+        notifications.send(
+            db,
+            notifications.to_reviewer(
+                {**item, **move.changes},
+                action,
+                url_for("review.rectification_detail", rectification_id=item["id"]),
+            ),
+        )
+    return None
+
+
+@bp.route("/rectifications/<int:rectification_id>/respond", methods=["GET", "POST"])
+@school_side
+def respond(rectification_id: int):
+    item = _own_item(rectification_id)
+    form = RespondForm(version=item["version"])
+    error, status = None, 200
+    if form.validate_on_submit():
+        fields = {
+            "measures": form.measures.data,
+            "result": form.result.data,
+            "done_on": form.done_on.data,
+        }
+        error = _act(item, form, "respond", fields, form.checked)
+        if error is None:
+            flash("提交成功。", "success")
+            return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+        status = 409
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "school/respond.html", item=with_urgency([item], today())[0], form=form, error=error,
+        link=g.link,
+    ), status  # fmt: skip
+
+
+@bp.route("/rectifications/<int:rectification_id>/extension", methods=["GET", "POST"])
+@school_side
+def extension(rectification_id: int):
+    item = _own_item(rectification_id)
+    form = ExtensionForm(version=item["version"], deadline=item["deadline"])
+    error, status = None, 200
+    if form.validate_on_submit():
+        fields = {"reason": form.reason.data, "until": form.until.data}
+        error = _act(item, form, "request_extension", fields)
+        if error is None:
+            flash("提交成功。", "success")
+            return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+        status = 409
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "school/extension.html", item=with_urgency([item], today())[0], form=form, error=error,
+        link=g.link,
+    ), status  # fmt: skip
+
+
+@bp.route("/rectifications/<int:rectification_id>/photos/<sha256>")
+@school_side
+def finding_photo(rectification_id: int, sha256: str):
+    """A photo of the finding, for link holders (they have no login for ``/api/photos``)."""
+    item = _own_item(rectification_id)
+    db = get_db()
+    if sha256 not in {p["photo_sha256"] for p in items.finding_photos(db, item)}:
+        abort(404)
+    row = media.get(db, sha256)
+    response = send_file(f"{current_app.config['MEDIA_DIR']}/{row['path']}", mimetype="image/jpeg")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Evidence files: for everyone who may see an item that carries them. ----------------------
+
+
+def _viewer(view):
+    """Any logged-in user, or an access-link holder; the view checks the item itself."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.link = _active_link() if g.user is None else None
+        if g.user is None and g.link is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    wrapped.access = ("inspector", "school", "bureau", "admin", "access_link")
+    return wrapped
+
+
+def _may_see(row: dict) -> bool:
+    if g.user is None:
+        return row["school_id"] == g.link["school_id"]
+    role = g.user["role"]
+    if role in ("bureau", "admin"):
+        return True
+    if role == "inspector":
+        return row["reviewer_id"] == g.user["id"]
+    return row["school_id"] == g.user["school_id"]
+
+
+@bp.route("/evidence/<sha256>")
+@_viewer
+def evidence_file(sha256: str):
+    db = get_db()
+    row = evidence_store.get(db, sha256) if _SHA256.match(sha256) else None
+    # Unknown and forbidden look the same, so a hash reveals nothing about other schools.
+    if row is None or not any(_may_see(r) for r in items.evidence_items(db, sha256)):
+        abort(404)
+    is_pdf = row["mime"] == "application/pdf"
+    response = send_file(
+        evidence_store.path_of(evidence_folder(), row),
+        mimetype=row["mime"],
+        as_attachment=is_pdf,
+        download_name=f"整改佐证材料-{sha256[:8]}.{'pdf' if is_pdf else 'jpg'}",
+        max_age=3600,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- Access links. -----------------------------------------------------------------------------
+
+
+@bp.route("/link/<token>")
+@public
+def open_link(token: str):
+    if g.user is not None:
+        return render_template(
+            "errors/error.html",
+            status=409,
+            title="请先退出登录",
+            message="您已登录账号。访问链接供没有账号的校长使用，请退出登录后再打开，或直接使用账号办理。",
+        ), 409
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    if items.active_link(get_db(), token_hash) is None:
+        return render_template(
+            "errors/error.html",
+            status=404,
+            title="链接无效",
+            message="访问链接无效、已过期或已被撤销，请联系县教育局重新获取。",
+        ), 404
+    session["access_link"] = token_hash
+    return redirect(url_for(".rectification_list"))
+
+
+# --- Notifications. ----------------------------------------------------------------------------
+
+
+@bp.route("/notifications")
+@role_required("school")
+def notification_list():
+    refresh_school_notices(g.user["school_id"])  # before listing, so today's notices are there
+    return render_template(
+        "notifications/list.html",
+        rows=notification_store.for_user(get_db(), g.user),
+        mark_read_url=url_for(".notifications_read"),
+    )
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@role_required("school")
+def notifications_read():
+    notification_store.mark_all_read(get_db(), g.user)
+    return redirect(url_for(".notification_list"))
+
+
+def refresh_school_notices(school_id: int) -> None:
+    """Make the read-time notices (new items, deadlines near) a school should have today."""
+    db = get_db()
+    notices = notifications.school_reminders(
+        items.for_school(db, school_id),
+        today(),
+        inspection_link=lambda i: url_for("school.rectification_list", inspection=i),
+        item_link=lambda r: url_for("school.rectification_detail", rectification_id=r),
+    )
+    notifications.send_new(db, notices)
+
+
+def home_panel() -> dict | None:
+    """What the home page panels show: a school's summary, or a reviewer's waiting work."""
+    user = g.get("user")
+    if user is None:
+        return None
+    db = get_db()
+    day = today()
+    if user["role"] == "school":
+        rows = items.for_school(db, user["school_id"])
+        findings = items.findings_count(db, school_id=user["school_id"])
+        return {"summary": rectification.summarize(findings, rows, day)}
+    reviewer_id = None if user["role"] in ("bureau", "admin") else user["id"]
+    waiting = items.queue(db, reviewer_id)
+    return {
+        "responses": sum(1 for r in waiting if r["status"] == "submitted"),
+        "extensions": sum(1 for r in waiting if r["extension_until"]),
+        "overdue": items.overdue_count(db, reviewer_id, day.isoformat()),
+    }
+
+
+@bp.app_context_processor
+def rectification_globals():
+    """For every page: the unread count and where to read them; the home panels' data."""
+    user = g.get("user")
+    names = {"event_names": rectification.EVENT_NAMES, "rectification_panel": home_panel}
+    if user is None:
+        return names
+    db = get_db()
+    if user["role"] == "school":
+        refresh_school_notices(user["school_id"])
+        url = url_for("school.notification_list")
+    else:
+        url = url_for("review.notification_list")
+    count = notification_store.unread_count(db, user)
+    return names | {"notification_count": count, "notifications_url": url}
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: str | None) -> str:
+    """A stored UTC stamp as the school sees the clock: 2026-11-20 11:00."""
+    if not value:
+        return ""
+    moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,734 @@
+// The inspection form: one section at a time, live relevance, constraints and score from the
+// engine, photos, review with the rectification list, signatures, then lock → outbox.
+// The whole draft is written to IndexedDB on every change (never on a timer), so closing the
+// page, losing power or a crash loses nothing; photos are stored as separate Blob records.
+
+import { score } from '../engine.js';
+import * as api from './api.js';
+import * as outbox from './outbox.js';
+import { downscale } from './photos.js';
+import { SignaturePad } from './signature.js';
+import * as store from './store.js';
+import {
+  $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, STATE_NAMES,
+  toast, uuid, watchNetwork,
+} from './util.js';
+
+const root = () => $('#form-root');
+let draft = null;
+let compiled = null;
+let result = null;
+let photos = []; // photo records of this inspection
+let sections = []; // applicable sections of the checklist, in order
+let items = {}; // id → {it, sec}
+let cards = {}; // id → {el, update()} of the section on screen
+let saving = Promise.resolve();
+let bootUser = null;
+const thumbUrls = new Map();
+
+// ------------------------------------------------------------------ persistence
+
+function save() {
+  draft.updated_at = new Date().toISOString();
+  const snapshot = structuredClone(draft);
+  // Chained so writes land in order; each is its own committed transaction.
+  saving = saving.then(() => store.put('drafts', snapshot)).then(
+    () => { const el = $('#saved'); if (el) el.textContent = `已保存 ${formatTime(snapshot.updated_at).slice(11)}`; },
+    (e) => banner(`保存失败：${e.message}。请不要关闭页面，并尽快导出或上传。`),
+  );
+  return saving;
+}
+
+// ------------------------------------------------------------------ scoring
+
+function photoCounts() {
+  const counts = {};
+  for (const p of photos) counts[p.item] = (counts[p.item] || 0) + 1;
+  return counts;
+}
+
+function responses() {
+  const na = draft.na.filter((id) => items[id]);
+  const answers = {};
+  for (const [id, v] of Object.entries(draft.answers)) {
+    if (items[id] && !na.includes(id) && v !== null && v !== undefined && v !== '') answers[id] = v;
+  }
+  return { answers, na, photos: photoCounts() };
+}
+
+function canFail(it) {
+  if (['note', 'text', 'photo'].includes(it.type)) return false;
+  if (it.pass_if || it.type === 'yesno') return true;
+  return ['choice', 'multi'].includes(it.type) && (it.choices || []).some((c) => c.fail === true);
+}
+
+function recompute() {
+  result = score(compiled, draft.school, responses());
+  for (const card of Object.values(cards)) card.update();
+  renderScorebar();
+  renderToc();
+}
+
+// Everything that blocks signing: the engine's missing list plus unconfirmed carried-over answers.
+function blockers() {
+  const list = result.missing.map((m) => ({ ...m }));
+  for (const id of draft.prefill_pending) {
+    const r = result.items[id];
+    if (r && r.outcome !== 'not_applicable') {
+      list.push({ item: id, label: items[id].it.label, section: items[id].sec.id, reason: '沿用上次的数据尚未确认' });
+    }
+  }
+  return list;
+}
+
+// ------------------------------------------------------------------ changes
+
+function setAnswer(id, value) {
+  if (value === null || value === undefined || (Array.isArray(value) && !value.length)) delete draft.answers[id];
+  else draft.answers[id] = value;
+  draft.na = draft.na.filter((x) => x !== id);
+  touched(id);
+}
+
+function setNA(id, on) {
+  draft.na = draft.na.filter((x) => x !== id);
+  if (on) {
+    draft.na.push(id);
+    delete draft.answers[id];
+  }
+  touched(id);
+}
+
+function touched(id) {
+  if (draft.prefill_pending.includes(id)) {
+    draft.prefill_pending = draft.prefill_pending.filter((x) => x !== id);
+    const prev = draft.previous?.answers?.[id];
+    if (JSON.stringify(prev) !== JSON.stringify(draft.answers[id])) {
+      draft.prefilled = draft.prefilled.filter((x) => x !== id);
+    }
+  }
+  invalidateSignatures();
+  save();
+  recompute();
+}
+
+function invalidateSignatures() {
+  if (Object.keys(draft.signatures).length) {
+    draft.signatures = {};
+    toast('检查内容已修改，签名已作废，请重新签名');
+  }
+}
+
+// ------------------------------------------------------------------ item cards
+
+const TYPE_HINT = { integer: '整数', decimal: '数字' };
+
+function toNumber(text, integer) {
+  const t = text.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/[。．]/g, '.').replace(/^＋|^\+/, '').replace(/^－/, '-');
+  if (t === '') return { value: null };
+  if (!/^-?\d+(\.\d+)?$/.test(t)) return { error: `请输入${TYPE_HINT[integer ? 'integer' : 'decimal']}` };
+  const n = Number(t);
+  if (integer && !Number.isInteger(n)) return { error: '请输入整数' };
+  return { value: n };
+}
+
+function choiceButtons(it, options, onPick, { multi = false } = {}) {
+  // 是 / 否 / 不适用 side by side under the thumb; longer choices one per line
+  return h('div', { class: `opts${it.type === 'yesno' ? ' opts-row' : ''}`, role: multi ? 'group' : 'radiogroup' },
+    options.map((o) => h('button', {
+      type: 'button', class: 'opt', dataset: { value: String(o.value) },
+      onclick: () => onPick(o.value),
+    }, o.label)));
+}
+
+function itemCard(id) {
+  const { it } = items[id];
+  const locked = draft.status === 'locked';
+  const badge = h('span', { class: 'badge' });
+  const message = h('p', { class: 'error field-msg', hidden: true, id: `msg-${id}` });
+  const evidence = h('p', { class: 'error evidence-msg', hidden: true }, '该项不符合要求，须拍照留证');
+  const prefillTag = h('span', { class: 'tag tag-prefill', hidden: true }, '沿用上次');
+  const confirmPrefill = h('button', {
+    type: 'button', class: 'button small confirm-prefill', hidden: true,
+    onclick: () => {
+      draft.prefill_pending = draft.prefill_pending.filter((x) => x !== id);
+      save();
+      recompute();
+    },
+  }, '确认无误');
+  const el = h('div', { class: `item item-${it.type}`, id: `item-${id}`, dataset: { item: id } });
+  const head = h('div', { class: 'item-head' },
+    h('div', { class: 'item-label', id: `label-${id}` }, it.label, it.unit && it.type !== 'computed' ? h('span', { class: 'unit' }, `（${it.unit}）`) : null,
+      it.required === true && ['text', 'photo'].includes(it.type) ? h('span', { class: 'req' }, ' *') : null),
+    badge);
+  const tags = h('div', { class: 'tags' },
+    it.veto ? h('span', { class: 'tag tag-bad' }, '一票否决') : null,
+    it.local ? h('span', { class: 'tag' }, '本地标准') : null,
+    prefillTag);
+  el.append(head, tags);
+
+  let control = null;
+  let refreshControl = () => {};
+  const naOption = it.na_allowed ? [{ value: '__na', label: '不适用' }] : [];
+  const pick = (v) => {
+    if (locked) return;
+    if (v === '__na') setNA(id, !draft.na.includes(id));
+    else if (draft.answers[id] === v && !draft.na.includes(id)) setAnswer(id, null); // tap again to clear
+    else setAnswer(id, v);
+  };
+  const markPressed = (group, isOn) => {
+    for (const b of group.querySelectorAll('.opt')) {
+      const v = b.dataset.value;
+      b.setAttribute('aria-pressed', String(isOn(v)));
+      b.disabled = locked;
+    }
+  };
+
+  switch (it.type) {
+    case 'yesno': {
+      const opts = [{ value: true, label: '是' }, { value: false, label: '否' }, ...naOption];
+      control = choiceButtons(it, opts, (v) => pick(v));
+      refreshControl = () => markPressed(control, (v) => (v === '__na' ? draft.na.includes(id)
+        : !draft.na.includes(id) && String(draft.answers[id]) === v));
+      break;
+    }
+    case 'choice': {
+      control = choiceButtons(it, [...it.choices, ...naOption], pick);
+      refreshControl = () => markPressed(control, (v) => (v === '__na' ? draft.na.includes(id)
+        : !draft.na.includes(id) && draft.answers[id] === v));
+      break;
+    }
+    case 'multi': {
+      control = choiceButtons(it, [...it.choices, ...naOption], (v) => {
+        if (locked) return;
+        if (v === '__na') return setNA(id, !draft.na.includes(id));
+        const cur = new Set(draft.answers[id] || []);
+        if (cur.has(v)) cur.delete(v);
+        else cur.add(v);
+        // keep the checklist's order, so the same selection is always the same list
+        setAnswer(id, it.choices.map((c) => c.value).filter((x) => cur.has(x)));
+      }, { multi: true });
+      refreshControl = () => markPressed(control, (v) => (v === '__na' ? draft.na.includes(id)
+        : !draft.na.includes(id) && (draft.answers[id] || []).includes(v)));
+      break;
+    }
+    case 'integer': case 'decimal': {
+      const integer = it.type === 'integer';
+      const input = h('input', {
+        type: 'text', inputmode: integer ? 'numeric' : 'decimal', autocomplete: 'off', id: `in-${id}`,
+        'aria-labelledby': `label-${id}`, 'aria-describedby': `msg-${id}`, disabled: locked,
+        value: draft.raw?.[id] ?? (draft.answers[id] ?? ''),
+      });
+      const local = h('p', { class: 'error', hidden: true });
+      input.addEventListener('input', () => {
+        const parsed = toNumber(input.value, integer);
+        draft.raw = { ...(draft.raw || {}), [id]: input.value };
+        local.textContent = parsed.error || '';
+        local.hidden = !parsed.error;
+        setAnswer(id, parsed.error ? null : parsed.value);
+      });
+      const na = naOption.length ? h('button', { type: 'button', class: 'opt opt-na', dataset: { value: '__na' }, onclick: () => {
+        if (locked) return;
+        input.value = '';
+        draft.raw = { ...(draft.raw || {}), [id]: '' };
+        setNA(id, !draft.na.includes(id));
+      } }, '不适用') : null;
+      control = h('div', { class: 'numrow' }, h('div', { class: 'num' }, input, it.unit ? h('span', { class: 'unit-suffix' }, it.unit) : null), na, local);
+      refreshControl = () => {
+        if (na) { na.setAttribute('aria-pressed', String(draft.na.includes(id))); na.disabled = locked; }
+        if (document.activeElement !== input && draft.answers[id] !== undefined && draft.raw?.[id] === undefined) input.value = draft.answers[id];
+        if (draft.answers[id] === undefined && draft.raw?.[id] === undefined && document.activeElement !== input) input.value = '';
+      };
+      break;
+    }
+    case 'text': {
+      const input = h('textarea', { rows: 3, id: `in-${id}`, 'aria-labelledby': `label-${id}`, disabled: locked }, draft.answers[id] ?? '');
+      input.addEventListener('input', () => setAnswer(id, input.value.trim() ? input.value : null));
+      control = input;
+      break;
+    }
+    case 'date': {
+      const input = h('input', { type: 'date', id: `in-${id}`, 'aria-labelledby': `label-${id}`, disabled: locked, value: draft.answers[id] ?? '' });
+      input.addEventListener('change', () => setAnswer(id, input.value || null));
+      control = input;
+      break;
+    }
+    case 'computed': {
+      control = h('output', { class: 'computed', 'aria-labelledby': `label-${id}` });
+      refreshControl = () => {
+        const r = result.items[id];
+        control.textContent = r.outcome === 'error' ? '无法计算'
+          : r.display_value || (r.outcome === 'not_applicable' ? '' : '待相关条目填写后计算');
+      };
+      break;
+    }
+    default:
+      control = null;
+  }
+  if (control) el.append(h('div', { class: 'control' }, control));
+  el.append(message, evidence, h('div', { class: 'prefill-row' }, confirmPrefill));
+
+  if (it.guidance || it.basis) {
+    el.append(h('details', { class: 'guide' }, h('summary', {}, '检查方法与依据'),
+      it.guidance ? h('p', {}, h('b', {}, '检查方法：'), it.guidance) : null,
+      it.basis ? h('p', {}, h('b', {}, '依据：'), it.basis) : null,
+      it.target && result.items[id]?.display_target ? h('p', {}, h('b', {}, '标准：'), result.items[id].display_target) : null));
+  }
+
+  // photos: every item may carry evidence; photo items have nothing else
+  const thumbs = h('div', { class: 'thumbs' });
+  const fileInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, class: 'visually-hidden', id: `file-${id}`, disabled: locked });
+  const busy = h('span', { class: 'hint', hidden: true }, '正在压缩照片…');
+  fileInput.addEventListener('change', async () => {
+    const files = [...fileInput.files];
+    fileInput.value = '';
+    busy.hidden = false;
+    for (const f of files) {
+      try {
+        await addPhoto(id, f);
+      } catch (e) {
+        toast(`照片处理失败：${e.message}`, 'error');
+      }
+    }
+    busy.hidden = true;
+  });
+  const cam = h('label', { class: `button photo-btn${it.type === 'photo' ? ' primary' : ''}`, for: `file-${id}` }, '拍照 / 选照片');
+  const photoRow = h('div', { class: 'photos' }, thumbs, locked ? null : h('div', { class: 'photo-actions' }, fileInput, cam, busy));
+  el.append(photoRow);
+
+  if (it.type !== 'note') {
+    const note = h('textarea', { rows: 2, class: 'note-input', disabled: locked, placeholder: '记录现场情况' }, draft.notes[id] ?? '');
+    note.addEventListener('input', () => {
+      if (note.value.trim()) draft.notes[id] = note.value;
+      else delete draft.notes[id];
+      save();
+    });
+    el.append(h('details', { class: 'note', open: !!draft.notes[id] }, h('summary', {}, draft.notes[id] ? '备注（已填）' : '添加备注'), note));
+  }
+
+  function renderThumbs() {
+    clear(thumbs);
+    for (const p of photos.filter((x) => x.item === id)) {
+      if (!thumbUrls.has(p.id)) thumbUrls.set(p.id, URL.createObjectURL(p.blob));
+      thumbs.append(h('figure', { class: 'thumb', dataset: { photo: p.id } },
+        h('img', { src: thumbUrls.get(p.id), alt: '现场照片', loading: 'lazy' }),
+        locked ? null : h('button', { type: 'button', class: 'thumb-del', 'aria-label': '删除照片', onclick: () => deletePhoto(p) }, '删除')));
+    }
+  }
+
+  function update() {
+    const r = result.items[id];
+    el.hidden = r.outcome === 'not_applicable';
+    el.dataset.outcome = r.outcome;
+    refreshControl();
+    const failable = canFail(it);
+    const filled = r.value !== null && r.value !== undefined;
+    const labels = {
+      pass: failable ? '符合' : '已填', fail: '不符合', na: '不适用', error: it.type === 'computed' ? '无法计算' : '需更正',
+      unanswered: result.missing.some((m) => m.item === id) ? '未填' : '', info: filled && it.type !== 'note' ? '已填' : '',
+    };
+    badge.textContent = labels[r.outcome] ?? '';
+    badge.dataset.kind = (r.outcome === 'pass' && !failable) || r.outcome === 'info' ? 'filled' : r.outcome;
+    badge.hidden = !badge.textContent;
+    // range / constraint messages right beside the field; a failing item shows its finding
+    const msg = r.outcome === 'error' || r.outcome === 'fail' ? r.message || '' : '';
+    message.textContent = msg;
+    message.hidden = !msg;
+    message.classList.toggle('finding-msg', r.outcome === 'fail');
+    el.classList.toggle('invalid', r.outcome === 'error');
+    evidence.hidden = !r.evidence_missing;
+    const pending = draft.prefill_pending.includes(id);
+    prefillTag.hidden = !draft.prefilled.includes(id) || !pending;
+    confirmPrefill.hidden = !pending || locked;
+    el.classList.toggle('prefill-pending', pending);
+    renderThumbs();
+  }
+
+  return { el, update };
+}
+
+async function addPhoto(itemId, file) {
+  const { blob, width, height, sha256 } = await downscale(file);
+  const record = {
+    id: uuid(), inspection: draft.id, item: itemId, blob, sha256, width, height, caption: '',
+    created_at: new Date().toISOString(), uploaded: false,
+  };
+  await store.put('photos', record); // the Blob itself goes to IndexedDB before it is shown
+  photos.push(record);
+  invalidateSignatures();
+  save();
+  recompute();
+}
+
+async function deletePhoto(p) {
+  if (!confirm('删除这张照片？')) return;
+  await store.del('photos', p.id);
+  photos = photos.filter((x) => x.id !== p.id);
+  URL.revokeObjectURL(thumbUrls.get(p.id));
+  thumbUrls.delete(p.id);
+  invalidateSignatures();
+  save();
+  recompute();
+}
+
+// ------------------------------------------------------------------ chrome: score bar + contents
+
+function renderScorebar() {
+  const bar = $('#scorebar');
+  const answered = result.sections.filter((s) => s.applicable).reduce((a, s) => a + s.answered, 0);
+  const count = result.sections.filter((s) => s.applicable).reduce((a, s) => a + s.items, 0);
+  // before the first answer a total of 0 / 不合格 would only alarm the school
+  const started = answered > 0;
+  const total = result.total === null || !started ? '—' : `${result.total} 分`;
+  const lowest = compiled.grades[compiled.grades.length - 1].grade;
+  const gradeKind = result.vetoed || result.grade === lowest ? 'veto' : 'ok';
+  clear(bar).append(
+    h('div', { class: 'sb-school' }, h('strong', {}, draft.school.name), h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存')),
+    h('div', { class: 'sb-score' },
+      h('span', { class: 'sb-total', id: 'total' }, total),
+      h('span', { class: `sb-grade grade-${started ? gradeKind : 'none'}`, id: 'grade' }, started ? result.grade || '未评' : '未开始'),
+      h('span', { class: 'meta' }, `已答 ${answered}/${count}`)),
+    h('button', { type: 'button', class: 'button small', id: 'toc-toggle', onclick: () => {
+      const toc = $('#toc');
+      if (toc) { toc.open = !toc.open; if (toc.open) toc.scrollIntoView({ block: 'start' }); }
+    } }, '目录'));
+}
+
+function renderToc() {
+  const list = $('#toc-list');
+  if (!list) return;
+  clear(list);
+  sections.forEach((sec, i) => {
+    const s = result.sections.find((x) => x.id === sec.id);
+    const current = draft.view === 'section' && draft.section === i;
+    list.append(h('li', {}, h('button', {
+      type: 'button', class: 'toc-item', 'aria-current': current ? 'step' : null, dataset: { section: sec.id },
+      onclick: () => go('section', i),
+    }, h('span', { class: 'toc-title' }, `${i + 1}. ${sec.title}`),
+    h('span', { class: 'toc-progress' }, `${s.answered}/${s.items}`,
+      s.failed ? h('span', { class: 'toc-failed' }, ` · ${s.failed} 项不符合`) : null))));
+  });
+  list.append(h('li', {}, h('button', { type: 'button', class: 'toc-item', 'aria-current': draft.view === 'review' ? 'step' : null, onclick: () => go('review') }, h('span', { class: 'toc-title' }, '复核与整改清单'))));
+  list.append(h('li', {}, h('button', { type: 'button', class: 'toc-item', 'aria-current': draft.view === 'sign' ? 'step' : null, onclick: () => go('sign') }, h('span', { class: 'toc-title' }, '签名与提交'))));
+}
+
+function go(view, index = draft.section, focusItem = null) {
+  draft.view = view;
+  draft.section = index;
+  save();
+  render();
+  if (focusItem) {
+    const el = document.getElementById(`item-${focusItem}`);
+    if (el) {
+      el.scrollIntoView({ block: 'center' });
+      el.classList.add('flash-item');
+      setTimeout(() => el.classList.remove('flash-item'), 2000);
+    }
+  } else {
+    scrollTo(0, 0);
+  }
+}
+
+// ------------------------------------------------------------------ views
+
+function render() {
+  cards = {};
+  const main = clear(root());
+  main.append(h('details', { class: 'toc card', id: 'toc' }, h('summary', {}, '目录与进度'), h('ol', { id: 'toc-list', class: 'toc-list' })));
+  if (draft.status === 'locked') renderLocked(main);
+  else if (draft.view === 'review') renderReview(main);
+  else if (draft.view === 'sign') renderSign(main);
+  else renderSection(main);
+  recompute();
+}
+
+function prefillOffer() {
+  const prev = draft.previous;
+  if (!prev || prev.none || draft.prefill_offer) return null;
+  const ids = Object.keys(prev.answers || {}).filter((id) => items[id] && items[id].it.prefill !== false && draft.answers[id] === undefined);
+  if (!ids.length) return null;
+  return h('div', { class: 'card prefill-offer' },
+    h('p', {}, `上次检查（${prev.date}）有 ${ids.length} 项基础数据可以沿用。沿用后每项标注「沿用上次」，请逐项核实确认。`),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'button primary', id: 'prefill-apply', onclick: () => {
+        for (const id of ids) {
+          draft.answers[id] = prev.answers[id];
+          if (!draft.prefilled.includes(id)) draft.prefilled.push(id);
+          if (!draft.prefill_pending.includes(id)) draft.prefill_pending.push(id);
+        }
+        draft.prefill_offer = 'applied';
+        save();
+        render();
+      } }, '沿用上次数据'),
+      h('button', { type: 'button', class: 'button', onclick: () => { draft.prefill_offer = 'declined'; save(); render(); } }, '不沿用')));
+}
+
+function renderSection(main) {
+  const i = Math.min(Math.max(0, draft.section || 0), sections.length - 1);
+  const sec = sections[i];
+  main.append(prefillOffer() || '');
+  const box = h('section', { class: 'section', dataset: { section: sec.id } },
+    h('h1', {}, `${i + 1}/${sections.length} ${sec.title}`),
+    sec.guidance ? h('details', { class: 'guide card' }, h('summary', {}, '本部分检查说明'), h('p', {}, sec.guidance)) : null);
+  // one pass of the engine so new cards render their first state right away
+  result = score(compiled, draft.school, responses());
+  for (const it of sec.items) {
+    const card = itemCard(it.id);
+    cards[it.id] = card;
+    box.append(card.el);
+  }
+  main.append(box);
+  main.append(h('nav', { class: 'pager' },
+    i > 0 ? h('button', { type: 'button', class: 'button', onclick: () => go('section', i - 1) }, '上一部分') : h('span'),
+    i < sections.length - 1
+      ? h('button', { type: 'button', class: 'button primary', id: 'next', onclick: () => go('section', i + 1) }, '下一部分')
+      : h('button', { type: 'button', class: 'button primary', id: 'to-review', onclick: () => go('review') }, '复核')));
+}
+
+function missingList(list) {
+  return h('ul', { class: 'list missing' }, list.map((m) => {
+    const idx = sections.findIndex((s) => s.id === m.section);
+    return h('li', {}, h('a', { href: '#', onclick: (e) => { e.preventDefault(); go('section', idx, m.item); } },
+      h('strong', {}, m.label), h('span', { class: 'meta' }, `${sections[idx]?.title || ''} · ${m.reason}`)));
+  }));
+}
+
+function rectificationRows() {
+  return result.rectifications.map((r) => {
+    const saved = draft.rectifications[r.item] || {};
+    return {
+      item: r.item, section: r.section, problem: r.problem, basis: r.basis,
+      action: saved.action ?? r.action, owner: saved.owner ?? r.owner,
+      deadline: saved.deadline ?? addDays(draft.date, r.days),
+    };
+  });
+}
+
+function renderReview(main) {
+  result = score(compiled, draft.school, responses());
+  const block = blockers();
+  main.append(h('h1', {}, '复核'));
+  main.append(h('section', { class: 'card summary' },
+    h('div', { class: 'big-score' }, h('span', { id: 'review-total' }, result.total === null ? '—' : String(result.total)), h('small', {}, ' 分')),
+    h('div', { class: `grade-pill grade-${result.vetoed || result.grade === compiled.grades.at(-1).grade ? 'veto' : 'ok'}`, id: 'review-grade' }, result.grade || '未评'),
+    result.vetoed ? h('p', { class: 'error' }, '存在一票否决项，等级为最低档。') : null));
+  main.append(h('section', { class: 'card' }, h('h2', {}, '各部分得分'),
+    h('table', { class: 'scores' },
+      h('thead', {}, h('tr', {}, h('th', {}, '部分'), h('th', {}, '得分/权重'), h('th', {}, '不符合'))),
+      h('tbody', {}, result.sections.filter((s) => s.applicable).map((s) => h('tr', {},
+        h('td', {}, s.title), h('td', {}, s.score === null ? '—' : `${s.score}/${s.weight}`), h('td', {}, String(s.failed))))))));
+  if (block.length) {
+    main.append(h('section', { class: 'card warn', id: 'missing' }, h('h2', {}, `还有 ${block.length} 项需要处理`), missingList(block)));
+  }
+  if (result.vetoes.length) {
+    main.append(h('section', { class: 'card bad' }, h('h2', {}, '一票否决'),
+      h('ul', {}, result.vetoes.map((v) => h('li', {}, v.problem)))));
+  }
+  main.append(h('section', { class: 'card' }, h('h2', {}, `发现的问题（${result.findings.length}）`),
+    result.findings.length ? h('ol', { class: 'findings' }, result.findings.map((f) => h('li', {}, f.problem,
+      f.basis ? h('span', { class: 'meta' }, `依据：${f.basis}${f.local ? '（本地标准）' : ''}`) : null))) : h('p', { class: 'muted' }, '未发现问题。')));
+  const rows = rectificationRows();
+  const rect = h('section', { class: 'card', id: 'rectifications' }, h('h2', {}, `整改清单（草稿，${rows.length} 项）`));
+  for (const r of rows) {
+    const saveField = (key) => (e) => {
+      draft.rectifications[r.item] = { ...(draft.rectifications[r.item] || {}), [key]: e.target.value };
+      invalidateSignatures();
+      save();
+    };
+    rect.append(h('div', { class: 'rect', dataset: { item: r.item } },
+      h('p', { class: 'rect-problem' }, r.problem),
+      h('div', { class: 'field' }, h('label', {}, '整改措施', h('textarea', { rows: 3, oninput: saveField('action') }, r.action))),
+      h('div', { class: 'rect-row' },
+        h('div', { class: 'field' }, h('label', {}, '责任人', h('input', { type: 'text', value: r.owner, oninput: saveField('owner') }))),
+        h('div', { class: 'field' }, h('label', {}, '整改期限', h('input', { type: 'date', value: r.deadline, onchange: saveField('deadline') }))))));
+  }
+  if (!rows.length) rect.append(h('p', { class: 'muted' }, '没有需要整改的项目。'));
+  main.append(rect);
+  main.append(h('nav', { class: 'pager' },
+    h('button', { type: 'button', class: 'button', onclick: () => go('section', sections.length - 1) }, '返回检查'),
+    h('button', { type: 'button', class: 'button primary', id: 'to-sign', disabled: block.length > 0, onclick: () => go('sign') }, '去签名')));
+  if (block.length) main.append(h('p', { class: 'hint center' }, '所有必填项完成后才能签名。'));
+}
+
+const ROLES = [
+  { key: 'inspector', title: '督学签名', defaultTitle: '督学' },
+  { key: 'school', title: '学校负责人签名', defaultTitle: '校长' },
+];
+
+function renderSign(main) {
+  result = score(compiled, draft.school, responses());
+  const block = blockers();
+  main.append(h('h1', {}, '签名与提交'));
+  if (block.length) {
+    main.append(h('section', { class: 'card warn', id: 'missing' }, h('h2', {}, `还有 ${block.length} 项需要处理，完成后才能签名`), missingList(block)));
+    return;
+  }
+  main.append(h('p', { class: 'card summary-line' }, `${draft.school.name} · ${draft.type} · ${draft.date} · 得分 ${result.total ?? '—'} · ${result.grade || '未评'}`));
+  const pads = [];
+  for (const role of ROLES) {
+    const saved = draft.signatures[role.key];
+    const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? (role.key === 'inspector' ? bootUser?.display_name || '' : ''), autocomplete: 'off' });
+    const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? role.defaultTitle, autocomplete: 'off' });
+    const err = h('p', { class: 'error', hidden: true, id: `sig-${role.key}-error` });
+    const box = h('section', { class: 'card sign', id: `sign-${role.key}`, dataset: { signed: saved ? '1' : '0' } },
+      h('h2', {}, role.title),
+      h('div', { class: 'rect-row' },
+        h('div', { class: 'field' }, h('label', { for: name.id }, '姓名'), name),
+        h('div', { class: 'field' }, h('label', { for: title.id }, '职务'), title)));
+    if (saved) {
+      box.append(h('img', { class: 'sig-img', src: saved.png, alt: `${saved.name}的签名` }),
+        h('p', { class: 'meta' }, `已签名 ${formatTime(saved.signed_at)}`),
+        h('button', { type: 'button', class: 'button', onclick: () => { delete draft.signatures[role.key]; save(); render(); } }, '重新签名'));
+      main.append(box);
+      continue;
+    }
+    const canvas = h('canvas', { class: 'pad', id: `pad-${role.key}`, 'aria-label': `${role.title}区域` });
+    box.append(h('p', { class: 'hint' }, '请在下框内用手指签名'), canvas, err,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'button', onclick: () => { pad.clear(); err.hidden = true; } }, '清除'),
+        h('button', { type: 'button', class: 'button primary', id: `sig-${role.key}-save`, onclick: () => {
+          const problem = pad.isBlank() ? '签名为空，请在框内签名' : !name.value.trim() ? '请填写姓名' : '';
+          err.textContent = problem;
+          err.hidden = !problem;
+          if (problem) return;
+          draft.signatures[role.key] = { name: name.value.trim(), title: title.value.trim(), signed_at: new Date().toISOString(), png: pad.toDataURL() };
+          save();
+          render();
+          document.getElementById(`sign-${role.key}`)?.scrollIntoView({ block: 'center' });
+        } }, '确认签名')));
+    main.append(box);
+    let pad;
+    pads.push(() => { pad = new SignaturePad(canvas); });
+  }
+  pads.forEach((make) => make()); // after insertion, so the canvas has its layout size
+  const both = ROLES.every((r) => draft.signatures[r.key]);
+  main.append(h('button', { type: 'button', class: 'button primary wide big', id: 'submit', disabled: !both, onclick: submit }, '锁定并提交'));
+  main.append(h('p', { class: 'hint center' }, both ? '提交后本机上的检查将锁定，不能再修改；没有网络时先保存在「待上传」，有网络后自动上传。' : '双方签名后才能提交。'));
+}
+
+function payload() {
+  const rs = responses();
+  // only values the engine actually uses: not-applicable / not-relevant answers are dropped
+  const answers = {};
+  for (const [id, v] of Object.entries(rs.answers)) {
+    const o = result.items[id]?.outcome;
+    if (o && o !== 'not_applicable' && o !== 'na') answers[id] = v;
+  }
+  return {
+    id: draft.id, school_id: draft.school_id, checklist_hash: draft.checklist_hash, type: draft.type, date: draft.date,
+    location: draft.location || null, location_note: draft.location ? '' : draft.location_note || '',
+    responses: { answers, na: rs.na, photos: rs.photos },
+    notes: Object.fromEntries(Object.entries(draft.notes).filter(([k, v]) => items[k] && v.trim())),
+    photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '' })),
+    prefilled: draft.prefilled.filter((id) => id in answers),
+    rectifications: rectificationRows().map((r) => ({ item: r.item, action: r.action, owner: r.owner, deadline: r.deadline })),
+    signatures: draft.signatures, client_result: result,
+    started_at: draft.started_at, phone_time: new Date().toISOString(),
+  };
+}
+
+let submitting = false;
+async function submit() {
+  if (submitting || draft.status === 'locked') return; // double tap
+  submitting = true;
+  $('#submit').disabled = true;
+  try {
+    await saving;
+    result = score(compiled, draft.school, responses());
+    if (blockers().length || !ROLES.every((r) => draft.signatures[r.key])) throw new Error('还有未完成的项目或签名');
+    const body = payload();
+    await outbox.enqueue(draft, body);
+    draft.status = 'locked';
+    toast('已保存到「待上传」，正在上传…');
+    render();
+    scrollTo(0, 0);
+    outbox.flush();
+  } catch (e) {
+    toast(`提交失败：${e.message}`, 'error');
+    $('#submit') && ($('#submit').disabled = false);
+  } finally {
+    submitting = false;
+  }
+}
+
+async function renderLocked(main) {
+  main.append(h('h1', {}, '检查已锁定'));
+  const state = h('p', { class: 'lock-state', id: 'lock-state' }, '已签名锁定，不能再修改。');
+  main.append(h('section', { class: 'card' }, state,
+    h('p', {}, `${draft.school.name} · ${draft.type} · ${draft.date}`),
+    h('a', { class: 'button primary wide', href: '/inspector/' }, '返回工作台，查看上传状态')));
+  const box = h('section', { class: 'section locked' });
+  for (const sec of sections) {
+    box.append(h('h2', {}, sec.title));
+    for (const it of sec.items) {
+      const card = itemCard(it.id);
+      cards[it.id] = card;
+      box.append(card.el);
+    }
+  }
+  result = score(compiled, draft.school, responses());
+  main.append(box);
+  const showState = async () => {
+    const item = await store.get('outbox', draft.id);
+    const sent = await store.get('submitted', draft.id);
+    state.textContent = sent ? '服务器已收到。' : item ? `已签名锁定 · ${STATE_NAMES[item.state] || item.state}${item.message && item.message !== STATE_NAMES[item.state] ? `：${item.message}` : ''}` : '已签名锁定。';
+    state.dataset.state = sent ? 'submitted' : item?.state || '';
+  };
+  addEventListener('outbox-change', showState);
+  showState();
+}
+
+// ------------------------------------------------------------------ start
+
+async function load() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  draft = id ? await store.get('drafts', id) : null;
+  if (!draft) {
+    const sent = id ? await store.get('submitted', id) : null;
+    clear(root()).append(h('section', { class: 'card' },
+      h('p', {}, sent ? '这份检查已上传到服务器。' : '在本机上找不到这份检查。'),
+      h('a', { class: 'button primary', href: '/inspector/' }, '返回工作台')));
+    return false;
+  }
+  try {
+    compiled = await api.checklist(draft.checklist_hash);
+  } catch {
+    clear(root()).append(h('section', { class: 'card' }, h('p', { class: 'error' }, '本机没有这份检查单，请联网后重新打开本页。'),
+      h('p', {}, '已填写的内容仍保存在本机，不会丢失。')));
+    return false;
+  }
+  draft.raw ||= {};
+  draft.view ||= 'section';
+  items = {};
+  for (const sec of compiled.sections) for (const it of sec.items) items[it.id] = { it, sec };
+  photos = await store.photosFor(draft.id);
+  result = score(compiled, draft.school, responses());
+  sections = compiled.sections.filter((s) => result.sections.find((x) => x.id === s.id)?.applicable);
+  store.getMeta('bootstrap').then((b) => { bootUser = b?.user || null; });
+  render();
+  document.body.dataset.readyAt = String(Math.round(performance.now()));
+  document.body.dataset.ready = '1';
+  // last time's answers, if they could not be fetched when the inspection started
+  if (!draft.previous && draft.status !== 'locked' && navigator.onLine) {
+    api.previous(draft.school_id, draft.checklist_id).then((prev) => {
+      if (prev && !draft.previous) {
+        draft.previous = prev;
+        save();
+        if (draft.view === 'section') render();
+      }
+    });
+  }
+  return true;
+}
+
+async function main() {
+  watchNetwork();
+  registerServiceWorker();
+  requestPersistence();
+  addEventListener('hashchange', () => load());
+  await load();
+  outbox.startAutoFlush();
+}
+
+main();

@@ -1,0 +1,125 @@
+// 督学工作台: schools, drafts on this phone, the outbox and what was submitted recently.
+
+import * as api from './api.js';
+import * as outbox from './outbox.js';
+import * as store from './store.js';
+import {
+  $, clear, formatTime, h, registerServiceWorker, requestPersistence, STATE_NAMES, storageSummary,
+  toast, watchNetwork,
+} from './util.js';
+
+let schools = [];
+let showAll = false;
+
+function renderSchools() {
+  const q = $('#school-search').value.trim();
+  const list = clear($('#schools'));
+  const rows = schools.filter((s) => (showAll || s.assigned) &&
+    (!q || s.name.includes(q) || (s.township || '').includes(q) || (s.code || '').includes(q)));
+  if (!rows.length) {
+    list.append(h('li', { class: 'empty' }, showAll || q ? '没有找到符合条件的学校。' : '暂无分配给您的学校，请切换到「全部学校」。'));
+    return;
+  }
+  for (const s of rows.slice(0, 200)) {
+    list.append(h('li', {}, h('a', { href: `/inspector/new?school=${s.id}` },
+      h('strong', {}, s.name),
+      h('span', { class: 'meta' }, [s.township, s.stage, s.boarding ? '寄宿制' : '', s.township_central ? '乡镇中心校' : '']
+        .filter(Boolean).join(' · ')))));
+  }
+}
+
+async function renderDrafts() {
+  const drafts = (await store.all('drafts')).filter((d) => d.status !== 'locked')
+    .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+  const list = clear($('#drafts'));
+  if (!drafts.length) list.append(h('li', { class: 'empty' }, '没有未完成的检查。'));
+  for (const d of drafts) {
+    const answered = Object.keys(d.answers || {}).length;
+    list.append(h('li', {}, h('a', { href: `/inspector/form#${d.id}`, class: 'draft-link' },
+      h('strong', {}, `${d.school?.name || '学校'} · ${d.type}`),
+      h('span', { class: 'meta' }, `${d.date} · 已填 ${answered} 项 · 最后保存 ${formatTime(d.updated_at)}`))));
+  }
+}
+
+async function renderOutbox() {
+  const rows = await outbox.items();
+  $('#outbox-count').textContent = String(rows.length);
+  $('#outbox-card').dataset.count = String(rows.length);
+  const list = clear($('#outbox-list'));
+  if (!rows.length) list.append(h('li', { class: 'empty' }, '没有待上传的检查。'));
+  for (const item of rows) {
+    const photos = item.payload.photos?.length || 0;
+    list.append(h('li', { class: 'outbox-item', dataset: { id: item.id, state: item.state } },
+      h('div', { class: 'outbox-main' },
+        h('strong', {}, `${item.school_name} · ${item.payload.type}`),
+        h('span', { class: 'meta' }, `${item.date} · ${photos} 张照片 · 提交于 ${formatTime(item.queued_at)}`),
+        h('span', { class: `state state-${item.state}` }, STATE_NAMES[item.state] || item.state),
+        item.message && item.message !== STATE_NAMES[item.state] ? h('span', { class: 'meta' }, item.message) : null,
+        item.state === 'auth' ? h('a', { href: '/login?next=/inspector/', class: 'button small' }, '去登录') : null),
+      h('button', {
+        type: 'button', class: 'button small', onclick: async () => {
+          try {
+            const name = await outbox.downloadBackup(item.id);
+            toast(`已导出 ${name}`);
+          } catch (e) {
+            toast(e.message, 'error');
+          }
+        },
+      }, '导出备份')));
+  }
+}
+
+async function renderRecent(serverRecent = []) {
+  const local = await store.all('submitted');
+  const seen = new Set();
+  const rows = [...local, ...serverRecent].filter((r) => !seen.has(r.id) && seen.add(r.id))
+    .sort((a, b) => ((a.received_at || '') < (b.received_at || '') ? 1 : -1)).slice(0, 20);
+  const list = clear($('#recent'));
+  if (!rows.length) list.append(h('li', { class: 'empty' }, '暂无。'));
+  for (const r of rows) {
+    const score = r.total === null || r.total === undefined ? '' : ` · ${r.total} 分 ${r.grade || ''}`;
+    const body = [h('strong', {}, r.school_name || '学校'),
+      h('span', { class: 'meta' }, `${r.date || ''}${score} · 服务器已收到 ${formatTime(r.received_at)}`)];
+    list.append(h('li', { class: 'recent-item', dataset: { id: r.id } },
+      r.report_url ? h('a', { href: r.report_url }, body) : h('div', { class: 'pad' }, body)));
+  }
+}
+
+async function main() {
+  watchNetwork();
+  registerServiceWorker();
+  requestPersistence().then(async () => { $('#storage').textContent = await storageSummary(); });
+  addEventListener('outbox-change', () => { renderOutbox(); renderRecent(); });
+  $('#flush').addEventListener('click', async () => {
+    const r = await outbox.flush({ manual: true });
+    if (r?.offline) toast('当前没有网络，恢复后会自动上传');
+    else if (r?.sent) toast(`已上传 ${r.sent} 份检查`);
+  });
+  $('#school-search').addEventListener('input', renderSchools);
+  const tab = (all) => {
+    showAll = all;
+    $('#tab-mine').setAttribute('aria-pressed', String(!all));
+    $('#tab-all').setAttribute('aria-pressed', String(all));
+    renderSchools();
+  };
+  $('#tab-mine').addEventListener('click', () => tab(false));
+  $('#tab-all').addEventListener('click', () => tab(true));
+  renderDrafts();
+  renderOutbox();
+  renderRecent();
+  try {
+    const { data, fresh } = await api.bootstrap();
+    schools = data.schools || [];
+    if (data.user) $('#hello').textContent = `${data.user.display_name}，您好`;
+    if (!schools.some((s) => s.assigned)) tab(true);
+    else renderSchools();
+    renderRecent(data.recent || []);
+    if (!fresh) toast('离线：显示的是上次同步的学校名单');
+  } catch (e) {
+    clear($('#schools')).append(h('li', { class: 'empty' }, e.status === 401
+      ? '登录已过期，请重新登录后再读取学校名单。' : '无法读取学校名单：请在有网络时打开一次本页。'));
+  }
+  outbox.startAutoFlush();
+}
+
+main();

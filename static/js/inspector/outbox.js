@@ -1,0 +1,226 @@
+// The outbox: signed inspections wait here until the server has confirmed them with a 2xx.
+// Photos go first (PUT by content hash, each remembered once confirmed), then the inspection
+// (PUT by its client UUID, so a repeat is harmless). Only one flush runs at a time per phone:
+// the Web Locks API covers several open tabs, an in-memory promise covers double taps.
+
+import * as api from './api.js';
+import * as store from './store.js';
+import { blobToBase64 } from './photos.js';
+import { banner, h } from './util.js';
+
+const LOCK = 'inspect-outbox-flush';
+const BASE_DELAY = 5000;
+const MAX_DELAY = 5 * 60 * 1000;
+const LOGIN_URL = '/login?next=/inspector/';
+const channel = 'BroadcastChannel' in window ? new BroadcastChannel('inspect-outbox') : null;
+
+function changed() {
+  dispatchEvent(new CustomEvent('outbox-change'));
+  channel?.postMessage('change');
+}
+channel?.addEventListener('message', () => dispatchEvent(new CustomEvent('outbox-change')));
+
+export const items = async () =>
+  (await store.all('outbox')).sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
+
+// Lock the draft and queue it in one transaction: either both happen or neither.
+// A second call for the same inspection (double tap) finds it queued and changes nothing.
+export async function enqueue(draft, payload) {
+  const now = new Date().toISOString();
+  const queued = await store.tx(['drafts', 'outbox'], 'readwrite', (s) => {
+    const entry = {
+      id: draft.id, payload, state: 'queued', attempts: 0, message: '',
+      school_name: draft.school?.name || '', date: draft.date, queued_at: now, next_try: 0,
+    };
+    s.drafts.put({ ...draft, status: 'locked', locked_at: draft.locked_at || now });
+    // add() fails on an existing key, which aborts the transaction; check first instead.
+    const req = s.outbox.getKey(draft.id);
+    req.onsuccess = () => { if (req.result === undefined) s.outbox.add(entry); };
+    return entry;
+  });
+  changed();
+  return queued;
+}
+
+async function update(id, patch) {
+  await store.tx('outbox', 'readwrite', (s) => {
+    const req = s.outbox.get(id);
+    req.onsuccess = () => { if (req.result) s.outbox.put({ ...req.result, ...patch }); };
+  });
+  changed();
+}
+
+// One request with the CSRF header; a stale token (400 安全校验失败) is renewed once.
+async function send(ctx, url, init) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api.request(url, { ...init, headers: { ...init.headers, 'X-CSRFToken': ctx.token } });
+    } catch (e) {
+      if (attempt === 0 && isCsrfError(e)) {
+        ctx.token = (await api.session()).data.csrf_token;
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+// 400 安全校验失败 (contract), or Flask-WTF's CSRF error page text: get a new token, try once more.
+function isCsrfError(e) {
+  return e instanceof api.HttpError && e.status === 400 &&
+    (e.body?.error === '安全校验失败' || /安全校验/.test(e.body?.message || ''));
+}
+
+let running = null;
+let timer = null;
+
+// Flush the whole outbox. `manual` also retries conflicts and rejected items.
+export function flush({ manual = false } = {}) {
+  if (running) return running;
+  const run = () => doFlush(manual);
+  running = (navigator.locks
+    ? navigator.locks.request(LOCK, { ifAvailable: true }, (lock) => (lock ? run() : { busy: true }))
+    : run()
+  ).finally(() => { running = null; });
+  return running;
+}
+
+async function doFlush(manual) {
+  const queue = (await items()).filter((i) => manual || !['conflict', 'rejected'].includes(i.state));
+  if (!queue.length) {
+    schedule();
+    return { sent: 0 };
+  }
+  const ctx = { token: null };
+  try {
+    ctx.token = (await api.session()).data.csrf_token;
+  } catch (e) {
+    if (e instanceof api.HttpError && e.status === 401) return loginExpired(queue);
+    for (const item of queue) await backoff(item, '网络不通，稍后自动重试');
+    schedule();
+    return { sent: 0, offline: true };
+  }
+  banner('');
+  let sent = 0;
+  for (const item of queue) {
+    try {
+      await sendOne(ctx, item);
+      sent++;
+    } catch (e) {
+      if (!(e instanceof api.HttpError)) {
+        await backoff(item, '网络不通，稍后自动重试');
+        continue;
+      }
+      if (e.status === 401 || e.status === 403) return loginExpired(queue);
+      if (e.status === 409) {
+        await update(item.id, { state: 'conflict', message: e.body.message || '该检查已提交，且内容与本次不同。' });
+      } else if (e.status === 422 || e.status === 413 || e.status === 415) {
+        const missing = e.body.missing_photos || e.body.fields?.missing_photos;
+        if (missing?.length) {
+          await forgetUploads(item.id, missing);
+          await backoff(item, '部分照片需要重新上传');
+        } else {
+          await update(item.id, { state: 'rejected', message: e.body.message || e.message });
+        }
+      } else {
+        await backoff(item, `服务器暂时无法处理（${e.status}），稍后自动重试`);
+      }
+    }
+  }
+  schedule();
+  return { sent };
+}
+
+async function sendOne(ctx, item) {
+  await update(item.id, { state: 'uploading', message: '' });
+  for (const photo of await store.photosFor(item.id)) {
+    if (photo.uploaded) continue; // confirmed by the server in an earlier attempt
+    await send(ctx, `/api/photos/${photo.sha256}`, {
+      method: 'PUT', body: photo.blob, headers: { 'Content-Type': photo.blob.type || 'image/jpeg' }, timeout: 60000,
+    });
+    await store.put('photos', { ...photo, uploaded: true });
+    await update(item.id, { state: 'uploading', message: '照片已上传一部分' });
+  }
+  const { data } = await send(ctx, `/api/inspections/${item.id}`, {
+    method: 'PUT', body: JSON.stringify(item.payload), headers: { 'Content-Type': 'application/json' }, timeout: 60000,
+  });
+  // Confirmed: record it and only then drop the phone's copy, all in one transaction.
+  const photos = await store.photosFor(item.id);
+  await store.tx(['outbox', 'drafts', 'photos', 'submitted'], 'readwrite', (s) => {
+    s.submitted.put({
+      id: item.id, school_name: item.school_name, date: item.date,
+      total: data?.total ?? item.payload.client_result?.total ?? null,
+      grade: data?.grade ?? item.payload.client_result?.grade ?? null,
+      received_at: data?.received_at || new Date().toISOString(), report_url: data?.report_url || null,
+    });
+    s.outbox.delete(item.id);
+    s.drafts.delete(item.id);
+    for (const p of photos) s.photos.delete(p.id);
+  });
+  changed();
+}
+
+async function forgetUploads(id, hashes) {
+  for (const p of await store.photosFor(id)) {
+    if (hashes.includes(p.sha256)) await store.put('photos', { ...p, uploaded: false });
+  }
+}
+
+async function backoff(item, message) {
+  const attempts = (item.attempts || 0) + 1;
+  const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.min(attempts - 1, 10));
+  await update(item.id, { state: 'waiting', attempts, message, next_try: Date.now() + delay });
+}
+
+async function loginExpired(queue) {
+  for (const item of queue) await update(item.id, { state: 'auth', message: '登录已过期，请重新登录' });
+  banner('登录已过期，请重新登录。待上传的检查仍保存在本机。', { href: LOGIN_URL, text: '去登录' });
+  return { sent: 0, auth: true };
+}
+
+// Next automatic attempt: the earliest next_try among items still waiting.
+async function schedule() {
+  clearTimeout(timer);
+  const pending = (await items()).filter((i) => ['queued', 'waiting', 'uploading'].includes(i.state));
+  if (!pending.length) return;
+  const next = Math.min(...pending.map((i) => i.next_try || 0));
+  timer = setTimeout(() => flush(), Math.max(1000, next - Date.now()));
+}
+
+// Flush now, whenever the network comes back, when the page becomes visible, and on back-off.
+export function startAutoFlush() {
+  addEventListener('online', () => flush());
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) flush(); });
+  return flush();
+}
+
+// The backup file: exactly the PUT body, plus every photo base64-encoded, for
+// `flask import-backup FILE` when a phone can never reach the server.
+export async function backup(id) {
+  const item = await store.get('outbox', id);
+  if (!item) throw new Error('该检查已不在待上传队列中');
+  const photos = [];
+  for (const p of await store.photosFor(id)) {
+    photos.push({
+      sha256: p.sha256, item: p.item, caption: p.caption || '', content_type: p.blob.type || 'image/jpeg',
+      width: p.width, height: p.height, data_base64: await blobToBase64(p.blob),
+    });
+  }
+  return {
+    format: 'inspect_app.outbox_backup', format_version: 1, exported_at: new Date().toISOString(),
+    inspection: item.payload, photos,
+  };
+}
+
+export async function downloadBackup(id) {
+  const data = await backup(id);
+  const blob = new Blob([JSON.stringify(data)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const name = `督导检查备份-${data.inspection.date}-${id.slice(0, 8)}.json`;
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return name;
+}

@@ -1,0 +1,158 @@
+// Small DOM and formatting helpers shared by the inspector pages. No dependencies.
+
+// h('div', {class: 'x', onclick: fn}, child, 'text', [more]) → Element. Text is always a text node
+// (never innerHTML), so names typed by people cannot inject markup.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+// Local calendar date as YYYY-MM-DD (the inspector's day, not UTC's).
+export function today(d = new Date()) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+export function addDays(dateText, days) {
+  const [y, m, d] = dateText.split('-').map(Number);
+  return today(new Date(y, m - 1, d + Number(days || 0)));
+}
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n) => String(n).padStart(2, '0');
+  return `${today(d)} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return '';
+  if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+export async function sha256Hex(blob) {
+  const buf = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // crypto.randomUUID needs a secure context; fall back to the same RFC 4122 v4 layout.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+let toastTimer = null;
+export function toast(message, kind = 'info') {
+  let el = document.getElementById('toast');
+  if (!el) {
+    el = h('div', { id: 'toast', class: 'toast', role: 'status', 'aria-live': 'polite' });
+    document.body.append(el);
+  }
+  el.textContent = message;
+  el.dataset.kind = kind;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 3500);
+}
+
+// A persistent message under the top bar (login expired, storage problems …).
+export function banner(message, link) {
+  const el = document.getElementById('banner');
+  if (!el) return;
+  clear(el);
+  if (!message) {
+    el.hidden = true;
+    return;
+  }
+  el.append(message);
+  if (link) el.append(' ', h('a', { href: link.href, class: 'banner-link' }, link.text));
+  el.hidden = false;
+}
+
+// The online/offline dot in the top bar.
+export function watchNetwork() {
+  const el = document.getElementById('net');
+  const show = () => {
+    if (!el) return;
+    el.textContent = navigator.onLine ? '在线' : '离线';
+    el.dataset.state = navigator.onLine ? 'online' : 'offline';
+  };
+  addEventListener('online', show);
+  addEventListener('offline', show);
+  show();
+}
+
+export function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {
+    // No service worker (e.g. private mode): the pages still work online, and drafts still
+    // live in IndexedDB.
+  });
+}
+
+export async function requestPersistence() {
+  try {
+    if (navigator.storage?.persist && !(await navigator.storage.persisted())) {
+      await navigator.storage.persist();
+    }
+  } catch {
+    /* not supported: nothing more we can do */
+  }
+}
+
+export async function storageSummary() {
+  if (!navigator.storage?.estimate) return '';
+  try {
+    const [est, persisted] = await Promise.all([
+      navigator.storage.estimate(),
+      navigator.storage.persisted ? navigator.storage.persisted() : false,
+    ]);
+    const text = `本机已用存储 ${formatBytes(est.usage || 0)}` +
+      (est.quota ? `，可用约 ${formatBytes(est.quota)}` : '');
+    return text + (persisted ? '（已设为持久保存）' : '（浏览器可能在空间不足时清理，请及时上传）');
+  } catch {
+    return '';
+  }
+}
+
+export const TYPE_NAMES = ['综合督导', '专项督查', '随机走访', '明查', '暗访'];
+
+export const STATE_NAMES = {
+  queued: '等待上传',
+  uploading: '正在上传',
+  waiting: '网络不通，稍后自动重试',
+  auth: '登录已过期，请重新登录',
+  conflict: '数据冲突',
+  rejected: '服务器拒收',
+};

@@ -1,0 +1,91 @@
+// Service worker for the inspector's phone (served at /sw.js, scope /, by inspect_app/web/inspector.py,
+// which stamps the shell version and file list below). It never touches IndexedDB: drafts and the
+// outbox survive every update. POST/PUT and the session/CSRF endpoint always go to the network.
+
+const VERSION = '__VERSION__';
+const SHELL_CACHE = `inspect-shell-${VERSION}`;
+const DATA_CACHE = 'inspect-data-v1'; // /api/bootstrap and immutable /api/checklists/<hash>
+const KEEP = [SHELL_CACHE, DATA_CACHE];
+const SHELL = [
+  __SHELL__,
+];
+const PAGE_TIMEOUT = 4000; // a weak signal must not keep the inspector staring at a blank page
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    // cache: 'reload' so the HTTP cache cannot hand us a stale copy of a file of this version
+    await Promise.all(SHELL.map(async (url) => {
+      const res = await fetch(new Request(url, { cache: 'reload', credentials: 'same-origin', redirect: 'follow' }));
+      if (res.ok && !res.redirected) await cache.put(url, res);
+      else if (!url.startsWith('/inspector/')) throw new Error(`precache failed: ${url}`);
+    }));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('inspect-') && !KEEP.includes(name)) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+function timeout(ms) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), ms));
+}
+
+// Only real pages of the signed-in user are cached: a redirect to /login is passed through.
+async function networkFirst(request, cacheName, key, ms) {
+  const cache = await caches.open(cacheName);
+  try {
+    const res = await Promise.race([fetch(request), timeout(ms)]);
+    if (res.ok && !res.redirected && res.type === 'basic') await cache.put(key, res.clone());
+    return res;
+  } catch (e) {
+    const hit = await cache.match(key, { ignoreSearch: true });
+    if (hit) return hit;
+    throw e;
+  }
+}
+
+async function cacheFirst(request, cacheName, key) {
+  const cache = await caches.open(cacheName);
+  const hit = await cache.match(key);
+  if (hit) return hit;
+  const res = await fetch(request);
+  if (res.ok && res.type === 'basic') await cache.put(key, res.clone());
+  return res;
+}
+
+function offlinePage() {
+  return new Response(
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
+    '<title>离线</title><body style="font:17px sans-serif;padding:24px"><h1>当前没有网络</h1>' +
+    '<p>此页面尚未保存到本机。已填写的检查保存在本机，不会丢失。</p><p><a href="/inspector/">打开督学工作台</a></p>',
+    { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return; // POST/PUT are never cached or replayed here
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  const path = url.pathname;
+
+  if (path.startsWith('/api/checklists/')) {
+    event.respondWith(cacheFirst(request, DATA_CACHE, path));
+  } else if (path === '/api/bootstrap') {
+    event.respondWith(networkFirst(request, DATA_CACHE, path, 8000).catch(() =>
+      new Response(JSON.stringify({ error: '离线', message: '当前没有网络' }), { status: 503, headers: { 'Content-Type': 'application/json' } })));
+  } else if (path.startsWith('/static/')) {
+    // versioned by the shell cache name: a changed file means a new service worker
+    event.respondWith(caches.open(SHELL_CACHE).then((c) => c.match(path)).then((hit) => hit || fetch(request)));
+  } else if (path.startsWith('/inspector/') || path === '/inspector') {
+    // key without the query string: /inspector/new?school=3 is the same shell
+    const key = path === '/inspector' ? '/inspector/' : path;
+    event.respondWith(networkFirst(request, SHELL_CACHE, key, PAGE_TIMEOUT).catch(() => offlinePage()));
+  }
+});

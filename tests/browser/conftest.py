@@ -1,0 +1,175 @@
+"""Real-browser fixtures: a live server on loopback with the demo county, and Debian's chromium.
+
+Playwright drives /usr/bin/chromium (never a downloaded browser). Every test gets a fresh
+instance folder, so the database it queries holds only what that test's phone sent.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from inspect_app import create_app
+from inspect_app.demo import DEMO_PASSWORD
+from inspect_app.storage.db import open_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOTS = Path("/tmp/shots")
+VIEWPORT = {"width": 390, "height": 844}
+
+
+class LiveServer:
+    def __init__(self, app, httpd):
+        self.app = app
+        self.httpd = httpd
+        self.url = f"http://127.0.0.1:{httpd.server_port}"
+
+    def db(self):
+        return open_database(self.app.config["DATABASE"])
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        db = self.db()
+        try:
+            return list(db.query(sql, params))
+        finally:
+            db.close()
+
+
+def make_live_server(tmp_path: Path) -> LiveServer:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "browser-tests",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 8192,
+            # the login throttle would trip when tests log in many times from 127.0.0.1
+            "LOGIN_MAX_FAILURES": 1000,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(app, httpd)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    server = make_live_server(tmp_path)
+    yield server
+    server.httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_context(browser, server: LiveServer, *, width: int = 390, geolocation: bool = True):
+    options = {
+        "viewport": {"width": width, "height": 844},
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "base_url": server.url,
+        "service_workers": "allow",
+        "accept_downloads": True,
+        "has_touch": True,
+    }
+    if geolocation:
+        options["geolocation"] = {"latitude": 26.58, "longitude": 107.51, "accuracy": 15}
+        options["permissions"] = ["geolocation"]
+    return browser.new_context(**options)
+
+
+@pytest.fixture
+def context(browser, live_server):
+    ctx = new_context(browser, live_server)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.js_errors = errors
+    yield page
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+class Shots:
+    """page.screenshot of every step into /tmp/shots/<test>-<n>-<step>.png."""
+
+    def __init__(self, name: str):
+        self.name = re.sub(r"[^a-z0-9_]+", "_", name.lower())
+        self.n = 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, page, step: str, full_page: bool = False) -> Path:
+        self.n += 1
+        path = SHOTS / f"{self.name}-{self.n:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+@pytest.fixture
+def shot(request):
+    return Shots(request.node.name)
+
+
+def login(
+    page, username: str = "duxue1", password: str = DEMO_PASSWORD, next_path: str = "/inspector/"
+):
+    page.goto(f"/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{next_path}*")
+
+
+@pytest.fixture
+def photo_files(tmp_path):
+    """Camera-sized JPEGs (4000×3000, with EXIF orientation on one) made with Pillow."""
+    from PIL import Image, ImageDraw
+
+    paths = []
+    for i, color in enumerate(["#c0392b", "#2e86c1", "#27ae60", "#f39c12", "#8e44ad"]):
+        img = Image.new("RGB", (4000, 3000), color)
+        draw = ImageDraw.Draw(img)
+        for k in range(0, 4000, 250):
+            draw.line([(k, 0), (4000 - k, 3000)], fill="white", width=12)
+        draw.rectangle([100, 100, 1400, 700], fill="white")
+        buf = io.BytesIO()
+        exif = Image.Exif()
+        if i == 1:
+            exif[0x0112] = 6  # rotate 90° when shown: must come out portrait
+        img.save(buf, "JPEG", quality=92, exif=exif.tobytes())
+        path = tmp_path / f"photo{i}.jpg"
+        path.write_bytes(buf.getvalue())
+        paths.append(str(path))
+    return paths

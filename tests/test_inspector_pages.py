@@ -1,0 +1,88 @@
+"""The inspector's phone shells: who may open them, that they are cacheable (no token, no user
+data), and that the service worker and manifest are served as the browser needs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from inspect_app.config import PROJECT_ROOT
+from inspect_app.web.inspector import SHELL_STATIC
+
+PAGES = ["/inspector/", "/inspector/new", "/inspector/form"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_is_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize(
+    "username,status", [("insp", 200), ("bureau", 200), ("admin", 200), ("sch_a", 403)]
+)
+def test_roles(client, auth, county, path, username, status):
+    auth.login(username)
+    assert client.get(path).status_code == status
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_shell_has_no_token_and_no_user_data(client, auth, county, path):
+    auth.login("insp")
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.html["lang"] == "zh-CN"
+    assert not soup.select("input[name=csrf_token]")
+    assert "测试insp" not in html
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert soup.select_one("link[rel=manifest]")["href"] == "/static/manifest.webmanifest"
+    # only our own scripts, as modules; nothing from another host
+    scripts = [s["src"] for s in soup.select("script[src]")]
+    assert scripts and all(s.startswith("/static/js/inspector/") for s in scripts)
+    assert all(s.get("type") == "module" for s in soup.select("script[src]"))
+    assert not [t for t in soup.select("[src], [href]") if "//" in (t.get("src") or t.get("href"))]
+
+
+def test_service_worker_at_root(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    body = response.get_data(as_text=True)
+    assert "__VERSION__" not in body and "__SHELL__" not in body
+    for name in SHELL_STATIC:
+        assert f"'/static/{name}'" in body
+    for page in PAGES:
+        assert f"'{page}'" in body
+
+
+def test_service_worker_version_changes_with_the_shell(client, app, tmp_path, monkeypatch):
+    first = client.get("/sw.js").get_data(as_text=True)
+    static = tmp_path / "static"
+    for name in (*SHELL_STATIC, "sw.js"):
+        target = static / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((PROJECT_ROOT / "static" / name).read_bytes())
+    (static / "js/inspector/form.js").write_text("// changed\n", encoding="utf-8")
+    monkeypatch.setattr(app, "static_folder", str(static))
+    second = client.get("/sw.js").get_data(as_text=True)
+    version = lambda body: body.split("const VERSION = '")[1].split("'")[0]  # noqa: E731
+    assert version(first) != version(second)
+
+
+def test_shell_files_exist_and_manifest_is_installable():
+    static = Path(PROJECT_ROOT / "static")
+    for name in SHELL_STATIC:
+        assert (static / name).is_file(), name
+    manifest = json.loads((static / "manifest.webmanifest").read_text(encoding="utf-8"))
+    assert manifest["start_url"] == "/inspector/"
+    assert manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert (static / icon["src"].removeprefix("/static/")).is_file()
