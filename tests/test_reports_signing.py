@@ -154,3 +154,21 @@ def test_wrong_pkcs12_passphrase_raises(keys, tmp_path):
     )
     with pytest.raises(SigningError):
         load_signer(p12_path=p12, passphrase="wrong")
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path):
+    """An async server, or Playwright's sync API in the same process, keeps a loop running."""
+    import asyncio
+
+    from inspect_app.reports import init_keys, load_signer, render_notice, sign_pdf, verify_pdf
+    from inspect_app.reports.sample import sample_notice_context
+
+    keys = init_keys(tmp_path / "keys")
+    signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])
+    pdf = render_notice(sample_notice_context(5))
+
+    async def inside():
+        signed = sign_pdf(pdf, signer, reason="测试", location="测试县")
+        return verify_pdf(signed, [keys["ca_cert"]])
+
+    assert asyncio.run(inside()).ok

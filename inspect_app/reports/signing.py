@@ -21,11 +21,13 @@ official document carries its seal); otherwise at the bottom right of the last p
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import hashlib
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -334,6 +336,20 @@ def _page_index(reader: PdfFileReader, page_ref) -> int | None:
 # Signing
 
 
+def _outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous helpers, which run their own event loop.
+
+    They use ``asyncio.run``, which refuses to start inside a running loop (an async server,
+    or Playwright's sync API in the same process); there the call moves to a short-lived thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def sign_pdf(
     pdf_bytes: bytes,
     signer: signers.Signer,
@@ -365,7 +381,7 @@ def sign_pdf(
         pdf_signer = signers.PdfSigner(meta, signer=signer)
     out = io.BytesIO()
     try:
-        pdf_signer.sign_pdf(writer, output=out)
+        _outside_event_loop(pdf_signer.sign_pdf, writer, output=out)
     except Exception as exc:
         raise SigningError(f"PDF 签名失败：{exc}") from exc
     return out.getvalue()
@@ -420,7 +436,7 @@ def verify_pdf(pdf_bytes: bytes, trust_root_certs) -> VerifyOutcome:
         context = ValidationContext(
             trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
         )
-        status = validate_pdf_signature(sig, context)
+        status = _outside_event_loop(validate_pdf_signature, sig, context)
     except Exception as exc:
         outcome.reasons.append(f"签名无法校验：{exc}")
         return outcome
