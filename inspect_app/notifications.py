@@ -98,6 +98,28 @@ def to_school(item: dict, kind: str, link: str) -> Notice:
     )
 
 
+def new_items(
+    inspection_id: str,
+    school_id: int,
+    inspection_date: str,
+    inspection_type: str,
+    count: int,
+    link: str,
+) -> Notice:
+    """The school's notice that an inspection opened ``count`` rectification items.
+
+    Sent when the inspection arrives, and recomputed when the school reads its items; the
+    shared de-duplication key makes that one notice, whichever comes first.
+    """
+    return Notice(
+        kind="new_items",
+        text=f"{inspection_date} {inspection_type}下发整改事项 {count} 项，请按时限整改",
+        link=link,
+        school_id=school_id,
+        dedupe_key=f"new:{inspection_id}",
+    )
+
+
 def school_reminders(
     items: list[dict],
     today: date,
@@ -116,13 +138,14 @@ def school_reminders(
     for inspection_id, group in by_inspection.items():
         first = group[0]
         notices.append(
-            Notice(
-                kind="new_items",
-                text=f"{first['inspection_date']} {first['inspection_type']}下发整改事项 {len(group)} 项，请按时限整改",
-                link=inspection_link(inspection_id),
-                school_id=first["school_id"],
-                dedupe_key=f"new:{inspection_id}",
-            )
+            new_items(
+                inspection_id,
+                first["school_id"],
+                first["inspection_date"],
+                first["inspection_type"],
+                len(group),
+                inspection_link(inspection_id),
+            )  # fmt: skip
         )
     for item in items:
         if item["status"] not in ("pending", "returned"):

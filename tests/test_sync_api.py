@@ -227,3 +227,14 @@ def test_findings_open_rectification_items_with_inspector_edits(api, county, che
         )
     )
     assert events == [{"kind": "created"}]
+
+
+def test_school_is_notified_of_new_items_when_the_inspection_arrives(api, county, checklist, db):
+    body = factories.payload(county["school_b"], checklist, passing=False)
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    rows = list(db.query("SELECT * FROM notifications WHERE school_id = ?", [county["school_b"]]))
+    opened = db.execute(
+        "SELECT count(*) FROM rectifications WHERE inspection_id = ?", [body["id"]]
+    ).fetchone()[0]
+    assert len(rows) == 1 and f"下发整改事项 {opened} 项" in rows[0]["text"]
+    assert rows[0]["link"] == f"/school/rectifications?inspection={body['id']}"

@@ -14,7 +14,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
 
-from .. import catalog, receiving, worker
+from .. import catalog, notifications, receiving, worker
 from ..images import ImageRejected, clean_photo
 from ..storage import assignments, inspections, media, schools
 from ..storage.db import get_db
@@ -182,9 +182,18 @@ def put_inspection(inspection_id: str):
         return jsonify(
             error="数据有误", message=str(exc), fields=exc.fields, missing_photos=exc.missing_photos
         ), 422
+    row = received.inspection
     if received.created:
         worker.wake()
-    row = received.inspection
+        opened = len(received.result["rectifications"])
+        if opened:
+            link = url_for("school.rectification_list", inspection=row["id"])
+            notifications.send(
+                db,
+                notifications.new_items(
+                    row["id"], row["school_id"], row["date"], row["type"], opened, link
+                ),
+            )
     body = {
         "id": row["id"],
         "total": row["total"],
