@@ -159,6 +159,7 @@ def test_wrong_pkcs12_passphrase_raises(keys, tmp_path):
 def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path):
     """An async server, or Playwright's sync API in the same process, keeps a loop running."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from inspect_app.reports import init_keys, load_signer, render_notice, sign_pdf, verify_pdf
     from inspect_app.reports.sample import sample_notice_context
@@ -171,4 +172,6 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path):
         signed = sign_pdf(pdf, signer, reason="测试", location="测试县")
         return verify_pdf(signed, [keys["ca_cert"]])
 
-    assert asyncio.run(inside()).ok
+    # A thread of its own, since this test may itself run under another loop (Playwright's).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, inside()).result().ok
