@@ -238,3 +238,24 @@ def test_school_is_notified_of_new_items_when_the_inspection_arrives(api, county
     ).fetchone()[0]
     assert len(rows) == 1 and f"下发整改事项 {opened} 项" in rows[0]["text"]
     assert rows[0]["link"] == f"/school/rectifications?inspection={body['id']}"
+
+
+def test_previous_answers_offer_only_counts_marked_prefill(api, county, checklist, db):
+    assert (
+        api.get(
+            f"/api/schools/{county['school_a']}/previous?checklist=fupin_comprehensive"
+        ).status_code
+        == 404
+    )
+    body = factories.payload(county["school_a"], checklist)
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    previous = api.get(
+        f"/api/schools/{county['school_a']}/previous?checklist=fupin_comprehensive"
+    ).get_json()
+    marked = {i["id"] for s in checklist["sections"] for i in s["items"] if i.get("prefill")}
+    assert previous["inspection_id"] == body["id"] and previous["date"] == body["date"]
+    assert previous["answers"] and set(previous["answers"]) <= marked
+    assert all(
+        previous["answers"][k] == body["responses"]["answers"][k] for k in previous["answers"]
+    )
+    assert "fulltime_teachers" in previous["answers"]  # 专任教师数 rarely changes between visits
