@@ -1,6 +1,7 @@
 """Benchmark the bureau's roll-ups on a province-sized database.
 
     .venv/bin/python bench/bench_bureau.py [--db /tmp/bench_bureau.db] [--runs 3] [--before] [--quick]
+        [--no-export]
 
 Generates (once; reused if the file exists) 10 000 schools, 40 000 inspections over 2026 with
 ~80 answers each (≈ 3.2 M answer rows) and their rectifications, with bulk inserts — the one
@@ -225,14 +226,32 @@ def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> 
 
 
 def query_rows(db, runs: int, cases: dict, gather=None, label: str = ""):
-    """Yield (name, seconds, target) for the dashboard and the ranking of each case."""
+    """Yield (name, seconds, target) for the dashboard and the ranking of each case.
+
+    The current code caches the gathered rows in-process (``store.gather``): its plain rows
+    are cold (cache emptied before every run, what the 0.5 s target is about), and the
+    ``（缓存）`` rows are the same pages with the rows cached (e.g. the ranking opened after
+    the dashboard, or any reload before the data changes).
+    """
+    cached = gather is None
     gather = gather or store.gather
+
+    def cold(f, sort="total"):
+        if cached:
+            store.clear_cache()
+        return analytics.overview(gather(db, f, TODAY), f, TODAY, sort)
+
     for name, f in cases.items():
-        dash = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY), runs)
-        yield (f"{label}总览 {name}", dash, 0.5)
+        yield (f"{label}总览 {name}", timed(lambda f=f: cold(f), runs), 0.5)
         # The ranking page (bureau.ranking) builds the same overview, sorted by change.
-        rank = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY, "change"), runs)
-        yield (f"{label}排名 {name}", rank, 0.5)
+        yield (f"{label}排名 {name}", timed(lambda f=f: cold(f, "change"), runs), 0.5)
+        if cached:
+            warm = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY), runs)
+            yield (f"总览 {name}（缓存）", warm, 0.5)
+            warm = timed(
+                lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY, "change"), runs
+            )
+            yield (f"排名 {name}（缓存）", warm, 0.5)
 
 
 def child_export(path: str, out: str) -> None:
@@ -282,12 +301,29 @@ def print_row(width: int, name: str, value: float, target: float, before: float 
     print(f"{name:<{width}}{value:>10.3f}{target:>8}  {verdict}{extra}", flush=True)
 
 
+def export_row(width: int, path: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "export.xlsx")
+        result = subprocess.run(
+            [sys.executable, __file__, "--db", path, "--child-export", out],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            print(result.stderr, file=sys.stderr)
+        export = json.loads(result.stdout.strip().splitlines()[-1])
+    print_row(width, "XLSX 导出 全省全年（秒）", export["seconds"], 15)
+    print_row(width, "XLSX 导出 峰值内存（MB）", export["peak_mb"], 500)
+    print(f"  XLSX：{export['size_mb']:.0f} MB，各表行数 {export['rows']}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="/tmp/bench_bureau.db")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", action="store_true")
     parser.add_argument("--quick", action="store_true", help="two cases, one run, no bulletin")
+    parser.add_argument("--no-export", action="store_true", help="skip the XLSX export")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_export:
@@ -323,19 +359,8 @@ def main() -> None:
             print_row(width, name, value, target)
     for name, value, target in query_rows(db, runs, cases):
         print_row(width, name, value, target, before.get(name))
-    with tempfile.TemporaryDirectory() as tmp:
-        out = str(Path(tmp) / "export.xlsx")
-        result = subprocess.run(
-            [sys.executable, __file__, "--db", args.db, "--child-export", out],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            print(result.stderr, file=sys.stderr)
-        export = json.loads(result.stdout.strip().splitlines()[-1])
-    print_row(width, "XLSX 导出 全省全年（秒）", export["seconds"], 15)
-    print_row(width, "XLSX 导出 峰值内存（MB）", export["peak_mb"], 500)
-    print(f"  XLSX：{export['size_mb']:.0f} MB，各表行数 {export['rows']}", flush=True)
+    if not args.no_export:
+        export_row(width, args.db)
     if not args.quick:
         seconds, schools = bulletin_seconds(args.db)
         print_row(width, f"通报 PDF {schools} 所学校（生成+签章，秒）", seconds, 10)

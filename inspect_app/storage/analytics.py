@@ -8,7 +8,9 @@ exports and the bulletin select exactly the same inspections. Only valid inspect
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+import sqlite3
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterator
 from datetime import date
 
@@ -187,15 +189,20 @@ def failed_items(
 
 
 def rectification_counts(db: Database, f: Filters, today: date) -> dict:
-    """Rectifications opened by the period's inspections: total, open, overdue, closed."""
+    """Rectifications opened by the period's inspections: total, open, overdue, closed.
+
+    Summed from ``rectification_tally`` (migration 0012: counts per inspection, closed or not,
+    and deadline), a row or two per inspection rather than one per rectification.
+    """
     where, params = _inspection_where(f)
     row = next(
         db.query(
-            f"""SELECT COUNT(*) AS total,
-                       COALESCE(SUM(r.status != 'closed'), 0) AS open,
-                       COALESCE(SUM(r.status != 'closed' AND COALESCE(r.extension_until, r.deadline) < ?), 0) AS overdue,
-                       COALESCE(SUM(r.status = 'closed'), 0) AS closed
-                FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+            f"""SELECT COALESCE(SUM(t.n), 0) AS total,
+                       COALESCE(SUM(CASE WHEN NOT t.closed THEN t.n END), 0) AS open,
+                       COALESCE(SUM(CASE WHEN NOT t.closed AND t.due < ? THEN t.n END), 0)
+                           AS overdue,
+                       COALESCE(SUM(CASE WHEN t.closed THEN t.n END), 0) AS closed
+                FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
                 WHERE {where}""",
             [today.isoformat(), *params],
         )
@@ -220,30 +227,72 @@ def overdue_rectifications(db: Database, f: Filters, today: date) -> list[dict]:
 
 
 def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> list[dict]:
-    """:func:`overdue_rectifications` grouped by school in SQL: each school's first ``keep``
-    rows (by deadline, then seq) carry ``school_count`` and ``school_oldest`` for the whole
-    school, so a province's hundreds of thousands of overdue rows never reach Python."""
+    """:func:`overdue_rectifications` grouped by school: each school's first ``keep`` rows
+    (by deadline, then seq, then id) carry ``school_count`` and ``school_oldest`` for the whole
+    school, so a province's hundreds of thousands of overdue rows never reach Python.
+
+    Counts come from ``rectification_tally`` (open items per inspection and deadline); only
+    the (inspection, deadline) groups that can hold a school's first ``keep`` rows are read
+    from ``rectifications``, at most ``keep`` rows each.
+    """
     where, params = _inspection_where(f)
-    return list(
-        db.query(
-            f"""WITH o AS (
-                    SELECT r.id, r.school_id, i.date AS inspection_date,
-                           ROW_NUMBER() OVER w AS rn, COUNT(*) OVER w AS school_count,
-                           FIRST_VALUE(r.deadline) OVER w AS school_oldest
-                    FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-                    WHERE {where} AND r.status != 'closed' AND r.deadline < ?
-                    WINDOW w AS (PARTITION BY r.school_id ORDER BY r.deadline, r.seq, r.id
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
-                SELECT o.id, o.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
-                       o.inspection_date, s.code AS school_code, s.name AS school_name,
-                       t.name AS township, o.school_count, o.school_oldest
-                FROM o JOIN rectifications r ON r.id = o.id
-                JOIN schools s ON s.id = o.school_id JOIN regions t ON t.id = s.township_id
-                WHERE o.rn <= ?
-                ORDER BY s.code, o.rn""",
-            [*params, today.isoformat(), keep],
-        )
-    )
+    groups = db.execute(
+        f"""SELECT t.school_id, t.deadline, t.inspection_id, i.date, t.n
+            FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
+            WHERE {where} AND NOT t.closed AND t.deadline < ?""",
+        [*params, today.isoformat()],
+    ).fetchall()
+    groups.sort(key=lambda g: (g[0], g[1]))  # by school, then deadline (sorting here is faster)
+    totals: dict[int, list] = {}  # school id → [count, oldest deadline]
+    wanted: dict[tuple, None] = {}  # (inspection id, school id, deadline) of groups to read
+    dates: dict[str, str] = {}
+    taken: dict[int, tuple] = {}  # school id → (rows taken so far, deadline of the last group)
+    # A group may come as several rows (one per effective deadline); each is read once.
+    for school_id, deadline, inspection_id, day, n in groups:
+        entry = totals.get(school_id)
+        if entry is None:
+            totals[school_id] = [n, deadline]
+        else:
+            entry[0] += n
+        have, last = taken.get(school_id, (0, None))
+        # Every group up to the deadline at which the school has ``keep`` rows (all groups
+        # sharing that deadline too: their rows interleave by seq).
+        if have < keep or deadline == last:
+            taken[school_id] = (have + n, deadline)
+            wanted[(inspection_id, school_id, deadline)] = None
+            dates[inspection_id] = day
+    if not wanted:
+        return []
+    rows = db.execute(
+        """SELECT r.id, r.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
+                  r.inspection_id, s.code, s.name, t.name
+           FROM json_each(?) g
+           JOIN rectifications r ON r.id IN (
+               SELECT x.id FROM rectifications x
+               WHERE x.inspection_id = json_extract(g.value, '$[0]')
+                 AND x.school_id = json_extract(g.value, '$[1]')
+                 AND x.deadline = json_extract(g.value, '$[2]') AND x.status != 'closed'
+               ORDER BY x.seq, x.id LIMIT ?)
+           JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id""",
+        [json.dumps(list(wanted)), keep],
+    ).fetchall()
+    # ORDER BY code, deadline, seq, id (a NULL seq first, as SQLite sorts it)
+    rows.sort(key=lambda r: (r[8], r[1], r[3], r[6] is not None, r[6] or 0, r[0]))
+    out: list[dict] = []
+    per_school: Counter = Counter()
+    for r in rows:
+        school_id = r[1]
+        per_school[school_id] += 1
+        if per_school[school_id] > keep:
+            continue
+        count, oldest = totals[school_id]
+        out.append(
+            {"id": r[0], "school_id": school_id, "problem": r[2], "deadline": r[3],
+             "status": r[4], "owner": r[5], "seq": r[6], "inspection_date": dates[r[7]],
+             "school_code": r[8], "school_name": r[9], "township": r[10],
+             "school_count": count, "school_oldest": oldest}
+        )  # fmt: skip
+    return out
 
 
 def most_used_checklist(db: Database, f: Filters) -> str | None:
@@ -320,7 +369,30 @@ def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
 
     The latest inspection per school is computed once and reused by the section sums and the
     failed items; overdue rectifications arrive grouped by school.
+
+    The result is kept in a small in-process cache keyed by the database file, the filters,
+    ``today`` and ``bureau_data_version`` (bumped by triggers on every write the overview
+    reads, migration 0013), so the dashboard and the ranking of the same filters reuse it
+    until the data changes. Callers must not modify the returned rows.
     """
+    key = _cache_key(db, f, today, problems)
+    if key is not None:
+        with _cache_lock:
+            rows = _cache.get(key)
+            if rows is not None:
+                _cache.move_to_end(key)
+                return rows
+    rows = gather_uncached(db, f, today, problems)
+    if key is not None:
+        with _cache_lock:
+            _cache[key] = rows
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return rows
+
+
+def gather_uncached(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
+    """:func:`gather` without the cache (what a cold dashboard load costs)."""
     compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
     latest = latest_inspections(db, f)
     fails = failed_items(db, f, problems, latest=latest)
@@ -334,6 +406,33 @@ def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
         "failed_items": fails,
         "labels": item_labels(db, {r["checklist_id"] for r in fails}),
     }
+
+
+# A province's overview rows take tens of MB: keep only the last few sets of filters.
+CACHE_SIZE = 4
+_cache: OrderedDict[tuple, dict] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _cache_key(db: Database, f: Filters, today: date, problems: int) -> tuple | None:
+    """None (no caching) for an in-memory database or one without the version counter.
+
+    The file path keeps two databases apart within a process, ``origin`` a file replaced
+    by another at the same path, and ``n`` every write since.
+    """
+    try:
+        version = db.execute("SELECT origin, n FROM bureau_data_version WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if version is None or not path:
+        return None
+    return (path, *version, f, today, problems)
 
 
 # ---------------------------------------------------------------------------

@@ -468,3 +468,92 @@ def _bureau_read_paths(db: Database) -> None:
         "CREATE INDEX rectifications_by_inspection ON rectifications "
         "(inspection_id, status, deadline, extension_until, school_id, seq)"
     )
+
+
+# One rectification's key in rectification_tally ({ref} is NEW or OLD): closed items all share
+# one row per inspection; open ones are grouped by deadline and effective deadline (an
+# extension under review counts as the deadline for the overdue figure).
+_TALLY_KEY = """{ref}.inspection_id, {ref}.school_id, {ref}.status = 'closed',
+    CASE WHEN {ref}.status = 'closed' THEN '' ELSE {ref}.deadline END,
+    CASE WHEN {ref}.status = 'closed' THEN '' ELSE COALESCE({ref}.extension_until, {ref}.deadline) END"""
+_TALLY_ADD = f"""
+    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, due, n)
+    VALUES ({_TALLY_KEY.format(ref="NEW")}, 1)
+    ON CONFLICT (inspection_id, school_id, closed, deadline, due) DO UPDATE SET n = n + 1;"""
+_TALLY_MATCH = """inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END
+    AND due = CASE WHEN OLD.status = 'closed' THEN '' ELSE COALESCE(OLD.extension_until, OLD.deadline) END"""
+_TALLY_REMOVE = f"""
+    UPDATE rectification_tally SET n = n - 1 WHERE {_TALLY_MATCH};
+    DELETE FROM rectification_tally WHERE {_TALLY_MATCH} AND n <= 0;"""
+
+
+@migrations(name="0012_rectification_tally")
+def _rectification_tally(db: Database) -> None:
+    # The bureau's rectification counts and overdue-by-school list read a province's ~half a
+    # million rectifications; this tally holds how many each inspection has per (school,
+    # closed, deadline, effective deadline) — about one or two rows per inspection — so they
+    # are summed from tens of thousands of rows. Overdue depends on the day, so open items
+    # keep their deadlines. Triggers keep it exact on every insert, update and delete.
+    # deadline/due have no declared type: values compare exactly as in rectifications.
+    db.execute(
+        """CREATE TABLE rectification_tally (
+             inspection_id TEXT NOT NULL,
+             school_id INTEGER NOT NULL,
+             closed INTEGER NOT NULL,
+             deadline NOT NULL,
+             due NOT NULL,
+             n INTEGER NOT NULL,
+             PRIMARY KEY (inspection_id, school_id, closed, deadline, due)
+           ) WITHOUT ROWID"""
+    )
+    db.execute(
+        f"CREATE TRIGGER rectifications_tally_insert AFTER INSERT ON rectifications "
+        f"BEGIN {_TALLY_ADD} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER rectifications_tally_delete AFTER DELETE ON rectifications "
+        f"BEGIN {_TALLY_REMOVE} END"
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, "
+        f"status, deadline, extension_until ON rectifications BEGIN {_TALLY_REMOVE} {_TALLY_ADD} END"
+    )
+    db.execute(
+        f"""INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, due, n)
+            SELECT {_TALLY_KEY.format(ref="r")}, COUNT(*) FROM rectifications r
+            GROUP BY 1, 2, 3, 4, 5"""
+    )
+
+
+# What the bureau's roll-ups read; a write to any of them bumps bureau_data_version.
+_VERSIONED = {
+    "inspections": ("INSERT", "UPDATE", "DELETE"),
+    "inspection_answers": ("INSERT", "UPDATE", "DELETE"),
+    "rectifications": ("INSERT", "UPDATE", "DELETE"),
+    "schools": ("INSERT", "UPDATE", "DELETE"),
+    "regions": ("INSERT", "UPDATE", "DELETE"),
+    "checklist_versions": ("INSERT", "UPDATE", "DELETE"),
+    "users": ("INSERT", "UPDATE OF display_name", "DELETE"),
+}
+
+
+@migrations(name="0013_bureau_data_version")
+def _bureau_data_version(db: Database) -> None:
+    # A counter every write the dashboard could show bumps (in the writer's transaction), so
+    # a computed overview can be reused until the next such write (storage.analytics.gather).
+    # ``origin`` is random per database, so a file recreated at the same path is never
+    # mistaken for the old one.
+    db.execute(
+        "CREATE TABLE bureau_data_version (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, "
+        "n INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO bureau_data_version VALUES (1, lower(hex(randomblob(16))), 0)")
+    for table, events in _VERSIONED.items():
+        for event in events:
+            name = f"{table}_bump_version_{event.split()[0].lower()}"
+            db.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+                "BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END"
+            )

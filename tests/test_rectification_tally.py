@@ -1,0 +1,161 @@
+"""rectification_tally (migration 0012) and the overview cache's version (0013) stay exact."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from inspect_app import analytics
+from inspect_app.storage import analytics as store
+from inspect_app.storage.db import migrate, open_database
+
+DIRECT = """SELECT inspection_id, school_id, status = 'closed',
+       CASE WHEN status = 'closed' THEN '' ELSE deadline END,
+       CASE WHEN status = 'closed' THEN '' ELSE COALESCE(extension_until, deadline) END,
+       COUNT(*)
+FROM rectifications GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"""
+TALLY = """SELECT inspection_id, school_id, closed, deadline, due, n FROM rectification_tally
+ORDER BY 1, 2, 3, 4, 5"""
+
+
+def old_counts(db, f, today):
+    """The query the tally replaced."""
+    where, params = store._inspection_where(f)
+    sql = f"""SELECT COUNT(*) AS total, COALESCE(SUM(r.status != 'closed'), 0) AS open,
+        COALESCE(SUM(r.status != 'closed' AND COALESCE(r.extension_until, r.deadline) < ?), 0)
+            AS overdue,
+        COALESCE(SUM(r.status = 'closed'), 0) AS closed
+        FROM rectifications r JOIN inspections i ON i.id = r.inspection_id WHERE {where}"""
+    return dict(next(db.query(sql, [today.isoformat(), *params])))
+
+
+def old_overdue(db, f, today, keep=2):
+    """The window query the tally replaced."""
+    where, params = store._inspection_where(f)
+    sql = f"""WITH o AS (
+        SELECT r.id, r.school_id, i.date AS inspection_date, ROW_NUMBER() OVER w AS rn,
+               COUNT(*) OVER w AS school_count, FIRST_VALUE(r.deadline) OVER w AS school_oldest
+        FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+        WHERE {where} AND r.status != 'closed' AND r.deadline < ?
+        WINDOW w AS (PARTITION BY r.school_id ORDER BY r.deadline, r.seq, r.id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+    SELECT o.id, o.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
+           o.inspection_date, s.code AS school_code, s.name AS school_name,
+           t.name AS township, o.school_count, o.school_oldest
+    FROM o JOIN rectifications r ON r.id = o.id
+    JOIN schools s ON s.id = o.school_id JOIN regions t ON t.id = s.township_id
+    WHERE o.rn <= ? ORDER BY s.code, o.rn"""
+    return list(db.query(sql, [*params, today.isoformat(), keep]))
+
+
+@pytest.fixture
+def bench_db(tmp_path):
+    path = str(tmp_path / "t.db")
+    migrate(path)
+    db = open_database(path)
+    rng = random.Random(3)
+    with db.conn:
+        db.execute("INSERT INTO regions (id, name, kind) VALUES (1, '县', 'county')")
+        db.execute(
+            "INSERT INTO regions (id, name, kind, parent_id) VALUES (2, '镇', 'township', 1)"
+        )
+        db.execute(
+            "INSERT INTO checklist_versions (hash, checklist_id, title, compiled, stored_at) "
+            "VALUES ('h', 'c', 'C', '{}', '2026-01-01')"
+        )
+        for s in range(1, 7):
+            db.execute(
+                "INSERT INTO schools (id, code, name, township_id, stage) VALUES (?, ?, ?, 2, '小学')",
+                [s, f"S{s}", f"学校{s}"],
+            )
+        for n in range(24):
+            day = date(2026, 1 + n % 12, 1 + n % 27).isoformat()
+            db.execute(
+                "INSERT INTO inspections (id, school_id, checklist_hash, checklist_id, type, date, "
+                "payload, received_at, status) VALUES (?, ?, 'h', 'c', '综合督导', ?, '{}', ?, ?)",
+                [f"i{n:02d}", 1 + n % 6, day, day + "T08:00", "revoked" if n == 5 else "valid"],
+            )
+            for seq in range(1, rng.randrange(1, 7)):
+                db.execute(
+                    "INSERT INTO rectifications (inspection_id, school_id, item_id, seq, problem, "
+                    "deadline, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, '2026-01-01')",
+                    [f"i{n:02d}", 1 + n % 6, f"item{seq}", rng.choice([seq, 1, None]),
+                     f"问题{n}-{seq}", f"2026-{1 + rng.randrange(12):02d}-15",
+                     rng.choice(["pending", "submitted", "returned", "closed"])],
+                )  # fmt: skip
+    yield db
+    db.close()
+
+
+def check(db):
+    assert db.execute(TALLY).fetchall() == db.execute(DIRECT).fetchall()
+    year = analytics.year_period(2026)
+    for f in (
+        analytics.Filters(period=year),
+        analytics.Filters(period=analytics.quarter_period(2026, 2)),
+        analytics.Filters(period=year, stage="初中"),
+    ):
+        for today in (date(2026, 3, 1), date(2026, 8, 20), date(2027, 1, 1)):
+            assert store.rectification_counts(db, f, today) == old_counts(db, f, today)
+            assert store.overdue_by_school(db, f, today) == old_overdue(db, f, today)
+            assert store.overdue_by_school(db, f, today, keep=1) == old_overdue(db, f, today, 1)
+
+
+def test_tally_matches_direct_counts_through_changes(bench_db):
+    db = bench_db
+    check(db)
+    assert db.execute("SELECT COUNT(*) FROM rectification_tally").fetchone()[0] > 0
+    ids = [r[0] for r in db.execute("SELECT id FROM rectifications ORDER BY id")]
+    with db.conn:  # state changes, extensions granted / requested, deadlines moved
+        db.execute("UPDATE rectifications SET status = 'closed' WHERE id IN (?, ?, ?)", ids[:3])
+        db.execute("UPDATE rectifications SET status = 'returned' WHERE id = ?", [ids[3]])
+        db.execute("UPDATE rectifications SET extension_until = '2026-12-31' WHERE id % 4 = 0")
+        db.execute("UPDATE rectifications SET deadline = '2026-02-02' WHERE id % 5 = 0")
+        db.execute("UPDATE rectifications SET extension_until = NULL WHERE id % 8 = 0")
+        db.execute("UPDATE rectifications SET problem = 'x' WHERE id = ?", [ids[4]])
+    check(db)
+    with db.conn:  # reopen everything, then delete some and a whole inspection's items
+        db.execute("UPDATE rectifications SET status = 'pending' WHERE status = 'closed'")
+        db.execute("DELETE FROM rectifications WHERE id % 3 = 0")
+        db.execute("DELETE FROM rectifications WHERE inspection_id = 'i07'")
+    check(db)
+    with db.conn:
+        db.execute("DELETE FROM rectifications")
+    assert db.execute("SELECT COUNT(*) FROM rectification_tally").fetchone()[0] == 0
+    check(db)
+
+
+def test_overview_cache_follows_writes(bench_db):
+    db = bench_db
+    store.clear_cache()
+    f = analytics.Filters(period=analytics.year_period(2026))
+    today = date(2026, 8, 20)
+    first = store.gather(db, f, today)
+    assert store.gather(db, f, today) is first  # reused while nothing changed
+    assert store.gather(db, f, date(2026, 8, 21)) is not first  # another day
+    with db.conn:
+        db.execute("UPDATE rectifications SET status = 'closed'")
+    after = store.gather(db, f, today)
+    assert after is not first
+    assert after == store.gather_uncached(db, f, today)
+    assert after["rectifications"]["open"] == 0
+    with db.conn:
+        db.execute("UPDATE inspections SET status = 'revoked' WHERE id = 'i00'")
+    assert store.gather(db, f, today) == store.gather_uncached(db, f, today)
+    with db.conn:
+        db.execute("UPDATE schools SET name = '新名' WHERE id = 1")
+    assert any(s["name"] == "新名" for s in store.gather(db, f, today)["schools"])
+    with db.conn:
+        db.execute(
+            "INSERT INTO users (id, username, display_name, role, password_hash, active) "
+            "VALUES (9, 'u', '督学', 'inspector', 'x', 1)"
+        )
+    version = db.execute("SELECT n FROM bureau_data_version").fetchone()[0]
+    with db.conn:  # a login stamp is not something the overview shows; a name is
+        db.execute("UPDATE users SET last_login_at = '2026-08-20' WHERE id = 9")
+    assert db.execute("SELECT n FROM bureau_data_version").fetchone()[0] == version
+    with db.conn:
+        db.execute("UPDATE users SET display_name = '督学甲' WHERE id = 9")
+    assert db.execute("SELECT n FROM bureau_data_version").fetchone()[0] == version + 1
