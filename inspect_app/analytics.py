@@ -23,15 +23,6 @@ PERIOD_KINDS = {
 }
 GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
-OUTCOME_LABELS = {
-    "pass": "符合",
-    "fail": "不符合",
-    "na": "不适用",
-    "unanswered": "未填写",
-    "not_applicable": "不涉及",
-    "error": "无法计算",
-    "info": "—",
-}
 RECTIFICATION_STATUS = {
     "pending": "待整改",
     "submitted": "已提交整改",

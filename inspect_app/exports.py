@@ -19,6 +19,7 @@ from typing import IO
 from sqlite_utils import Database
 
 from . import analytics
+from .checklist.scoring import OUTCOME_NAMES
 from .storage import analytics as store
 
 # Excel's row limit is 1 048 576; one row is the header.
@@ -108,7 +109,7 @@ class _Labels:
 
 def _item_rows(db: Database, f: analytics.Filters) -> Iterator[list]:
     labels = _Labels(db)
-    outcome = analytics.OUTCOME_LABELS
+    outcome = OUTCOME_NAMES
     for r in store.export_items(db, f):
         section, label = labels.item(r["checklist_hash"], r["item_id"])
         yield [

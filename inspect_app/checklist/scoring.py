@@ -37,6 +37,16 @@ DEFAULT_PROBLEM_NUMERIC = "{label} {value}，未达到 {target} 的要求"
 DEFAULT_PROBLEM_NUMERIC_NO_TARGET = "{label} {value}，不符合要求"
 DEFAULT_PROBLEM = "{label}：不符合要求"
 DEFAULT_CONSTRAINT_MESSAGE = "填写的值不符合要求"
+# How each item outcome is named to users (reports, exports, dashboards).
+OUTCOME_NAMES = {
+    "pass": "符合",
+    "fail": "不符合",
+    "na": "不适用",
+    "unanswered": "未填写",
+    "not_applicable": "不涉及",
+    "error": "无法计算",
+    "info": "—",
+}
 REASON_UNANSWERED = "未填写"
 REASON_UNCOMPUTABLE = "无法计算"
 REASON_NO_PHOTO = "缺少照片"

@@ -83,6 +83,7 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..checklist.scoring import OUTCOME_NAMES
 from .fonts import CJK_FAMILY, check_cjk_font
 from .qr import qr_data_uri
 
@@ -274,15 +275,6 @@ def _check_records(records: list[logging.LogRecord], strict: bool) -> None:
 
 FONT_CONFIG = FontConfiguration()
 
-OUTCOME_LABELS = {
-    "pass": "符合",
-    "fail": "不符合",
-    "na": "不适用",
-    "unanswered": "未填写",
-    "not_applicable": "不涉及",
-    "error": "无法计算",
-    "info": "—",
-}
 ROLE_LABELS = {"inspector": "督学", "school": "学校负责人"}
 
 
@@ -362,7 +354,7 @@ def environment() -> jinja2.Environment:
             )
             env.filters.update(num=_num, cn_date=_date, cn_datetime=_datetime)
             env.globals.update(
-                outcome_labels=OUTCOME_LABELS, role_labels=ROLE_LABELS, font_family=CJK_FAMILY
+                outcome_labels=OUTCOME_NAMES, role_labels=ROLE_LABELS, font_family=CJK_FAMILY
             )
             _env = env
         return _env
