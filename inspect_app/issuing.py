@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,10 +21,10 @@ from sqlite_utils import Database
 from .reports import init_keys, load_signer, render_notice, render_report, sign_pdf
 from .reports.signing import KEY_FILES
 from .storage import inspections, media, reports, schools
+from .storage.clock import local_time
 from .storage.reports import STATUS_NAMES
 
 log = logging.getLogger(__name__)
-BEIJING_OFFSET_HOURS = 8
 
 
 def key_paths(config: Mapping) -> dict:
@@ -69,21 +69,6 @@ def trust_roots(config: Mapping) -> list[str]:
     return [str(key_paths(config)["ca_cert"])]
 
 
-def _local_time(stamp: str | None) -> str:
-    """Stored UTC stamps shown as Beijing time, as the people who signed saw them."""
-    if not stamp:
-        return ""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(timezone(timedelta(hours=BEIJING_OFFSET_HOURS))).strftime(
-        "%Y-%m-%d %H:%M"
-    )
-
-
 def _bureau(config: Mapping) -> dict:
     return {
         "name": config["BUREAU_NAME"],
@@ -120,7 +105,7 @@ def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
                 "role": s["role"],
                 "name": s["name"],
                 "title": s["title"],
-                "signed_at": _local_time(s["signed_at"]),
+                "signed_at": local_time(s["signed_at"]),
                 "png": s["png"],
             }
             for s in signatures
@@ -183,7 +168,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             }
             if previous
             else None,
-            issued_at=_local_time(datetime.now(UTC).isoformat()),
+            issued_at=local_time(datetime.now(UTC).isoformat()),
             checklist={**checklist_version, "hash": inspection["checklist_hash"]},
             result=json.loads(inspection["result"]),
             notes={item_id: row["note"] for item_id, row in answers.items() if row["note"]},

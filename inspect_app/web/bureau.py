@@ -27,15 +27,12 @@ from ..storage import analytics as store
 from ..storage import assignments, reports, schools, users
 from ..storage.db import get_db
 from ..storage.migrations import STAGES
+from . import today
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 BUREAU = ("bureau", "admin")
 HEAT_PAGE = 60  # schools per page of the ranking and heat map
 DEFAULT_PERIOD = "term"
-
-
-def today() -> date:
-    return date.today()
 
 
 def _int(name: str) -> int | None:

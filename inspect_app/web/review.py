@@ -24,13 +24,13 @@ from ..storage import notifications as notification_store
 from ..storage import rectifications as items
 from ..storage.clock import now, stamp
 from ..storage.db import get_db
+from . import today
 from .school import (
     ACCEPT,
     actor_label,
     read_uploads,
     stale_message,
     store_uploads,
-    today,
     with_urgency,
 )
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import wraps
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -36,20 +35,15 @@ from ..storage import evidence as evidence_store
 from ..storage import inspections, media, schools
 from ..storage import notifications as notification_store
 from ..storage import rectifications as items
+from ..storage.clock import local_time
 from ..storage.db import get_db
+from . import today
 
 bp = Blueprint("school", __name__, url_prefix="/school")
 
-CHINA = ZoneInfo("Asia/Shanghai")  # deadlines are calendar days where the schools are
 MAX_FILES = 10
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ACCEPT = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
-
-
-def today() -> date:
-    """Today's date for deadlines; ``TODAY_OVERRIDE`` (YYYY-MM-DD) freezes it for tests and demos."""
-    override = current_app.config.get("TODAY_OVERRIDE")
-    return date.fromisoformat(override) if override else datetime.now(CHINA).date()
 
 
 def with_urgency(rows: list[dict], day: date) -> list[dict]:
@@ -479,10 +473,4 @@ def rectification_globals():
     return names | {"notification_count": count, "notifications_url": url}
 
 
-@bp.app_template_filter("local_time")
-def local_time(value: str | None) -> str:
-    """A stored UTC stamp as the school sees the clock: 2026-11-20 11:00."""
-    if not value:
-        return ""
-    moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+bp.add_app_template_filter(local_time, "local_time")
