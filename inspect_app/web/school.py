@@ -234,6 +234,24 @@ class ExtensionForm(FlaskForm):
             raise ValidationError(problem)
 
 
+def _school_form(item: dict, form, action: str, fields: tuple[str, ...], template: str):
+    """Show a school action's form; on a valid submission act and go back to the item."""
+    error, status = None, 200
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in fields}
+        # Evidence files, already checked by the form's validation (respond only).
+        error = _act(item, form, action, values, getattr(form, "checked", ()))
+        if error is None:
+            flash("提交成功。", "success")
+            return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+        status = 409
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        template, item=with_urgency([item], today())[0], form=form, error=error, link=g.link
+    ), status
+
+
 def _act(item: dict, form, action: str, fields: dict, uploads=()):
     """Decide and apply a school action; returns an error message, or None when it is done."""
     try:
@@ -273,24 +291,9 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
 def respond(rectification_id: int):
     item = _own_item(rectification_id)
     form = RespondForm(version=item["version"])
-    error, status = None, 200
-    if form.validate_on_submit():
-        fields = {
-            "measures": form.measures.data,
-            "result": form.result.data,
-            "done_on": form.done_on.data,
-        }
-        error = _act(item, form, "respond", fields, form.checked)
-        if error is None:
-            flash("提交成功。", "success")
-            return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
-        status = 409
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "school/respond.html", item=with_urgency([item], today())[0], form=form, error=error,
-        link=g.link,
-    ), status  # fmt: skip
+    return _school_form(
+        item, form, "respond", ("measures", "result", "done_on"), "school/respond.html"
+    )
 
 
 @bp.route("/rectifications/<int:rectification_id>/extension", methods=["GET", "POST"])
@@ -298,20 +301,9 @@ def respond(rectification_id: int):
 def extension(rectification_id: int):
     item = _own_item(rectification_id)
     form = ExtensionForm(version=item["version"], deadline=item["deadline"])
-    error, status = None, 200
-    if form.validate_on_submit():
-        fields = {"reason": form.reason.data, "until": form.until.data}
-        error = _act(item, form, "request_extension", fields)
-        if error is None:
-            flash("提交成功。", "success")
-            return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
-        status = 409
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "school/extension.html", item=with_urgency([item], today())[0], form=form, error=error,
-        link=g.link,
-    ), status  # fmt: skip
+    return _school_form(
+        item, form, "request_extension", ("reason", "until"), "school/extension.html"
+    )
 
 
 @bp.route("/rectifications/<int:rectification_id>/photos/<sha256>")
