@@ -182,7 +182,7 @@ CASES = {
 
 def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> dict:
     """The dashboard's queries before the 0011 rework, for ``--before`` (same results)."""
-    where, params = store._inspection_where(f)
+    where, params = store.inspection_where(f)
     latest_cte = f"""latest AS (SELECT * FROM (SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.school_id
         ORDER BY i.date DESC, i.received_at DESC) AS rn FROM inspections i WHERE {where}) WHERE rn = 1)"""
     latest = list(db.query(f"""WITH {latest_cte}
@@ -289,7 +289,7 @@ def bulletin_seconds(path: str) -> float:
     keys = init_keys(tempfile.mkdtemp())
     signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])
     start = time.perf_counter()
-    ov = analytics.overview(store.gather(db, f, TODAY), f, TODAY)
+    ov = analytics.overview(store.gather(db, f, TODAY, overdue_rows=2), f, TODAY)
     pdf = bulletins.render(ov, config, report_id="bench", version=1, checklist_title="基准检查单")
     sign_pdf(pdf, signer, reason="通报", location="基准县")
     return time.perf_counter() - start, len(ov.ranking)

@@ -8,7 +8,11 @@ numbers they print can never disagree.
 from __future__ import annotations
 
 import calendar
+import gc
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -207,6 +211,35 @@ class Filters:
 # Figures
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a province's rows are built and shaped.
+
+    Tens of thousands of new rows trigger full collections that walk every live object
+    (a large share of a cold dashboard load) and find nothing: these rows hold no reference
+    cycles. Overlapping pauses (threads) are counted; the collector resumes, if it was on,
+    when the last one ends.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def percent(earned: float | None, possible: float | None) -> float | None:
     """A section's percentage exactly as the scoring function rounds it."""
     if not possible:
@@ -264,20 +297,25 @@ def summary(
 def section_table(section_rows: list) -> dict[str, dict[str, float | None]]:
     """inspection id → section id → percent, from summed earned/possible rows (dicts, or
     ``(inspection_id, section_id, earned, possible)`` tuples as :func:`gather` passes them)."""
-    out: dict[str, dict[str, float | None]] = defaultdict(dict)
+    out: dict[str, dict[str, float | None]] = {}
     # The same (earned, possible) pairs recur across thousands of schools: round each once.
     cache: dict[tuple, float | None] = {}
+    scores: dict[str, float | None] = {}
+    last: object = cache  # no inspection id
     for row in section_rows:
-        if isinstance(row, tuple):  # (inspection id, section id, earned, possible)
-            inspection_id, section_id, *pair = row
+        if type(row) is tuple:  # (inspection id, section id, earned, possible)
+            inspection_id, section_id, earned, possible = row
+            pair = (earned, possible)
         else:
             inspection_id, section_id = row["inspection_id"], row["section_id"]
             pair = (row["earned"], row["possible"])
-        pair = tuple(pair)
         value = cache.get(pair, cache)
         if value is cache:
             value = cache[pair] = percent(*pair)
-        out[inspection_id][section_id] = value
+        if inspection_id is not last and inspection_id != last:  # rows come grouped by inspection
+            scores = out.setdefault(inspection_id, {})
+            last = inspection_id
+        scores[section_id] = value
     return out
 
 
@@ -299,13 +337,16 @@ def ranking(
     Ties share a rank (1, 2, 2, 4); schools without a score come last.
     """
     rows = []
+    changes: dict[float, float] = {}  # a province's changes take a few hundred values
     for row in latest:
-        previous = row.get("prev_total")
-        change = (
-            round_half_away(row["total"] - previous, 1)
-            if row["total"] is not None and previous is not None
-            else None
-        )
+        total, previous = row["total"], row.get("prev_total")
+        if total is None or previous is None:
+            change = None
+        else:
+            difference = total - previous
+            change = changes.get(difference)
+            if change is None:
+                change = changes[difference] = round_half_away(difference, 1)
         rows.append({**row, "change": change, "sections": sections.get(row["id"], {})})
     by_score = sorted(rows, key=lambda r: (r["total"] is None, -(r["total"] or 0)))
     rank, last = 0, object()
@@ -324,47 +365,57 @@ def ranking(
     return present + missing
 
 
-def _section_values(rows: list[dict], sections: list[dict]) -> dict[str, list[float]]:
-    """Each section's non-empty percentages over ``rows``, in row order (one pass)."""
+def _section_values(
+    rows: list[dict], sections: list[dict]
+) -> tuple[dict[str, list[float]], dict[str, tuple[list, dict[str, list[float]]]]]:
+    """Each section's non-empty percentages over ``rows``, in row order, and per township its
+    rows' totals and section percentages (also in row order), in one pass."""
     ids = [s["id"] for s in sections]
     values: dict[str, list[float]] = {i: [] for i in ids}
+    townships: dict[str, tuple[list, dict[str, list[float]]]] = {}
     for row in rows:
+        group = townships.get(row["township"])
+        if group is None:
+            group = townships[row["township"]] = ([], {i: [] for i in ids})
+        group[0].append(row["total"])
         scores = row["sections"]
         if scores:
+            own = group[1]
             for i in ids:
                 v = scores.get(i)
                 if v is not None:
                     values[i].append(v)
-    return values
+                    own[i].append(v)
+    return values, townships
 
 
-def section_averages(ranking_rows: list[dict], sections: list[dict]) -> list[dict]:
-    """Average percentage of each section over the ranked schools (the section has to apply)."""
-    values = _section_values(ranking_rows, sections)
+def _averages(values: dict[str, list[float]], sections: list[dict]) -> list[dict]:
     return [
         {**sec, "average": mean(values[sec["id"]]), "schools": len(values[sec["id"]])}
         for sec in sections
     ]
 
 
+def _townships(townships: dict, sections: list[dict]) -> list[dict]:
+    return [
+        {
+            "township": township,
+            "schools": len(townships[township][0]),
+            "average": mean(townships[township][0]),
+            "sections": {s["id"]: mean(townships[township][1][s["id"]]) for s in sections},
+        }
+        for township in sorted(townships)
+    ]
+
+
+def section_averages(ranking_rows: list[dict], sections: list[dict]) -> list[dict]:
+    """Average percentage of each section over the ranked schools (the section has to apply)."""
+    return _averages(_section_values(ranking_rows, sections)[0], sections)
+
+
 def township_sections(ranking_rows: list[dict], sections: list[dict]) -> list[dict]:
     """Per township: school count, average total and each section's average percentage."""
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for row in ranking_rows:
-        groups[row["township"]].append(row)
-    out = []
-    for township in sorted(groups):
-        rows = groups[township]
-        values = _section_values(rows, sections)
-        out.append(
-            {
-                "township": township,
-                "schools": len(rows),
-                "average": mean(r["total"] for r in rows),
-                "sections": {s["id"]: mean(values[s["id"]]) for s in sections},
-            }
-        )
-    return out
+    return _townships(_section_values(ranking_rows, sections)[1], sections)
 
 
 def common_problems(fail_rows: list[dict], labels: dict, limit: int = 10) -> list[dict]:
@@ -388,13 +439,17 @@ def common_problems(fail_rows: list[dict], labels: dict, limit: int = 10) -> lis
     return out[:limit]
 
 
-def overdue_by_school(rows: list[dict]) -> list[dict]:
+def overdue_by_school(rows: list[dict], schools: list[dict] | None = None) -> list[dict]:
     """Overdue rectifications grouped by school, most overdue first.
 
     Rows may be every overdue rectification, or (from the storage layer) only each school's
-    first few carrying ``school_count`` / ``school_oldest`` for the whole school.
+    first few carrying ``school_count`` / ``school_oldest`` for the whole school. ``schools``
+    (school_id, school_code, school_name, township, count, oldest), when given, lists every
+    school with overdue rectifications; ``rows`` then holds none or a few of each school's.
     """
     groups: dict[int, dict] = {}
+    for school in schools or ():
+        groups[school["school_id"]] = {**school, "rectifications": []}
     for row in rows:
         entry = groups.get(row["school_id"])
         if entry is None:
@@ -404,14 +459,15 @@ def overdue_by_school(rows: list[dict]) -> list[dict]:
             }  # fmt: skip
         entry["rectifications"].append(row)
     out = list(groups.values())
-    for entry in out:
-        first = entry["rectifications"][0]
-        if first.get("school_count") is not None:
-            entry["count"] = first["school_count"]
-            entry["oldest"] = first["school_oldest"]
-        else:
-            entry["count"] = len(entry["rectifications"])
-            entry["oldest"] = min(r["deadline"] for r in entry["rectifications"])
+    if schools is None:
+        for entry in out:
+            first = entry["rectifications"][0]
+            if first.get("school_count") is not None:
+                entry["count"] = first["school_count"]
+                entry["oldest"] = first["school_oldest"]
+            else:
+                entry["count"] = len(entry["rectifications"])
+                entry["oldest"] = min(r["deadline"] for r in entry["rectifications"])
     out.sort(key=lambda e: (-e["count"], e["oldest"], e["school_code"]))
     return out
 
@@ -489,32 +545,30 @@ def overview(
     rows: dict, filters: Filters, today: date, sort: str = "total", descending: bool = True
 ) -> Overview:
     """Shape what :func:`inspect_app.storage.analytics.gather` returned into the figures."""
-    compiled = rows.get("compiled")
-    grade_bands = [g["grade"] for g in compiled["grades"]] if compiled else list(GRADE_ORDER)
-    sections = (
-        [{"id": s["id"], "title": s["title"]} for s in compiled["sections"]] if compiled else []
-    )
-    ranked = ranking(rows["latest"], section_table(rows["section_rows"]), sort, descending)
-    # Only sections some ranked school was scored on make columns.
-    sections = [
-        s
-        for s in sections
-        if any(s["id"] in r["sections"] and r["sections"][s["id"]] is not None for r in ranked)
-    ]
-    return Overview(
-        filters=filters,
-        today=today,
-        schools=rows["schools"],
-        ranking=ranked,
-        summary=summary(rows["schools"], rows["latest"], rows["rectifications"], grade_bands),
-        sections=sections,
-        section_averages=section_averages(ranked, sections),
-        township_sections=township_sections(ranked, sections),
-        common_problems=common_problems(
-            rows["failed_items"], rows["labels"], len(rows["failed_items"])
-        ),
-        overdue_by_school=overdue_by_school(rows["overdue"]),
-    )
+    with gc_paused():
+        compiled = rows.get("compiled")
+        grade_bands = [g["grade"] for g in compiled["grades"]] if compiled else list(GRADE_ORDER)
+        sections = (
+            [{"id": s["id"], "title": s["title"]} for s in compiled["sections"]] if compiled else []
+        )
+        ranked = ranking(rows["latest"], section_table(rows["section_rows"]), sort, descending)
+        values, townships = _section_values(ranked, sections)
+        # Only sections some ranked school was scored on make columns.
+        sections = [s for s in sections if values[s["id"]]]
+        return Overview(
+            filters=filters,
+            today=today,
+            schools=rows["schools"],
+            ranking=ranked,
+            summary=summary(rows["schools"], rows["latest"], rows["rectifications"], grade_bands),
+            sections=sections,
+            section_averages=_averages(values, sections),
+            township_sections=_townships(townships, sections),
+            common_problems=common_problems(
+                rows["failed_items"], rows["labels"], len(rows["failed_items"])
+            ),
+            overdue_by_school=overdue_by_school(rows["overdue"], rows.get("overdue_schools")),
+        )
 
 
 def not_inspected(schools: list[dict], ranking_rows: list[dict]) -> list[dict]:

@@ -39,7 +39,8 @@ def bulletin_filters(period: analytics.Period, checklist_id: str) -> analytics.F
 def build_overview(db: Database, filters: analytics.Filters, today: date) -> analytics.Overview:
     if not filters.checklist_id:
         filters = filters.with_checklist(store.most_used_checklist(db, filters) or "")
-    return analytics.overview(store.gather(db, filters, today), filters, today)
+    # The bulletin names each overdue school's first two problems (templates/reports/bulletin.html).
+    return analytics.overview(store.gather(db, filters, today, overdue_rows=2), filters, today)
 
 
 def view(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 
@@ -50,7 +51,24 @@ def test_xlsx_holds_the_schools_items_findings_and_rectifications(client, auth, 
     problems = {row[9] for row in findings[1:]}
     assert {f["problem"] for r in term_results for f in r["findings"]} == problems
     rect = list(wb["整改情况"].values)
-    assert rect[0][10] == "状态" and {row[10] for row in rect[1:]} == {"待整改"}
+    assert rect[0][11] == "状态" and {row[11] for row in rect[1:]} == {"待整改"}
+
+
+def test_rows_come_by_school_and_date_items_in_checklist_order(client, auth, received):
+    auth.login("bureau")
+    wb = _workbook(client)
+    checklist_order = [i["id"] for s in received["checklist"]["sections"] for i in s["items"]]
+    items = list(wb["检查条目"].values)[1:]
+    assert [(r[3], r[1]) for r in items] == sorted((r[3], r[1]) for r in items)
+    a_new = [r[8] for r in items if r[0] == received["ids"]["a_new"]]
+    assert a_new == [i for i in checklist_order if i in a_new]
+    assert len(a_new) == len(received["results"]["a_new"]["items"])
+    findings = [r for r in list(wb["问题清单"].values)[1:] if r[0] == received["ids"]["a_old"]]
+    labels = {i["label"]: i["id"] for s in received["checklist"]["sections"] for i in s["items"]}
+    failed = [labels[r[7]] for r in findings]
+    assert failed and failed == [i for i in checklist_order if i in failed]
+    rect = [r for r in list(wb["整改情况"].values)[1:]]
+    assert [(r[0], r[3], r[4]) for r in rect] == sorted((r[0], r[3], r[4]) for r in rect)
 
 
 def test_csv_zip_has_one_bom_csv_per_sheet_with_the_same_rows(client, auth, received):
@@ -76,3 +94,53 @@ def test_export_of_an_empty_period_still_has_headers(client, auth, received):
     response = client.get("/bureau/export.xlsx", query_string={"period": "month", "key": "2025-01"})
     wb = load_workbook(io.BytesIO(response.data), read_only=True)
     assert [len(list(wb[name].values)) for name in wb.sheetnames] == [4, 1, 1, 1]
+
+
+def test_answers_read_as_the_report_prints_them(client, auth, received):
+    auth.login("bureau")
+    wb = _workbook(client)
+    items = {i["id"]: i for s in received["checklist"]["sections"] for i in s["items"]}
+    shown = {"choice": set(), "yesno": set()}
+    for row in list(wb["检查条目"].values)[1:]:
+        item, value = items[row[8]], row[13]
+        if item["type"] == "choice" and value:
+            assert value in {c["label"] for c in item["choices"]}, (row[8], value)
+            shown["choice"].add(value)
+        if item["type"] == "yesno" and value:
+            assert value in {"是", "否"}
+            shown["yesno"].add(value)
+    assert shown["choice"] and shown["yesno"]  # both kinds were answered in the fixture
+
+
+def test_a_requested_extension_is_shown_and_stops_no_clock(app, client, auth, db, received):
+    from inspect_app import rectification
+    from inspect_app.storage import rectifications
+
+    item = rectifications.for_inspection(db, received["ids"]["a_old"])[0]
+    until = (date.fromisoformat(item["deadline"]) + timedelta(days=30)).isoformat()
+    move = rectification.decide(
+        item, "request_extension", "school", date.fromisoformat(item["deadline"]),
+        reason="设备到货延迟", until=until,
+    )  # fmt: skip
+    rectifications.apply(db, item, move, version=item["version"], user_id=None, actor="学校")
+    app.config["TODAY_OVERRIDE"] = (
+        date.fromisoformat(item["deadline"]) + timedelta(days=3)
+    ).isoformat()
+    auth.login("bureau")
+    rows = list(_workbook(client)["整改情况"].values)
+    header, rows = rows[0], rows[1:]
+    (row,) = [r for r in rows if r[0] == "A001" and r[3] == "2026-09-15" and r[4] == item["seq"]]
+    shown = dict(zip(header, row, strict=False))
+    assert shown["申请延期至"] == until
+    assert (shown["是否逾期"], shown["逾期天数"]) == ("是", 3)
+
+
+def test_answers_are_read_from_the_covering_index(db):
+    """Each inspection's answers are one index range, never a seek per row into the table
+    (migration 0015; a province's year is 3.2 M answers)."""
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT item_id, outcome, earned, possible, value, note "
+        "FROM inspection_answers WHERE inspection_id = ?",
+        ["x"],
+    ).fetchall()
+    assert "COVERING INDEX inspection_answers_export" in " ".join(str(row[-1]) for row in plan)

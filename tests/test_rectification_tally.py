@@ -22,7 +22,7 @@ ORDER BY 1, 2, 3, 4, 5"""
 
 def old_counts(db, f, today):
     """The query the tally replaced."""
-    where, params = store._inspection_where(f)
+    where, params = store.inspection_where(f)
     sql = f"""SELECT COUNT(*) AS total, COALESCE(SUM(r.status != 'closed'), 0) AS open,
         COALESCE(SUM(r.status != 'closed' AND COALESCE(r.extension_until, r.deadline) < ?), 0)
             AS overdue,
@@ -33,7 +33,7 @@ def old_counts(db, f, today):
 
 def old_overdue(db, f, today, keep=2):
     """The window query the tally replaced."""
-    where, params = store._inspection_where(f)
+    where, params = store.inspection_where(f)
     sql = f"""WITH o AS (
         SELECT r.id, r.school_id, i.date AS inspection_date, ROW_NUMBER() OVER w AS rn,
                COUNT(*) OVER w AS school_count, FIRST_VALUE(r.deadline) OVER w AS school_oldest
@@ -48,6 +48,24 @@ def old_overdue(db, f, today, keep=2):
     JOIN schools s ON s.id = o.school_id JOIN regions t ON t.id = s.township_id
     WHERE o.rn <= ? ORDER BY s.code, o.rn"""
     return list(db.query(sql, [*params, today.isoformat(), keep]))
+
+
+def old_latest(db, f):
+    """The window query the per-school seeks (migration 0014) replaced."""
+    cte, params = store._latest_cte(f)
+    sql = f"""WITH {cte}
+        SELECT l.*, s.code AS school_code, s.name AS school_name, s.stage, s.township_id,
+               t.name AS township, u.display_name AS inspector_name,
+               p.id AS prev_id, p.total AS prev_total, p.grade AS prev_grade, p.date AS prev_date
+        FROM latest l JOIN schools s ON s.id = l.school_id JOIN regions t ON t.id = s.township_id
+        LEFT JOIN users u ON u.id = l.inspector_id
+        LEFT JOIN inspections p ON p.rowid = (
+            SELECT q.rowid FROM inspections q
+            WHERE q.school_id = l.school_id AND q.checklist_id = l.checklist_id
+              AND q.status = 'valid' AND (q.date, q.received_at) < (l.date, l.received_at)
+            ORDER BY q.date DESC, q.received_at DESC LIMIT 1)
+        ORDER BY l.school_id"""
+    return list(db.query(sql, params))
 
 
 @pytest.fixture
@@ -101,6 +119,12 @@ def check(db):
             assert store.rectification_counts(db, f, today) == old_counts(db, f, today)
             assert store.overdue_by_school(db, f, today) == old_overdue(db, f, today)
             assert store.overdue_by_school(db, f, today, keep=1) == old_overdue(db, f, today, 1)
+            counts, schools = store.rectifications_by_school(db, f, today)
+            assert counts == old_counts(db, f, today)
+            old = {r["school_id"]: (r["school_count"], r["school_oldest"])
+                   for r in old_overdue(db, f, today)}  # fmt: skip
+            assert {s["school_id"]: (s["count"], s["oldest"]) for s in schools} == old
+            assert store.latest_inspections(db, f) == old_latest(db, f)
 
 
 def test_tally_matches_direct_counts_through_changes(bench_db):
@@ -141,6 +165,15 @@ def test_overview_cache_follows_writes(bench_db):
     assert after is not first
     assert after == store.gather_uncached(db, f, today)
     assert after["rectifications"]["open"] == 0
+    assert after["overdue_schools"] == [] and after["overdue"] == []
+    # The bulletin asks for each school's first overdue rows; the pages only for the counts.
+    with db.conn:
+        db.execute("UPDATE rectifications SET status = 'pending'")
+    rows = store.gather(db, f, today, overdue_rows=2)
+    assert rows["overdue"] == store.overdue_by_school(db, f, today) != []
+    entries = analytics.overview(rows, f, today).overdue_by_school
+    assert entries == analytics.overdue_by_school(store.overdue_by_school(db, f, today))
+    assert store.gather(db, f, today)["overdue"] == []
     with db.conn:
         db.execute("UPDATE inspections SET status = 'revoked' WHERE id = 'i00'")
     assert store.gather(db, f, today) == store.gather_uncached(db, f, today)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from inspect_app.checklist import Checklist, load_checklist, score
+from inspect_app.checklist.scoring import display_answer
 
 DATA = Path(__file__).parent / "data" / "checklists"
 
@@ -536,3 +537,21 @@ def test_full_width_digits_are_not_a_date(tmp_path):
     assert bad["items"]["checked_on"]["message"] == "答案格式不正确"
     good = score(checklist, {}, {"answers": {"checked_on": "2026-03-01"}})
     assert good["items"]["checked_on"]["outcome"] == "info"
+
+
+@pytest.mark.parametrize(
+    ("item_id", "raw", "shown"),
+    [
+        ("drill_rating", "fair", "基本规范"),  # a choice shows its label
+        ("training_plan", True, "是"),
+        ("extinguishers", False, "否"),
+        ("fulltime", 12, "12"),
+        ("fulltime", 12.0, "12"),
+        ("fulltime", None, ""),  # unanswered
+        ("drill_rating", "excellent", "excellent"),  # not a choice: shown as stored
+        ("fulltime", "十二", "十二"),  # malformed: shown as stored
+        ("no_such_item", 3, "3"),
+    ],
+)
+def test_display_answer_prints_a_stored_answer_as_reports_do(basics, item_id, raw, shown):
+    assert display_answer(basics, item_id, raw) == shown

@@ -128,6 +128,18 @@ def _display(plan: ItemPlan, v: Any) -> str | None:
     return str(v)
 
 
+def display_answer(checklist: Checklist, item_id: str, raw: Any) -> str:
+    """A stored answer as the form summary, findings and reports print it: choice labels,
+    是/否, numbers in the item's format; "" when unanswered, the raw text when malformed."""
+    plan = next((p for p in checklist.item_plans if p.id == item_id), None)
+    if plan is None or raw is None:
+        return "" if raw is None else str(raw)
+    v, well_formed = _normalize_answer(plan, raw)
+    if not well_formed:
+        return str(raw)
+    return _display(plan, v) or ""
+
+
 def _range_problem(plan: ItemPlan, v: Any) -> str | None:
     """The automatic message for an integer/decimal answer outside min/max."""
     if type(v) is not float or (plan.min is None and plan.max is None):

@@ -11,12 +11,11 @@ import json
 import sqlite3
 import threading
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterator
 from datetime import date
 
 from sqlite_utils import Database
 
-from ..analytics import Filters
+from ..analytics import Filters, gc_paused
 
 # Compiled checklist versions are immutable, so their parsed form is cached by hash.
 _compiled: dict[str, dict] = {}
@@ -36,7 +35,7 @@ def _school_where(f: Filters, alias: str = "s") -> tuple[list[str], list]:
     return where, params
 
 
-def _inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
+def inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
     """Valid inspections in the period matching checklist, type and the school filters."""
     where = [f"{alias}.status = 'valid'", f"{alias}.date BETWEEN ? AND ?"]
     params: list = [f.period.start.isoformat(), f.period.end.isoformat()]
@@ -61,7 +60,7 @@ def _latest_cte(f: Filters) -> tuple[str, list]:
     Only the columns below are read, all of them in the ``inspections_period`` index, so the
     period's inspections are one index range and no table row is visited.
     """
-    where, params = _inspection_where(f)
+    where, params = inspection_where(f)
     sql = f"""latest AS (
         SELECT id, school_id, checklist_id, checklist_hash, type, date, total, grade, vetoed,
                findings, inspector_id, received_at
@@ -80,36 +79,73 @@ def _ids(latest: list[dict]) -> str:
     return json.dumps([r["id"] for r in latest])
 
 
+_SCHOOL_SQL = """SELECT s.id, s.code, s.name, s.stage, s.township_id, t.name AS township
+    FROM schools s JOIN regions t ON t.id = s.township_id"""
+
+
 def schools_in_scope(db: Database, f: Filters) -> list[dict]:
     where, params = _school_where(f)
-    sql = """SELECT s.id, s.code, s.name, s.stage, s.township_id, t.name AS township
-             FROM schools s JOIN regions t ON t.id = s.township_id"""
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return list(db.query(sql + " ORDER BY t.name, s.code", params))
+    sql = _SCHOOL_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    return _rows(db.execute(sql + " ORDER BY t.name, s.code", params))
+
+
+def _school_latest_match(f: Filters, alias: str) -> tuple[str, list]:
+    """A school's (``s``) valid inspections in the period matching checklist and type."""
+    where = [
+        f"{alias}.school_id = s.id",
+        f"{alias}.status = 'valid'",
+        f"{alias}.date BETWEEN ? AND ?",
+    ]
+    params: list = [f.period.start.isoformat(), f.period.end.isoformat()]
+    if f.checklist_id:
+        where.append(f"{alias}.checklist_id = ?")
+        params.append(f.checklist_id)
+    if f.type:
+        where.append(f"{alias}.type = ?")
+        params.append(f.type)
+    return " AND ".join(where), params
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict]:
+    """A cursor's rows as dicts, built in one comprehension (cheaper than ``db.query``)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def latest_inspections(db: Database, f: Filters) -> list[dict]:
-    """Latest inspection per school, with the school and the previous inspection's score.
+    """Latest inspection per school (date, then receipt), with the school and the previous
+    inspection's score, in school id order.
 
     The previous inspection is the school's valid inspection with the same checklist just
     before the latest one, whenever it was (it may lie before the period).
+
+    The schools in scope are walked once; each school's newest inspection in the period and
+    its previous one are single seeks in ``inspections_school_latest`` and
+    ``inspections_previous`` (migration 0014), which hold every column read here.
     """
-    cte, params = _latest_cte(f)
-    sql = f"""WITH {cte}
-        SELECT l.*, s.code AS school_code, s.name AS school_name, s.stage, s.township_id,
+    match, params = _school_latest_match(f, "i")
+    newest, newest_params = _school_latest_match(f, "n")
+    school_where, school_params = _school_where(f)
+    sql = f"""SELECT i.id, i.school_id, i.checklist_id, i.checklist_hash, i.type, i.date,
+               i.total, i.grade, i.vetoed, i.findings, i.inspector_id, i.received_at,
+               s.code AS school_code, s.name AS school_name, s.stage, s.township_id,
                t.name AS township, u.display_name AS inspector_name,
                p.id AS prev_id, p.total AS prev_total, p.grade AS prev_grade, p.date AS prev_date
-        FROM latest l
-        JOIN schools s ON s.id = l.school_id
+        FROM schools s
+        CROSS JOIN inspections i INDEXED BY inspections_school_latest ON {match} AND i.rowid = (
+            SELECT n.rowid FROM inspections n WHERE {newest}
+            ORDER BY n.date DESC, n.received_at DESC LIMIT 1)
         JOIN regions t ON t.id = s.township_id
-        LEFT JOIN users u ON u.id = l.inspector_id
-        LEFT JOIN inspections p ON p.rowid = (
+        LEFT JOIN users u ON u.id = i.inspector_id
+        LEFT JOIN inspections p ON p.school_id = i.school_id AND p.checklist_id = i.checklist_id
+            AND p.status = 'valid' AND p.rowid = (
             SELECT q.rowid FROM inspections q
-            WHERE q.school_id = l.school_id AND q.checklist_id = l.checklist_id
-              AND q.status = 'valid' AND (q.date, q.received_at) < (l.date, l.received_at)
-            ORDER BY q.date DESC, q.received_at DESC LIMIT 1)"""
-    return list(db.query(sql, params))
+            WHERE q.school_id = i.school_id AND q.checklist_id = i.checklist_id
+              AND q.status = 'valid' AND (q.date, q.received_at) < (i.date, i.received_at)
+            ORDER BY q.date DESC, q.received_at DESC LIMIT 1)
+        {"WHERE " + " AND ".join(school_where) if school_where else ""}
+        ORDER BY s.id"""
+    return _rows(db.execute(sql, [*params, *newest_params, *school_params]))
 
 
 def section_rows(
@@ -162,30 +198,31 @@ def failed_items(
            FROM json_each(?) j JOIN inspection_outcomes o ON o.inspection_id = j.value""",
         [_ids(latest)],
     ).fetchall()
-    failed: Counter = Counter()
-    for inspection_id, fails, _assessed in rows:
+    # Per checklist, every inspection's ids joined into one string: counting its pieces (and,
+    # below, occurrences of an id between separators) runs in C instead of once per inspection.
+    fails_of: dict[str, list[str]] = defaultdict(list)
+    assessed_of: dict[str, list[str]] = defaultdict(list)
+    for inspection_id, fails, assessed in rows:
+        checklist_id = checklist_of[inspection_id]
         if fails:
-            checklist_id = checklist_of[inspection_id]
-            failed.update((checklist_id, item) for item in fails.split(SEP)[1:])
+            fails_of[checklist_id].append(fails)
+        if assessed:
+            assessed_of[checklist_id].append(assessed)
+    failed: Counter = Counter()
+    for checklist_id, strings in fails_of.items():
+        items = "".join(strings).split(SEP)[1:]  # each string starts with SEP
+        failed.update({(checklist_id, item): n for item, n in Counter(items).items()})
     top = sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     if not top:
         return []
-    # How many schools were assessed on each of those items (passed or failed).
-    wanted: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for checklist_id, item in (key for key, _n in top):
-        wanted[checklist_id].append((item, SEP + item + SEP))
-    assessed: Counter = Counter()
-    for inspection_id, _fails, items in rows:
-        needles = wanted.get(checklist_of[inspection_id])
-        if needles:
-            items += SEP
-            for item, needle in needles:
-                if needle in items:
-                    assessed[(checklist_of[inspection_id], item)] += 1
+    # How many schools were assessed on each of those items (passed or failed): an id occurs
+    # at most once per inspection, and each inspection's string is closed by SEP below.
+    joined = {c: SEP.join(strings) + SEP for c, strings in assessed_of.items()}
     return [
-        {"checklist_id": c, "item_id": i, "failed": n, "assessed": assessed[(c, i)]}
+        {"checklist_id": c, "item_id": i, "failed": n,
+         "assessed": joined.get(c, "").count(SEP + i + SEP)}
         for (c, i), n in top
-    ]
+    ]  # fmt: skip
 
 
 def rectification_counts(db: Database, f: Filters, today: date) -> dict:
@@ -194,7 +231,7 @@ def rectification_counts(db: Database, f: Filters, today: date) -> dict:
     Summed from ``rectification_tally`` (migration 0012: counts per inspection, closed or not,
     and deadline), a row or two per inspection rather than one per rectification.
     """
-    where, params = _inspection_where(f)
+    where, params = inspection_where(f)
     row = next(
         db.query(
             f"""SELECT COALESCE(SUM(t.n), 0) AS total,
@@ -210,8 +247,50 @@ def rectification_counts(db: Database, f: Filters, today: date) -> dict:
     return dict(row)
 
 
+def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dict, list[dict]]:
+    """:func:`rectification_counts` and, for every school with overdue rectifications, how
+    many and the oldest deadline (``school_id``, ``count``, ``oldest``; ``deadline < today``
+    as in :func:`overdue_by_school`), from one walk over the schools' ``rectification_tally``.
+
+    The walk follows school order, so the per-school sums need no sort of the period's rows.
+    """
+    match, params = _school_latest_match(f, "i")
+    school_where, school_params = _school_where(f)
+    day = today.isoformat()
+    rows = db.execute(
+        f"""SELECT t.school_id, SUM(t.n), SUM(CASE WHEN NOT t.closed THEN t.n END),
+                   SUM(CASE WHEN NOT t.closed AND t.due < ? THEN t.n END),
+                   SUM(CASE WHEN t.closed THEN t.n END),
+                   SUM(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.n END),
+                   MIN(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.deadline END)
+            FROM schools s
+            CROSS JOIN inspections i INDEXED BY inspections_school_latest ON {match}
+            JOIN rectification_tally t ON t.inspection_id = i.id
+            {"WHERE " + " AND ".join(school_where) if school_where else ""}
+            GROUP BY s.id, t.school_id""",
+        [day, day, day, *params, *school_params],
+    ).fetchall()
+    counts = {"total": 0, "open": 0, "overdue": 0, "closed": 0}
+    # A rectification's school is its inspection's; should they ever differ, a school's sums
+    # arrive in several rows and are merged here.
+    schools: dict[int, dict] = {}
+    for school_id, total, open_, overdue, closed, late, oldest in rows:
+        counts["total"] += total
+        counts["open"] += open_ or 0
+        counts["overdue"] += overdue or 0
+        counts["closed"] += closed or 0
+        if late:
+            entry = schools.get(school_id)
+            if entry is None:
+                schools[school_id] = {"school_id": school_id, "count": late, "oldest": oldest}
+            else:
+                entry["count"] += late
+                entry["oldest"] = min(entry["oldest"], oldest)
+    return counts, list(schools.values())
+
+
 def overdue_rectifications(db: Database, f: Filters, today: date) -> list[dict]:
-    where, params = _inspection_where(f)
+    where, params = inspection_where(f)
     return list(
         db.query(
             f"""SELECT r.id, r.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
@@ -235,7 +314,7 @@ def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> l
     the (inspection, deadline) groups that can hold a school's first ``keep`` rows are read
     from ``rectifications``, at most ``keep`` rows each.
     """
-    where, params = _inspection_where(f)
+    where, params = inspection_where(f)
     groups = db.execute(
         f"""SELECT t.school_id, t.deadline, t.inspection_id, i.date, t.n
             FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
@@ -296,7 +375,7 @@ def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> l
 
 
 def most_used_checklist(db: Database, f: Filters) -> str | None:
-    where, params = _inspection_where(f.with_checklist(""))
+    where, params = inspection_where(f.with_checklist(""))
     row = next(
         db.query(
             f"""SELECT i.checklist_id, COUNT(*) AS n FROM inspections i WHERE {where}
@@ -364,25 +443,29 @@ def item_labels(db: Database, checklist_ids: set[str]) -> dict[tuple[str, str], 
     return labels
 
 
-def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
+def gather(
+    db: Database, f: Filters, today: date, problems: int = 10, overdue_rows: int = 0
+) -> dict:
     """Every row the overview needs, for :func:`inspect_app.analytics.overview`.
 
     The latest inspection per school is computed once and reused by the section sums and the
-    failed items; overdue rectifications arrive grouped by school.
+    failed items. Overdue rectifications arrive as counts per school; ``overdue_rows`` of each
+    school's overdue rectifications are read too when asked (the bulletin lists two; the pages
+    show only the counts, and reading them for a province costs more than the rest).
 
     The result is kept in a small in-process cache keyed by the database file, the filters,
     ``today`` and ``bureau_data_version`` (bumped by triggers on every write the overview
     reads, migration 0013), so the dashboard and the ranking of the same filters reuse it
     until the data changes. Callers must not modify the returned rows.
     """
-    key = _cache_key(db, f, today, problems)
+    key = _cache_key(db, f, today, problems, overdue_rows)
     if key is not None:
         with _cache_lock:
             rows = _cache.get(key)
             if rows is not None:
                 _cache.move_to_end(key)
                 return rows
-    rows = gather_uncached(db, f, today, problems)
+    rows = gather_uncached(db, f, today, problems, overdue_rows)
     if key is not None:
         with _cache_lock:
             _cache[key] = rows
@@ -391,21 +474,34 @@ def gather(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
     return rows
 
 
-def gather_uncached(db: Database, f: Filters, today: date, problems: int = 10) -> dict:
+def gather_uncached(
+    db: Database, f: Filters, today: date, problems: int = 10, overdue_rows: int = 0
+) -> dict:
     """:func:`gather` without the cache (what a cold dashboard load costs)."""
-    compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
-    latest = latest_inspections(db, f)
-    fails = failed_items(db, f, problems, latest=latest)
-    return {
-        "schools": schools_in_scope(db, f),
-        "latest": latest,
-        "section_rows": _section_tuples(db, latest) if compiled else [],
-        "compiled": compiled,
-        "rectifications": rectification_counts(db, f, today),
-        "overdue": overdue_by_school(db, f, today),
-        "failed_items": fails,
-        "labels": item_labels(db, {r["checklist_id"] for r in fails}),
-    }
+    with gc_paused():
+        compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
+        schools = schools_in_scope(db, f)
+        latest = latest_inspections(db, f)
+        fails = failed_items(db, f, problems, latest=latest)
+        counts, overdue = rectifications_by_school(db, f, today)
+        by_id = {s["id"]: s for s in schools}
+        for entry in overdue:
+            school = by_id.get(entry["school_id"])
+            if school is None:  # a rectification filed under a school outside the filters
+                school = next(db.query(_SCHOOL_SQL + " WHERE s.id = ?", [entry["school_id"]]))
+            entry.update(school_code=school["code"], school_name=school["name"],
+                         township=school["township"])  # fmt: skip
+        return {
+            "schools": schools,
+            "latest": latest,
+            "section_rows": _section_tuples(db, latest) if compiled else [],
+            "compiled": compiled,
+            "rectifications": counts,
+            "overdue_schools": overdue,
+            "overdue": overdue_by_school(db, f, today, overdue_rows) if overdue_rows else [],
+            "failed_items": fails,
+            "labels": item_labels(db, {r["checklist_id"] for r in fails}),
+        }
 
 
 # A province's overview rows take tens of MB: keep only the last few sets of filters.
@@ -419,7 +515,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _cache_key(db: Database, f: Filters, today: date, problems: int) -> tuple | None:
+def _cache_key(db: Database, f: Filters, today: date, *args: int) -> tuple | None:
     """None (no caching) for an in-memory database or one without the version counter.
 
     The file path keeps two databases apart within a process, ``origin`` a file replaced
@@ -432,7 +528,7 @@ def _cache_key(db: Database, f: Filters, today: date, problems: int) -> tuple | 
     path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
     if version is None or not path:
         return None
-    return (path, *version, f, today, problems)
+    return (path, *version, f, today, *args)
 
 
 # ---------------------------------------------------------------------------
@@ -482,53 +578,6 @@ def school_reports(db: Database, school_id: int) -> list[dict]:
 
 # ---------------------------------------------------------------------------
 # Exports: streamed rows (never the whole province in memory at once)
-
-
-def export_items(db: Database, f: Filters) -> Iterator[dict]:
-    """Every answer of every inspection selected by the filters, in school and item order."""
-    where, params = _inspection_where(f)
-    return db.query(
-        f"""SELECT i.id AS inspection_id, i.date, i.type, i.checklist_id, i.checklist_hash,
-                   s.code AS school_code, s.name AS school_name, t.name AS township,
-                   a.item_id, a.section_id, a.value, a.outcome, a.earned, a.possible, a.note
-            FROM inspections i JOIN schools s ON s.id = i.school_id
-            JOIN regions t ON t.id = s.township_id
-            JOIN inspection_answers a ON a.inspection_id = i.id
-            WHERE {where}
-            ORDER BY s.code, i.date, i.id""",
-        params,
-    )
-
-
-def export_findings(db: Database, f: Filters) -> Iterator[dict]:
-    where, params = _inspection_where(f)
-    return db.query(
-        f"""SELECT i.id AS inspection_id, i.date, i.checklist_id, s.code AS school_code,
-                   s.name AS school_name, t.name AS township, a.item_id, a.section_id, a.value,
-                   r.problem, r.basis, r.action, r.owner, r.deadline
-            FROM inspections i JOIN schools s ON s.id = i.school_id
-            JOIN regions t ON t.id = s.township_id
-            JOIN inspection_answers a
-                 ON a.inspection_id = i.id AND a.outcome = 'fail'
-            LEFT JOIN rectifications r ON r.inspection_id = i.id AND r.item_id = a.item_id
-            WHERE {where}
-            ORDER BY s.code, i.date, i.id, r.seq""",
-        params,
-    )
-
-
-def export_rectifications(db: Database, f: Filters) -> Iterator[dict]:
-    where, params = _inspection_where(f)
-    return db.query(
-        f"""SELECT r.id, r.seq, r.problem, r.basis, r.action, r.owner, r.deadline, r.status,
-                   r.extension_until, r.closed_at, r.created_at, i.date AS inspection_date,
-                   s.code AS school_code, s.name AS school_name, t.name AS township
-            FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-            JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
-            WHERE {where}
-            ORDER BY s.code, i.date, r.seq""",
-        params,
-    )
 
 
 # ---------------------------------------------------------------------------
