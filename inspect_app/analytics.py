@@ -181,6 +181,9 @@ def period_choices(kind: str, today: date, count: int = 8) -> list[Period]:
     return out
 
 
+DEFAULT_PERIOD = "term"  # what the bureau sees before choosing a period
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the bureau is looking at. Empty strings / None mean "all"."""

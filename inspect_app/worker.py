@@ -1,7 +1,9 @@
 """A background thread that issues the signed documents of newly received inspections.
 
 Rendering and signing take about a second per document, too long to keep a phone's upload
-waiting; the sync API stores the inspection, wakes this thread and answers at once.
+waiting; the sync API stores the inspection, wakes this thread and answers at once. After
+each pass (and at least every minute) it also refreshes the bureau's default dashboard, so
+the first visit after new data is served from memory.
 Anything the thread misses (a crash, a restart) is picked up on the next pass, because the
 work list is derived from the database: inspections without a report.
 """
@@ -14,6 +16,8 @@ import threading
 from flask import Flask
 
 from . import issuing
+from .storage import analytics
+from .storage.clock import today_in_china
 from .storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,15 @@ def issue_pending(config) -> int:
     return issued
 
 
+def warm_dashboard(config) -> None:
+    """Recompute the bureau's default dashboard if the data changed since it was cached."""
+    db = open_database(config["DATABASE"])
+    try:
+        analytics.warm(db, today_in_china(config.get("TODAY_OVERRIDE")))
+    finally:
+        db.close()
+
+
 def start(app: Flask) -> None:
     config = app.config
 
@@ -48,6 +61,7 @@ def start(app: Flask) -> None:
             _wake.clear()
             try:
                 issue_pending(config)
+                warm_dashboard(config)
             except Exception:
                 log.exception("document worker pass failed")
 

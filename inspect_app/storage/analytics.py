@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from ..analytics import Filters, gc_paused
+from ..analytics import DEFAULT_PERIOD, Filters, current_period, gc_paused
 
 # Compiled checklist versions are immutable, so their parsed form is cached by hash.
 _compiled: dict[str, dict] = {}
@@ -513,6 +513,18 @@ _cache_lock = threading.Lock()
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+
+
+def default_filters(db: Database, today: date) -> Filters:
+    """The dashboard with nothing chosen: this term, every school, the most used checklist."""
+    filters = Filters(period=current_period(DEFAULT_PERIOD, today))
+    return filters.with_checklist(most_used_checklist(db, filters) or "")
+
+
+def warm(db: Database, today: date) -> None:
+    """Fill the cache for the default dashboard, so the first visit after the data changed
+    is served from memory (a province's cold load takes about half a second)."""
+    gather(db, default_filters(db, today), today)
 
 
 def _cache_key(db: Database, f: Filters, today: date, *args: int) -> tuple | None:

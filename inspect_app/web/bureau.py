@@ -32,7 +32,6 @@ from . import today
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 BUREAU = ("bureau", "admin")
 HEAT_PAGE = 60  # schools per page of the ranking and heat map
-DEFAULT_PERIOD = "term"
 
 
 def _int(name: str) -> int | None:
@@ -43,7 +42,7 @@ def _int(name: str) -> int | None:
 def read_filters(args=None) -> analytics.Filters:
     """Filters from the query string; an unreadable period is a 400 with a Chinese message."""
     args = request.args if args is None else MultiDict(args)
-    kind = args.get("period", DEFAULT_PERIOD)
+    kind = args.get("period", analytics.DEFAULT_PERIOD)
     key = args.get("key", "")
     if kind == "custom" and args.get("start") and args.get("end"):
         key = f"{args['start']}~{args['end']}"
@@ -51,7 +50,7 @@ def read_filters(args=None) -> analytics.Filters:
         period = analytics.parse_period(kind, key, today())
     except analytics.PeriodError as exc:
         flash(f"{exc}，已改为显示本学期。", "error")
-        period = analytics.current_period(DEFAULT_PERIOD, today())
+        period = analytics.current_period(analytics.DEFAULT_PERIOD, today())
     stage = args.get("stage", "")
     kind_of = args.get("type", "")
     filters = analytics.Filters(
