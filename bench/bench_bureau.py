@@ -217,10 +217,16 @@ def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> 
         JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
         WHERE {where} AND r.status != 'closed' AND r.deadline < ? ORDER BY s.code, r.deadline, r.seq""",
         [*params, today.isoformat()]))  # fmt: skip
+    legacy_counts = dict(next(db.query(f"""SELECT COUNT(*) AS total,
+        COALESCE(SUM(r.status != 'closed'), 0) AS open,
+        COALESCE(SUM(r.status != 'closed' AND r.deadline < ?), 0) AS overdue,
+        COALESCE(SUM(r.status = 'closed'), 0) AS closed
+        FROM rectifications r JOIN inspections i ON i.id = r.inspection_id WHERE {where}""",
+        [today.isoformat(), *params])))  # fmt: skip
     return {
         "schools": store.schools_in_scope(db, f), "latest": latest,
         "section_rows": sections if compiled else [], "compiled": compiled,
-        "rectifications": store.rectification_counts(db, f, today), "overdue": overdue,
+        "rectifications": legacy_counts, "overdue": overdue,
         "failed_items": fails, "labels": store.item_labels(db, {r["checklist_id"] for r in fails}),
     }  # fmt: skip
 

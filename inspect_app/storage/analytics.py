@@ -225,32 +225,13 @@ def failed_items(
     ]  # fmt: skip
 
 
-def rectification_counts(db: Database, f: Filters, today: date) -> dict:
-    """Rectifications opened by the period's inspections: total, open, overdue, closed.
-
-    Summed from ``rectification_tally`` (migration 0012: counts per inspection, closed or not,
-    and deadline), a row or two per inspection rather than one per rectification.
-    """
-    where, params = inspection_where(f)
-    row = next(
-        db.query(
-            f"""SELECT COALESCE(SUM(t.n), 0) AS total,
-                       COALESCE(SUM(CASE WHEN NOT t.closed THEN t.n END), 0) AS open,
-                       COALESCE(SUM(CASE WHEN NOT t.closed AND t.due < ? THEN t.n END), 0)
-                           AS overdue,
-                       COALESCE(SUM(CASE WHEN t.closed THEN t.n END), 0) AS closed
-                FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
-                WHERE {where}""",
-            [today.isoformat(), *params],
-        )
-    )
-    return dict(row)
-
-
 def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dict, list[dict]]:
-    """:func:`rectification_counts` and, for every school with overdue rectifications, how
-    many and the oldest deadline (``school_id``, ``count``, ``oldest``; ``deadline < today``
-    as in :func:`overdue_by_school`), from one walk over the schools' ``rectification_tally``.
+    """Rectifications opened by the period's inspections (total, open, overdue, closed) and,
+    for every school with overdue ones, how many and the oldest deadline (``school_id``,
+    ``count``, ``oldest``), from one walk over the schools' ``rectification_tally``.
+
+    Overdue means open and past the deadline, as on every page: a requested extension counts
+    once it is approved and becomes the deadline (migration 0016).
 
     The walk follows school order, so the per-school sums need no sort of the period's rows.
     """
@@ -259,7 +240,6 @@ def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dic
     day = today.isoformat()
     rows = db.execute(
         f"""SELECT t.school_id, SUM(t.n), SUM(CASE WHEN NOT t.closed THEN t.n END),
-                   SUM(CASE WHEN NOT t.closed AND t.due < ? THEN t.n END),
                    SUM(CASE WHEN t.closed THEN t.n END),
                    SUM(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.n END),
                    MIN(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.deadline END)
@@ -268,16 +248,16 @@ def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dic
             JOIN rectification_tally t ON t.inspection_id = i.id
             {"WHERE " + " AND ".join(school_where) if school_where else ""}
             GROUP BY s.id, t.school_id""",
-        [day, day, day, *params, *school_params],
+        [day, day, *params, *school_params],
     ).fetchall()
     counts = {"total": 0, "open": 0, "overdue": 0, "closed": 0}
     # A rectification's school is its inspection's; should they ever differ, a school's sums
     # arrive in several rows and are merged here.
     schools: dict[int, dict] = {}
-    for school_id, total, open_, overdue, closed, late, oldest in rows:
+    for school_id, total, open_, closed, late, oldest in rows:
         counts["total"] += total
         counts["open"] += open_ or 0
-        counts["overdue"] += overdue or 0
+        counts["overdue"] += late or 0
         counts["closed"] += closed or 0
         if late:
             entry = schools.get(school_id)
@@ -289,24 +269,8 @@ def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dic
     return counts, list(schools.values())
 
 
-def overdue_rectifications(db: Database, f: Filters, today: date) -> list[dict]:
-    where, params = inspection_where(f)
-    return list(
-        db.query(
-            f"""SELECT r.id, r.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
-                       i.date AS inspection_date, s.code AS school_code, s.name AS school_name,
-                       t.name AS township
-                FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-                JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id
-                WHERE {where} AND r.status != 'closed' AND r.deadline < ?
-                ORDER BY s.code, r.deadline, r.seq""",
-            [*params, today.isoformat()],
-        )
-    )
-
-
 def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> list[dict]:
-    """:func:`overdue_rectifications` grouped by school: each school's first ``keep`` rows
+    """Open rectifications past their deadline, grouped by school: each school's first ``keep`` rows
     (by deadline, then seq, then id) carry ``school_count`` and ``school_oldest`` for the whole
     school, so a province's hundreds of thousands of overdue rows never reach Python.
 
@@ -326,7 +290,6 @@ def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> l
     wanted: dict[tuple, None] = {}  # (inspection id, school id, deadline) of groups to read
     dates: dict[str, str] = {}
     taken: dict[int, tuple] = {}  # school id → (rows taken so far, deadline of the last group)
-    # A group may come as several rows (one per effective deadline); each is read once.
     for school_id, deadline, inspection_id, day, n in groups:
         entry = totals.get(school_id)
         if entry is None:

@@ -592,3 +592,55 @@ def _export_answers(db: Database) -> None:
         """CREATE INDEX inspection_answers_export ON inspection_answers
            (inspection_id, item_id, outcome, earned, possible, value, note)"""
     )
+
+
+# rectification_tally's key from 0016 on: an open item counts against its deadline alone.
+_TALLY_KEY_16 = """{ref}.inspection_id, {ref}.school_id, {ref}.status = 'closed',
+    CASE WHEN {ref}.status = 'closed' THEN '' ELSE {ref}.deadline END"""
+_TALLY_ADD_16 = f"""
+    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
+    VALUES ({_TALLY_KEY_16.format(ref="NEW")}, 1)
+    ON CONFLICT (inspection_id, school_id, closed, deadline) DO UPDATE SET n = n + 1;"""
+_TALLY_MATCH_16 = """inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END"""
+_TALLY_REMOVE_16 = f"""
+    UPDATE rectification_tally SET n = n - 1 WHERE {_TALLY_MATCH_16};
+    DELETE FROM rectification_tally WHERE {_TALLY_MATCH_16} AND n <= 0;"""
+
+
+@migrations(name="0016_tally_on_deadline")
+def _tally_on_deadline(db: Database) -> None:
+    # Overdue means past the deadline on every page: a requested extension stops nothing until
+    # it is approved (and then it is the deadline). The dashboard's count alone still used the
+    # requested date, from the tally's "due" column; the tally is rebuilt without it.
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER rectifications_tally_{trigger}")
+    db.execute("DROP TABLE rectification_tally")
+    db.execute(
+        """CREATE TABLE rectification_tally (
+             inspection_id TEXT NOT NULL,
+             school_id INTEGER NOT NULL,
+             closed INTEGER NOT NULL,
+             deadline NOT NULL,
+             n INTEGER NOT NULL,
+             PRIMARY KEY (inspection_id, school_id, closed, deadline)
+           ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_insert AFTER INSERT ON rectifications "
+        f"BEGIN {_TALLY_ADD_16} END"
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_delete AFTER DELETE ON rectifications "
+        f"BEGIN {_TALLY_REMOVE_16} END"
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, "
+        f"status, deadline ON rectifications BEGIN {_TALLY_REMOVE_16} {_TALLY_ADD_16} END"
+    )
+    db.execute(
+        f"""INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
+            SELECT {_TALLY_KEY_16.format(ref="r")}, COUNT(*) FROM rectifications r
+            GROUP BY 1, 2, 3, 4"""
+    )
