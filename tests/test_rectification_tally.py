@@ -149,6 +149,14 @@ def test_tally_matches_direct_counts_through_changes(bench_db):
     check(db)
 
 
+def test_rectifications_filed_under_another_school(bench_db):
+    """A rectification whose school is not its inspection's counts for its own school."""
+    db = bench_db
+    with db.conn:
+        db.execute("UPDATE rectifications SET school_id = 1 + school_id % 6 WHERE id % 2 = 0")
+    check(db)
+
+
 def test_overview_cache_follows_writes(bench_db):
     db = bench_db
     store.clear_cache()
