@@ -35,8 +35,8 @@ def _school_where(f: Filters, alias: str = "s") -> tuple[list[str], list]:
     return where, params
 
 
-def inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
-    """Valid inspections in the period matching checklist, type and the school filters."""
+def _period_clauses(f: Filters, alias: str) -> tuple[list[str], list]:
+    """Valid inspections (``alias``) in the period matching checklist and type."""
     where = [f"{alias}.status = 'valid'", f"{alias}.date BETWEEN ? AND ?"]
     params: list = [f.period.start.isoformat(), f.period.end.isoformat()]
     if f.checklist_id:
@@ -45,6 +45,12 @@ def inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
     if f.type:
         where.append(f"{alias}.type = ?")
         params.append(f.type)
+    return where, params
+
+
+def inspection_where(f: Filters, alias: str = "i") -> tuple[str, list]:
+    """Valid inspections in the period matching checklist, type and the school filters."""
+    where, params = _period_clauses(f, alias)
     school_where, school_params = _school_where(f)
     if school_where:
         where.append(
@@ -91,19 +97,8 @@ def schools_in_scope(db: Database, f: Filters) -> list[dict]:
 
 def _school_latest_match(f: Filters, alias: str) -> tuple[str, list]:
     """A school's (``s``) valid inspections in the period matching checklist and type."""
-    where = [
-        f"{alias}.school_id = s.id",
-        f"{alias}.status = 'valid'",
-        f"{alias}.date BETWEEN ? AND ?",
-    ]
-    params: list = [f.period.start.isoformat(), f.period.end.isoformat()]
-    if f.checklist_id:
-        where.append(f"{alias}.checklist_id = ?")
-        params.append(f.checklist_id)
-    if f.type:
-        where.append(f"{alias}.type = ?")
-        params.append(f.type)
-    return " AND ".join(where), params
+    where, params = _period_clauses(f, alias)
+    return " AND ".join([f"{alias}.school_id = s.id", *where]), params
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict]:
