@@ -61,11 +61,21 @@ VALUE_TYPES = {
     "photo": "number",
 }
 
-TOP_KEYS = ("id", "title", "version", "basis", "description", "grades", "sections")
+TOP_KEYS = (
+    "id",
+    "title",
+    "version",
+    "basis",
+    "description",
+    "grades",
+    "critical_caps",
+    "sections",
+)
 TOP_REQUIRED = ("id", "title", "version", "basis", "grades", "sections")
 SECTION_KEYS = ("id", "title", "weight", "applies_if", "guidance", "items")
 SECTION_REQUIRED = ("id", "title", "weight", "items")
 GRADE_KEYS = ("grade", "min")
+CRITICAL_CAP_KEYS = ("failed", "grade")
 CHOICE_KEYS = ("value", "label", "score", "fail")
 FIX_KEYS = ("action", "owner", "days")
 
@@ -79,7 +89,7 @@ _ANSWER = (
     "basis",
     "local",
 )
-_SCORING = ("points", "pass_if", "target", "veto", "problem", "fix")
+_SCORING = ("points", "pass_if", "target", "veto", "critical", "problem", "fix")
 ITEM_KEYS: dict[str, tuple[str, ...]] = {
     "yesno": _COMMON + _ANSWER + _SCORING,
     "choice": _COMMON + _ANSWER + _SCORING + ("choices",),
@@ -263,6 +273,7 @@ class _FileValidator:
         self.file = file
         self.source = source
         self.errors: list[LoadError] = []
+        self.grade_names: list[str] = []  # the checklist's bands, highest first, once read
 
     # positions ---------------------------------------------------------------
     def error(
@@ -336,7 +347,7 @@ class _FileValidator:
                 continue
             mark = mapping.key_marks.get(key, mapping.mark)
             if key in known and type_label is not None:
-                if key in ("points", "pass_if", "target", "veto", "fix", "problem"):
+                if key in _SCORING:
                     message = f"{type_label}不计分，不能设置 {key}"
                 elif key == "required":
                     message = f"{type_label}不由检查人员填写，不能设置 required"
@@ -589,6 +600,125 @@ class _FileValidator:
             days = None
         return {"action": action, "owner": owner, "days": days}
 
+    def grade_name(
+        self, mapping: _Map, key: str, item: str | None, field: str, section: str | None = None
+    ) -> str | None:
+        """A grade named as a cap (critical, critical_caps): one of the bands, not the highest."""
+        raw = mapping.get(key)
+        mark = self.value_mark(mapping, key)
+        if not isinstance(raw, str) or not raw.strip():
+            self.error(mark, f"{key} 应为等级名称，如 {key}: 合格", item, field, section)
+            return None
+        name = raw.strip()
+        if not self.grade_names:
+            return name  # grades are missing or wrong: reported there already
+        if name not in self.grade_names:
+            self.error(
+                mark,
+                f"等级 {name} 不在 grades 中"
+                + _suggestion(name, self.grade_names)
+                + "（可用："
+                + "、".join(self.grade_names)
+                + "）",
+                item,
+                field,
+                section,
+            )
+            return None
+        if name == self.grade_names[0]:
+            self.error(
+                mark,
+                f"{name} 是最高等级，以它为上限不起作用，请写较低的等级",
+                item,
+                field,
+                section,
+            )
+            return None
+        return name
+
+    def critical(self, data: _Map, item: str | None, section: str | None, veto: bool) -> str | None:
+        if "critical" not in data:
+            return None
+        name = self.grade_name(data, "critical", item, "critical", section)
+        if name is None:
+            return None
+        if veto:
+            self.error(
+                self.value_mark(data, "critical"),
+                "一票否决条目已将等级定为最低档，不能再设置 critical",
+                item,
+                "critical",
+                section,
+            )
+            return None
+        if self.grade_names and name == self.grade_names[-1]:
+            self.error(
+                self.value_mark(data, "critical"),
+                f"关键项以最低等级 {name} 为上限即一票否决，请改用 veto: true",
+                item,
+                "critical",
+                section,
+            )
+            return None
+        return name
+
+    def critical_caps(self, top: _Map, has_critical: bool) -> list[dict]:
+        """`critical_caps: [{failed: 2, grade: 不合格}]`: a lower cap for several critical failures."""
+        if "critical_caps" not in top:
+            return []
+        raw = top["critical_caps"]
+        if not isinstance(raw, _Seq) or not raw:
+            self.error(
+                self.value_mark(top, "critical_caps"),
+                "critical_caps 应为列表，如 - {failed: 2, grade: 不合格}",
+                None,
+                "critical_caps",
+            )
+            return []
+        if not has_critical:
+            self.error(
+                self.value_mark(top, "critical_caps"),
+                "设置了 critical_caps，但没有任何条目设置 critical",
+                None,
+                "critical_caps",
+            )
+        out: list[dict] = []
+        seen: set[int] = set()
+        for entry, node in zip(raw, raw.nodes, strict=True):
+            if not isinstance(entry, _Map):
+                self.error(
+                    node.start_mark,
+                    "每条应写成 {failed: 关键项不合格数, grade: 等级上限}",
+                    None,
+                    "critical_caps",
+                )
+                continue
+            self.check_keys(entry, CRITICAL_CAP_KEYS, CRITICAL_CAP_KEYS)
+            failed = entry.get("failed")
+            if "failed" in entry and (type(failed) is not int or failed < 2):
+                self.error(
+                    self.value_mark(entry, "failed"),
+                    "failed 应为不小于 2 的整数（1 项关键项不合格时的上限写在条目的 critical 上）",
+                    None,
+                    "critical_caps",
+                )
+                failed = None
+            elif type(failed) is int:
+                if failed in seen:
+                    self.error(
+                        self.value_mark(entry, "failed"),
+                        f"failed: {failed} 重复",
+                        None,
+                        "critical_caps",
+                    )
+                seen.add(failed)
+            grade = (
+                self.grade_name(entry, "grade", None, "critical_caps") if "grade" in entry else None
+            )
+            if failed is not None and grade is not None:
+                out.append({"failed": failed, "grade": grade})
+        return sorted(out, key=lambda c: c["failed"])
+
     def item(self, data: _Map, section: str, seen_ids: dict[str, Any]) -> _ItemDraft | None:
         item_id = self.slug(data, "id", "条目", section=section)
         if "id" not in data:
@@ -636,6 +766,7 @@ class _FileValidator:
             out[key] = self.text(data, key, label_id, section)
         out["local"] = bool(self.flag(data, "local", label_id, section))
         out["veto"] = bool(self.flag(data, "veto", label_id, section))
+        out["critical"] = self.critical(data, label_id, section, out["veto"])
         out["na_allowed"] = bool(self.flag(data, "na_allowed", label_id, section))
         # prefill: a count that rarely changes; the phone may offer the previous inspection's answer
         out["prefill"] = bool(self.flag(data, "prefill", label_id, section))
@@ -754,6 +885,14 @@ class _FileValidator:
                     )
 
         can_fail = item_can_fail(data)
+        if out["critical"] is not None and not can_fail:
+            self.error(
+                self.value_mark(data, "critical"),
+                "关键项必须可能判为不合格（需要 pass_if，或有 fail: true 的选项）",
+                label_id,
+                "critical",
+                section,
+            )
         if out["veto"] and not can_fail:
             self.error(
                 self.value_mark(data, "veto"),
@@ -925,6 +1064,7 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
     basis = v.text(top, "basis")
     description = v.text(top, "description")
     grades = v.grades(top)
+    v.grade_names = [g["grade"] for g in grades]
 
     sections: list[dict] = []
     drafts: list[_ItemDraft] = []
@@ -963,6 +1103,8 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
                 None,
                 "weight",
             )
+
+    critical_caps = v.critical_caps(top, any(d.compiled["critical"] for d in drafts))
 
     # Expressions: item table, dependency order, then static checks in that order so that
     # computed items have their types before anything reads them.
@@ -1084,6 +1226,7 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
         "basis": basis,
         "description": description,
         "grades": grades,
+        "critical_caps": critical_caps,
         "sections": sections,
         "order": order,
     }

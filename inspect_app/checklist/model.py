@@ -82,6 +82,7 @@ class ItemPlan:
         "target",
         "judge_refs",
         "veto",
+        "critical",
         "na_allowed",
         "evidence",
         "basis",
@@ -127,6 +128,8 @@ class ItemPlan:
                 judge.update(references(item[key]))
         self.judge_refs = frozenset(judge)
         self.veto: bool = bool(item.get("veto"))
+        # grade name this item caps the result at when it fails (关键项); None: not critical
+        self.critical: str | None = item.get("critical")
         self.na_allowed: bool = bool(item.get("na_allowed"))
         self.evidence: str | None = item.get("evidence")
         self.basis: str | None = item.get("basis")
@@ -146,10 +149,15 @@ def item_can_fail(item: dict) -> bool:
     if item.get("pass_if") is not None:
         return True
     if item.get("type") == "yesno":
-        # An unscored yes/no question without a veto (e.g. 学校是否设有食堂) is information that
-        # other items' `relevant` can use, not a check: answering 否 is not a finding.
+        # An unscored yes/no question without a veto or critical mark (e.g. 学校是否设有食堂) is
+        # information that other items' `relevant` can use, not a check: 否 is not a finding.
+        # static/js/engine.js itemCanFail is the same rule, line for line.
         points = item.get("points")
-        return item.get("veto") is True or (type(points) in (int, float) and points > 0)
+        return (
+            item.get("veto") is True
+            or isinstance(item.get("critical"), str)
+            or (type(points) in (int, float) and points > 0)
+        )
     if item.get("type") in ("choice", "multi"):
         return any(isinstance(c, dict) and c.get("fail") is True for c in item.get("choices") or [])
     return False
@@ -180,6 +188,10 @@ class Checklist:
         self.basis: str = body["basis"]
         self.description: str | None = body.get("description")
         self.grades: list[dict] = body["grades"]
+        # Several critical failures may cap lower: [{"failed": n, "grade": name}], ascending n.
+        # Versions compiled before critical items existed have no such key.
+        self.critical_caps: list[dict] = body.get("critical_caps") or []
+        self.grade_rank: dict[str, int] = {g["grade"]: i for i, g in enumerate(self.grades)}
         self.sections: list[dict] = body["sections"]
         self.items: dict[str, dict] = {i["id"]: i for s in self.sections for i in s["items"]}
         self.section_plans = [SectionPlan(s) for s in self.sections]

@@ -293,8 +293,17 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
     findings: list[dict] = []
     rectifications: list[dict] = []
     vetoes: list[dict] = []
+    critical: list[dict] = []
     sum_score = 0.0
     sum_weight = 0.0
+    # The running score: only items already judged (pass/fail) count, so an inspection half
+    # done is not shown as failing because of what nobody has looked at yet.
+    sum_assessed_score = 0.0
+    sum_assessed_weight = 0.0
+    all_assessed_earned = 0.0
+    all_assessed_possible = 0.0
+    all_answered = 0
+    all_shown = 0
 
     for sec in cl.section_plans:
         applicable = section_applies[sec.id]
@@ -303,6 +312,8 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
         shown_count = 0
         answered_count = 0
         failed_count = 0
+        assessed_earned = 0.0
+        assessed_possible = 0.0
         for plan in sec.items:
             item_id = plan.id
             st = state[item_id]
@@ -391,6 +402,19 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                     )
                 if plan.veto:
                     vetoes.append({"item": item_id, "label": plan.label, "problem": message})
+                elif plan.critical is not None:
+                    critical.append(
+                        {
+                            "item": item_id,
+                            "label": plan.label,
+                            "problem": message,
+                            "cap": plan.critical,
+                        }
+                    )
+                assessed_possible += possible
+            elif outcome == "pass":
+                assessed_earned += earned
+                assessed_possible += possible
 
             earned_sum += earned
             possible_sum += possible
@@ -418,6 +442,14 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
             sum_weight += sec.weight
             section_score = round_half_away(raw_score, 1)
             percent = round_half_away(ratio * 100, 1)
+        if applicable:
+            all_answered += answered_count
+            all_shown += shown_count
+            all_assessed_earned += assessed_earned
+            all_assessed_possible += assessed_possible
+            if assessed_possible > 0:
+                sum_assessed_score += assessed_earned / assessed_possible * sec.weight
+                sum_assessed_weight += sec.weight
         sections.append(
             {
                 "id": sec.id,
@@ -436,27 +468,97 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
 
     total = round_half_away(sum_score / sum_weight * 100, 1) if sum_weight > 0 else None
     vetoed = len(vetoes) > 0
-    grade = None
-    if vetoed:
-        grade = cl.grades[-1]["grade"]
-    elif total is not None:
-        for band in cl.grades:
-            if total >= band["min"]:
-                grade = band["grade"]
-                break
+    cap = _cap(cl, vetoes, critical)
+    score_grade = _band(cl, total)
+    grade = _capped(cl, score_grade, cap)
+    projected = (
+        round_half_away(sum_assessed_score / sum_assessed_weight * 100, 1)
+        if sum_assessed_weight > 0
+        else None
+    )
 
     return {
         "checklist": {"id": cl.id, "title": cl.title, "version": cl.version, "hash": cl.hash},
         "total": total,
         "grade": grade,
+        "score_grade": score_grade,
+        "capped": cap is not None and grade != score_grade,
+        "cap": cap,
         "vetoed": vetoed,
         "vetoes": vetoes,
+        "critical": critical,
+        "progress": {
+            "answered": all_answered,
+            "items": all_shown,
+            "earned": round_half_away(all_assessed_earned, 2),
+            "assessed": round_half_away(all_assessed_possible, 2),
+            "total": projected,
+            "grade": _capped(cl, _band(cl, projected), cap),
+        },
         "sections": sections,
         "items": items,
         "complete": len(missing) == 0,
         "missing": missing,
         "findings": findings,
         "rectifications": rectifications,
+    }
+
+
+def _band(cl: Checklist, total: float | None) -> str | None:
+    """The grade a total earns by the bands alone."""
+    if total is None:
+        return None
+    for band in cl.grades:
+        if total >= band["min"]:
+            return band["grade"]
+    return None
+
+
+def _capped(cl: Checklist, grade: str | None, cap: dict | None) -> str | None:
+    """A grade under a cap: a veto gives the lowest band even without a total; a critical cap
+    only lowers a grade the total has earned (no total, nothing to cap)."""
+    if cap is None:
+        return grade
+    if cap["kind"] == "veto":
+        return cap["grade"]
+    if grade is None:
+        return None
+    rank = cl.grade_rank
+    return cap["grade"] if rank[cap["grade"]] > rank[grade] else grade
+
+
+def _cap(cl: Checklist, vetoes: list[dict], critical: list[dict]) -> dict | None:
+    """The ceiling on the grade and why: a failed veto item caps at the lowest band; failed
+    critical items at the lowest of their own caps, or lower when the checklist's
+    `critical_caps` says so for that many failures. None when nothing caps the grade."""
+    if vetoes:
+        lowest = cl.grades[-1]["grade"]
+        labels = "、".join(v["label"] for v in vetoes)
+        return {
+            "kind": "veto",
+            "grade": lowest,
+            "items": [v["item"] for v in vetoes],
+            "reason": f"一票否决：{labels}，等级为{lowest}",
+        }
+    if not critical:
+        return None
+    rank = cl.grade_rank
+    grade = critical[0]["cap"]
+    for c in critical:
+        if rank[c["cap"]] > rank[grade]:
+            grade = c["cap"]
+    by_count = False
+    for rule in cl.critical_caps:
+        if len(critical) >= rule["failed"] and rank[rule["grade"]] > rank[grade]:
+            grade = rule["grade"]
+            by_count = True
+    labels = "、".join(c["label"] for c in critical)
+    count = f"{len(critical)} 项" if by_count else ""
+    return {
+        "kind": "critical",
+        "grade": grade,
+        "items": [c["item"] for c in critical],
+        "reason": f"{count}关键项不合格：{labels}，等级最高为{grade}",
     }
 
 

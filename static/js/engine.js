@@ -236,6 +236,20 @@ function references(node, out = new Set()) {
   return out;
 }
 
+// Whether an item can ever be judged 不符合 (model.item_can_fail, line for line). A yes/no
+// question with no points, no veto and no critical mark (「学校设有食堂」) is information other
+// items' `relevant` reads: answering 否 is outcome info, not a finding.
+export function itemCanFail(it) {
+  const t = it.type;
+  if (t === 'note' || t === 'text' || t === 'photo') return false;
+  if (it.pass_if != null) return true;
+  if (t === 'yesno') {
+    return it.veto === true || typeof it.critical === 'string' || (typeof it.points === 'number' && it.points > 0);
+  }
+  if (t === 'choice' || t === 'multi') return (it.choices || []).some((c) => c !== null && typeof c === 'object' && c.fail === true);
+  return false;
+}
+
 // Derived facts per item, computed once per compiled checklist (model.ItemPlan).
 const plans = new WeakMap();
 function planOf(compiled) {
@@ -247,14 +261,10 @@ function planOf(compiled) {
     items: sec.items.map((it) => {
       const choices = new Map((it.choices || []).map((c) => [c.value, c]));
       const t = it.type;
-      // model.item_can_fail: text/photo/note never fail; yesno or a pass_if can; a choice list
-      // can when one of its choices is marked fail
-      const canFail = ['note', 'text', 'photo'].includes(t) ? false
-        : it.pass_if != null || t === 'yesno' ? true
-          : (t === 'choice' || t === 'multi') && (it.choices || []).some((c) => c.fail === true);
+      const canFail = itemCanFail(it);
       const points = it.points || 0;
       const p = {
-        it, id: it.id, type: t, section: sec.id, choices, points,
+        it, id: it.id, type: t, section: sec.id, choices, points, canFail,
         answerable: ANSWER_TYPES.includes(t),
         scoredChoices: (it.choices || []).some((c) => c.score != null),
         isCheck: canFail || points > 0,
@@ -266,7 +276,10 @@ function planOf(compiled) {
       return p;
     }),
   }));
-  plan = { sections, items, order: (compiled.order || Object.keys(items)).map((id) => items[id]) };
+  const rank = Object.create(null);
+  compiled.grades.forEach((g, i) => { rank[g.grade] = i; });
+  plan = { sections, items, order: (compiled.order || Object.keys(items)).map((id) => items[id]), rank,
+    criticalCaps: compiled.critical_caps || [] };
   plans.set(compiled, plan);
   return plan;
 }
@@ -359,7 +372,7 @@ function problemSentence(p, displayValue, displayTarget) {
 }
 
 function passByDefault(p, v) {
-  if (p.type === 'yesno') return v === true;
+  if (p.type === 'yesno') return v === true || !p.canFail;
   if (p.type === 'choice') return !p.choices.get(v).fail;
   if (p.type === 'multi') return !v.some((x) => p.choices.get(x).fail);
   return true;
@@ -503,11 +516,16 @@ export function score(compiled, school, responses) {
   const findings = [];
   const rectifications = [];
   const vetoes = [];
+  const critical = [];
   let sumScore = 0;
   let sumWeight = 0;
+  // the running score: only items already judged (pass/fail) count (scoring.py, same order)
+  let sumAssessedScore = 0, sumAssessedWeight = 0, allAssessedEarned = 0, allAssessedPossible = 0;
+  let allAnswered = 0, allShown = 0;
   for (const { sec, items: secPlans } of plan.sections) {
     const applicable = sectionApplies[sec.id];
     let earnedSum = 0, possibleSum = 0, shownCount = 0, answeredCount = 0, failedCount = 0;
+    let assessedEarned = 0, assessedPossible = 0;
     for (const p of secPlans) {
       const { id, it } = p;
       const st = state[id];
@@ -561,6 +579,11 @@ export function score(compiled, school, responses) {
             action: it.fix.action, owner: it.fix.owner, days: it.fix.days });
         }
         if (it.veto) vetoes.push({ item: id, label: it.label, problem: message });
+        else if (it.critical != null) critical.push({ item: id, label: it.label, problem: message, cap: it.critical });
+        assessedPossible += possible;
+      } else if (outcome === 'pass') {
+        assessedEarned += earned;
+        assessedPossible += possible;
       }
       earnedSum += earned;
       possibleSum += possible;
@@ -577,6 +600,16 @@ export function score(compiled, school, responses) {
       sectionScore = roundHalf(raw, 1);
       percent = roundHalf(ratio * 100, 1);
     }
+    if (applicable) {
+      allAnswered += answeredCount;
+      allShown += shownCount;
+      allAssessedEarned += assessedEarned;
+      allAssessedPossible += assessedPossible;
+      if (assessedPossible > 0) {
+        sumAssessedScore += assessedEarned / assessedPossible * sec.weight;
+        sumAssessedWeight += sec.weight;
+      }
+    }
     sections.push({ id: sec.id, title: sec.title, weight: sec.weight, applicable,
       earned: roundHalf(earnedSum, 2), possible: roundHalf(possibleSum, 2), score: sectionScore,
       percent, answered: answeredCount, items: shownCount, failed: failedCount });
@@ -584,12 +617,55 @@ export function score(compiled, school, responses) {
 
   const total = sumWeight > 0 ? roundHalf((sumScore / sumWeight) * 100, 1) : null;
   const vetoed = vetoes.length > 0;
-  let grade = null;
-  if (vetoed) grade = compiled.grades[compiled.grades.length - 1].grade; // 一票否决: lowest band
-  else if (total !== null) grade = compiled.grades.find((b) => total >= b.min)?.grade ?? null;
+  const cap = capOf(compiled, plan, vetoes, critical);
+  const scoreGrade = band(compiled, total);
+  const grade = capped(plan, scoreGrade, cap);
+  const projected = sumAssessedWeight > 0 ? roundHalf((sumAssessedScore / sumAssessedWeight) * 100, 1) : null;
   return {
     checklist: { id: compiled.id, title: compiled.title, version: compiled.version, hash: compiled.hash },
-    total, grade, vetoed, vetoes, sections, items, complete: missing.length === 0, missing,
-    findings, rectifications,
+    total, grade, score_grade: scoreGrade, capped: cap !== null && grade !== scoreGrade, cap,
+    vetoed, vetoes, critical,
+    progress: { answered: allAnswered, items: allShown, earned: roundHalf(allAssessedEarned, 2),
+      assessed: roundHalf(allAssessedPossible, 2), total: projected, grade: capped(plan, band(compiled, projected), cap) },
+    sections, items, complete: missing.length === 0, missing, findings, rectifications,
   };
+}
+
+// The grade a total earns by the bands alone (scoring._band).
+function band(compiled, total) {
+  if (total === null) return null;
+  return compiled.grades.find((b) => total >= b.min)?.grade ?? null;
+}
+
+// A grade under a cap (scoring._capped): a veto gives the lowest band even without a total; a
+// critical cap only lowers a grade the total has earned.
+function capped(plan, grade, cap) {
+  if (cap === null) return grade;
+  if (cap.kind === 'veto') return cap.grade;
+  if (grade === null) return null;
+  return plan.rank[cap.grade] > plan.rank[grade] ? cap.grade : grade;
+}
+
+// The ceiling on the grade and why (scoring._cap): a failed veto caps at the lowest band; failed
+// critical items at the lowest of their caps, or lower by the checklist's critical_caps.
+function capOf(compiled, plan, vetoes, critical) {
+  if (vetoes.length) {
+    const lowest = compiled.grades[compiled.grades.length - 1].grade;
+    return { kind: 'veto', grade: lowest, items: vetoes.map((v) => v.item),
+      reason: `一票否决：${vetoes.map((v) => v.label).join('、')}，等级为${lowest}` };
+  }
+  if (!critical.length) return null;
+  const rank = plan.rank;
+  let grade = critical[0].cap;
+  for (const c of critical) if (rank[c.cap] > rank[grade]) grade = c.cap;
+  let byCount = false;
+  for (const rule of plan.criticalCaps) {
+    if (critical.length >= rule.failed && rank[rule.grade] > rank[grade]) {
+      grade = rule.grade;
+      byCount = true;
+    }
+  }
+  const count = byCount ? `${critical.length} 项` : '';
+  return { kind: 'critical', grade, items: critical.map((c) => c.item),
+    reason: `${count}关键项不合格：${critical.map((c) => c.label).join('、')}，等级最高为${grade}` };
 }
