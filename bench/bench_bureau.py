@@ -31,8 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_app import analytics, bulletins  # noqa: E402
+from inspect_app.bureau import bulletins, figures, gathering  # noqa: E402
 from inspect_app.checklist import load_checklist  # noqa: E402
+from inspect_app.common import periods
 from inspect_app.storage import analytics as store  # noqa: E402
 from inspect_app.storage.db import migrate, open_database  # noqa: E402
 
@@ -163,9 +164,9 @@ def timed(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def filters(**kw) -> analytics.Filters:
-    period = analytics.parse_period(kw.pop("period", "term"), kw.pop("key", "2026-2027-1"), TODAY)
-    return analytics.Filters(period=period, **kw)
+def filters(**kw) -> periods.Filters:
+    period = periods.parse_period(kw.pop("period", "term"), kw.pop("key", "2026-2027-1"), TODAY)
+    return periods.Filters(period=period, **kw)
 
 
 CASES = {
@@ -180,7 +181,7 @@ CASES = {
 }
 
 
-def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> dict:
+def legacy_gather(db, f: periods.Filters, today: date, problems: int = 10) -> dict:
     """The dashboard's queries before the 0011 rework, for ``--before`` (same results)."""
     where, params = store.inspection_where(f)
     latest_cte = f"""latest AS (SELECT * FROM (SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.school_id
@@ -234,34 +235,34 @@ def legacy_gather(db, f: analytics.Filters, today: date, problems: int = 10) -> 
 def query_rows(db, runs: int, cases: dict, gather=None, label: str = ""):
     """Yield (name, seconds, target) for the dashboard and the ranking of each case.
 
-    The current code caches the gathered rows in-process (``store.gather``): its plain rows
+    The current code caches the gathered rows in-process (``gathering.gather``): its plain rows
     are cold (cache emptied before every run, what the 0.5 s target is about), and the
     ``（缓存）`` rows are the same pages with the rows cached (e.g. the ranking opened after
     the dashboard, or any reload before the data changes).
     """
     cached = gather is None
-    gather = gather or store.gather
+    gather = gather or gathering.gather
 
     def cold(f, sort="total"):
         if cached:
-            store.clear_cache()
-        return analytics.overview(gather(db, f, TODAY), f, TODAY, sort)
+            gathering.clear_cache()
+        return figures.overview(gather(db, f, TODAY), f, TODAY, sort)
 
     for name, f in cases.items():
         yield (f"{label}总览 {name}", timed(lambda f=f: cold(f), runs), 0.5)
         # The ranking page (bureau.ranking) builds the same overview, sorted by change.
         yield (f"{label}排名 {name}", timed(lambda f=f: cold(f, "change"), runs), 0.5)
         if cached:
-            warm = timed(lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY), runs)
+            warm = timed(lambda f=f: figures.overview(gather(db, f, TODAY), f, TODAY), runs)
             yield (f"总览 {name}（缓存）", warm, 0.5)
             warm = timed(
-                lambda f=f: analytics.overview(gather(db, f, TODAY), f, TODAY, "change"), runs
+                lambda f=f: figures.overview(gather(db, f, TODAY), f, TODAY, "change"), runs
             )
             yield (f"排名 {name}（缓存）", warm, 0.5)
 
 
 def child_export(path: str, out: str) -> None:
-    from inspect_app import exports
+    from inspect_app.bureau import exports
 
     # This machine's page cache drops idle pages within minutes; read the database once so
     # the figure measures the export, not the disk (a cold first export reads ~1.4 GB).
@@ -271,7 +272,7 @@ def child_export(path: str, out: str) -> None:
     db = open_database(path)
     f = filters(period="year", key="2026", checklist_id="fupin_comprehensive")
     start = time.perf_counter()
-    ov = analytics.overview(store.gather(db, f, TODAY), f, TODAY)
+    ov = figures.overview(gathering.gather(db, f, TODAY), f, TODAY)
     counts = exports.write_xlsx(db, ov, out)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -295,12 +296,12 @@ def bulletin_seconds(path: str) -> float:
         "COUNTY_NAME": "基准县",
     }
     f = filters(period="quarter", key="2026-Q4", township_id=2, checklist_id="fupin_comprehensive")
-    from inspect_app.reports import init_keys, load_signer, sign_pdf
+    from inspect_app.documents.signing import init_keys, load_signer, sign_pdf
 
     keys = init_keys(tempfile.mkdtemp())
     signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])
     start = time.perf_counter()
-    ov = analytics.overview(store.gather(db, f, TODAY, overdue_rows=2), f, TODAY)
+    ov = figures.overview(gathering.gather(db, f, TODAY, overdue_rows=2), f, TODAY)
     pdf = bulletins.render(ov, config, report_id="bench", version=1, checklist_title="基准检查单")
     sign_pdf(pdf, signer, reason="通报", location="基准县")
     return time.perf_counter() - start, len(ov.ranking)

@@ -23,8 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_app.reports import init_keys, load_signer, render_report, sign_pdf  # noqa: E402
-from inspect_app.reports.sample import sample_context  # noqa: E402
+from tests.sample_report import sample_context  # noqa: E402
+
+from inspect_app.documents.render import render_report  # noqa: E402
+from inspect_app.documents.signing import init_keys, load_signer, sign_pdf  # noqa: E402
 
 TARGETS = {"median_60": 1.0, "size_60_kb": 600, "peak_rss_mb": 300, "median_150": 2.5}
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+
+from flask import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +51,27 @@ class Defaults:
     ARGON2_MEMORY_COST = 65536
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+def instance_path(test_config: Mapping | None = None) -> str:
+    """The instance folder: ``test_config["INSTANCE_PATH"]``, ``INSPECT_INSTANCE_PATH`` or ./instance."""
+    path = os.environ.get("INSPECT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    if test_config and test_config.get("INSTANCE_PATH"):
+        path = test_config["INSTANCE_PATH"]
+    return os.path.abspath(path)
+
+
+def load(test_config: Mapping | None = None) -> Config:
+    """The configuration in the order this module's docstring gives, without building an app
+    (so a command such as ``checklists validate`` can run when the app could not start)."""
+    folder = instance_path(test_config)
+    config = Config(folder)
+    config.from_object(Defaults)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("INSPECT")
+    if test_config:
+        config.update(test_config)
+    return config
 
 
 def secret_key(instance_path: str) -> str:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from inspect_app import create_app
-from inspect_app.security import hash_password
+from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import schools, users
 from inspect_app.storage.db import open_database
 
@@ -39,7 +39,7 @@ def db(app):
 def county(app, db):
     """Two townships, three schools and one user of every role."""
     with app.app_context():
-        pw = hash_password(PASSWORD)
+        pw = hash_password(PASSWORD, app.config)
     county_id = schools.ensure_region(db, "测试县", "county")
     t1 = schools.ensure_region(db, "东镇", "township", county_id)
     t2 = schools.ensure_region(db, "西乡", "township", county_id)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from inspect_app import catalog, receiving
+from inspect_app.inspections import catalog, receiving
 from inspect_app.storage import users
 
 from .conftest import csrf_token

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from inspect_app import analytics
+from inspect_app.bureau import figures, gathering
+from inspect_app.common import periods
 from inspect_app.storage import analytics as store
 
 from . import test_bureau
@@ -32,7 +33,7 @@ received = test_bureau.received  # the shared fixture
     ],
 )
 def test_periods(kind, key, start, end, label):
-    period = analytics.parse_period(kind, key, date(2026, 11, 23))
+    period = periods.parse_period(kind, key, date(2026, 11, 23))
     assert (period.start.isoformat(), period.end.isoformat(), period.label, period.key) == (
         start,
         end,
@@ -51,7 +52,7 @@ def test_periods(kind, key, start, end, label):
     ],
 )
 def test_current_term(day, term):
-    assert analytics.current_period("term", date.fromisoformat(day)).key == term
+    assert periods.current_period("term", date.fromisoformat(day)).key == term
 
 
 @pytest.mark.parametrize(
@@ -64,8 +65,8 @@ def test_current_term(day, term):
     ],
 )
 def test_bad_periods_are_refused_in_chinese(kind, key):
-    with pytest.raises(analytics.PeriodError, match="时段|日期"):
-        analytics.parse_period(kind, key, date(2026, 11, 23))
+    with pytest.raises(periods.PeriodError, match="时段|日期"):
+        periods.parse_period(kind, key, date(2026, 11, 23))
 
 
 def _row(code, total, prev=None, township="东镇"):
@@ -74,7 +75,7 @@ def _row(code, total, prev=None, township="东镇"):
 
 
 def test_ranking_shares_ranks_on_ties_and_puts_unscored_last():
-    rows = analytics.ranking(
+    rows = figures.ranking(
         [_row("C", 80.0), _row("A", 90.0, 85.5), _row("B", 80.0), _row("D", None)], {}
     )
     assert [(r["school_code"], r["rank"]) for r in rows] == [
@@ -84,7 +85,7 @@ def test_ranking_shares_ranks_on_ties_and_puts_unscored_last():
         ("D", None),
     ]
     assert rows[0]["change"] == 4.5
-    by_change = analytics.ranking([_row("A", 90.0, 95.0), _row("B", 70.0, 60.0)], {}, "change")
+    by_change = figures.ranking([_row("A", 90.0, 95.0), _row("B", 70.0, 60.0)], {}, "change")
     assert [r["school_code"] for r in by_change] == ["B", "A"]
 
 
@@ -94,7 +95,7 @@ def test_ranking_shares_ranks_on_ties_and_puts_unscored_last():
      (0, "2026-11-23", "滞后"), (1, "2026-11-23", "按计划"), (1, "2027-02-10", "未完成")],
 )  # fmt: skip
 def test_plan_status(done, today, status):
-    got, _ = analytics.plan_status(
+    got, _ = figures.plan_status(
         2, done, date(2026, 9, 1), date(2027, 1, 31), date.fromisoformat(today)
     )
     assert got == status
@@ -111,18 +112,18 @@ def test_section_sums_equal_the_scoring_result(db, received):
                 round(row["earned"], 2) == section["earned"]
                 and round(row["possible"], 2) == section["possible"]
             )
-            assert analytics.percent(row["earned"], row["possible"]) == section["percent"]
+            assert figures.percent(row["earned"], row["possible"]) == section["percent"]
 
 
 def test_overview_figures_equal_the_scoring_function(db, received):
     today = date(2026, 11, 23)
-    filters = analytics.Filters(
-        analytics.parse_period("term", "2026-2027-1", today), checklist_id="fupin_comprehensive"
+    filters = periods.Filters(
+        periods.parse_period("term", "2026-2027-1", today), checklist_id="fupin_comprehensive"
     )
-    ov = analytics.overview(store.gather(db, filters, today), filters, today)
+    ov = figures.overview(gathering.gather(db, filters, today), filters, today)
     results = [received["results"]["a_new"], received["results"]["b"]]
     assert ov.summary["inspected"] == 2 and ov.summary["not_inspected"] == 1
-    assert ov.summary["average"] == analytics.mean(r["total"] for r in results)
+    assert ov.summary["average"] == figures.mean(r["total"] for r in results)
     assert ov.summary["vetoed"] == sum(r["vetoed"] for r in results)
     assert ov.summary["findings"] == sum(len(r["findings"]) for r in results)
     by_code = {r["school_code"]: r for r in ov.ranking}

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app import analytics, bulletins
-from inspect_app.reports import init_keys, load_certs, verify_pdf
+from inspect_app.bureau import bulletins, figures
+from inspect_app.common import periods
+from inspect_app.documents.signing import init_keys, load_certs, verify_pdf
 from inspect_app.storage import reports
 
 from . import test_bureau
@@ -52,7 +53,7 @@ def test_bulletin_is_issued_signed_and_holds_the_figures(
     text = _text(pdf, tmp_path)
     flat = "".join(text.split())
     results = received["results"]
-    average = analytics.mean([results["a_new"]["total"], results["b"]["total"]])
+    average = figures.mean([results["a_new"]["total"], results["b"]["total"]])
     assert "2026—2027学年上学期教育督导检查情况通报" in flat
     assert "已督导检查2所" in flat and "尚未检查1所" in flat
     assert f"平均得分{average:g}分" in flat
@@ -74,7 +75,7 @@ def test_quarter_bulletin_lists_overdue_rectifications(app, db, received, keys, 
         [received["ids"]["b"]],
     )
     today = date(2026, 11, 23)
-    period = analytics.parse_period("quarter", "2026-Q4", today)
+    period = periods.parse_period("quarter", "2026-Q4", today)
     overview = bulletins.build_overview(
         db, bulletins.bulletin_filters(period, "fupin_comprehensive"), today
     )

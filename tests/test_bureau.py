@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from inspect_app import catalog, receiving
 from inspect_app.checklist import score
-from inspect_app.storage import analytics as store
+from inspect_app.inspections import catalog, receiving
 from inspect_app.storage import assignments, schools, users
 
 from . import factories
@@ -254,19 +253,20 @@ def test_bad_period_falls_back_with_a_message(client, auth, county):
 def test_the_worker_warms_the_default_dashboard_after_data_changes(
     app, client, auth, received, monkeypatch
 ):
-    from inspect_app import worker
+    from inspect_app.bureau import gathering
+    from inspect_app.documents import worker
 
-    store.clear_cache()
+    gathering.clear_cache()
     worker.warm_dashboard(app.config)
 
     computed = []
-    uncached = store.gather_uncached
+    uncached = gathering.gather_uncached
 
     def counted(db, f, *args, **kwargs):
         computed.append(f.period.key)
         return uncached(db, f, *args, **kwargs)
 
-    monkeypatch.setattr(store, "gather_uncached", counted)
+    monkeypatch.setattr(gathering, "gather_uncached", counted)
     auth.login("bureau")
     page = _soup(client.get("/bureau/"))
     assert page.select_one("table")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app import catalog, create_app, receiving
-from inspect_app.catalog import ChecklistStartupError
+from inspect_app import create_app
 from inspect_app.checklist import score
+from inspect_app.inspections import catalog, receiving
+from inspect_app.inspections.catalog import ChecklistStartupError
 from inspect_app.storage import inspections, schools, users
 
 from . import factories

@@ -2,7 +2,7 @@
 
 from xml.etree import ElementTree
 
-from inspect_app import charts
+from inspect_app.bureau import charts
 
 NS = "{http://www.w3.org/2000/svg}"
 

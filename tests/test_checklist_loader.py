@@ -468,13 +468,14 @@ def test_compiled_form_fills_defaults_and_ships_ast(tmp_path):
 def test_cli_validate_reports_errors_and_summary(tmp_path):
     from flask import Flask
 
-    from inspect_app.checklist.cli import register_cli
+    from inspect_app.cli.checklists import register_cli
 
     app = Flask(__name__)
     app.config["CHECKLIST_DIR"] = str(DATA)
     register_cli(app)
     runner = app.test_cli_runner()
-    ok = runner.invoke(args=["checklists", "validate"])
+    with app.app_context():  # the folder comes from the app's config when there is one
+        ok = runner.invoke(args=["checklists", "validate"])
     assert ok.exit_code == 0
     assert ok.output.strip().endswith("全部通过：2 个检查单")
     (tmp_path / "demo.yaml").write_text(

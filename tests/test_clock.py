@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from inspect_app.storage import clock
+from inspect_app.common import clock
 from inspect_app.web import today
 
 

@@ -1,4 +1,4 @@
-from inspect_app import demo
+from inspect_app.demo import county
 
 
 def test_seed_demo_twice_creates_once(app, db):
@@ -10,7 +10,7 @@ def test_seed_demo_twice_creates_once(app, db):
     assert second.exit_code == 0
     assert {t: db[t].count for t in ("regions", "schools", "users")} == counts
     assert counts["schools"] >= 28 and counts["regions"] >= 4
-    assert f"密码均为：{demo.DEMO_PASSWORD}" in first.output and "duxue1" in first.output
+    assert f"密码均为：{county.DEMO_PASSWORD}" in first.output and "duxue1" in first.output
 
 
 def test_demo_county_is_mixed(app, db):
@@ -27,15 +27,15 @@ def test_demo_county_is_mixed(app, db):
 
 def test_demo_logins_work(app, db, client, auth):
     app.test_cli_runner().invoke(args=["seed-demo"])
-    assert auth.login("duxue1", demo.DEMO_PASSWORD).status_code == 302
+    assert auth.login("duxue1", county.DEMO_PASSWORD).status_code == 302
     assert "李志明" in client.get("/").get_data(as_text=True)
 
 
 def test_seed_demo_with_inspections_spreads_grades_through_the_real_engine(app, db):
     import json
 
-    from inspect_app import catalog
     from inspect_app.checklist import score
+    from inspect_app.inspections import catalog
     from inspect_app.storage import schools
 
     runner = app.test_cli_runner()

@@ -9,8 +9,9 @@ from bs4 import BeautifulSoup
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from inspect_app import catalog, issuing, receiving
-from inspect_app.images import clean_photo
+from inspect_app.documents import issuing
+from inspect_app.inspections import catalog, receiving
+from inspect_app.inspections.images import clean_photo
 from inspect_app.storage import inspections, media, reports, users
 
 from . import factories
@@ -67,21 +68,20 @@ def test_report_text_holds_school_grade_and_findings(app, db, received):
 
 def test_signature_verifies_and_tampering_fails(app, db, received):
     data = reports.read(app.config["REPORTS_DIR"], reports.current(db, received["id"], "report"))
-    with app.test_request_context():
-        from inspect_app.web.verify import check_pdf
+    from inspect_app.documents.verification import check_pdf
 
-        assert check_pdf(data, app.config)["ok"]
-        flipped = bytearray(data)
-        flipped[len(data) // 3] ^= 0x01
-        bad = check_pdf(bytes(flipped), app.config)
-        assert not bad["ok"] and bad["reasons"]
-        writer = IncrementalPdfFileWriter(io.BytesIO(data))
-        writer.root["/Lang"] = generic.pdf_string("en")
-        writer.update_root()
-        out = io.BytesIO()
-        writer.write(out)
-        appended = check_pdf(out.getvalue(), app.config)
-        assert not appended["ok"]
+    assert check_pdf(db, data, app.config)["ok"]
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0x01
+    bad = check_pdf(db, bytes(flipped), app.config)
+    assert not bad["ok"] and bad["reasons"]
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    writer.root["/Lang"] = generic.pdf_string("en")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    appended = check_pdf(db, out.getvalue(), app.config)
+    assert not appended["ok"]
 
 
 def test_public_verify_page_shows_only_the_public_facts(client, db, received):

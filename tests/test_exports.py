@@ -113,12 +113,12 @@ def test_answers_read_as_the_report_prints_them(client, auth, received):
 
 
 def test_a_requested_extension_is_shown_and_stops_no_clock(app, client, auth, db, received):
-    from inspect_app import rectification
+    from inspect_app.rectification import rules
     from inspect_app.storage import rectifications
 
     item = rectifications.for_inspection(db, received["ids"]["a_old"])[0]
     until = (date.fromisoformat(item["deadline"]) + timedelta(days=30)).isoformat()
-    move = rectification.decide(
+    move = rules.decide(
         item, "request_extension", "school", date.fromisoformat(item["deadline"]),
         reason="设备到货延迟", until=until,
     )  # fmt: skip

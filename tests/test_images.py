@@ -3,7 +3,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from inspect_app.images import ImageRejected, clean_photo, clean_signature
+from inspect_app.inspections.images import ImageRejected, clean_photo, clean_signature
 
 
 def jpeg(width=2400, height=1200, orientation=None) -> bytes:

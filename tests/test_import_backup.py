@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from inspect_app import catalog
+from inspect_app.inspections import catalog
 from inspect_app.storage import inspections, reports
 
 from . import factories

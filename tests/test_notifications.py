@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from inspect_app import notifications
-from inspect_app.notifications import Notice
+from inspect_app.rectification import notifications
+from inspect_app.rectification.notifications import Notice
 
 from .test_rectification_support import version_on
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from inspect_app.security import hash_password
+from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import users
 
 from . import factories
@@ -53,7 +53,7 @@ def world(app, county, db, receive, login, frozen):
     """School A's received inspection, one answered item with evidence, and a second inspector."""
     with app.app_context():
         users.create(db, username="insp2", display_name="另一位督学", role="inspector",
-                     password_hash=hash_password(PASSWORD))  # fmt: skip
+                     password_hash=hash_password(PASSWORD, app.config))  # fmt: skip
     inspection_id, rows = receive()
     item = rows[0]
     school = login("sch_a")
@@ -124,7 +124,7 @@ def test_an_inspectors_queue_holds_only_their_items(app, receive, login, db, fro
                       "version": version_on(school.page(url))})  # fmt: skip
     with app.app_context():
         users.create(db, username="insp2", display_name="另一位督学", role="inspector",
-                     password_hash=hash_password(PASSWORD))  # fmt: skip
+                     password_hash=hash_password(PASSWORD, app.config))  # fmt: skip
     assert len(login("insp").page("/review/").select("li[data-item]")) == 1
     assert len(login("bureau").page("/review/").select("li[data-item]")) == 1
     assert not login("insp2").page("/review/").select("li[data-item]")

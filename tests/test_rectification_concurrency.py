@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from inspect_app import rectification
+from inspect_app.rectification import rules
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import open_database
 
@@ -64,7 +64,7 @@ def test_racing_threads_leave_one_decision(receive, login, app, frozen):
         db = open_database(path)
         try:
             item = items.get(db, item_id)
-            move = rectification.decide(item, action, "reviewer", TODAY, comment=comment)
+            move = rules.decide(item, action, "reviewer", TODAY, comment=comment)
             barrier.wait()
             items.apply(db, item, move, version=item["version"], user_id=None, actor="督学")
             outcomes[action] = "won"

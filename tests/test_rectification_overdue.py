@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from inspect_app.rectification import by_urgency, summarize, urgency
+from inspect_app.rectification.rules import by_urgency, summarize, urgency
 
 pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
 

@@ -8,12 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspect_app.rectification import (
-    REVIEWER_ACTIONS,
-    SCHOOL_ACTIONS,
-    IllegalMove,
-    decide,
-)
+from inspect_app.rectification.rules import REVIEWER_ACTIONS, SCHOOL_ACTIONS, IllegalMove, decide
 
 from .test_rectification_support import event_kinds, item_row, version_on
 

@@ -10,8 +10,8 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from inspect_app import catalog
 from inspect_app.checklist import score
+from inspect_app.inspections import catalog
 from inspect_app.storage import schools
 
 from . import factories

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from inspect_app import analytics
+from inspect_app.bureau import figures, gathering
+from inspect_app.common import periods
 from inspect_app.storage import analytics as store
 from inspect_app.storage.db import migrate, open_database
 
@@ -108,11 +109,11 @@ def bench_db(tmp_path):
 
 def check(db):
     assert db.execute(TALLY).fetchall() == db.execute(DIRECT).fetchall()
-    year = analytics.year_period(2026)
+    year = periods.year_period(2026)
     for f in (
-        analytics.Filters(period=year),
-        analytics.Filters(period=analytics.quarter_period(2026, 2)),
-        analytics.Filters(period=year, stage="初中"),
+        periods.Filters(period=year),
+        periods.Filters(period=periods.quarter_period(2026, 2)),
+        periods.Filters(period=year, stage="初中"),
     ):
         for today in (date(2026, 3, 1), date(2026, 8, 20), date(2027, 1, 1)):
             assert store.overdue_by_school(db, f, today) == old_overdue(db, f, today)
@@ -159,33 +160,33 @@ def test_rectifications_filed_under_another_school(bench_db):
 
 def test_overview_cache_follows_writes(bench_db):
     db = bench_db
-    store.clear_cache()
-    f = analytics.Filters(period=analytics.year_period(2026))
+    gathering.clear_cache()
+    f = periods.Filters(period=periods.year_period(2026))
     today = date(2026, 8, 20)
-    first = store.gather(db, f, today)
-    assert store.gather(db, f, today) is first  # reused while nothing changed
-    assert store.gather(db, f, date(2026, 8, 21)) is not first  # another day
+    first = gathering.gather(db, f, today)
+    assert gathering.gather(db, f, today) is first  # reused while nothing changed
+    assert gathering.gather(db, f, date(2026, 8, 21)) is not first  # another day
     with db.conn:
         db.execute("UPDATE rectifications SET status = 'closed'")
-    after = store.gather(db, f, today)
+    after = gathering.gather(db, f, today)
     assert after is not first
-    assert after == store.gather_uncached(db, f, today)
+    assert after == gathering.gather_uncached(db, f, today)
     assert after["rectifications"]["open"] == 0
     assert after["overdue_schools"] == [] and after["overdue"] == []
     # The bulletin asks for each school's first overdue rows; the pages only for the counts.
     with db.conn:
         db.execute("UPDATE rectifications SET status = 'pending'")
-    rows = store.gather(db, f, today, overdue_rows=2)
+    rows = gathering.gather(db, f, today, overdue_rows=2)
     assert rows["overdue"] == store.overdue_by_school(db, f, today) != []
-    entries = analytics.overview(rows, f, today).overdue_by_school
-    assert entries == analytics.overdue_by_school(store.overdue_by_school(db, f, today))
-    assert store.gather(db, f, today)["overdue"] == []
+    entries = figures.overview(rows, f, today).overdue_by_school
+    assert entries == figures.overdue_by_school(store.overdue_by_school(db, f, today))
+    assert gathering.gather(db, f, today)["overdue"] == []
     with db.conn:
         db.execute("UPDATE inspections SET status = 'revoked' WHERE id = 'i00'")
-    assert store.gather(db, f, today) == store.gather_uncached(db, f, today)
+    assert gathering.gather(db, f, today) == gathering.gather_uncached(db, f, today)
     with db.conn:
         db.execute("UPDATE schools SET name = '新名' WHERE id = 1")
-    assert any(s["name"] == "新名" for s in store.gather(db, f, today)["schools"])
+    assert any(s["name"] == "新名" for s in gathering.gather(db, f, today)["schools"])
     with db.conn:
         db.execute(
             "INSERT INTO users (id, username, display_name, role, password_hash, active) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from inspect_app.evidence import EvidenceRejected, check
+from inspect_app.rectification.evidence import EvidenceRejected, check
 
 from . import factories
 from .test_rectification_support import item_row, pdf_bytes, version_on

@@ -6,10 +6,15 @@ import base64
 import hashlib
 
 import pytest
+from tests.sample_report import make_photo
 
-from inspect_app.reports import ForbiddenURLError, ReportAssetError, ReportURLFetcher
-from inspect_app.reports.render import TEMPLATE_DIR, html_to_pdf
-from inspect_app.reports.sample import make_photo
+from inspect_app.documents.render import (
+    TEMPLATE_DIR,
+    ForbiddenURLError,
+    ReportAssetError,
+    ReportURLFetcher,
+    html_to_pdf,
+)
 
 PHOTO = make_photo(7, size=(1200, 900))
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from inspect_app.reports import fonts
+from inspect_app.documents import fonts
 
 
 def test_noto_cjk_sc_resolves_to_a_font_file():

@@ -6,8 +6,7 @@ import logging
 
 import pytest
 
-from inspect_app.reports import MissingGlyphError
-from inspect_app.reports.render import html_to_pdf
+from inspect_app.documents.render import MissingGlyphError, html_to_pdf
 
 # U+10900 PHOENICIAN LETTER ALF: not in Noto CJK nor in any font this product needs
 UNDRAWABLE = "\U00010900"
@@ -27,11 +26,11 @@ def test_missing_glyph_fails_in_strict_mode():
 
 
 def test_missing_glyph_is_logged_otherwise(caplog):
-    with caplog.at_level(logging.WARNING, logger="inspect_app.reports"):
+    with caplog.at_level(logging.WARNING, logger="inspect_app.documents"):
         pdf = html_to_pdf(page("校舍安全" + UNDRAWABLE), strict=False)
     assert pdf.startswith(b"%PDF-")
     assert any(
-        "U+10900" in r.getMessage() for r in caplog.records if r.name == "inspect_app.reports"
+        "U+10900" in r.getMessage() for r in caplog.records if r.name == "inspect_app.documents"
     )
 
 

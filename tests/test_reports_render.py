@@ -7,9 +7,10 @@ import shutil
 import subprocess
 
 import pytest
+from tests.sample_report import sample_context, sample_notice_context
 
-from inspect_app.reports import qr_png, render_notice, render_report
-from inspect_app.reports.sample import sample_context, sample_notice_context
+from inspect_app.documents.qr import qr_png
+from inspect_app.documents.render import render_notice, render_report
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) not installed"

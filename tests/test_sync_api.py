@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from inspect_app import catalog
 from inspect_app.checklist import score
+from inspect_app.inspections import catalog
 from inspect_app.storage import inspections, schools
 
 from . import factories

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from inspect_app import xlsx
-from inspect_app.xlsx import Group, Sheet
+from inspect_app.bureau import xlsx
+from inspect_app.bureau.xlsx import Group, Sheet
 
 
 def _read(data: bytes) -> dict[str, list[tuple]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspect_app.checklist.formatting import in_range, round_half_away
+from inspect_app.common.vocabulary import STAGES
 
 SCHOOL_ATTRIBUTES: dict[str, str] = {
     "code": "string",
@@ -29,7 +30,6 @@ SCHOOL_ATTRIBUTES: dict[str, str] = {
     "poverty_village": "bool",
     "enrolment": "number",
 }
-STAGES = ("幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点")
 
 # name -> (fewest arguments, most arguments or None for "any number")
 FUNCTIONS: dict[str, tuple[int, int | None]] = {

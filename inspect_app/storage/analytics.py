@@ -1,6 +1,6 @@
 """The bureau's read queries: latest inspection per school, section sums, failures, rectifications.
 
-Every query takes the same :class:`inspect_app.analytics.Filters`, so the dashboard, the
+Every query takes the same :class:`inspect_app.common.periods.Filters`, so the dashboard, the
 exports and the bulletin select exactly the same inspections. Only valid inspections count
 (superseded and revoked ones never do).
 """
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 
 from sqlite_utils import Database
 
-from ..analytics import DEFAULT_PERIOD, Filters, current_period, gc_paused, section_table
+from inspect_app.common.periods import Filters
 
 # Compiled checklist versions are immutable, so their parsed form is cached by hash.
 _compiled: dict[str, dict] = {}
@@ -164,11 +163,11 @@ def section_rows(
         latest = latest_inspections(db, f)
     return [
         {"inspection_id": latest[n]["id"], "section_id": s, "earned": e, "possible": p}
-        for n, s, e, p in _section_tuples(db, latest)
+        for n, s, e, p in section_tuples(db, latest)
     ]
 
 
-def _section_tuples(db: Database, latest: list[dict]) -> sqlite3.Cursor:
+def section_tuples(db: Database, latest: list[dict]) -> sqlite3.Cursor:
     """(position in ``latest``, section id, earned, possible) of the given inspections, as
     tuples grouped by inspection; the position is read instead of the 36-character id."""
     return db.execute(
@@ -416,114 +415,6 @@ def item_labels(db: Database, checklist_ids: set[str]) -> dict[tuple[str, str], 
     return labels
 
 
-def gather(
-    db: Database, f: Filters, today: date, problems: int = 10, overdue_rows: int = 0
-) -> dict:
-    """Every row the overview needs, for :func:`inspect_app.analytics.overview`.
-
-    The latest inspection per school is computed once and reused by the section sums and the
-    failed items. Overdue rectifications arrive as counts per school; ``overdue_rows`` of each
-    school's overdue rectifications are read too when asked (the bulletin lists two; the pages
-    show only the counts, and reading them for a province costs more than the rest).
-
-    The result is kept in a small in-process cache keyed by the database file, the filters,
-    ``today`` and ``bureau_data_version`` (bumped by triggers on every write the overview
-    reads, migration 0013), so the dashboard and the ranking of the same filters reuse it
-    until the data changes. Callers must not modify the returned rows.
-    """
-    key = _cache_key(db, f, today, problems, overdue_rows)
-    if key is not None:
-        with _cache_lock:
-            rows = _cache.get(key)
-            if rows is not None:
-                _cache.move_to_end(key)
-                return rows
-    rows = gather_uncached(db, f, today, problems, overdue_rows)
-    if key is not None:
-        with _cache_lock:
-            _cache[key] = rows
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    return rows
-
-
-def gather_uncached(
-    db: Database, f: Filters, today: date, problems: int = 10, overdue_rows: int = 0
-) -> dict:
-    """:func:`gather` without the cache (what a cold dashboard load costs)."""
-    with gc_paused():
-        compiled = newest_version(db, f.checklist_id) if f.checklist_id else None
-        schools = schools_in_scope(db, f)
-        latest = latest_inspections(db, f)
-        fails = failed_items(db, f, problems, latest=latest)
-        counts, overdue = rectifications_by_school(db, f, today)
-        by_id = {s["id"]: s for s in schools}
-        for entry in overdue:
-            school = by_id.get(entry["school_id"])
-            if school is None:  # a rectification filed under a school outside the filters
-                school = next(db.query(_SCHOOL_SQL + " WHERE s.id = ?", [entry["school_id"]]))
-            entry.update(school_code=school["code"], school_name=school["name"],
-                         township=school["township"])  # fmt: skip
-        return {
-            "schools": schools,
-            "latest": latest,
-            # Percentages rather than the ~100 000 summed rows: what every overview of these
-            # rows reads, and far fewer objects to keep and to free.
-            "section_scores": section_table(_section_tuples(db, latest), [r["id"] for r in latest])
-            if compiled
-            else {},
-            "compiled": compiled,
-            "rectifications": counts,
-            "overdue_schools": overdue,
-            "overdue": overdue_by_school(db, f, today, overdue_rows) if overdue_rows else [],
-            "failed_items": fails,
-            "labels": item_labels(db, {r["checklist_id"] for r in fails}),
-        }
-
-
-# A province's overview rows take tens of MB: keep only the last few sets of filters.
-CACHE_SIZE = 4
-_cache: OrderedDict[tuple, dict] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def default_filters(db: Database, today: date) -> Filters:
-    """The dashboard with nothing chosen: this term, every school, the most used checklist."""
-    filters = Filters(period=current_period(DEFAULT_PERIOD, today))
-    return filters.with_checklist(most_used_checklist(db, filters) or "")
-
-
-def warm(db: Database, today: date) -> None:
-    """Fill the cache for the default dashboard, so the first visit after the data changed
-    is served from memory (a province's cold load takes about half a second)."""
-    gather(db, default_filters(db, today), today)
-
-
-def _cache_key(db: Database, f: Filters, today: date, *args: int) -> tuple | None:
-    """None (no caching) for an in-memory database or one without the version counter.
-
-    The file path keeps two databases apart within a process, ``origin`` a file replaced
-    by another at the same path, and ``n`` every write since.
-    """
-    try:
-        version = db.execute("SELECT origin, n FROM bureau_data_version WHERE id = 1").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if version is None or not path:
-        return None
-    return (path, *version, f, today, *args)
-
-
-# ---------------------------------------------------------------------------
-# A school's own history (bureau view)
-
-
 def school_inspections(db: Database, school_id: int) -> list[dict]:
     return list(
         db.query(
@@ -580,3 +471,21 @@ def reports_of_kind(db: Database, kind: str, limit: int = 100) -> list[dict]:
             [kind, limit],
         )
     )
+
+
+def school_row(db: Database, school_id: int) -> dict:
+    """One school with its township, shaped as :func:`schools_in_scope` shapes them."""
+    return next(db.query(_SCHOOL_SQL + " WHERE s.id = ?", [school_id]))
+
+
+def data_version(db: Database) -> tuple[str, tuple] | None:
+    """(database file, ``bureau_data_version`` row): changes with every write the overview
+    reads (triggers, migration 0013). None for an in-memory database or one without it."""
+    try:
+        version = db.execute("SELECT origin, n FROM bureau_data_version WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if version is None or not path:
+        return None
+    return path, tuple(version)

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from .clock import stamp
+from inspect_app.common.clock import stamp
 
 
 def school_ids_for(db: Database, inspector_id: int, on: date | None = None) -> set[int]:

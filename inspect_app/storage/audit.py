@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .clock import stamp
+from inspect_app.common.clock import stamp
 
 
 def record(

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from sqlite_utils import Database
 
-from .migrations import migrations
+from inspect_app.storage.migrations import migrations
 
 
 def open_database(path: str) -> Database:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
-from ..evidence import CleanEvidence
-from .clock import stamp
+from inspect_app.common.clock import stamp
+
+
+class CleanEvidence(Protocol):
+    """What storage needs of a checked evidence file (``rectification.evidence`` makes them)."""
+
+    data: bytes
+    mime: str
+    extension: str
 
 
 def get(db: Database, sha256: str) -> dict | None:

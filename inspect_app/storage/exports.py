@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from ..analytics import Filters
-from .analytics import inspection_where
+from inspect_app.common.periods import Filters
+from inspect_app.storage.analytics import inspection_where
 
 
 def inspections(db: Database, f: Filters) -> list[tuple]:

@@ -16,6 +16,10 @@ _SELECT = """
 """
 
 
+def count(db: Database) -> int:
+    return db.table("inspections").count
+
+
 def get(db: Database, inspection_id: str) -> dict | None:
     rows = list(db.query(_SELECT + " WHERE i.id = ?", [inspection_id]))
     return rows[0] if rows else None

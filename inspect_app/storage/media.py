@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
-from ..images import CleanImage
-from .clock import stamp
+from inspect_app.common.clock import stamp
+
+
+class CleanImage(Protocol):
+    """What storage needs of a checked, re-encoded image (``inspections.images`` makes them)."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
 
 
 def _path(media_dir: str, sha256: str) -> Path:

@@ -11,9 +11,6 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("inspect_app")
 
-STAGES = ("幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点")
-ROLES = ("inspector", "school", "bureau", "admin")
-
 
 @migrations(name="0001_regions_schools_users")
 def _regions_schools_users(db: Database) -> None:

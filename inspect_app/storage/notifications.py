@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .clock import stamp
+from inspect_app.common.clock import stamp
 
 
 def add(

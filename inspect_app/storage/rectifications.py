@@ -7,11 +7,21 @@ the events table refuses updates and deletes, so the timeline is the item's full
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 from sqlite_utils import Database
 
-from ..rectification import Move
-from .clock import stamp
+from inspect_app.common.clock import stamp
+
+
+class Move(Protocol):
+    """A legal action's outcome (``rectification.rules.decide`` makes them)."""
+
+    changes: dict
+    kind: str
+    text: str
+    data: dict
+
 
 # Only inspections still in force feed the lists and counts; a superseded or revoked
 # inspection's items stay reachable by id, with their history.
@@ -58,6 +68,18 @@ def for_school(db: Database, school_id: int, inspection_id: str | None = None) -
 
 def for_inspection(db: Database, inspection_id: str) -> list[dict]:
     return list(db.query(_SELECT + " WHERE r.inspection_id = ? ORDER BY r.seq", [inspection_id]))
+
+
+def of_inspections_before(db: Database, before: str) -> list[dict]:
+    """Items (id, inspector, inspection date) of inspections made before a date, by id."""
+    return list(
+        db.query(
+            """SELECT r.id, i.inspector_id, i.date AS inspection_date
+               FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+               WHERE i.date < ? ORDER BY r.id""",
+            [before],
+        )
+    )
 
 
 def queue(db: Database, reviewer_id: int | None) -> list[dict]:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .clock import stamp
-
-STATUS_NAMES = {"valid": "有效", "superseded": "已被新版本取代", "revoked": "已撤销"}
+from inspect_app.common.clock import stamp
 
 
 def get(db: Database, report_id: str) -> dict | None:
@@ -73,6 +71,18 @@ def store(
 
 def revoke(db: Database, report_id: str, reason: str) -> None:
     db["reports"].update(report_id, {"status": "revoked", "revoked_reason": reason})
+
+
+def inspections_without_report(db: Database, limit: int = 50) -> list[str]:
+    """Valid inspections whose report has not been issued yet, oldest first."""
+    rows = db.query(
+        """SELECT i.id FROM inspections i
+           WHERE i.status = 'valid' AND NOT EXISTS (
+             SELECT 1 FROM reports r WHERE r.subject_id = i.id AND r.kind = 'report')
+           ORDER BY i.received_at LIMIT ?""",
+        [limit],
+    )
+    return [r["id"] for r in rows]
 
 
 def read(reports_dir: str, row: dict) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .clock import stamp
+from inspect_app.common.clock import stamp
 
 SCHOOL_FIELDS = (
     "code", "name", "township_id", "stage", "boarding", "township_central", "poverty_village",
@@ -44,6 +44,10 @@ def townships(db: Database) -> list[dict]:
 def township_by_name(db: Database, name: str) -> dict | None:
     rows = list(db.query("SELECT * FROM regions WHERE kind = 'township' AND name = ?", [name]))
     return rows[0] if rows else None
+
+
+def count(db: Database) -> int:
+    return db.table("schools").count
 
 
 def get(db: Database, school_id: int) -> dict | None:

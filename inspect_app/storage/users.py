@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from .clock import now, stamp
+from inspect_app.common.clock import now, stamp
 
 
 def get(db: Database, user_id: int) -> dict | None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import current_app
 
-from ..storage.clock import today_in_china
+from inspect_app.common.clock import today_in_china
 
 
 def today() -> date:

@@ -26,11 +26,12 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import school_import
-from ..security import ROLE_NAMES, hash_password, role_required
-from ..storage import audit, schools, users
-from ..storage.db import get_db
-from ..storage.migrations import STAGES
+from inspect_app.common.vocabulary import ROLE_NAMES, STAGES
+from inspect_app.directory import school_import
+from inspect_app.directory.passwords import hash_password
+from inspect_app.storage import audit, schools, users
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -176,7 +177,9 @@ def user_edit(user_id: int | None = None):
             "active": form.active.data,
         }
         if user is None:
-            new_id = users.create(db, password_hash=hash_password(form.password.data), **fields)
+            new_id = users.create(
+                db, password_hash=hash_password(form.password.data, current_app.config), **fields
+            )
             audit.record(
                 db,
                 "user_created",
@@ -187,7 +190,7 @@ def user_edit(user_id: int | None = None):
             flash(f"已创建账号 {fields['username']}。", "success")
         else:
             if form.password.data:
-                fields["password_hash"] = hash_password(form.password.data)
+                fields["password_hash"] = hash_password(form.password.data, current_app.config)
             users.update(db, user["id"], **fields)
             audit.record(
                 db, "user_updated", user=g.user, target=f"user:{user['id']}",

@@ -19,9 +19,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..security import check_password, public, role_required
-from ..storage import audit, users
-from ..storage.db import get_db
+from inspect_app.directory.passwords import check_password
+from inspect_app.storage import audit, users
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import public, role_required
 
 bp = Blueprint("auth", __name__)
 
@@ -71,7 +72,7 @@ def login():
             if (
                 user
                 and user["active"]
-                and check_password(user["password_hash"], form.password.data)
+                and check_password(user["password_hash"], form.password.data, current_app.config)
             ):
                 for key in keys:
                     users.clear_failures(db, key)

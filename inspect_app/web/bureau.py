@@ -20,14 +20,14 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from .. import analytics, bulletins, charts, exports
-from ..receiving import INSPECTION_TYPES
-from ..security import role_required
-from ..storage import analytics as store
-from ..storage import assignments, reports, schools, users
-from ..storage.db import get_db
-from ..storage.migrations import STAGES
-from . import today
+from inspect_app.bureau import bulletins, charts, exports, figures, gathering
+from inspect_app.common import periods, vocabulary
+from inspect_app.common.vocabulary import INSPECTION_TYPES, STAGES
+from inspect_app.storage import analytics as store
+from inspect_app.storage import assignments, schools, users
+from inspect_app.storage.db import get_db
+from inspect_app.web import today
+from inspect_app.web.guards import role_required
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 BUREAU = ("bureau", "admin")
@@ -39,21 +39,21 @@ def _int(name: str) -> int | None:
     return value if value and value > 0 else None
 
 
-def read_filters(args=None) -> analytics.Filters:
+def read_filters(args=None) -> periods.Filters:
     """Filters from the query string; an unreadable period is a 400 with a Chinese message."""
     args = request.args if args is None else MultiDict(args)
-    kind = args.get("period", analytics.DEFAULT_PERIOD)
+    kind = args.get("period", periods.DEFAULT_PERIOD)
     key = args.get("key", "")
     if kind == "custom" and args.get("start") and args.get("end"):
         key = f"{args['start']}~{args['end']}"
     try:
-        period = analytics.parse_period(kind, key, today())
-    except analytics.PeriodError as exc:
+        period = periods.parse_period(kind, key, today())
+    except periods.PeriodError as exc:
         flash(f"{exc}，已改为显示本学期。", "error")
-        period = analytics.current_period(analytics.DEFAULT_PERIOD, today())
+        period = periods.current_period(periods.DEFAULT_PERIOD, today())
     stage = args.get("stage", "")
     kind_of = args.get("type", "")
-    filters = analytics.Filters(
+    filters = periods.Filters(
         period=period,
         township_id=args.get("township", type=int) or None,
         stage=stage if stage in STAGES else "",
@@ -67,15 +67,15 @@ def read_filters(args=None) -> analytics.Filters:
     return filters.with_checklist(checklist)
 
 
-def _filter_context(filters: analytics.Filters) -> dict:
+def _filter_context(filters: periods.Filters) -> dict:
     db = get_db()
     period = filters.period
-    choices = analytics.period_choices(period.kind, today()) if period.kind != "custom" else []
+    choices = periods.period_choices(period.kind, today()) if period.kind != "custom" else []
     if period.kind != "custom" and period.key not in {p.key for p in choices}:
         choices.insert(0, period)
     return {
         "filters": filters,
-        "period_kinds": analytics.PERIOD_KINDS,
+        "period_kinds": periods.PERIOD_KINDS,
         "period_choices": choices,
         "townships": schools.townships(db),
         "stages": STAGES,
@@ -85,9 +85,9 @@ def _filter_context(filters: analytics.Filters) -> dict:
     }
 
 
-def _overview(filters: analytics.Filters, sort: str = "total", descending: bool = True):
-    rows = store.gather(get_db(), filters, today())
-    return analytics.overview(rows, filters, today(), sort, descending)
+def _overview(filters: periods.Filters, sort: str = "total", descending: bool = True):
+    rows = gathering.gather(get_db(), filters, today())
+    return figures.overview(rows, filters, today(), sort, descending)
 
 
 @bp.get("/")
@@ -110,14 +110,14 @@ def dashboard():
         )
         if overview.section_averages
         else None,
-        not_inspected=analytics.not_inspected(overview.schools, overview.ranking),
+        not_inspected=figures.not_inspected(overview.schools, overview.ranking),
         **_filter_context(filters),
     )
 
 
 def _sort_args() -> tuple[str, bool]:
     sort = request.args.get("sort", "total")
-    sort = sort if sort in analytics.SORT_KEYS else "total"
+    sort = sort if sort in figures.SORT_KEYS else "total"
     default_desc = sort in ("total", "change", "findings", "date")
     order = request.args.get("order", "desc" if default_desc else "asc")
     return sort, order != "asc"
@@ -139,7 +139,7 @@ def ranking():
         rows=rows,
         sort=sort,
         descending=descending,
-        sort_keys=analytics.SORT_KEYS,
+        sort_keys=figures.SORT_KEYS,
         page=page,
         pages=pages,
         heat_class=charts.heat_class,
@@ -212,7 +212,7 @@ def school(school_id: int):
             row = sums.get(section["id"])
             if row and row["possible"]:
                 latest_sections.append(
-                    {"title": section["title"], "percent": analytics.percent(row["earned"], row["possible"]),
+                    {"title": section["title"], "percent": figures.percent(row["earned"], row["possible"]),
                      "failed": row["failed"]}
                 )  # fmt: skip
     return render_template(
@@ -225,8 +225,8 @@ def school(school_id: int):
         rectifications=store.school_open_rectifications(db, school_id),
         reports=store.school_reports(db, school_id),
         today=today().isoformat(),
-        status_names=analytics.RECTIFICATION_STATUS,
-        report_status=reports.STATUS_NAMES,
+        status_names=vocabulary.RECTIFICATION_STATUS,
+        report_status=vocabulary.REPORT_STATUS,
         heat_class=charts.heat_class,
     )
 
@@ -235,11 +235,11 @@ def school(school_id: int):
 # Supervision plan
 
 
-def _plan_page(filters: analytics.Filters, status: int = 200, form: dict | None = None):
+def _plan_page(filters: periods.Filters, status: int = 200, form: dict | None = None):
     db = get_db()
     period = filters.period
     start, end = period.start.isoformat(), period.end.isoformat()
-    rows = analytics.plan_rows(
+    rows = figures.plan_rows(
         assignments.progress(db, start, end, township_id=filters.township_id, stage=filters.stage),
         today(),
     )
@@ -250,8 +250,8 @@ def _plan_page(filters: analytics.Filters, status: int = 200, form: dict | None 
     return render_template(
         "bureau/plan.html",
         rows=rows,
-        totals=analytics.plan_totals(rows),
-        inspectors_progress=analytics.by_inspector(rows),
+        totals=figures.plan_totals(rows),
+        inspectors_progress=figures.by_inspector(rows),
         behind=behind,
         unassigned=unassigned,
         inspectors=[u for u in users.list_all(db, "inspector") if u["active"]],
@@ -371,11 +371,11 @@ def bulletin_list():
     return _bulletin_page(read_filters({"period": "quarter", **request.args.to_dict()}))
 
 
-def _bulletin_page(filters: analytics.Filters, status: int = 200):
+def _bulletin_page(filters: periods.Filters, status: int = 200):
     return render_template(
         "bureau/bulletins.html",
         bulletins=store.reports_of_kind(get_db(), bulletins.KIND),
-        report_status=reports.STATUS_NAMES,
+        report_status=vocabulary.REPORT_STATUS,
         **_filter_context(filters),
     ), status
 
@@ -385,10 +385,10 @@ def _bulletin_page(filters: analytics.Filters, status: int = 200):
 def bulletin_issue():
     form = request.form
     try:
-        if form.get("period") not in analytics.PERIOD_KINDS or not form.get("key"):
-            raise analytics.PeriodError("请选择通报的时段")
-        period = analytics.parse_period(form["period"], form["key"], today())
-    except analytics.PeriodError as exc:
+        if form.get("period") not in periods.PERIOD_KINDS or not form.get("key"):
+            raise periods.PeriodError("请选择通报的时段")
+        period = periods.parse_period(form["period"], form["key"], today())
+    except periods.PeriodError as exc:
         flash(str(exc), "error")
         return _bulletin_page(read_filters({"period": "quarter"}), 400)
     checklist = form.get("checklist", "")

@@ -6,11 +6,12 @@ import json
 
 from flask import Blueprint, abort, current_app, g, render_template, send_file
 
-from .. import issuing, worker
-from ..security import role_required
-from ..storage import inspections, reports
-from ..storage.assignments import school_ids_for
-from ..storage.db import get_db
+from inspect_app.common import vocabulary
+from inspect_app.documents import issuing, worker
+from inspect_app.storage import inspections, reports
+from inspect_app.storage.assignments import school_ids_for
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import role_required
 
 bp = Blueprint("documents", __name__)
 
@@ -57,7 +58,7 @@ def inspection_view(inspection_id: str):
         signatures=inspections.signatures(db, inspection_id),
         rectifications=inspections.rectifications(db, inspection_id),
         documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),
-        status_names=reports.STATUS_NAMES,
+        status_names=vocabulary.REPORT_STATUS,
     )
 
 

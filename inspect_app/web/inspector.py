@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
 
-from ..security import public, role_required
+from inspect_app.web.guards import public, role_required
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from ..security import public, require_own_school, role_required
-from ..storage import schools
-from ..storage.db import get_db
-from ..storage.migrations import STAGES
+from inspect_app.common.vocabulary import STAGES
+from inspect_app.storage import schools
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import public, require_own_school, role_required
 
 bp = Blueprint("main", __name__)
 

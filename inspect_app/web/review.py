@@ -17,15 +17,15 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import notifications, rectification
-from ..security import role_required
-from ..storage import audit, inspections, schools
-from ..storage import notifications as notification_store
-from ..storage import rectifications as items
-from ..storage.clock import now, stamp
-from ..storage.db import get_db
-from . import today
-from .school import (
+from inspect_app.common.clock import now, stamp
+from inspect_app.rectification import notifications, rules
+from inspect_app.storage import audit, inspections, schools
+from inspect_app.storage import notifications as notification_store
+from inspect_app.storage import rectifications as items
+from inspect_app.storage.db import get_db
+from inspect_app.web import today
+from inspect_app.web.guards import role_required
+from inspect_app.web.school import (
     ACCEPT,
     actor_label,
     read_uploads,
@@ -137,8 +137,8 @@ def _decide(item: dict, action: str, version_text, comment: str, form_key: str, 
     if version != item["version"]:
         return _render_item(item, 409, stale_message(item))
     try:
-        move = rectification.decide(item, action, "reviewer", today(), comment=comment)
-    except rectification.IllegalMove as exc:
+        move = rules.decide(item, action, "reviewer", today(), comment=comment)
+    except rules.IllegalMove as exc:
         return _render_item(item, 409, str(exc), **{form_key: form})
     db = get_db()
     try:
@@ -186,7 +186,7 @@ def reinspect(rectification_id: int):
     form = ReinspectForm()
     if not form.validate_on_submit():
         return _render_item(item, 400, None, reinspect=form)
-    move = rectification.decide(item, "reinspect", "reviewer", today(), note=form.note.data)
+    move = rules.decide(item, "reinspect", "reviewer", today(), note=form.note.data)
     stored = store_uploads(form.checked, g.user["id"])
     items.apply(
         get_db(), item, move, version=item["version"], user_id=g.user["id"],
@@ -212,7 +212,7 @@ def inspection(inspection_id: str):
         "review/inspection.html",
         inspection=row,
         rows=rows,
-        summary=rectification.summarize(findings, rows, day),
+        summary=rules.summarize(findings, rows, day),
     )
 
 
@@ -234,13 +234,13 @@ def _school_page(school_id: int, form: LinkForm, new_link: str | None = None):
     if school is None:
         abort(404)
     day = today()
-    rows = with_urgency(rectification.by_urgency(items.for_school(db, school_id), day), day)
+    rows = with_urgency(rules.by_urgency(items.for_school(db, school_id), day), day)
     findings = items.findings_count(db, school_id=school_id)
     return render_template(
         "review/school.html",
         school=school,
         rows=rows,
-        summary=rectification.summarize(findings, rows, day),
+        summary=rules.summarize(findings, rows, day),
         links=items.links_for_school(db, school_id),
         now=stamp(),
         form=form,

@@ -29,15 +29,17 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import evidence, notifications, rectification
-from ..security import ROLE_NAMES, public, role_required
-from ..storage import evidence as evidence_store
-from ..storage import inspections, media, schools
-from ..storage import notifications as notification_store
-from ..storage import rectifications as items
-from ..storage.clock import local_time
-from ..storage.db import get_db
-from . import today
+from inspect_app.common import vocabulary
+from inspect_app.common.clock import local_time
+from inspect_app.common.vocabulary import RECTIFICATION_STATUS, ROLE_NAMES
+from inspect_app.rectification import evidence, notifications, rules
+from inspect_app.storage import evidence as evidence_store
+from inspect_app.storage import inspections, media, schools
+from inspect_app.storage import notifications as notification_store
+from inspect_app.storage import rectifications as items
+from inspect_app.storage.db import get_db
+from inspect_app.web import today
+from inspect_app.web.guards import public, role_required
 
 bp = Blueprint("school", __name__, url_prefix="/school")
 
@@ -51,8 +53,8 @@ def with_urgency(rows: list[dict], day: date) -> list[dict]:
     return [
         {
             **row,
-            "due": rectification.urgency(row["status"], row["deadline"], day),
-            "status_name": rectification.STATUS_NAMES[row["status"]],
+            "due": rules.urgency(row["status"], row["deadline"], day),
+            "status_name": vocabulary.RECTIFICATION_STATUS[row["status"]],
         }
         for row in rows
     ]
@@ -94,7 +96,7 @@ def actor_label() -> str:
 def stale_message(item: dict) -> str:
     current = items.get(get_db(), item["id"])
     return (
-        f"该事项刚刚已被他人处理（当前状态：{rectification.STATUS_NAMES[current['status']]}），"
+        f"该事项刚刚已被他人处理（当前状态：{RECTIFICATION_STATUS[current['status']]}），"
         "您的操作未生效。请查看最新情况后再操作。"
     )
 
@@ -161,7 +163,7 @@ def rectification_list():
     if inspection_id and (inspection is None or inspection["school_id"] != g.school_id):
         abort(404)
     rows = with_urgency(
-        rectification.by_urgency(items.for_school(db, g.school_id, inspection_id), day), day
+        rules.by_urgency(items.for_school(db, g.school_id, inspection_id), day), day
     )
     findings = items.findings_count(db, school_id=g.school_id, inspection_id=inspection_id)
     return render_template(
@@ -169,7 +171,7 @@ def rectification_list():
         school=schools.get(db, g.school_id),
         open_items=[r for r in rows if r["status"] != "closed"],
         closed_items=[r for r in rows if r["status"] == "closed"],
-        summary=rectification.summarize(findings, rows, day),
+        summary=rules.summarize(findings, rows, day),
         inspection=inspection,
         link=g.link,
     )
@@ -209,7 +211,7 @@ class RespondForm(FlaskForm):
     version = HiddenField()
 
     def validate_done_on(self, field):
-        if problem := rectification.done_date_problem(field.data, today()):
+        if problem := rules.done_date_problem(field.data, today()):
             raise ValidationError(problem)
 
     def validate_evidence(self, field):
@@ -230,7 +232,7 @@ class ExtensionForm(FlaskForm):
         self.deadline = deadline
 
     def validate_until(self, field):
-        if problem := rectification.extension_date_problem(self.deadline, field.data, today()):
+        if problem := rules.extension_date_problem(self.deadline, field.data, today()):
             raise ValidationError(problem)
 
 
@@ -262,8 +264,8 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
     if version != item["version"]:
         return stale_message(item)
     try:
-        move = rectification.decide(item, action, "school", today(), **fields)
-    except rectification.IllegalMove as exc:
+        move = rules.decide(item, action, "school", today(), **fields)
+    except rules.IllegalMove as exc:
         return str(exc)
     user_id = g.user["id"] if g.user else None
     stored = store_uploads(uploads, user_id)
@@ -438,7 +440,7 @@ def home_panel() -> dict | None:
     if user["role"] == "school":
         rows = items.for_school(db, user["school_id"])
         findings = items.findings_count(db, school_id=user["school_id"])
-        return {"summary": rectification.summarize(findings, rows, day)}
+        return {"summary": rules.summarize(findings, rows, day)}
     reviewer_id = None if user["role"] in ("bureau", "admin") else user["id"]
     waiting = items.queue(db, reviewer_id)
     return {
@@ -452,7 +454,7 @@ def home_panel() -> dict | None:
 def rectification_globals():
     """For every page: the unread count and where to read them; the home panels' data."""
     user = g.get("user")
-    names = {"event_names": rectification.EVENT_NAMES, "rectification_panel": home_panel}
+    names = {"event_names": rules.EVENT_NAMES, "rectification_panel": home_panel}
     if user is None:
         return names
     db = get_db()

@@ -14,10 +14,13 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
 
-from .. import catalog, notifications, receiving, worker
-from ..images import ImageRejected, clean_photo
-from ..storage import assignments, inspections, media, schools
-from ..storage.db import get_db
+from inspect_app.common import vocabulary
+from inspect_app.documents import worker
+from inspect_app.inspections import catalog, receiving
+from inspect_app.inspections.images import ImageRejected, clean_photo
+from inspect_app.rectification import notifications
+from inspect_app.storage import assignments, inspections, media, schools
+from inspect_app.storage.db import get_db
 
 bp = Blueprint("sync", __name__, url_prefix="/api")
 
@@ -83,7 +86,7 @@ def bootstrap():
         user=_user_json(g.user),
         schools=school_rows,
         checklists=checklists,
-        inspection_types=list(receiving.INSPECTION_TYPES),
+        inspection_types=list(vocabulary.INSPECTION_TYPES),
         recent=recent,
     )
 

@@ -10,11 +10,10 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from .. import issuing
-from ..reports import verify_pdf
-from ..security import public
-from ..storage import inspections, reports
-from ..storage.db import get_db
+from inspect_app.documents import verification
+from inspect_app.storage import reports
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import public
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -25,45 +24,13 @@ class UploadForm(FlaskForm):
     file = FileField("选择要核验的 PDF 文件", validators=[FileRequired("请选择 PDF 文件")])
 
 
-def _public_facts(row: dict) -> dict:
-    facts = {"kind": row["kind"], "version": row["version"], "sha256": row["sha256"],
-             "status": reports.STATUS_NAMES[row["status"]], "status_key": row["status"],
-             "created_at": row["created_at"]}  # fmt: skip
-    if row["kind"] in ("report", "notice"):
-        inspection = inspections.get(get_db(), row["subject_id"])
-        facts.update(
-            school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"]
-        )
-    else:
-        facts.update(period=row["subject_id"])
-    return facts
-
-
-def check_pdf(data: bytes, config) -> dict:
-    """Signature valid, trusted by our authority, unmodified since signing, and issued by us."""
-    if not data.startswith(b"%PDF-"):
-        return {"ok": False, "reasons": ["该文件不是 PDF 文件。"], "sha256": None, "stored": None}
-    outcome = verify_pdf(data, issuing.trust_roots(config))
-    stored = reports.by_sha256(get_db(), outcome.sha256)
-    reasons = list(outcome.reasons)
-    if stored is None:
-        reasons.append("该文件与本系统签发的任何文件都不一致（哈希值不匹配）。")
-    return {
-        "ok": outcome.ok and stored is not None,
-        "reasons": reasons,
-        "sha256": outcome.sha256,
-        "signer": outcome.signer,
-        "stored": _public_facts(stored) if stored else None,
-    }
-
-
 @bp.route("/<report_id>", methods=["GET", "POST"])
 @public
 def report(report_id: str):
     row = reports.get(get_db(), report_id)
     if row is None:
         abort(404)
-    return _page(_public_facts(row), expected=row)
+    return _page(verification.public_facts(get_db(), row), expected=row)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -85,7 +52,7 @@ def _page(facts: dict | None, expected: dict | None):
                 "stored": None,
             }
         else:
-            check = check_pdf(data, current_app.config)
+            check = verification.check_pdf(get_db(), data, current_app.config)
             if expected and check["ok"] and check["sha256"] != expected["sha256"]:
                 check["ok"] = False
                 check["reasons"].append("该文件是本系统签发的另一份文件，不是此二维码对应的文件。")

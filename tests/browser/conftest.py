@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from inspect_app import create_app
-from inspect_app.demo import DEMO_PASSWORD
+from inspect_app.demo.county import DEMO_PASSWORD
 from inspect_app.storage.db import open_database
 
 CHROMIUM = "/usr/bin/chromium"

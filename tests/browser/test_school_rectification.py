@@ -10,9 +10,9 @@ import re
 import pytest
 from PIL import Image, ImageDraw
 
-from inspect_app import catalog
 from inspect_app.checklist import score
-from inspect_app.demo import DEMO_PASSWORD, school_code
+from inspect_app.demo.county import DEMO_PASSWORD, school_code
+from inspect_app.inspections import catalog
 from inspect_app.storage import schools
 
 from .. import factories

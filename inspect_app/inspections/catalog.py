@@ -6,13 +6,11 @@ database, so changing a YAML file never changes an old result.
 
 from __future__ import annotations
 
-import json
-
 from flask import Flask, current_app
 from sqlite_utils import Database
 
-from .checklist import Checklist, ChecklistError, load_directory
-from .storage.clock import stamp
+from inspect_app.checklist import Checklist, ChecklistError, load_directory
+from inspect_app.storage import checklists as stored
 
 
 class ChecklistStartupError(RuntimeError):
@@ -31,12 +29,7 @@ def init_app(app: Flask, db: Database) -> None:
 
 
 def store_version(db: Database, checklist: Checklist) -> None:
-    compiled = checklist.compiled
-    db["checklist_versions"].insert(
-        {"hash": checklist.hash, "checklist_id": compiled["id"], "version": compiled.get("version"),
-         "title": compiled["title"], "compiled": json.dumps(compiled, ensure_ascii=False), "stored_at": stamp()},
-        ignore=True,
-    )  # fmt: skip
+    stored.store_version(db, checklist.hash, checklist.compiled)
 
 
 def current() -> dict[str, Checklist]:
@@ -51,11 +44,9 @@ def by_hash(db: Database, checklist_hash: str) -> Checklist | None:
     """Any version ever stored, current or not (versions are immutable, so caching is safe)."""
     if checklist_hash in _by_hash:
         return _by_hash[checklist_hash]
-    row = next(
-        db.query("SELECT compiled FROM checklist_versions WHERE hash = ?", [checklist_hash]), None
-    )
-    if row is None:
+    compiled = stored.compiled(db, checklist_hash)
+    if compiled is None:
         return None
-    checklist = Checklist.from_compiled(json.loads(row["compiled"]))
+    checklist = Checklist.from_compiled(compiled)
     _by_hash[checklist_hash] = checklist
     return checklist

@@ -10,7 +10,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from .storage.migrations import STAGES
+from inspect_app.common.vocabulary import STAGES
 
 # Header → (field, required). Headers are matched after trimming spaces.
 COLUMNS = {

@@ -15,10 +15,10 @@ import threading
 
 from flask import Flask
 
-from . import issuing
-from .storage import analytics
-from .storage.clock import today_in_china
-from .storage.db import open_database
+from inspect_app.bureau import gathering
+from inspect_app.common.clock import today_in_china
+from inspect_app.documents import issuing
+from inspect_app.storage.db import open_database
 
 log = logging.getLogger(__name__)
 _wake = threading.Event()
@@ -47,7 +47,7 @@ def warm_dashboard(config) -> None:
     """Recompute the bureau's default dashboard if the data changed since it was cached."""
     db = open_database(config["DATABASE"])
     try:
-        analytics.warm(db, today_in_china(config.get("TODAY_OVERRIDE")))
+        gathering.warm(db, today_in_china(config.get("TODAY_OVERRIDE")))
     finally:
         db.close()
 

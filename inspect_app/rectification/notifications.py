@@ -16,8 +16,8 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from . import rectification
-from .storage import notifications as store
+from inspect_app.rectification import rules
+from inspect_app.storage import notifications as store
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def school_reminders(
     for item in items:
         if item["status"] not in ("pending", "returned"):
             continue
-        due = rectification.urgency(item["status"], item["deadline"], today)
+        due = rules.urgency(item["status"], item["deadline"], today)
         if due.band == "normal":
             continue
         notices.append(

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .reports import init_keys, load_signer, render_notice, render_report, sign_pdf
-from .reports.signing import KEY_FILES
-from .storage import inspections, media, reports, schools
-from .storage.clock import local_time
-from .storage.reports import STATUS_NAMES
+from inspect_app.common.clock import local_time
+from inspect_app.common.vocabulary import REPORT_STATUS as STATUS_NAMES
+from inspect_app.documents.render import render_notice, render_report
+from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
+from inspect_app.storage import checklists, inspections, media, reports, schools
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +146,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
 
     def render(report_id: str, version: int, previous: dict | None) -> bytes:
         context = _base_context(db, config, inspection)
-        checklist_version = next(
-            db.query(
-                "SELECT title, version FROM checklist_versions WHERE hash = ?",
-                [inspection["checklist_hash"]],
-            )
-        )
+        checklist_version = checklists.title_and_version(db, inspection["checklist_hash"])
         answers = inspections.answers(db, inspection_id)
         photos: dict[str, list] = {}
         for photo in inspections.photos(db, inspection_id):
@@ -215,14 +210,7 @@ def status_name(row: dict) -> str:
 
 def missing_documents(db: Database, limit: int = 50) -> list[str]:
     """Received inspections whose report has not been issued yet (oldest first)."""
-    rows = db.query(
-        """SELECT i.id FROM inspections i
-           WHERE i.status = 'valid' AND NOT EXISTS (
-             SELECT 1 FROM reports r WHERE r.subject_id = i.id AND r.kind = 'report')
-           ORDER BY i.received_at LIMIT ?""",
-        [limit],
-    )
-    return [r["id"] for r in rows]
+    return reports.inspections_without_report(db, limit)
 
 
 def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .security import ROLE_NAMES as ROLE_LABELS
-from .storage import schools, users
+from inspect_app.common.vocabulary import ROLE_NAMES as ROLE_LABELS
+from inspect_app.storage import schools, users
 
 DEMO_PASSWORD = "jiaoyu2026"
 

@@ -1,6 +1,6 @@
 """Bulletins (月点评 / 季通报): the period's figures as a signed PDF in the document library.
 
-The figures are :func:`inspect_app.analytics.overview` — the dashboard's own — rendered with
+The figures are :func:`inspect_app.bureau.figures.overview` — the dashboard's own — rendered with
 the reports library's template environment, signed with the bureau's key like every report,
 and stored in the ``reports`` table (kind ``bulletin``, subject = the period key).
 """
@@ -14,16 +14,19 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from . import analytics, charts, issuing
-from .reports import qr_data_uri, sign_pdf
-from .reports.render import html_to_pdf, render_html
-from .storage import analytics as store
-from .storage import reports
+from inspect_app.bureau import charts, figures, gathering
+from inspect_app.common import periods, vocabulary
+from inspect_app.documents import issuing
+from inspect_app.documents.qr import qr_data_uri
+from inspect_app.documents.render import html_to_pdf, render_html
+from inspect_app.documents.signing import sign_pdf
+from inspect_app.storage import analytics as store
+from inspect_app.storage import reports
 
 KIND = "bulletin"
 
 
-def bulletin_title(period: analytics.Period) -> str:
+def bulletin_title(period: periods.Period) -> str:
     if period.kind == "month":
         return f"{period.label}教育督导工作点评"
     if period.kind == "quarter":
@@ -31,20 +34,20 @@ def bulletin_title(period: analytics.Period) -> str:
     return f"{period.label}教育督导检查情况通报"
 
 
-def bulletin_filters(period: analytics.Period, checklist_id: str) -> analytics.Filters:
+def bulletin_filters(period: periods.Period, checklist_id: str) -> periods.Filters:
     """A bulletin covers the whole county for a period: only the checklist narrows it."""
-    return analytics.Filters(period=period, checklist_id=checklist_id)
+    return periods.Filters(period=period, checklist_id=checklist_id)
 
 
-def build_overview(db: Database, filters: analytics.Filters, today: date) -> analytics.Overview:
+def build_overview(db: Database, filters: periods.Filters, today: date) -> figures.Overview:
     if not filters.checklist_id:
         filters = filters.with_checklist(store.most_used_checklist(db, filters) or "")
     # The bulletin names each overdue school's first two problems (templates/reports/bulletin.html).
-    return analytics.overview(store.gather(db, filters, today, overdue_rows=2), filters, today)
+    return figures.overview(gathering.gather(db, filters, today, overdue_rows=2), filters, today)
 
 
 def view(
-    overview: analytics.Overview,
+    overview: figures.Overview,
     config: Mapping,
     *,
     report_id: str,
@@ -70,7 +73,7 @@ def view(
         "townships": overview.township_sections,
         "problems": overview.common_problems,
         "overdue": overview.overdue_by_school,
-        "not_inspected": analytics.not_inspected(overview.schools, overview.ranking),
+        "not_inspected": figures.not_inspected(overview.schools, overview.ranking),
         "grade_chart": charts.grade_chart(s["grades"], title="学校等次分布", chart_id="grades"),
         "section_chart": charts.bar_chart(
             [(a["title"], a["average"]) for a in overview.section_averages],
@@ -93,13 +96,11 @@ def view(
         else None,
         "verify_url": f"{config['PUBLIC_URL'].rstrip('/')}/verify/{report_id}",
         "verify_qr": qr_data_uri(f"{config['PUBLIC_URL'].rstrip('/')}/verify/{report_id}"),
-        "status_names": analytics.RECTIFICATION_STATUS,
+        "status_names": vocabulary.RECTIFICATION_STATUS,
     }
 
 
-def render(
-    overview: analytics.Overview, config: Mapping, *, strict: bool = False, **kwargs
-) -> bytes:
+def render(overview: figures.Overview, config: Mapping, *, strict: bool = False, **kwargs) -> bytes:
     """The unsigned bulletin PDF (``kwargs`` as for :func:`view`)."""
     return html_to_pdf(
         render_html("bulletin.html", view(overview, config, **kwargs)), strict=strict
@@ -107,7 +108,7 @@ def render(
 
 
 def issue(
-    db: Database, config: Mapping, period: analytics.Period, checklist_id: str, today: date
+    db: Database, config: Mapping, period: periods.Period, checklist_id: str, today: date
 ) -> dict:
     """Render, sign and store the bulletin for ``period``; an earlier one is superseded."""
     overview = build_overview(db, bulletin_filters(period, checklist_id), today)

@@ -17,11 +17,11 @@ from datetime import date, timedelta
 from PIL import Image, ImageDraw
 from sqlite_utils import Database
 
-from . import receiving
-from .checklist import score
-from .images import clean_photo
-from .rectification import decide
-from .storage import assignments, media, rectifications, schools, users
+from inspect_app.checklist import score
+from inspect_app.inspections import receiving
+from inspect_app.inspections.images import clean_photo
+from inspect_app.rectification.rules import decide
+from inspect_app.storage import assignments, inspections, media, rectifications, schools, users
 
 TERM_START, TERM_END = date(2026, 9, 1), date(2027, 1, 31)
 ROUNDS = (date(2026, 9, 8), date(2026, 10, 26))  # first visits start here; second round later
@@ -221,13 +221,7 @@ def progress_rectifications(
     extended, and untouched items — past their deadline ones among them.
     """
     done: dict[str, int] = {}
-    rows = list(
-        db.query(
-            """SELECT r.id, i.inspector_id, i.date AS inspection_date FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-               WHERE i.date < ? ORDER BY r.id""",
-            [before],
-        )
-    )
+    rows = rectifications.of_inspections_before(db, before)
     for row in rows:
         pick, actions = rng.random(), ()
         for share, steps in _PROGRESS:
@@ -259,7 +253,7 @@ def seed_term(db: Database, compiled: dict, media_dir: str, *, seed: int = 2026)
 
     Idempotent: returns [] when the term already has inspections.
     """
-    if db.execute("SELECT count(*) FROM inspections").fetchone()[0]:
+    if inspections.count(db):
         return []
     rng = random.Random(seed)
     inspectors = users.list_all(db, role="inspector")

@@ -17,19 +17,20 @@ from typing import IO
 
 from sqlite_utils import Database
 
-from . import analytics, xlsx
-from .checklist import Checklist
-from .checklist.scoring import OUTCOME_NAMES, display_answer
-from .storage import analytics as store
-from .storage import exports as storage
-from .xlsx import Group, Sheet
+from inspect_app.bureau import figures, xlsx
+from inspect_app.bureau.xlsx import Group, Sheet
+from inspect_app.checklist import Checklist
+from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
+from inspect_app.common import vocabulary
+from inspect_app.storage import analytics as store
+from inspect_app.storage import exports as storage
 
 
 def _yes(flag) -> str:
     return "是" if flag else "否"
 
 
-def _school_rows(overview: analytics.Overview) -> Iterator[list]:
+def _school_rows(overview: figures.Overview) -> Iterator[list]:
     ranked = {r["school_id"]: r for r in overview.ranking}
     ordered = [
         r["school_id"]
@@ -158,7 +159,7 @@ def _finding_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
 
 
 def _rectification_groups(db: Database, inspections: list[tuple], today: date) -> Iterator[Group]:
-    status_names, day = analytics.RECTIFICATION_STATUS, today.isoformat()
+    status_names, day = vocabulary.RECTIFICATION_STATUS, today.isoformat()
     for iid, inspected, _kind, _cid, _hash, code, name, township in inspections:
         rows = []
         numbered = sorted(storage.rectifications(db, iid))  # by number (seq)
@@ -167,13 +168,13 @@ def _rectification_groups(db: Database, inspections: list[tuple], today: date) -
             overdue = status != "closed" and deadline < day
             rows.append((seq, problem, basis or "", action or "", owner or "", deadline,
                          extended or "", status_names.get(status, status), _yes(overdue),
-                         analytics.days_overdue(deadline, today) if overdue else None,
+                         figures.days_overdue(deadline, today) if overdue else None,
                          (closed_at or "")[:10]))  # fmt: skip
         if rows:
             yield Group([code, name, township, inspected], rows)
 
 
-def sheets(db: Database, overview: analytics.Overview) -> list[Sheet]:
+def sheets(db: Database, overview: figures.Overview) -> list[Sheet]:
     """The four sheets of an export, lazily: rows are produced as they are written."""
     inspections = storage.inspections(db, overview.filters)
     return [
@@ -209,9 +210,7 @@ def sheets(db: Database, overview: analytics.Overview) -> list[Sheet]:
     ]  # fmt: skip
 
 
-def write_xlsx(
-    db: Database, overview: analytics.Overview, target: str | IO[bytes]
-) -> dict[str, int]:
+def write_xlsx(db: Database, overview: figures.Overview, target: str | IO[bytes]) -> dict[str, int]:
     """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…)."""
     return xlsx.write(target, sheets(db, overview))
 
@@ -235,7 +234,7 @@ def _csv_value(value):
 
 
 def write_csv_zip(
-    db: Database, overview: analytics.Overview, target: str | IO[bytes]
+    db: Database, overview: figures.Overview, target: str | IO[bytes]
 ) -> dict[str, int]:
     """One CSV per sheet (UTF-8 with BOM, so Excel reads the Chinese), zipped."""
     counts: dict[str, int] = {}
@@ -255,5 +254,5 @@ def write_csv_zip(
     return counts
 
 
-def filename(overview: analytics.Overview, extension: str) -> str:
+def filename(overview: figures.Overview, extension: str) -> str:
     return f"督导检查数据_{overview.filters.period.label}.{extension}"

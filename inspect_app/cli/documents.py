@@ -9,10 +9,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import issuing
-from .reports import FontMissingError, SigningError, check_cjk_font, init_keys
-from .storage import inspections, reports
-from .storage.db import open_database
+from inspect_app.documents import issuing, verification
+from inspect_app.documents.fonts import FontMissingError, check_cjk_font
+from inspect_app.documents.signing import SigningError, init_keys
+from inspect_app.storage import inspections, reports
+from inspect_app.storage.db import open_database
 
 keys_cli = AppGroup("keys", help="签名密钥")
 report_cli = AppGroup("report", help="督导报告与整改通知书")
@@ -85,11 +86,11 @@ def report_reissue(inspection_id: str, reason: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def report_verify(file: str) -> None:
     """Check a PDF: valid signature, trusted certificate, unmodified, and issued by this system."""
-    from .web.verify import check_pdf
-
-    with current_app.test_request_context():
-        # check_pdf reads the database through the per-request connection.
-        result = check_pdf(Path(file).read_bytes(), current_app.config)
+    db = open_database(current_app.config["DATABASE"])
+    try:
+        result = verification.check_pdf(db, Path(file).read_bytes(), current_app.config)
+    finally:
+        db.close()
     if result["ok"]:
         stored = result["stored"]
         click.echo("核验通过：签名有效，证书可信，签名后未被修改，与系统存档一致。")

@@ -59,13 +59,6 @@ def _is_date(text: str) -> bool:
 
 # --- The state machine: what may happen to an item, and what it becomes. ---------------------
 
-STATUS_NAMES = {
-    "pending": "待整改",
-    "submitted": "已提交整改",
-    "returned": "退回",
-    "closed": "已销号",
-}
-
 # Event kinds as stored in rectification_events.kind, with the words the timeline shows.
 EVENT_NAMES = {
     "created": "下发整改",

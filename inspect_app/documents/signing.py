@@ -47,7 +47,7 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from .fonts import CJK_FAMILY, check_cjk_font
+from inspect_app.documents.fonts import CJK_FAMILY, check_cjk_font
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 SEAL_DESTINATION = "seal"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .images import ImageRejected, clean_photo
+from inspect_app.inspections.images import ImageRejected, clean_photo
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 ACCEPTED = "只接受 JPEG、PNG 图片或 PDF 文件"

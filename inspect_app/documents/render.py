@@ -2,7 +2,7 @@
 
 A library: no Flask, no database. The caller gathers everything into a plain ``dict`` (the
 *context*, below), hands over a ``photo_loader`` for photo bytes, and gets PDF bytes back.
-The PDF is unsigned; :mod:`inspect_app.reports.signing` signs it.
+The PDF is unsigned; :mod:`inspect_app.documents.signing` signs it.
 
 Nothing the templates reference may reach the network or the file system: the URL fetcher
 allows only the report assets (``templates/reports/``, ``static/reports/``), photos through
@@ -53,7 +53,7 @@ The same ``bureau``, ``school``, ``inspection`` and ``rectifications`` (with dea
 
 Missing glyphs: WeasyPrint draws ``.notdef`` boxes and logs a warning when no installed font
 has a character (e.g. an emoji in a note). With ``strict=True`` that raises
-:class:`MissingGlyphError`; otherwise the warning is re-logged on ``inspect_app.reports``.
+:class:`MissingGlyphError`; otherwise the warning is re-logged on ``inspect_app.documents``.
 Tests always render strictly.
 """
 
@@ -83,11 +83,11 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from ..checklist.scoring import OUTCOME_NAMES
-from .fonts import CJK_FAMILY, check_cjk_font
-from .qr import qr_data_uri
+from inspect_app.checklist.scoring import OUTCOME_NAMES
+from inspect_app.documents.fonts import CJK_FAMILY, check_cjk_font
+from inspect_app.documents.qr import qr_data_uri
 
-log = logging.getLogger("inspect_app.reports")
+log = logging.getLogger("inspect_app.documents")
 
 _ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = _ROOT / "templates" / "reports"

@@ -1,18 +1,19 @@
 """`flask checklists validate`: check checklist files and print every problem in Chinese.
 
-This is the only module of the package that touches Flask: it reads the default folder from
-`current_app.config["CHECKLIST_DIR"]` and leaves all checking to the core (`check_paths`).
+The group is a Flask CLI plugin (``flask.commands`` entry point in pyproject.toml), so it runs
+without building the app: an app refuses to start with a broken checklist, which is exactly
+when an author needs this command. All checking is the core's (``check_paths``).
 """
 
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask import Flask, current_app, has_app_context
 
+from inspect_app import config
 from inspect_app.checklist.loader import check_paths
 
-checklists_cli = AppGroup("checklists", help="检查单：校验 YAML 文件。")
+checklists_cli = click.Group("checklists", help="检查单：校验 YAML 文件。")
 
 
 def validate_paths(paths: list[str]) -> int:
@@ -40,7 +41,8 @@ def validate_paths(paths: list[str]) -> int:
 @click.argument("paths", nargs=-1, type=click.Path())
 def validate_command(paths: tuple[str, ...]) -> None:
     """校验检查单文件或目录（默认：配置项 CHECKLIST_DIR 指定的目录）。"""
-    targets = list(paths) or [current_app.config["CHECKLIST_DIR"]]
+    configured = current_app.config if has_app_context() else config.load()
+    targets = list(paths) or [configured["CHECKLIST_DIR"]]
     raise SystemExit(validate_paths(targets))
 
 

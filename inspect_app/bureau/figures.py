@@ -1,4 +1,4 @@
-"""Bureau roll-ups as pure functions over rows: periods, filters, summary, ranking, sections, plan.
+"""Bureau roll-ups as pure functions over rows: summary, ranking, sections, plan.
 
 The SQL lives in :mod:`inspect_app.storage.analytics`; this module only shapes and counts what
 it returns. The dashboard, the exports and the bulletin all call :func:`overview`, so the
@@ -7,241 +7,17 @@ numbers they print can never disagree.
 
 from __future__ import annotations
 
-import calendar
-import gc
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 
-from .checklist.formatting import round_half_away
+from inspect_app.checklist.formatting import round_half_away
+from inspect_app.common.gc_pause import gc_paused
+from inspect_app.common.periods import Filters
 
-PERIOD_KINDS = {
-    "month": "月度",
-    "quarter": "季度",
-    "term": "学期",
-    "year": "年度",
-    "custom": "自定义",
-}
 GRADE_ORDER = ("优秀", "良好", "合格", "不合格")
-QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
-RECTIFICATION_STATUS = {
-    "pending": "待整改",
-    "submitted": "已提交整改",
-    "returned": "退回重改",
-    "closed": "已销号",
-}
-
-
-class PeriodError(ValueError):
-    """A period key that names no period; the message is Chinese, for the page."""
-
-
-@dataclass(frozen=True)
-class Period:
-    """A closed range of days with a stable key (used as a bulletin's subject id)."""
-
-    kind: str
-    key: str
-    start: date
-    end: date
-    label: str
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-
-def _cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def month_period(year: int, month: int) -> Period:
-    last = calendar.monthrange(year, month)[1]
-    return Period(
-        "month",
-        f"{year}-{month:02d}",
-        date(year, month, 1),
-        date(year, month, last),
-        f"{year}年{month}月",
-    )
-
-
-def quarter_period(year: int, quarter: int) -> Period:
-    first = 3 * (quarter - 1) + 1
-    end = month_period(year, first + 2).end
-    return Period(
-        "quarter",
-        f"{year}-Q{quarter}",
-        date(year, first, 1),
-        end,
-        f"{year}年{QUARTER_NAMES[quarter]}",
-    )
-
-
-def term_period(school_year: int, term: int) -> Period:
-    """上学期 = Sep 1 – Jan 31 of the school year starting in ``school_year``; 下学期 = Feb 1 – Jul 31."""
-    if term == 1:
-        start, end, name = date(school_year, 9, 1), date(school_year + 1, 1, 31), "上学期"
-    else:
-        start, end, name = date(school_year + 1, 2, 1), date(school_year + 1, 7, 31), "下学期"
-    return Period(
-        "term",
-        f"{school_year}-{school_year + 1}-{term}",
-        start,
-        end,
-        f"{school_year}—{school_year + 1}学年{name}",
-    )
-
-
-def year_period(year: int) -> Period:
-    return Period("year", str(year), date(year, 1, 1), date(year, 12, 31), f"{year}年")
-
-
-def custom_period(start: date, end: date) -> Period:
-    if end < start:
-        raise PeriodError("结束日期不能早于开始日期")
-    return Period(
-        "custom", f"{start.isoformat()}~{end.isoformat()}", start, end, f"{_cn(start)}至{_cn(end)}"
-    )
-
-
-def term_of(day: date) -> tuple[int, int]:
-    """(school year, term) a day belongs to; August counts with the 下学期 just ended."""
-    if day.month >= 9:
-        return day.year, 1
-    if day.month == 1:
-        return day.year - 1, 1
-    return day.year - 1, 2
-
-
-def current_period(kind: str, today: date) -> Period:
-    if kind == "month":
-        return month_period(today.year, today.month)
-    if kind == "quarter":
-        return quarter_period(today.year, (today.month - 1) // 3 + 1)
-    if kind == "year":
-        return year_period(today.year)
-    return term_period(*term_of(today))
-
-
-def parse_period(kind: str | None, key: str | None, today: date) -> Period:
-    """The period a query string names; an empty key means the current one of that kind."""
-    kind = kind if kind in PERIOD_KINDS else "term"
-    key = (key or "").strip()
-    if not key:
-        if kind == "custom":
-            raise PeriodError("自定义时段须填写开始和结束日期")
-        return current_period(kind, today)
-    try:
-        if kind == "month":
-            year, month = key.split("-")
-            return month_period(int(year), int(month))
-        if kind == "quarter":
-            year, quarter = key.split("-Q")
-            if int(quarter) not in QUARTER_NAMES:
-                raise ValueError
-            return quarter_period(int(year), int(quarter))
-        if kind == "term":
-            first, second, term = key.split("-")
-            if int(second) != int(first) + 1 or int(term) not in (1, 2):
-                raise ValueError
-            return term_period(int(first), int(term))
-        if kind == "year":
-            return year_period(int(key))
-        start, end = key.split("~")
-        return custom_period(date.fromisoformat(start), date.fromisoformat(end))
-    except PeriodError:
-        raise
-    except ValueError:
-        raise PeriodError(f"时段「{key}」格式不正确") from None
-
-
-def period_choices(kind: str, today: date, count: int = 8) -> list[Period]:
-    """Recent periods of a kind, newest first, for the filter's select."""
-    out: list[Period] = []
-    if kind == "month":
-        y, m = today.year, today.month
-        for _ in range(count + 4):
-            out.append(month_period(y, m))
-            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
-    elif kind == "quarter":
-        y, q = today.year, (today.month - 1) // 3 + 1
-        for _ in range(count):
-            out.append(quarter_period(y, q))
-            y, q = (y, q - 1) if q > 1 else (y - 1, 4)
-    elif kind == "term":
-        y, t = term_of(today)
-        for _ in range(count):
-            out.append(term_period(y, t))
-            y, t = (y, 1) if t == 2 else (y - 1, 2)
-    elif kind == "year":
-        out = [year_period(today.year - n) for n in range(count)]
-    return out
-
-
-DEFAULT_PERIOD = "term"  # what the bureau sees before choosing a period
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the bureau is looking at. Empty strings / None mean "all"."""
-
-    period: Period
-    township_id: int | None = None
-    stage: str = ""
-    checklist_id: str = ""
-    type: str = ""
-
-    def with_checklist(self, checklist_id: str) -> Filters:
-        return replace(self, checklist_id=checklist_id)
-
-    def query_args(self) -> dict:
-        """The query string that reproduces these filters (for links and exports)."""
-        args = {"period": self.period.kind, "key": self.period.key}
-        if self.township_id:
-            args["township"] = self.township_id
-        if self.stage:
-            args["stage"] = self.stage
-        args["checklist"] = self.checklist_id or "all"
-        if self.type:
-            args["type"] = self.type
-        return args
-
-
-# ---------------------------------------------------------------------------
-# Figures
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a province's rows are built and shaped.
-
-    Tens of thousands of new rows trigger full collections that walk every live object
-    (a large share of a cold dashboard load) and find nothing: these rows hold no reference
-    cycles. Overlapping pauses (threads) are counted; the collector resumes, if it was on,
-    when the last one ends.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def percent(earned: float | None, possible: float | None) -> float | None:
@@ -305,7 +81,7 @@ def section_table(
     ``(inspection_id, section_id, earned, possible)`` tuples).
 
     With ``ids`` the rows are ``(position, section_id, earned, possible)`` tuples, as
-    :func:`inspect_app.storage.analytics.gather` reads them: ``ids[position]`` is the
+    :func:`inspect_app.bureau.gathering.gather` reads them: ``ids[position]`` is the
     inspection id (a small integer is cheaper to read than a 36-character id).
     """
     if ids is not None:
@@ -604,7 +380,7 @@ def days_overdue(deadline: str, today: date) -> int:
 def overview(
     rows: dict, filters: Filters, today: date, sort: str = "total", descending: bool = True
 ) -> Overview:
-    """Shape what :func:`inspect_app.storage.analytics.gather` returned into the figures."""
+    """Shape what :func:`inspect_app.bureau.gathering.gather` returned into the figures."""
     with gc_paused():
         compiled = rows.get("compiled")
         grade_bands = [g["grade"] for g in compiled["grades"]] if compiled else list(GRADE_ORDER)

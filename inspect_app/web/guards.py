@@ -1,4 +1,4 @@
-"""Who is asking, and may they: password hashing, the logged-in user, route guards.
+"""Who is asking, and may they: the logged-in user and the route guards.
 
 Every view is wrapped by exactly one of ``public`` or ``role_required``; the wrapper records
 the rule on the function so a test can prove that no route was left without one.
@@ -8,32 +8,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
-from .storage import users
-from .storage.db import get_db
-
-ROLE_NAMES = {"inspector": "督学", "school": "学校", "bureau": "教育局", "admin": "系统管理员"}
-
-
-def _hasher() -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=current_app.config["ARGON2_TIME_COST"],
-        memory_cost=current_app.config["ARGON2_MEMORY_COST"],
-    )
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def check_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+from inspect_app.common.vocabulary import ROLE_NAMES
+from inspect_app.storage import users
+from inspect_app.storage.db import get_db
 
 
 def load_user() -> None:

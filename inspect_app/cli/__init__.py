@@ -11,12 +11,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import catalog, cli_documents, demo, demo_inspections, issuing, receiving
-from .checklist import cli as checklist_cli
-from .images import ImageRejected, clean_photo
-from .security import ROLE_NAMES, hash_password
-from .storage import media, schools, users
-from .storage.db import open_database
+from inspect_app.cli import checklists as checklist_cli
+from inspect_app.cli import documents
+from inspect_app.common.vocabulary import ROLE_NAMES
+from inspect_app.demo import county, term
+from inspect_app.directory.passwords import hash_password
+from inspect_app.documents import issuing
+from inspect_app.inspections import catalog, receiving
+from inspect_app.inspections.images import ImageRejected, clean_photo
+from inspect_app.storage import media, schools, users
+from inspect_app.storage.db import open_database
 
 
 @click.command("seed-demo")
@@ -26,15 +30,15 @@ def seed_demo_command(inspections: bool) -> None:
     """Create the demo county (idempotent) and print its logins."""
     db = open_database(current_app.config["DATABASE"])
     try:
-        logins = demo.seed(
+        logins = county.seed(
             db,
             county=current_app.config["COUNTY_NAME"],
-            password_hash=hash_password(demo.DEMO_PASSWORD),
+            password_hash=hash_password(county.DEMO_PASSWORD, current_app.config),
         )
-        count = db.execute("SELECT count(*) FROM schools").fetchone()[0]
+        count = schools.count(db)
         if inspections:
             compiled = catalog.current()["fupin_comprehensive"].compiled
-            received = demo_inspections.seed_term(db, compiled, current_app.config["MEDIA_DIR"])
+            received = term.seed_term(db, compiled, current_app.config["MEDIA_DIR"])
             if received:
                 click.echo(f"已按真实流程接收 {len(received)} 次督导检查（评分由检查单引擎计算）。")
                 click.echo("督导报告和整改通知书将在系统启动后由后台自动签发。")
@@ -43,7 +47,7 @@ def seed_demo_command(inspections: bool) -> None:
     finally:
         db.close()
     click.echo(f"演示数据已就绪：{current_app.config['COUNTY_NAME']}，共 {count} 所学校。")
-    click.echo(f"所有演示账号的密码均为：{demo.DEMO_PASSWORD}")
+    click.echo(f"所有演示账号的密码均为：{county.DEMO_PASSWORD}")
     click.echo(f"{'用户名':<14}{'角色':<8}姓名/学校")
     for username, name, role in logins:
         click.echo(f"{username:<16}{role:<8}{name}")
@@ -70,7 +74,7 @@ def create_user_command(username, display_name, role, school_code, password) -> 
             school_id = school["id"]
         users.create(
             db, username=username, display_name=display_name, role=role,
-            password_hash=hash_password(password), school_id=school_id,
+            password_hash=hash_password(password, current_app.config), school_id=school_id,
         )  # fmt: skip
     finally:
         db.close()
@@ -141,4 +145,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     checklist_cli.register_cli(app)
-    cli_documents.init_app(app)
+    documents.init_app(app)

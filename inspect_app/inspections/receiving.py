@@ -18,15 +18,15 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from . import catalog, rectification
-from .checklist import score
-from .checklist.model import canonical_json
-from .images import ImageRejected, clean_signature
-from .storage import inspections, media, schools
-from .storage.clock import stamp
+from inspect_app.checklist import score
+from inspect_app.checklist.model import canonical_json
+from inspect_app.common.clock import stamp
+from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
+from inspect_app.inspections import catalog
+from inspect_app.inspections.images import ImageRejected, clean_signature
+from inspect_app.rectification import rules
+from inspect_app.storage import inspections, media, schools
 
-INSPECTION_TYPES = ("综合督导", "专项督查", "随机走访", "明查", "暗访")
-SIGNER_ROLES = {"inspector": "督学", "school": "学校代表"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -301,7 +301,7 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         for role, png in signature_pngs.items()
     ]  # fmt: skip
     edits = payload.get("rectifications") if isinstance(payload.get("rectifications"), list) else []
-    rectification_rows = rectification.items_from_result(result, edits, payload["date"])
+    rectification_rows = rules.items_from_result(result, edits, payload["date"])
     try:
         inspections.insert(db, row, answer_rows, photo_rows, signature_rows, rectification_rows)
     except sqlite3.IntegrityError:

@@ -1,0 +1,109 @@
+"""The app factory: configuration, database, checklists, blueprints, commands, the worker."""
+
+from __future__ import annotations
+
+import os
+from contextlib import closing
+from pathlib import Path
+
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
+
+from inspect_app import config
+from inspect_app.common import vocabulary
+from inspect_app.config import PROJECT_ROOT, secret_key
+from inspect_app.documents.fonts import check_cjk_font
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application.
+
+    The instance folder holds everything a deployment owns (database, keys, media, reports);
+    ``INSPECT_INSTANCE_PATH`` moves it.
+    """
+    app = Flask(
+        __name__,
+        instance_path=config.instance_path(test_config),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.config.update(config.load(test_config))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(app.instance_path)
+    if not app.config.get("DATABASE"):
+        app.config["DATABASE"] = os.path.join(app.instance_path, "inspect.db")
+    for key, folder in (("MEDIA_DIR", "media"), ("REPORTS_DIR", "reports"), ("KEYS_DIR", "keys")):
+        app.config.setdefault(key, None)
+        app.config[key] = app.config[key] or os.path.join(app.instance_path, folder)
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+
+    from inspect_app import cli
+    from inspect_app.web import guards
+
+    # Who is asking is settled before the CSRF check, so an expired login on the JSON API
+    # answers 401 (the phone keeps its queue and asks for a login) rather than a CSRF 400.
+    app.before_request(guards.load_user)
+    app.before_request(guards.api_login_gate)
+    csrf.init_app(app)
+    # Reports need a CJK font; refuse to start without one rather than print tofu boxes later.
+    check_cjk_font()
+    app.json.ensure_ascii = False  # Chinese messages stay readable on the wire
+
+    from inspect_app.storage import db
+
+    db.init_app(app)
+    db.migrate(app.config["DATABASE"])
+
+    from inspect_app.inspections import catalog
+
+    with closing(db.open_database(app.config["DATABASE"])) as conn:
+        catalog.init_app(app, conn)
+
+    from inspect_app.web import (
+        admin,
+        auth,
+        bureau,
+        documents,
+        errors,
+        inspector,
+        main,
+        review,
+        school,
+        sync,
+        verify,
+    )
+
+    for blueprint in (
+        auth.bp,
+        main.bp,
+        admin.bp,
+        inspector.bp,
+        sync.bp,
+        documents.bp,
+        verify.bp,
+        school.bp,
+        review.bp,
+        bureau.bp,
+    ):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "bureau_name": app.config["BUREAU_NAME"],
+            "role_names": vocabulary.ROLE_NAMES,
+            "current_user": g.get("user"),
+        }
+
+    if app.config["ISSUE_IN_BACKGROUND"] and not app.testing:
+        from inspect_app.documents import worker
+
+        worker.start(app)
+    return app

@@ -1,0 +1,1 @@
+"""The bureau's figures and documents: roll-ups, rankings, charts, spreadsheet exports, bulletins."""

@@ -1,0 +1,28 @@
+"""The users' words for the fixed kinds of things, defined once for every page, export and document.
+
+Keys are what the database stores; values are what people read. A page, an export and a
+bulletin that name a status take the name from here, so they can never say different things.
+"""
+
+from __future__ import annotations
+
+# 学段: the stages a school can be (the school registry, checklist conditions, filters).
+STAGES = ("幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点")
+
+ROLE_NAMES = {"inspector": "督学", "school": "学校", "bureau": "教育局", "admin": "系统管理员"}
+
+# 检查方式, after the supervision plan's section 五 (明查 / 暗访 are how a visit is announced).
+INSPECTION_TYPES = ("综合督导", "专项督查", "随机走访", "明查", "暗访")
+
+# Who signs an inspection on the phone.
+SIGNER_ROLES = {"inspector": "督学", "school": "学校代表"}
+
+RECTIFICATION_STATUS = {
+    "pending": "待整改",
+    "submitted": "已提交整改",
+    "returned": "退回重改",
+    "closed": "已销号",
+}
+
+# An issued document (signed PDF) is valid until a corrected version supersedes it.
+REPORT_STATUS = {"valid": "有效", "superseded": "已被新版本取代", "revoked": "已撤销"}
