@@ -1,0 +1,135 @@
+"""Differential tests: the Python engine (the reference) and static/js/engine.js give identical
+Results on random checklists, schools and answers.
+
+Hypothesis draws a checklist in the whole language (tests/parity.py: every item type,
+applies_if/relevant, N/A, evidence, choice scores, multi, computed items with division by zero
+and dates, veto, critical and critical_caps, section weights, grade bands), loads it through the
+real loader, then draws CASES_PER_CHECKLIST schools with answers. Python scores them here; one
+node process, started once for the module, scores the same batch. On a difference Hypothesis
+shrinks the case and the failure message is a ready-made vector for tests/vectors/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inspect_app.checklist import score
+from tests.parity import (
+    NEGATIVE_ZERO,
+    NodeEngine,
+    canonical,
+    checklist_source,
+    compile_source,
+    first_difference,
+    responses,
+    same,
+    schools,
+    to_yaml,
+    vector,
+)
+
+CHECKLISTS = 300
+CASES_PER_CHECKLIST = 8
+MIN_CASES = 2000
+
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    js = NodeEngine(NODE)
+    yield js
+    js.close()
+
+
+@st.composite
+def inspections(draw):
+    source = checklist_source(draw)
+    text = to_yaml(source)
+    compiled = compile_source(text)
+    cases = [(schools(draw), responses(draw, compiled)) for _ in range(CASES_PER_CHECKLIST)]
+    return text, compiled, cases
+
+
+def test_python_and_javascript_agree_on_random_checklists(engine):
+    scored = [0]
+
+    @settings(
+        max_examples=CHECKLISTS,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(inspections())
+    def check(case):
+        text, compiled, cases = case
+        ours = [json.loads(json.dumps(score(compiled, s, r))) for s, r in cases]
+        theirs = engine.score(compiled, cases)
+        scored[0] += len(cases)
+        for (school, resp), py, js in zip(cases, ours, theirs, strict=True):
+            if not same(py, js):
+                raise AssertionError(
+                    "Python and engine.js differ at "
+                    + first_difference(py, js)
+                    + "\n"
+                    + vector(text, compiled, school, resp, py)
+                )
+
+    check()
+    assert scored[0] >= MIN_CASES
+
+
+def test_comparison_tells_apart_what_json_would_blur():
+    # The comparison is what makes these tests able to fail: it must see a sign of zero, a
+    # boolean against a number, and a missing key, yet not an int against an equal float.
+    assert same({"a": 1, "b": [2.0]}, {"a": 1.0, "b": [2]})
+    assert not same({"x": -0.0}, {"x": 0})
+    assert same({"x": -0.0}, {"x": NEGATIVE_ZERO})
+    assert not same({"x": True}, {"x": 1})
+    assert not same({"x": None}, {})
+    assert not same([1, 2], [2, 1])
+    assert canonical({"n": 3}) == {"n": 3.0}
+    assert "b[1]" in first_difference({"b": [1, 2]}, {"b": [1, 3]})
+
+
+def test_runner_reports_the_old_yes_no_rule(engine):
+    # A yes/no with no points and no veto answered 否 is information in both engines; this is
+    # the case engine.js once scored as a failure while Python did not (issue 13).
+    text = to_yaml(
+        {
+            "id": "vec_parity",
+            "title": "食堂",
+            "version": "P1",
+            "basis": "测试",
+            "grades": [{"grade": "合格", "min": 60}, {"grade": "不合格", "min": 0}],
+            "sections": [
+                {
+                    "id": "s",
+                    "title": "部分",
+                    "weight": 100,
+                    "items": [
+                        {"id": "has_canteen", "type": "yesno", "label": "学校设有食堂"},
+                        {
+                            "id": "clean",
+                            "type": "yesno",
+                            "label": "整洁",
+                            "points": 2,
+                            "fix": {"action": "打扫", "owner": "校长", "days": 1},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    compiled = compile_source(text)
+    case = ({"stage": "小学"}, {"answers": {"has_canteen": False, "clean": True}})
+    py = json.loads(json.dumps(score(compiled, *case)))
+    (js,) = engine.score(compiled, [case])
+    assert py["items"]["has_canteen"]["outcome"] == "info"
+    assert py["findings"] == []
+    assert same(py, js), first_difference(py, js)
