@@ -6,6 +6,7 @@ database, so changing a YAML file never changes an old result.
 
 from __future__ import annotations
 
+import click
 from flask import Flask, current_app
 from sqlite_utils import Database
 
@@ -13,8 +14,15 @@ from inspect_app.checklist import Checklist, ChecklistError, load_directory
 from inspect_app.storage import checklists as stored
 
 
-class ChecklistStartupError(RuntimeError):
-    """The app refuses to start with a broken checklist; the message names file, line and problem."""
+class ChecklistStartupError(click.ClickException):
+    """The app refuses to start with a broken checklist; the message names file, line and problem.
+
+    A ClickException, so a ``flask …`` command that builds the app prints the message (and
+    exits 1) instead of a traceback.
+    """
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)  # without click's English "Error:" prefix
 
 
 def init_app(app: Flask, db: Database) -> None:

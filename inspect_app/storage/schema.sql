@@ -1,0 +1,490 @@
+-- The schema as the migrations in storage/migrations.py leave it (generated; do not edit).
+-- Refresh: .venv/bin/python -m inspect_app.storage.schema
+
+CREATE TABLE "_sqlite_migrations" (
+   "id" INTEGER PRIMARY KEY,
+   "migration_set" TEXT,
+   "name" TEXT,
+   "applied_at" TEXT
+);
+
+CREATE TABLE "access_links" (
+   "token_hash" TEXT PRIMARY KEY,
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "created_by" INTEGER REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL,
+   "expires_at" TEXT NOT NULL,
+   "revoked_at" TEXT
+);
+
+CREATE TABLE "assignments" (
+   "id" INTEGER PRIMARY KEY,
+   "inspector_id" INTEGER NOT NULL REFERENCES "users"("id"),
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "period_start" TEXT NOT NULL,
+   "period_end" TEXT NOT NULL,
+   "planned_visits" INTEGER DEFAULT 2,
+   "created_by" INTEGER,
+   "created_at" TEXT
+);
+
+CREATE TABLE "audit_log" (
+   "id" INTEGER PRIMARY KEY,
+   "at" TEXT NOT NULL,
+   "user_id" INTEGER,
+   "username" TEXT,
+   "action" TEXT NOT NULL,
+   "target" TEXT,
+   "detail" TEXT,
+   "ip" TEXT
+);
+
+CREATE TABLE bureau_data_version (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, n INTEGER NOT NULL);
+
+CREATE TABLE "checklist_versions" (
+   "hash" TEXT PRIMARY KEY,
+   "checklist_id" TEXT NOT NULL,
+   "version" TEXT,
+   "title" TEXT,
+   "compiled" TEXT NOT NULL,
+   "stored_at" TEXT NOT NULL
+);
+
+CREATE TABLE "evidence_files" (
+   "sha256" TEXT PRIMARY KEY,
+   "path" TEXT NOT NULL,
+   "mime" TEXT NOT NULL,
+   "size" INTEGER,
+   "original_name" TEXT,
+   "uploaded_by" INTEGER,
+   "uploaded_at" TEXT NOT NULL
+);
+
+CREATE TABLE "inspection_answers" (
+   "inspection_id" TEXT REFERENCES "inspections"("id"),
+   "item_id" TEXT,
+   "section_id" TEXT,
+   "value" TEXT,
+   "outcome" TEXT,
+   "earned" REAL,
+   "possible" REAL,
+   "note" TEXT,
+   "prefilled" INTEGER,
+   PRIMARY KEY ("inspection_id", "item_id")
+);
+
+CREATE TABLE inspection_outcomes (
+             inspection_id TEXT PRIMARY KEY,
+             failed TEXT NOT NULL DEFAULT '',
+             assessed TEXT NOT NULL DEFAULT '');
+
+CREATE TABLE "inspection_photos" (
+   "inspection_id" TEXT REFERENCES "inspections"("id"),
+   "photo_sha256" TEXT REFERENCES "photos"("sha256"),
+   "item_id" TEXT,
+   "caption" TEXT,
+   "position" INTEGER,
+   PRIMARY KEY ("inspection_id", "position")
+);
+
+CREATE TABLE "inspection_sections" (
+   "inspection_id" TEXT REFERENCES "inspections"("id"),
+   "section_id" TEXT,
+   "earned" REAL,
+   "possible" REAL,
+   "failed" INTEGER,
+   PRIMARY KEY ("inspection_id", "section_id")
+);
+
+CREATE TABLE "inspections" (
+   "id" TEXT PRIMARY KEY,
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "checklist_hash" TEXT NOT NULL REFERENCES "checklist_versions"("hash"),
+   "checklist_id" TEXT NOT NULL,
+   "type" TEXT NOT NULL,
+   "date" TEXT NOT NULL,
+   "inspector_id" INTEGER REFERENCES "users"("id"),
+   "school_rep_name" TEXT,
+   "school_rep_title" TEXT,
+   "location" TEXT,
+   "location_note" TEXT,
+   "total" REAL,
+   "grade" TEXT,
+   "vetoed" INTEGER,
+   "findings" INTEGER,
+   "complete" INTEGER,
+   "result" TEXT,
+   "client_mismatch" TEXT,
+   "payload" TEXT NOT NULL,
+   "payload_sha256" TEXT,
+   "started_at" TEXT,
+   "phone_time" TEXT,
+   "received_at" TEXT NOT NULL,
+   "status" TEXT NOT NULL DEFAULT 'valid',
+   "supersedes" TEXT REFERENCES "inspections"("id")
+);
+
+CREATE TABLE "login_failures" (
+   "id" INTEGER PRIMARY KEY,
+   "key" TEXT NOT NULL,
+   "at" TEXT NOT NULL
+);
+
+CREATE TABLE "notifications" (
+   "id" INTEGER PRIMARY KEY,
+   "user_id" INTEGER REFERENCES "users"("id"),
+   "school_id" INTEGER REFERENCES "schools"("id"),
+   "kind" TEXT NOT NULL,
+   "text" TEXT NOT NULL,
+   "link" TEXT,
+   "dedupe_key" TEXT,
+   "created_at" TEXT NOT NULL,
+   "read_at" TEXT
+);
+
+CREATE TABLE "photos" (
+   "sha256" TEXT PRIMARY KEY,
+   "path" TEXT NOT NULL,
+   "mime" TEXT NOT NULL,
+   "width" INTEGER,
+   "height" INTEGER,
+   "size" INTEGER,
+   "uploaded_by" INTEGER,
+   "uploaded_at" TEXT NOT NULL
+);
+
+CREATE TABLE "rectification_events" (
+   "id" INTEGER PRIMARY KEY,
+   "rectification_id" INTEGER NOT NULL REFERENCES "rectifications"("id"),
+   "at" TEXT NOT NULL,
+   "user_id" INTEGER REFERENCES "users"("id"),
+   "actor" TEXT,
+   "kind" TEXT NOT NULL,
+   "text" TEXT,
+   "data" TEXT,
+   "evidence" TEXT
+);
+
+CREATE TABLE rectification_tally (
+             inspection_id TEXT NOT NULL,
+             school_id INTEGER NOT NULL,
+             closed INTEGER NOT NULL,
+             deadline NOT NULL,
+             n INTEGER NOT NULL,
+             PRIMARY KEY (inspection_id, school_id, closed, deadline)
+           ) WITHOUT ROWID;
+
+CREATE TABLE "rectifications" (
+   "id" INTEGER PRIMARY KEY,
+   "inspection_id" TEXT NOT NULL REFERENCES "inspections"("id"),
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "item_id" TEXT NOT NULL,
+   "section_id" TEXT,
+   "seq" INTEGER,
+   "problem" TEXT NOT NULL,
+   "basis" TEXT,
+   "action" TEXT,
+   "owner" TEXT,
+   "deadline" TEXT NOT NULL,
+   "status" TEXT NOT NULL DEFAULT 'pending',
+   "extension_until" TEXT,
+   "reviewer_id" INTEGER REFERENCES "users"("id"),
+   "version" INTEGER DEFAULT 1,
+   "created_at" TEXT NOT NULL,
+   "updated_at" TEXT,
+   "closed_at" TEXT,
+   "closed_by" INTEGER REFERENCES "users"("id")
+);
+
+CREATE TABLE "regions" (
+   "id" INTEGER PRIMARY KEY,
+   "name" TEXT NOT NULL,
+   "kind" TEXT NOT NULL,
+   "parent_id" INTEGER REFERENCES "regions"("id")
+);
+
+CREATE TABLE "reports" (
+   "id" TEXT PRIMARY KEY,
+   "kind" TEXT NOT NULL,
+   "subject_id" TEXT NOT NULL,
+   "school_id" INTEGER REFERENCES "schools"("id"),
+   "version" INTEGER NOT NULL,
+   "sha256" TEXT NOT NULL,
+   "path" TEXT NOT NULL,
+   "size" INTEGER,
+   "created_at" TEXT NOT NULL,
+   "status" TEXT NOT NULL DEFAULT 'valid',
+   "superseded_by" TEXT REFERENCES "reports"("id"),
+   "revoked_reason" TEXT
+);
+
+CREATE TABLE "schools" (
+   "id" INTEGER PRIMARY KEY,
+   "code" TEXT NOT NULL,
+   "name" TEXT NOT NULL,
+   "township_id" INTEGER NOT NULL REFERENCES "regions"("id"),
+   "stage" TEXT NOT NULL,
+   "boarding" INTEGER DEFAULT 0,
+   "township_central" INTEGER DEFAULT 0,
+   "poverty_village" INTEGER DEFAULT 0,
+   "enrolment" INTEGER DEFAULT 0,
+   "principal" TEXT,
+   "phone" TEXT,
+   "address" TEXT,
+   "latitude" REAL,
+   "longitude" REAL,
+   "created_at" TEXT,
+   "updated_at" TEXT
+);
+
+CREATE TABLE "signatures" (
+   "inspection_id" TEXT REFERENCES "inspections"("id"),
+   "role" TEXT,
+   "name" TEXT,
+   "title" TEXT,
+   "signed_at" TEXT,
+   "png" BLOB,
+   PRIMARY KEY ("inspection_id", "role")
+);
+
+CREATE TABLE "users" (
+   "id" INTEGER PRIMARY KEY,
+   "username" TEXT NOT NULL,
+   "display_name" TEXT NOT NULL,
+   "role" TEXT NOT NULL,
+   "school_id" INTEGER REFERENCES "schools"("id"),
+   "password_hash" TEXT NOT NULL,
+   "active" INTEGER DEFAULT 1,
+   "created_at" TEXT,
+   "last_login_at" TEXT
+);
+
+CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
+    ON "_sqlite_migrations" ("migration_set", "name");
+
+CREATE INDEX "idx_assignments_inspector_id_period_start"
+    ON "assignments" ("inspector_id", "period_start");
+
+CREATE INDEX "idx_assignments_school_id"
+    ON "assignments" ("school_id");
+
+CREATE INDEX "idx_audit_log_at"
+    ON "audit_log" ("at");
+
+CREATE INDEX "idx_checklist_versions_checklist_id"
+    ON "checklist_versions" ("checklist_id");
+
+CREATE INDEX "idx_inspection_answers_item_id_outcome"
+    ON "inspection_answers" ("item_id", "outcome");
+
+CREATE INDEX inspection_answers_export ON inspection_answers
+           (inspection_id, item_id, outcome, earned, possible, value, note);
+
+CREATE INDEX inspection_answers_failed ON inspection_answers (inspection_id, item_id) WHERE outcome = 'fail';
+
+CREATE INDEX inspection_sections_sums ON inspection_sections (inspection_id, section_id, earned, possible);
+
+CREATE INDEX "idx_inspections_date"
+    ON "inspections" ("date");
+
+CREATE INDEX "idx_inspections_inspector_id"
+    ON "inspections" ("inspector_id");
+
+CREATE INDEX "idx_inspections_school_id_date"
+    ON "inspections" ("school_id", "date");
+
+CREATE INDEX inspections_period ON inspections
+           (status, date, school_id, received_at, checklist_id, type, id, checklist_hash, total,
+            grade, vetoed, findings, inspector_id);
+
+CREATE INDEX inspections_previous ON inspections (school_id, checklist_id, status, date, received_at, id, total, grade);
+
+CREATE INDEX inspections_school_latest ON inspections
+           (school_id, status, date, received_at, checklist_id, type, id, checklist_hash, total,
+            grade, vetoed, findings, inspector_id);
+
+CREATE INDEX "idx_login_failures_key_at"
+    ON "login_failures" ("key", "at");
+
+CREATE UNIQUE INDEX "idx_notifications_dedupe_key"
+    ON "notifications" ("dedupe_key");
+
+CREATE INDEX "idx_notifications_school_id_read_at"
+    ON "notifications" ("school_id", "read_at");
+
+CREATE INDEX "idx_notifications_user_id_read_at"
+    ON "notifications" ("user_id", "read_at");
+
+CREATE INDEX "idx_rectification_events_rectification_id_at"
+    ON "rectification_events" ("rectification_id", "at");
+
+CREATE UNIQUE INDEX "idx_rectifications_inspection_id_item_id"
+    ON "rectifications" ("inspection_id", "item_id");
+
+CREATE INDEX "idx_rectifications_school_id_status"
+    ON "rectifications" ("school_id", "status");
+
+CREATE INDEX "idx_rectifications_status_deadline"
+    ON "rectifications" ("status", "deadline");
+
+CREATE INDEX rectifications_by_inspection ON rectifications (inspection_id, status, deadline, extension_until, school_id, seq);
+
+CREATE UNIQUE INDEX "idx_regions_parent_id_name"
+    ON "regions" ("parent_id", "name");
+
+CREATE INDEX "idx_reports_sha256"
+    ON "reports" ("sha256");
+
+CREATE UNIQUE INDEX "idx_reports_subject_id_kind_version"
+    ON "reports" ("subject_id", "kind", "version");
+
+CREATE UNIQUE INDEX "idx_schools_code"
+    ON "schools" ("code");
+
+CREATE INDEX "idx_schools_township_id"
+    ON "schools" ("township_id");
+
+CREATE UNIQUE INDEX "idx_users_username"
+    ON "users" ("username");
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+CREATE TRIGGER checklist_versions_bump_version_delete AFTER DELETE ON checklist_versions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER checklist_versions_bump_version_insert AFTER INSERT ON checklist_versions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER checklist_versions_bump_version_update AFTER UPDATE ON checklist_versions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspection_answers_bump_version_delete AFTER DELETE ON inspection_answers BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspection_answers_bump_version_insert AFTER INSERT ON inspection_answers BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspection_answers_bump_version_update AFTER UPDATE ON inspection_answers BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspection_answers_outcomes_delete AFTER DELETE ON inspection_answers BEGIN 
+    INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+    SELECT OLD.inspection_id,
+           COALESCE(group_concat(CASE WHEN outcome = 'fail' AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), ''),
+           COALESCE(group_concat(CASE WHEN outcome IN ('pass', 'fail') AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), '')
+    FROM inspection_answers WHERE inspection_id = OLD.inspection_id
+    ON CONFLICT (inspection_id) DO UPDATE SET failed = excluded.failed, assessed = excluded.assessed;
+    DELETE FROM inspection_outcomes WHERE inspection_id = OLD.inspection_id
+      AND NOT EXISTS (SELECT 1 FROM inspection_answers WHERE inspection_id = OLD.inspection_id); END;
+
+CREATE TRIGGER inspection_answers_outcomes_insert AFTER INSERT ON inspection_answers
+           BEGIN
+             INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+             VALUES (NEW.inspection_id,
+                     CASE WHEN NEW.outcome = 'fail' AND NEW.item_id IS NOT NULL
+                          THEN char(31) || NEW.item_id ELSE '' END,
+                     CASE WHEN NEW.outcome IN ('pass', 'fail') AND NEW.item_id IS NOT NULL
+                          THEN char(31) || NEW.item_id ELSE '' END)
+             ON CONFLICT (inspection_id) DO UPDATE SET
+               failed = failed || excluded.failed, assessed = assessed || excluded.assessed;
+           END;
+
+CREATE TRIGGER inspection_answers_outcomes_update AFTER UPDATE OF inspection_id, item_id, outcome ON inspection_answers BEGIN 
+    INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+    SELECT OLD.inspection_id,
+           COALESCE(group_concat(CASE WHEN outcome = 'fail' AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), ''),
+           COALESCE(group_concat(CASE WHEN outcome IN ('pass', 'fail') AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), '')
+    FROM inspection_answers WHERE inspection_id = OLD.inspection_id
+    ON CONFLICT (inspection_id) DO UPDATE SET failed = excluded.failed, assessed = excluded.assessed;
+    DELETE FROM inspection_outcomes WHERE inspection_id = OLD.inspection_id
+      AND NOT EXISTS (SELECT 1 FROM inspection_answers WHERE inspection_id = OLD.inspection_id); 
+    INSERT INTO inspection_outcomes (inspection_id, failed, assessed)
+    SELECT NEW.inspection_id,
+           COALESCE(group_concat(CASE WHEN outcome = 'fail' AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), ''),
+           COALESCE(group_concat(CASE WHEN outcome IN ('pass', 'fail') AND item_id IS NOT NULL
+                                      THEN char(31) || item_id END, ''), '')
+    FROM inspection_answers WHERE inspection_id = NEW.inspection_id
+    ON CONFLICT (inspection_id) DO UPDATE SET failed = excluded.failed, assessed = excluded.assessed;
+    DELETE FROM inspection_outcomes WHERE inspection_id = NEW.inspection_id
+      AND NOT EXISTS (SELECT 1 FROM inspection_answers WHERE inspection_id = NEW.inspection_id); END;
+
+CREATE TRIGGER inspection_answers_sum_sections AFTER INSERT ON inspection_answers
+           BEGIN
+             INSERT INTO inspection_sections (inspection_id, section_id, earned, possible, failed)
+             VALUES (NEW.inspection_id, NEW.section_id, COALESCE(NEW.earned, 0),
+                     COALESCE(NEW.possible, 0), NEW.outcome = 'fail')
+             ON CONFLICT (inspection_id, section_id) DO UPDATE SET
+               earned = earned + excluded.earned,
+               possible = possible + excluded.possible,
+               failed = failed + excluded.failed;
+           END;
+
+CREATE TRIGGER inspection_answers_unsum_sections AFTER DELETE ON inspection_answers
+           BEGIN
+             UPDATE inspection_sections SET
+               earned = earned - COALESCE(OLD.earned, 0),
+               possible = possible - COALESCE(OLD.possible, 0),
+               failed = failed - (OLD.outcome = 'fail')
+             WHERE inspection_id = OLD.inspection_id AND section_id = OLD.section_id;
+           END;
+
+CREATE TRIGGER inspections_bump_version_delete AFTER DELETE ON inspections BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspections_bump_version_insert AFTER INSERT ON inspections BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER inspections_bump_version_update AFTER UPDATE ON inspections BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER rectification_events_no_delete BEFORE DELETE ON rectification_events BEGIN SELECT RAISE(ABORT, 'rectification_events is append-only'); END;
+
+CREATE TRIGGER rectification_events_no_update BEFORE UPDATE ON rectification_events BEGIN SELECT RAISE(ABORT, 'rectification_events is append-only'); END;
+
+CREATE TRIGGER rectifications_bump_version_delete AFTER DELETE ON rectifications BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER rectifications_bump_version_insert AFTER INSERT ON rectifications BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER rectifications_bump_version_update AFTER UPDATE ON rectifications BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER rectifications_tally_delete AFTER DELETE ON rectifications BEGIN 
+    UPDATE rectification_tally SET n = n - 1 WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END;
+    DELETE FROM rectification_tally WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END AND n <= 0; END;
+
+CREATE TRIGGER rectifications_tally_insert AFTER INSERT ON rectifications BEGIN 
+    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
+    VALUES (NEW.inspection_id, NEW.school_id, NEW.status = 'closed',
+    CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
+    ON CONFLICT (inspection_id, school_id, closed, deadline) DO UPDATE SET n = n + 1; END;
+
+CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, status, deadline ON rectifications BEGIN 
+    UPDATE rectification_tally SET n = n - 1 WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END;
+    DELETE FROM rectification_tally WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END AND n <= 0; 
+    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
+    VALUES (NEW.inspection_id, NEW.school_id, NEW.status = 'closed',
+    CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
+    ON CONFLICT (inspection_id, school_id, closed, deadline) DO UPDATE SET n = n + 1; END;
+
+CREATE TRIGGER regions_bump_version_delete AFTER DELETE ON regions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER regions_bump_version_insert AFTER INSERT ON regions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER regions_bump_version_update AFTER UPDATE ON regions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER schools_bump_version_delete AFTER DELETE ON schools BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER schools_bump_version_insert AFTER INSERT ON schools BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER schools_bump_version_update AFTER UPDATE ON schools BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER users_bump_version_delete AFTER DELETE ON users BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER users_bump_version_insert AFTER INSERT ON users BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER users_bump_version_update AFTER UPDATE OF display_name ON users BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
