@@ -4,7 +4,7 @@ import { appliesTo } from '../engine.js';
 import * as api from './api.js';
 import * as store from './store.js';
 import {
-  $, clear, h, registerServiceWorker, requestPersistence, TYPE_NAMES, today, toast, uuid, watchNetwork,
+  $, clear, h, registerServiceWorker, requestPersistence, today, toast, uuid, watchNetwork,
 } from './util.js';
 
 let boot = null;
@@ -136,9 +136,6 @@ async function main() {
   registerServiceWorker();
   requestPersistence();
   $('#date').value = today();
-  const types = $('#types');
-  TYPE_NAMES.forEach((t, i) => types.append(h('label', { class: 'seg-option' },
-    h('input', { type: 'radio', name: 'type', value: t, checked: i === 0 }), h('span', {}, t))));
   try {
     boot = (await api.bootstrap()).data;
   } catch {
@@ -146,6 +143,10 @@ async function main() {
     showError('#school-error', '请在有网络时打开一次督学工作台，以下载学校名单和检查单。');
     return;
   }
+  // The server's vocabulary (common/vocabulary.py), so the phone and the pages name the same types.
+  const types = $('#types');
+  boot.inspection_types.forEach((t, i) => types.append(h('label', { class: 'seg-option' },
+    h('input', { type: 'radio', name: 'type', value: t, checked: i === 0 }), h('span', {}, t))));
   await Promise.all(boot.checklists.map(async (c) => {
     try {
       compiled[c.hash] = await api.checklist(c.hash);

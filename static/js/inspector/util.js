@@ -146,8 +146,6 @@ export async function storageSummary() {
   }
 }
 
-export const TYPE_NAMES = ['综合督导', '专项督查', '随机走访', '明查', '暗访'];
-
 export const STATE_NAMES = {
   queued: '等待上传',
   uploading: '正在上传',
