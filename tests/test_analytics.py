@@ -89,6 +89,24 @@ def test_ranking_shares_ranks_on_ties_and_puts_unscored_last():
     assert [r["school_code"] for r in by_change] == ["B", "A"]
 
 
+def test_ranking_puts_a_capped_grade_below_better_grades_whatever_the_score():
+    vetoed = _row("V", 92.0) | {"grade": "不合格", "vetoed": 1}
+    capped = _row("K", 88.0) | {"grade": "合格"}
+    good = _row("G", 78.5) | {"grade": "良好"}
+    good_too = _row("H", 78.5) | {"grade": "良好"}
+    best = _row("E", 95.0) | {"grade": "优秀"}
+    rows = figures.ranking([vetoed, capped, good, good_too, best], {})
+    assert [(r["school_code"], r["rank"]) for r in rows] == [
+        ("E", 1),
+        ("G", 2),
+        ("H", 2),
+        ("K", 4),
+        ("V", 5),
+    ]
+    ascending = figures.ranking([vetoed, capped, good, best], {}, descending=False)
+    assert [r["school_code"] for r in ascending] == ["V", "K", "G", "E"]
+
+
 @pytest.mark.parametrize(
     ("done", "today", "status"),
     [(2, "2026-10-01", "已完成"), (0, "2026-08-01", "未开始"), (0, "2026-09-10", "按计划"),

@@ -145,9 +145,12 @@ SORT_KEYS = {
 def ranking(
     latest: list[dict], sections: dict, sort: str = "total", descending: bool = True
 ) -> list[dict]:
-    """One row per school (its latest inspection), ranked by score; ``rank`` is by score always.
+    """One row per school (its latest inspection), ranked by grade, then score.
 
-    Ties share a rank (1, 2, 2, 4); schools without a score come last.
+    The grade comes first because a veto or a failed critical item caps it whatever the
+    score: a 不合格 school with 90 points ranks below every 良好 one (``rank`` is this order
+    always, whatever the table is sorted by). Ties share a rank (1, 2, 2, 4); schools
+    without a score come last.
     """
     rows = []
     changes: dict[float, float] = {}  # a province's changes take a few hundred values
@@ -165,13 +168,13 @@ def ranking(
         ranked["change"] = change
         ranked["sections"] = sections.get(row["id"], {})
         rows.append(ranked)
-    by_total = itemgetter("total")
-    # Highest score first; reverse=True keeps ties in row order, as the old key did.
-    by_score = sorted((r for r in rows if r["total"] is not None), key=by_total, reverse=True)
+    # Best grade first, then highest score; sorted() is stable, so ties stay in row order.
+    by_standing = sorted((r for r in rows if r["total"] is not None), key=_standing)
     rank, last = 0, object()
-    for n, row in enumerate(by_score, start=1):
-        if row["total"] != last:
-            rank, last = n, row["total"]
+    for n, row in enumerate(by_standing, start=1):
+        standing = _standing(row)
+        if standing != last:
+            rank, last = n, standing
         row["rank"] = rank
     for row in rows:
         if row["total"] is None:
@@ -184,8 +187,19 @@ def ranking(
         return sorted(rows, key=lambda r: r[key_name] or "", reverse=descending)
     present = sorted((r for r in rows if r[sort] is not None), key=by_code)
     missing = sorted((r for r in rows if r[sort] is None), key=by_code)
-    present.sort(key=itemgetter(sort), reverse=descending)  # stable: ties stay in code order
+    if sort == "total":  # the ranking itself: grade, then score
+        present.sort(key=_standing, reverse=not descending)
+    else:
+        present.sort(key=itemgetter(sort), reverse=descending)  # stable: ties stay in code order
     return present + missing
+
+
+_GRADE_RANK = {grade: n for n, grade in enumerate(GRADE_ORDER)}
+
+
+def _standing(row: dict) -> tuple[int, float]:
+    """Sort key, smallest first: the grade's place (unknown grades after 不合格), then score."""
+    return _GRADE_RANK.get(row.get("grade") or "", len(GRADE_ORDER)), -(row["total"] or 0)
 
 
 def _section_values(
