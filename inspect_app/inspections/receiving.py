@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import uuid
@@ -26,6 +27,8 @@ from inspect_app.inspections import catalog
 from inspect_app.inspections.images import ImageRejected, clean_signature
 from inspect_app.rectification import rules
 from inspect_app.storage import inspections, media, schools
+
+log = logging.getLogger(__name__)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -245,6 +248,14 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
     prefilled = set(payload.get("prefilled") or [])
     answers = payload["responses"]["answers"]
     signatures = payload["signatures"]
+    mismatch = _mismatch(result, payload.get("client_result"))
+    if mismatch and "client_result" not in mismatch:
+        # The two engines must agree; a difference in the field is a bug to see the same day
+        # (admins see these under 评分一致性).
+        log.warning(
+            "phone and server scored inspection %s differently: %s",
+            inspection_id, ", ".join(sorted(mismatch)),
+        )  # fmt: skip
     row = {
         "id": inspection_id,
         "school_id": school["id"],
@@ -263,9 +274,7 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         "findings": len(result["findings"]),
         "complete": int(result["complete"]),
         "result": json.dumps(result, ensure_ascii=False),
-        "client_mismatch": json.dumps(
-            _mismatch(result, payload.get("client_result")), ensure_ascii=False
-        ),
+        "client_mismatch": json.dumps(mismatch, ensure_ascii=False),
         "payload": canonical_json(payload),
         "payload_sha256": digest,
         "started_at": payload.get("started_at"),

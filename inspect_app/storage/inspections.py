@@ -86,6 +86,27 @@ def recent_by_inspector(db: Database, user_id: int, limit: int = 20) -> list[dic
     )
 
 
+# A phone that sent its own result and computed something else (a missing client result is
+# an import or an old client, counted apart: it says nothing about the engines drifting).
+_DRIFT = """client_mismatch IS NOT NULL AND client_mismatch NOT IN ('', '{}')
+    AND json_extract(client_mismatch, '$.client_result') IS NULL"""
+
+
+def score_mismatches(db: Database, limit: int = 20) -> dict:
+    """Inspections whose phone result differed from the server's: counts and the latest cases."""
+    drift, missing = db.execute(
+        f"""SELECT count(*) FILTER (WHERE {_DRIFT}),
+                   count(*) FILTER (WHERE json_extract(client_mismatch, '$.client_result') = 'missing')
+            FROM inspections WHERE client_mismatch IS NOT NULL"""
+    ).fetchone()
+    latest = db.query(
+        _SELECT + f" WHERE {_DRIFT.replace('client_mismatch', 'i.client_mismatch')}"
+        " ORDER BY i.received_at DESC LIMIT ?",
+        [limit],
+    )
+    return {"count": drift, "missing": missing, "latest": list(latest)}
+
+
 def latest_for(db: Database, school_id: int, checklist_id: str) -> dict | None:
     rows = list(
         db.query(
