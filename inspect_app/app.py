@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inspect_app import config
 from inspect_app.common import vocabulary
@@ -42,6 +43,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config[key] = app.config[key] or os.path.join(app.instance_path, folder)
         Path(app.config[key]).mkdir(parents=True, exist_ok=True)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N reverse proxies, the client's address and scheme are the ones the proxies
+        # report in X-Forwarded-For/-Proto (login throttling keys on the address; HTTPS
+        # redirects and secure cookies need the scheme). Without proxies the headers are
+        # ignored: any client can send them.
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     from inspect_app import cli
     from inspect_app.web import guards
 
@@ -49,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # answers 401 (the phone keeps its queue and asks for a login) rather than a CSRF 400.
     app.before_request(guards.load_user)
     app.before_request(guards.api_login_gate)
+    app.before_request(guards.password_change_gate)
     csrf.init_app(app)
     # Reports need a CJK font; refuse to start without one rather than print tofu boxes later.
     check_cjk_font()
@@ -65,11 +75,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         catalog.init_app(app, conn)
 
     from inspect_app.web import (
+        account,
         admin,
         auth,
         bureau,
         documents,
         errors,
+        headers,
         inspector,
         main,
         review,
@@ -80,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in (
         auth.bp,
+        account.bp,
         main.bp,
         admin.bp,
         inspector.bp,
@@ -92,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
 
     @app.context_processor

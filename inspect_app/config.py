@@ -42,10 +42,17 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Login throttling: this many failures for one username or one address within the
-    # window lock that key out until the window has passed.
+    # Login throttling: this many failures for one username, or LOGIN_MAX_FAILURES_PER_ADDRESS
+    # from one address, within the window lock that key out until the window has passed. The
+    # address allows more because a school's or a bureau's staff, and phones on a mobile
+    # carrier's shared addresses, arrive from one address.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_WINDOW_MINUTES = 15
+    # How many reverse proxies in front of the app set X-Forwarded-For and X-Forwarded-Proto.
+    # 0 (no proxy) ignores those headers, which any client can send; behind one nginx it is 1,
+    # or every login would seem to come from the proxy and one lock-out would lock out all.
+    TRUSTED_PROXIES = 0
     # argon2id cost; tests lower it to stay fast.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -17,6 +17,12 @@ MATRIX = {
     ("POST", "/login"): [400, 302, 302, 302, 302, 302],
     ("POST", "/logout"): [302, 302, 302, 302, 302, 302],
     ("GET", "/"): [302, 200, 200, 200, 200, 200],
+    ("GET", "/account/"): [302, 200, 200, 200, 200, 200],
+    ("GET", "/account/password"): [302, 200, 200, 200, 200, 200],
+    ("POST", "/account/password"): [302, 400, 400, 400, 400, 400],
+    # Ending a login that is not one's own (or no longer exists) ends nothing.
+    ("POST", "/account/sessions/999999/end"): [302, 302, 302, 302, 302, 302],
+    ("POST", "/account/sessions/end-others"): [302, 302, 302, 302, 302, 302],
     ("GET", "/schools"): [302, 200, 302, 302, 200, 200],
     ("GET", "/schools/{school_a}"): [302, 200, 200, 403, 200, 200],
     ("GET", "/admin/users"): [302, 403, 403, 403, 200, 200],
@@ -26,6 +32,7 @@ MATRIX = {
     ("GET", "/admin/schools/new"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/schools/{school_a}/edit"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/schools/import"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/admin/scoring"): [302, 403, 403, 403, 403, 200],
     ("POST", "/admin/users/new"): [302, 403, 403, 403, 400, 400],
     # An empty POST to an edit form re-saves the stored values unchanged (WTForms keeps an
     # object's value for a field missing from the form), hence 302 for those allowed in.

@@ -1,5 +1,9 @@
+import statistics
+import time
+
 from bs4 import BeautifulSoup
 
+from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import audit, users
 
 from .conftest import csrf_token
@@ -47,7 +51,7 @@ def test_lockout_after_repeated_failures(app, auth, county):
 
 
 def test_lockout_per_address_covers_other_usernames(app, auth, county):
-    for i in range(app.config["LOGIN_MAX_FAILURES"]):
+    for i in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
         auth.login(f"guess{i}", "bad")
     assert auth.login("bureau").status_code == 429
 
@@ -94,3 +98,60 @@ def test_passwords_are_argon2_hashed(db, county):
     stored = users.get(db, county["insp"])["password_hash"]
     assert stored.startswith("$argon2id$")
     assert "correct-horse" not in stored
+
+
+def test_a_success_does_not_reset_the_address_count(app, auth, county):
+    """Interleaving one's own valid login used to clear the address's failures."""
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 4
+    for round_ in range(2):
+        for i in range(2):
+            assert auth.login(f"guess{round_}{i}", "bad").status_code == 401
+        if round_ == 0:
+            assert auth.login("insp").status_code == 302
+            auth.logout()
+    assert auth.login("bureau").status_code == 429
+
+
+def test_a_success_clears_the_usernames_own_count(app, auth, county):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        auth.login("insp", "bad")
+    assert auth.login("insp").status_code == 302
+    auth.logout()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        auth.login("insp", "bad")
+    assert auth.login("insp").status_code == 302
+
+
+def test_unknown_and_known_usernames_take_the_same_time(app, db, client, county):
+    """argon2 runs for unknown and disabled accounts too, so timing does not reveal either."""
+    # A real cost, so hashing (not the page around it) is what a missing dummy would skip.
+    app.config.update(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=32768, LOGIN_MAX_FAILURES=1000,
+                      LOGIN_MAX_FAILURES_PER_ADDRESS=1000)  # fmt: skip
+    with app.app_context():
+        stored = hash_password("Slow-Hash-Check-1", app.config)
+    users.update(db, county["insp"], password_hash=stored)
+    users.update(db, county["sch_b"], password_hash=stored, active=False)
+    token = csrf_token(client)
+
+    def timed(username: str) -> float:
+        start = time.perf_counter()
+        response = client.post(
+            "/login", data={"username": username, "password": "wrong", "csrf_token": token}
+        )
+        assert response.status_code == 401
+        return time.perf_counter() - start
+
+    timed("insp")  # warm-up: the dummy hash is made on first use
+    samples: dict[str, list[float]] = {"insp": [], "nobody-here": [], "sch_b": []}
+    for _ in range(7):
+        for username, times in samples.items():
+            times.append(timed(username))
+    medians = {name: statistics.median(times) for name, times in samples.items()}
+    slowest, fastest = max(medians.values()), min(medians.values())
+    assert slowest / fastest < 1.6, medians
+
+
+def test_login_rehashes_a_password_stored_at_an_old_cost(app, db, auth, county):
+    app.config["ARGON2_TIME_COST"] = 2
+    assert auth.login("insp").status_code == 302
+    assert "t=2" in users.get(db, county["insp"])["password_hash"]

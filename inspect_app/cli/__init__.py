@@ -15,7 +15,7 @@ from inspect_app.cli import checklists as checklist_cli
 from inspect_app.cli import documents
 from inspect_app.common.vocabulary import ROLE_NAMES
 from inspect_app.demo import county, term
-from inspect_app.directory.passwords import hash_password
+from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.documents import issuing
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
@@ -61,9 +61,12 @@ def seed_demo_command(inspections: bool) -> None:
 @click.option("--school-code", default=None, help="学校账号所属学校的代码")
 @click.password_option(confirmation_prompt=True)
 def create_user_command(username, display_name, role, school_code, password) -> None:
-    """Create an account."""
+    """Create an account; its user sets their own password at first login."""
     db = open_database(current_app.config["DATABASE"])
     try:
+        reason = weakness(password, [username, display_name, school_code or ""])
+        if reason:
+            raise click.ClickException(reason)
         if users.by_username(db, username):
             raise click.ClickException(f"用户名 {username} 已存在。")
         school_id = None
@@ -75,6 +78,7 @@ def create_user_command(username, display_name, role, school_code, password) -> 
         users.create(
             db, username=username, display_name=display_name, role=role,
             password_hash=hash_password(password, current_app.config), school_id=school_id,
+            must_change_password=True,
         )  # fmt: skip
     finally:
         db.close()

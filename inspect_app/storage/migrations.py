@@ -14,14 +14,14 @@ migrations = Migrations("inspect_app")
 
 @migrations(name="0001_regions_schools_users")
 def _regions_schools_users(db: Database) -> None:
-    db["regions"].create(
+    db.table("regions").create(
         {"id": int, "name": str, "kind": str, "parent_id": int},
         pk="id",
         foreign_keys=[("parent_id", "regions", "id")],
         not_null={"name", "kind"},
     )
-    db["regions"].create_index(["parent_id", "name"], unique=True)
-    db["schools"].create(
+    db.table("regions").create_index(["parent_id", "name"], unique=True)
+    db.table("schools").create(
         {
             "id": int,
             "code": str,
@@ -45,9 +45,9 @@ def _regions_schools_users(db: Database) -> None:
         not_null={"code", "name", "township_id", "stage"},
         defaults={"boarding": 0, "township_central": 0, "poverty_village": 0, "enrolment": 0},
     )
-    db["schools"].create_index(["code"], unique=True)
-    db["schools"].create_index(["township_id"])
-    db["users"].create(
+    db.table("schools").create_index(["code"], unique=True)
+    db.table("schools").create_index(["township_id"])
+    db.table("users").create(
         {
             "id": int,
             "username": str,
@@ -64,12 +64,12 @@ def _regions_schools_users(db: Database) -> None:
         not_null={"username", "display_name", "role", "password_hash"},
         defaults={"active": 1},
     )
-    db["users"].create_index(["username"], unique=True)
+    db.table("users").create_index(["username"], unique=True)
 
 
 @migrations(name="0002_audit_log")
 def _audit_log(db: Database) -> None:
-    db["audit_log"].create(
+    db.table("audit_log").create(
         {
             "id": int,
             "at": str,
@@ -83,7 +83,7 @@ def _audit_log(db: Database) -> None:
         pk="id",
         not_null={"at", "action"},
     )
-    db["audit_log"].create_index(["at"])
+    db.table("audit_log").create_index(["at"])
     # Append-only is enforced by the database itself, not by convention.
     for action in ("UPDATE", "DELETE"):
         db.execute(
@@ -94,15 +94,15 @@ def _audit_log(db: Database) -> None:
 
 @migrations(name="0003_login_failures")
 def _login_failures(db: Database) -> None:
-    db["login_failures"].create({"id": int, "key": str, "at": str}, pk="id", not_null={"key", "at"})
-    db["login_failures"].create_index(["key", "at"])
+    db.table("login_failures").create({"id": int, "key": str, "at": str}, pk="id", not_null={"key", "at"})
+    db.table("login_failures").create_index(["key", "at"])
 
 
 @migrations(name="0004_checklist_versions")
 def _checklist_versions(db: Database) -> None:
     # Every checklist version ever used, keyed by its content hash, so an old inspection
     # is always scored against exactly the checklist it was filled with.
-    db["checklist_versions"].create(
+    db.table("checklist_versions").create(
         {
             "hash": str,
             "checklist_id": str,
@@ -114,17 +114,17 @@ def _checklist_versions(db: Database) -> None:
         pk="hash",
         not_null={"checklist_id", "compiled", "stored_at"},
     )
-    db["checklist_versions"].create_index(["checklist_id"])
+    db.table("checklist_versions").create_index(["checklist_id"])
 
 
 @migrations(name="0005_inspections")
 def _inspections(db: Database) -> None:
-    db["photos"].create(
+    db.table("photos").create(
         {"sha256": str, "path": str, "mime": str, "width": int, "height": int, "size": int,
          "uploaded_by": int, "uploaded_at": str},
         pk="sha256", not_null={"path", "mime", "uploaded_at"},
     )  # fmt: skip
-    db["inspections"].create(
+    db.table("inspections").create(
         {
             "id": str,  # a UUID made on the phone: the idempotency key of the sync API
             "school_id": int,
@@ -171,17 +171,17 @@ def _inspections(db: Database) -> None:
         },
         defaults={"status": "valid"},
     )
-    db["inspections"].create_index(["school_id", "date"])
-    db["inspections"].create_index(["date"])
-    db["inspections"].create_index(["inspector_id"])
-    db["inspection_answers"].create(
+    db.table("inspections").create_index(["school_id", "date"])
+    db.table("inspections").create_index(["date"])
+    db.table("inspections").create_index(["inspector_id"])
+    db.table("inspection_answers").create(
         {"inspection_id": str, "item_id": str, "section_id": str, "value": str, "outcome": str,
          "earned": float, "possible": float, "note": str, "prefilled": int},
         pk=("inspection_id", "item_id"),
         foreign_keys=[("inspection_id", "inspections", "id")],
     )  # fmt: skip
-    db["inspection_answers"].create_index(["item_id", "outcome"])
-    db["inspection_photos"].create(
+    db.table("inspection_answers").create_index(["item_id", "outcome"])
+    db.table("inspection_photos").create(
         {
             "inspection_id": str,
             "photo_sha256": str,
@@ -192,7 +192,7 @@ def _inspections(db: Database) -> None:
         pk=("inspection_id", "position"),
         foreign_keys=[("inspection_id", "inspections", "id"), ("photo_sha256", "photos", "sha256")],
     )
-    db["signatures"].create(
+    db.table("signatures").create(
         {
             "inspection_id": str,
             "role": str,
@@ -209,7 +209,7 @@ def _inspections(db: Database) -> None:
 @migrations(name="0006_assignments")
 def _assignments(db: Database) -> None:
     # 督导计划: which inspector is responsible for which school in a period, and how many visits.
-    db["assignments"].create(
+    db.table("assignments").create(
         {"id": int, "inspector_id": int, "school_id": int, "period_start": str, "period_end": str,
          "planned_visits": int, "created_by": int, "created_at": str},
         pk="id",
@@ -217,15 +217,15 @@ def _assignments(db: Database) -> None:
         not_null={"inspector_id", "school_id", "period_start", "period_end"},
         defaults={"planned_visits": 2},
     )  # fmt: skip
-    db["assignments"].create_index(["inspector_id", "period_start"])
-    db["assignments"].create_index(["school_id"])
+    db.table("assignments").create_index(["inspector_id", "period_start"])
+    db.table("assignments").create_index(["school_id"])
 
 
 @migrations(name="0007_rectifications")
 def _rectifications(db: Database) -> None:
     # 整改事项: one per finding. Current state is kept on the row for fast lists; every change
     # is also an append-only event, so the history is never edited in place.
-    db["rectifications"].create(
+    db.table("rectifications").create(
         {
             "id": int,
             "inspection_id": str,
@@ -265,30 +265,30 @@ def _rectifications(db: Database) -> None:
         },
         defaults={"status": "pending", "version": 1},
     )
-    db["rectifications"].create_index(["inspection_id", "item_id"], unique=True)
-    db["rectifications"].create_index(["school_id", "status"])
-    db["rectifications"].create_index(["status", "deadline"])
-    db["rectification_events"].create(
+    db.table("rectifications").create_index(["inspection_id", "item_id"], unique=True)
+    db.table("rectifications").create_index(["school_id", "status"])
+    db.table("rectifications").create_index(["status", "deadline"])
+    db.table("rectification_events").create(
         {"id": int, "rectification_id": int, "at": str, "user_id": int, "actor": str, "kind": str,
          "text": str, "data": str, "evidence": str},
         pk="id",
         foreign_keys=[("rectification_id", "rectifications", "id"), ("user_id", "users", "id")],
         not_null={"rectification_id", "at", "kind"},
     )  # fmt: skip
-    db["rectification_events"].create_index(["rectification_id", "at"])
+    db.table("rectification_events").create_index(["rectification_id", "at"])
     for action in ("UPDATE", "DELETE"):
         db.execute(
             f"CREATE TRIGGER rectification_events_no_{action.lower()} BEFORE {action} ON rectification_events "
             "BEGIN SELECT RAISE(ABORT, 'rectification_events is append-only'); END"
         )
     # Evidence a school uploads: JPEG/PNG re-encoded, or PDF checked; content-addressed like photos.
-    db["evidence_files"].create(
+    db.table("evidence_files").create(
         {"sha256": str, "path": str, "mime": str, "size": int, "original_name": str,
          "uploaded_by": int, "uploaded_at": str},
         pk="sha256", not_null={"path", "mime", "uploaded_at"},
     )  # fmt: skip
     # Time-limited, revocable links for a principal without an account, scoped to one school.
-    db["access_links"].create(
+    db.table("access_links").create(
         {"token_hash": str, "school_id": int, "created_by": int, "created_at": str, "expires_at": str,
          "revoked_at": str},
         pk="token_hash",
@@ -300,23 +300,23 @@ def _rectifications(db: Database) -> None:
 @migrations(name="0008_notifications")
 def _notifications(db: Database) -> None:
     # In-app notifications; addressed to one user or to every account of a school.
-    db["notifications"].create(
+    db.table("notifications").create(
         {"id": int, "user_id": int, "school_id": int, "kind": str, "text": str, "link": str,
          "dedupe_key": str, "created_at": str, "read_at": str},
         pk="id",
         foreign_keys=[("user_id", "users", "id"), ("school_id", "schools", "id")],
         not_null={"kind", "text", "created_at"},
     )  # fmt: skip
-    db["notifications"].create_index(["user_id", "read_at"])
-    db["notifications"].create_index(["school_id", "read_at"])
-    db["notifications"].create_index(["dedupe_key"], unique=True)
+    db.table("notifications").create_index(["user_id", "read_at"])
+    db.table("notifications").create_index(["school_id", "read_at"])
+    db.table("notifications").create_index(["dedupe_key"], unique=True)
 
 
 @migrations(name="0009_reports")
 def _reports(db: Database) -> None:
     # Every signed document issued: inspection reports, rectification notices, bulletins.
     # The id is what the QR code carries (/verify/<id>); the PDF is stored once, as signed.
-    db["reports"].create(
+    db.table("reports").create(
         {
             "id": str,
             "kind": str,  # report | notice | bulletin
@@ -336,8 +336,8 @@ def _reports(db: Database) -> None:
         not_null={"kind", "subject_id", "version", "sha256", "path", "created_at", "status"},
         defaults={"status": "valid"},
     )
-    db["reports"].create_index(["subject_id", "kind", "version"], unique=True)
-    db["reports"].create_index(["sha256"])
+    db.table("reports").create_index(["subject_id", "kind", "version"], unique=True)
+    db.table("reports").create_index(["sha256"])
 
 
 @migrations(name="0010_inspection_sections")
@@ -347,7 +347,7 @@ def _inspection_sections(db: Database) -> None:
     # province-sized benchmark slow. The database keeps the sums itself, so every way an
     # answer row is written keeps them right. Rows add up in insertion order — the Result's
     # document order — so earned/possible equal the scoring function's section sums.
-    db["inspection_sections"].create(
+    db.table("inspection_sections").create(
         {"inspection_id": str, "section_id": str, "earned": float, "possible": float, "failed": int},
         pk=("inspection_id", "section_id"),
         foreign_keys=[("inspection_id", "inspections", "id")],
@@ -381,7 +381,7 @@ def _inspection_sections(db: Database) -> None:
            FROM inspection_answers GROUP BY inspection_id, section_id"""
     )
     # Latest valid inspection per school in a date range: the ranking's window query.
-    db["inspections"].create_index(["status", "date", "school_id"], if_not_exists=True)
+    db.table("inspections").create_index(["status", "date", "school_id"], if_not_exists=True)
     # Most often failed items: only failed answers are read (a small part of all answers).
     db.execute(
         "CREATE INDEX IF NOT EXISTS inspection_answers_failed "
@@ -640,4 +640,51 @@ def _tally_on_deadline(db: Database) -> None:
         f"""INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
             SELECT {_TALLY_KEY_16.format(ref="r")}, COUNT(*) FROM rectifications r
             GROUP BY 1, 2, 3, 4"""
+    )
+
+
+@migrations(name="0018_sessions")
+def _sessions(db: Database) -> None:
+    # A login is a row here, and the cookie names it: logout, a password reset or deactivation
+    # deletes rows, and a copied cookie stops working at once. Only the SHA-256 of the random
+    # session id is stored, so a copy of the database logs nobody in.
+    db.table("sessions").create(
+        {
+            "id": int,
+            "token_sha256": str,
+            "user_id": int,
+            "created_at": str,
+            "last_seen_at": str,
+            "remember": int,
+            "user_agent": str,
+            "ip": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"token_sha256", "user_id", "created_at", "last_seen_at"},
+        defaults={"remember": 0, "user_agent": "", "ip": ""},
+    )
+    db.table("sessions").create_index(["token_sha256"], unique=True)
+    db.table("sessions").create_index(["user_id"])
+    # Set for accounts whose password someone else chose (an administrator, a reset): the
+    # first login asks for a new one before anything else.
+    db.table("users").add_column("must_change_password", int, not_null_default=0)
+    # Who has shown the bytes of a photo. Naming a photo's hash proves nothing (the hash shows
+    # in addresses and reports), so an inspection may only cite photos its inspector uploaded.
+    db.table("photo_uploads").create(
+        {"sha256": str, "user_id": int, "at": str},
+        pk=("sha256", "user_id"),
+        foreign_keys=[("sha256", "photos", "sha256"), ("user_id", "users", "id")],
+        not_null={"at"},
+    )
+    db.execute(
+        """INSERT OR IGNORE INTO photo_uploads (sha256, user_id, at)
+           SELECT sha256, uploaded_by, uploaded_at FROM photos WHERE uploaded_by IS NOT NULL"""
+    )
+    # Photos already cited stay usable by the inspector who cited them (their phone had them).
+    db.execute(
+        """INSERT OR IGNORE INTO photo_uploads (sha256, user_id, at)
+           SELECT ip.photo_sha256, i.inspector_id, i.received_at
+           FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
+           WHERE i.inspector_id IS NOT NULL"""
     )

@@ -142,6 +142,13 @@ CREATE TABLE "notifications" (
    "read_at" TEXT
 );
 
+CREATE TABLE "photo_uploads" (
+   "sha256" TEXT REFERENCES "photos"("sha256"),
+   "user_id" INTEGER REFERENCES "users"("id"),
+   "at" TEXT NOT NULL,
+   PRIMARY KEY ("sha256", "user_id")
+);
+
 CREATE TABLE "photos" (
    "sha256" TEXT PRIMARY KEY,
    "path" TEXT NOT NULL,
@@ -237,6 +244,17 @@ CREATE TABLE "schools" (
    "updated_at" TEXT
 );
 
+CREATE TABLE "sessions" (
+   "id" INTEGER PRIMARY KEY,
+   "token_sha256" TEXT NOT NULL,
+   "user_id" INTEGER NOT NULL REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL,
+   "last_seen_at" TEXT NOT NULL,
+   "remember" INTEGER DEFAULT 0,
+   "user_agent" TEXT DEFAULT '',
+   "ip" TEXT DEFAULT ''
+);
+
 CREATE TABLE "signatures" (
    "inspection_id" TEXT REFERENCES "inspections"("id"),
    "role" TEXT,
@@ -257,7 +275,7 @@ CREATE TABLE "users" (
    "active" INTEGER DEFAULT 1,
    "created_at" TEXT,
    "last_login_at" TEXT
-);
+, "must_change_password" INTEGER NOT NULL DEFAULT 0);
 
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
@@ -343,6 +361,12 @@ CREATE UNIQUE INDEX "idx_schools_code"
 
 CREATE INDEX "idx_schools_township_id"
     ON "schools" ("township_id");
+
+CREATE UNIQUE INDEX "idx_sessions_token_sha256"
+    ON "sessions" ("token_sha256");
+
+CREATE INDEX "idx_sessions_user_id"
+    ON "sessions" ("user_id");
 
 CREATE UNIQUE INDEX "idx_users_username"
     ON "users" ("username");

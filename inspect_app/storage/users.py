@@ -40,9 +40,10 @@ def create(
     password_hash: str,
     school_id: int | None = None,
     active: bool = True,
+    must_change_password: bool = False,
 ) -> int:
     return (
-        db["users"]
+        db.table("users")
         .insert(
             {
                 "username": username,
@@ -51,6 +52,7 @@ def create(
                 "school_id": school_id,
                 "password_hash": password_hash,
                 "active": int(active),
+                "must_change_password": int(must_change_password),
                 "created_at": stamp(),
             }
         )
@@ -59,18 +61,26 @@ def create(
 
 
 def update(db: Database, user_id: int, **fields) -> None:
-    if "active" in fields:
-        fields["active"] = int(fields["active"])
-    db["users"].update(user_id, fields)
+    for flag in ("active", "must_change_password"):
+        if flag in fields:
+            fields[flag] = int(fields[flag])
+    db.table("users").update(user_id, fields)
+
+
+def set_password(db: Database, user_id: int, password_hash: str, *, must_change: bool) -> None:
+    """Store a new password hash; ``must_change`` when someone other than the user chose it."""
+    db.table("users").update(
+        user_id, {"password_hash": password_hash, "must_change_password": int(must_change)}
+    )
 
 
 def touch_login(db: Database, user_id: int) -> None:
-    db["users"].update(user_id, {"last_login_at": stamp()})
+    db.table("users").update(user_id, {"last_login_at": stamp()})
 
 
 def record_failure(db: Database, *keys: str) -> None:
     at = stamp()
-    db["login_failures"].insert_all([{"key": key, "at": at} for key in keys])
+    db.table("login_failures").insert_all([{"key": key, "at": at} for key in keys])
 
 
 def failures_since(db: Database, key: str, minutes: int) -> int:

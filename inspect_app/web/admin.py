@@ -28,8 +28,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from inspect_app.common.vocabulary import ROLE_NAMES, STAGES
 from inspect_app.directory import school_import
-from inspect_app.directory.passwords import hash_password
-from inspect_app.storage import audit, schools, users
+from inspect_app.directory.passwords import hash_password, weakness
+from inspect_app.storage import audit, schools, sessions, users
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
 
@@ -83,6 +83,12 @@ class UserForm(FlaskForm):
     def validate_password(self, field):
         if self.editing is None and not field.data:
             raise ValidationError("新账号必须设置密码")
+        if field.data and not field.errors:  # a too-short one is already reported
+            words = [self.username.data or "", self.display_name.data or ""]
+            school = schools.get(get_db(), self.school_id.data) if self.school_id.data else None
+            reason = weakness(field.data, words + ([school["code"]] if school else []))
+            if reason:
+                raise ValidationError(reason)
 
 
 class SchoolForm(FlaskForm):
@@ -177,8 +183,12 @@ def user_edit(user_id: int | None = None):
             "active": form.active.data,
         }
         if user is None:
+            # The administrator knows this password, so the user picks their own at first login.
             new_id = users.create(
-                db, password_hash=hash_password(form.password.data, current_app.config), **fields
+                db,
+                password_hash=hash_password(form.password.data, current_app.config),
+                must_change_password=True,
+                **fields,
             )
             audit.record(
                 db,
@@ -189,12 +199,20 @@ def user_edit(user_id: int | None = None):
             )
             flash(f"已创建账号 {fields['username']}。", "success")
         else:
+            own = user["id"] == g.user["id"]
             if form.password.data:
+                # A reset: the user must pick their own password at the next login (not when
+                # an administrator sets their own, which they already know).
                 fields["password_hash"] = hash_password(form.password.data, current_app.config)
+                fields["must_change_password"] = not own
             users.update(db, user["id"], **fields)
+            # A reset or a deactivation ends every login of the account (a lost phone, a
+            # departed colleague), not just future ones; one's own current login stays.
+            if form.password.data or not fields["active"]:
+                sessions.end_all(db, user["id"], except_id=g.login_session["id"] if own else None)
             audit.record(
                 db, "user_updated", user=g.user, target=f"user:{user['id']}",
-                detail={k: v for k, v in fields.items() if k != "password_hash"} | {"password_changed": bool(form.password.data)},
+                detail={k: v for k, v in fields.items() if k not in ("password_hash", "must_change_password")} | {"password_changed": bool(form.password.data)},
             )  # fmt: skip
             flash(f"已保存账号 {fields['username']}。", "success")
         return redirect(url_for("admin.user_list"))

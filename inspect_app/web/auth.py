@@ -1,4 +1,9 @@
-"""Logging in and out, with throttling of repeated failures per username and per address."""
+"""Logging in and out, with throttling of repeated failures per username and per address.
+
+A login is a row in the ``sessions`` table (storage/sessions.py) and the signed cookie
+carries only its random id, so logging out ends the login on the server, not just in this
+browser.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from inspect_app.directory.passwords import check_password
-from inspect_app.storage import audit, users
+from inspect_app.directory.passwords import check_password_or_dummy, hash_password, needs_rehash
+from inspect_app.storage import audit, sessions, users
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import public, role_required
 
@@ -45,10 +50,46 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
-def _locked_out(db, keys: list[str]) -> bool:
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
+def locked_out(db, username: str) -> bool:
+    """True while this username, or the address asking, has failed too often in the window.
+
+    The two are counted apart and a success clears only the username's count: clearing the
+    address's count too let one valid login from an address reset the guessing it had done.
+    """
     window = current_app.config["LOGIN_WINDOW_MINUTES"]
-    return any(users.failures_since(db, key, window) >= limit for key in keys)
+    return (
+        users.failures_since(db, _user_key(username), window)
+        >= current_app.config["LOGIN_MAX_FAILURES"]
+        or users.failures_since(db, _address_key(), window)
+        >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    )
+
+
+def record_failure(db, username: str) -> None:
+    users.record_failure(db, _user_key(username), _address_key())
+
+
+def _user_key(username: str) -> str:
+    return f"user:{username.strip().lower()}"
+
+
+def _address_key() -> str:
+    # remote_addr is the client's own address once ProxyFix has read the trusted proxies'
+    # X-Forwarded-For (TRUSTED_PROXIES in the configuration).
+    return f"ip:{request.remote_addr}"
+
+
+def start_login(db, user: dict, *, remember: bool) -> None:
+    """Begin a new login for ``user`` in this browser, replacing whatever session it had."""
+    session.clear()  # a fresh session on login, so a planted cookie is worth nothing
+    session["sid"] = sessions.start(
+        db,
+        user["id"],
+        remember=remember,
+        user_agent=request.user_agent.string or "",
+        ip=request.remote_addr or "",
+    )
+    session.permanent = remember
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,28 +102,35 @@ def login():
     status = 200
     if form.validate_on_submit():
         db = get_db()
+        config = current_app.config
         username = form.username.data.strip()
-        keys = [f"user:{username.lower()}", f"ip:{request.remote_addr}"]
-        if _locked_out(db, keys):
-            minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+        if locked_out(db, username):
+            minutes = config["LOGIN_WINDOW_MINUTES"]
             error = f"登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试。"
             status = 429
         else:
             user = users.by_username(db, username)
-            if (
-                user
-                and user["active"]
-                and check_password(user["password_hash"], form.password.data, current_app.config)
-            ):
-                for key in keys:
-                    users.clear_failures(db, key)
-                session.clear()
-                session["user_id"] = user["id"]
-                session.permanent = bool(form.remember.data)
+            # The password is checked (against a dummy hash when there is no such user)
+            # before "active" is looked at, so unknown, disabled and real accounts all take
+            # the same argon2 time to refuse.
+            password_ok = check_password_or_dummy(
+                user["password_hash"] if user else None, form.password.data, config
+            )
+            if user and password_ok and user["active"]:
+                users.clear_failures(db, _user_key(username))
+                if needs_rehash(user["password_hash"], config):
+                    users.update(
+                        db, user["id"], password_hash=hash_password(form.password.data, config)
+                    )
+                sessions.purge_idle(db, current_app.permanent_session_lifetime)
+                start_login(db, user, remember=bool(form.remember.data))
                 users.touch_login(db, user["id"])
                 audit.record(db, "login", user=user, ip=request.remote_addr or "")
+                if user["must_change_password"]:
+                    flash("这是您首次登录（或密码由管理员重置），请先设置自己的新密码。", "info")
+                    return redirect(url_for("account.password"))
                 return redirect(_safe_next(request.args.get("next")))
-            users.record_failure(db, *keys)
+            record_failure(db, username)
             audit.record(db, "login_failed", target=username, ip=request.remote_addr or "")
             # One message for unknown user, wrong password and disabled account alike,
             # so the form does not reveal which usernames exist.
@@ -96,7 +144,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @role_required("inspector", "school", "bureau", "admin")
 def logout():
-    audit.record(get_db(), "logout", user=g.user, ip=request.remote_addr or "")
+    db = get_db()
+    audit.record(db, "logout", user=g.user, ip=request.remote_addr or "")
+    sessions.end_by_token(db, session.get("sid", ""))
     session.clear()
     flash("已安全退出。", "info")
     return redirect(url_for("auth.login"))

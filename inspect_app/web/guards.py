@@ -11,21 +11,59 @@ from functools import wraps
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from inspect_app.common.vocabulary import ROLE_NAMES
-from inspect_app.storage import users
+from inspect_app.storage import sessions, users
 from inspect_app.storage.db import get_db
+
+# Pages a user who must change their password can still reach: the change itself, logging
+# out, and the phone's "who am I" call (which only reports the login).
+_WHILE_CHANGE_REQUIRED = {"account.password", "auth.logout", "sync.session_info", "static"}
 
 
 def load_user() -> None:
-    """Put the logged-in, still active user on ``g.user`` (or None)."""
+    """Put the logged-in, still active user on ``g.user`` (or None), and their login on
+    ``g.login_session``.
+
+    The cookie only names a login (``sid``); the login itself is a row in the database, so
+    deleting the row (logout, password reset, deactivation) ends it everywhere at once.
+    """
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    g.login_session = None
+    token = session.get("sid")
+    if not isinstance(token, str):
+        if session.get("user_id") is not None:
+            # A cookie from before logins were kept on the server: it names a user but no
+            # login that could be revoked, so it no longer counts.
+            session.clear()
         return
-    user = users.get(get_db(), user_id)
-    if user is None or not user["active"]:
+    db = get_db()
+    row = sessions.find(db, token, current_app.permanent_session_lifetime)
+    user = users.get(db, row["user_id"]) if row else None
+    if row is None or user is None or not user["active"]:
+        if row is not None:
+            sessions.end_all(db, row["user_id"])
         session.clear()
         return
+    sessions.touch(db, row, request.remote_addr or "")
     g.user = user
+    g.login_session = row
+
+
+def password_change_gate():
+    """An account whose password an administrator chose must choose its own before anything else."""
+    if g.user is None or not g.user["must_change_password"]:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    # Public pages show nothing of the account, except the home page, which is the account's
+    # own start page for a logged-in user.
+    public = getattr(view, "access", ()) == ("public",) and request.endpoint != "main.home"
+    if request.endpoint in _WHILE_CHANGE_REQUIRED or public:
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify(
+            error="需要修改密码",
+            message="首次登录须先修改密码：请在浏览器中打开本系统并修改密码。待上传的数据会保留在手机上。",
+        ), 403
+    return redirect(url_for("account.password"))
 
 
 def api_login_gate():
