@@ -24,7 +24,8 @@ SEP = "\x1f"
 
 
 def _school_where(f: Filters, alias: str = "s") -> tuple[list[str], list]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if f.township_id:
         where.append(f"{alias}.township_id = ?")
         params.append(f.township_id)
@@ -404,6 +405,8 @@ def item_labels(db: Database, checklist_ids: set[str]) -> dict[tuple[str, str], 
     )
     for row in rows:
         compiled = compiled_version(db, row["hash"])
+        if compiled is None:  # cannot happen: the hash was just read from checklist_versions
+            continue
         for section in compiled["sections"]:
             for item in section["items"]:
                 labels[(compiled["id"], item["id"])] = {

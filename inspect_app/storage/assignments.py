@@ -7,6 +7,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage import inserted_id
 
 
 def school_ids_for(db: Database, inspector_id: int, on: date | None = None) -> set[int]:
@@ -35,15 +36,13 @@ def assign(
         None,
     )
     if existing:
-        db["assignments"].update(existing["id"], {"planned_visits": planned_visits})
+        db.table("assignments").update(existing["id"], {"planned_visits": planned_visits})
         return existing["id"]
-    return (
-        db["assignments"]
-        .insert(
+    return inserted_id(
+        db.table("assignments").insert(
             {"inspector_id": inspector_id, "school_id": school_id, "period_start": start, "period_end": end,
              "planned_visits": planned_visits, "created_by": by, "created_at": stamp()}
         )
-        .last_pk
     )  # fmt: skip
 
 
@@ -63,7 +62,8 @@ def progress(
     A visit is a valid inspection by the assigned inspector at that school dated within both
     the assignment and the period.
     """
-    where, params = ["a.period_start <= ?", "a.period_end >= ?"], [end, start]
+    where = ["a.period_start <= ?", "a.period_end >= ?"]
+    params: list[object] = [end, start]
     if township_id:
         where.append("s.township_id = ?")
         params.append(township_id)
@@ -95,7 +95,8 @@ def unassigned_schools(
     db: Database, start: str, end: str, *, township_id: int | None = None, stage: str = ""
 ) -> list[dict]:
     """Schools with no assignment overlapping the period."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if township_id:
         where.append("s.township_id = ?")
         params.append(township_id)

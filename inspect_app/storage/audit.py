@@ -19,7 +19,7 @@ def record(
     detail: dict[str, Any] | None = None,
     ip: str = "",
 ) -> None:
-    db["audit_log"].insert(
+    db.table("audit_log").insert(
         {
             "at": stamp(),
             "user_id": user["id"] if user else None,

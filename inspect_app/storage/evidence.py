@@ -37,7 +37,7 @@ def store(
         tmp = path.with_suffix(".part")
         tmp.write_bytes(evidence.data)
         os.replace(tmp, path)
-    db["evidence_files"].insert(
+    db.table("evidence_files").insert(
         {"sha256": sha256, "path": str(path.relative_to(folder)), "mime": evidence.mime,
          "size": len(evidence.data), "original_name": name[:200], "uploaded_by": user_id,
          "uploaded_at": stamp()},

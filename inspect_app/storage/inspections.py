@@ -47,10 +47,10 @@ def insert(
     """
     at = inspection["received_at"]
     with db.atomic():
-        db["inspections"].insert(inspection)
-        db["inspection_answers"].insert_all(answers)
-        db["inspection_photos"].insert_all(photos)
-        db["signatures"].insert_all(signatures)
+        db.table("inspections").insert(inspection)
+        db.table("inspection_answers").insert_all(answers)
+        db.table("inspection_photos").insert_all(photos)
+        db.table("signatures").insert_all(signatures)
         for item in rectifications:
             row = {
                 **item,
@@ -62,8 +62,8 @@ def insert(
                 "created_at": at,
                 "updated_at": at,
             }
-            rectification_id = db["rectifications"].insert(row).last_pk
-            db["rectification_events"].insert(
+            rectification_id = db.table("rectifications").insert(row).last_pk
+            db.table("rectification_events").insert(
                 {"rectification_id": rectification_id, "at": at, "user_id": inspection["inspector_id"],
                  "actor": "督学", "kind": "created", "text": item["problem"], "data": "{}", "evidence": "[]"}
             )  # fmt: skip

@@ -14,10 +14,15 @@ from inspect_app.common.clock import stamp
 class CleanImage(Protocol):
     """What storage needs of a checked, re-encoded image (``inspections.images`` makes them)."""
 
-    data: bytes
-    mime: str
-    width: int
-    height: int
+    # Read-only members, so the frozen dataclass in inspections.images satisfies them.
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
 
 
 def _path(media_dir: str, sha256: str) -> Path:
@@ -52,7 +57,7 @@ def store(
     tmp = path.with_suffix(".part")
     tmp.write_bytes(image.data)
     os.replace(tmp, path)
-    db["photos"].insert(
+    db.table("photos").insert(
         {"sha256": sha256, "path": str(path.relative_to(media_dir)), "mime": image.mime,
          "width": image.width, "height": image.height, "size": len(image.data),
          "uploaded_by": user_id, "uploaded_at": stamp()},

@@ -94,7 +94,9 @@ def _audit_log(db: Database) -> None:
 
 @migrations(name="0003_login_failures")
 def _login_failures(db: Database) -> None:
-    db.table("login_failures").create({"id": int, "key": str, "at": str}, pk="id", not_null={"key", "at"})
+    db.table("login_failures").create(
+        {"id": int, "key": str, "at": str}, pk="id", not_null={"key", "at"}
+    )
     db.table("login_failures").create_index(["key", "at"])
 
 
@@ -687,4 +689,26 @@ def _sessions(db: Database) -> None:
            SELECT ip.photo_sha256, i.inspector_id, i.received_at
            FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
            WHERE i.inspector_id IS NOT NULL"""
+    )
+
+
+@migrations(name="0019_bulletin_records")
+def _bulletin_records(db: Database) -> None:
+    # What a bulletin covers and who issued it, for the list of issued bulletins; the
+    # bureau's own 点评 text is kept as typed, so a Word copy says what the PDF says.
+    db["bulletins"].create(
+        {
+            "report_id": str,
+            "period_kind": str,
+            "period_key": str,
+            "checklist_id": str,
+            "checklist_title": str,
+            "commentary": str,
+            "inspected": int,
+            "issued_by": int,
+        },
+        pk="report_id",
+        foreign_keys=[("report_id", "reports", "id"), ("issued_by", "users", "id")],
+        not_null={"period_kind", "period_key", "checklist_id", "checklist_title"},
+        defaults={"commentary": ""},
     )

@@ -7,6 +7,7 @@ the events table refuses updates and deletes, so the timeline is the item's full
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlite_utils import Database
@@ -17,10 +18,15 @@ from inspect_app.common.clock import stamp
 class Move(Protocol):
     """A legal action's outcome (``rectification.rules.decide`` makes them)."""
 
-    changes: dict
-    kind: str
-    text: str
-    data: dict
+    # Read-only members, so the frozen dataclass in rectification.rules satisfies them.
+    @property
+    def changes(self) -> dict: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def data(self) -> dict: ...
 
 
 # Only inspections still in force feed the lists and counts; a superseded or revoked
@@ -59,7 +65,8 @@ def get(db: Database, rectification_id: int) -> dict | None:
 
 
 def for_school(db: Database, school_id: int, inspection_id: str | None = None) -> list[dict]:
-    sql, params = _SELECT + f" WHERE r.school_id = ? AND {_VALID}", [school_id]
+    sql = _SELECT + f" WHERE r.school_id = ? AND {_VALID}"
+    params: list[object] = [school_id]
     if inspection_id:
         sql += " AND r.inspection_id = ?"
         params.append(inspection_id)
@@ -116,6 +123,7 @@ def findings_count(
     db: Database, *, school_id: int | None = None, inspection_id: str | None = None
 ) -> int:
     """Problems found (发现问题) by the inspections in force of a school, or by one inspection."""
+    params: list[object]
     if inspection_id is not None:
         sql, params = "SELECT findings FROM inspections WHERE id = ?", [inspection_id]
     else:
@@ -156,7 +164,7 @@ def apply(
     version: int,
     user_id: int | None,
     actor: str,
-    evidence: list[dict] = (),
+    evidence: Sequence[dict] = (),
 ) -> None:
     """Make ``move`` on ``item`` if nobody changed it since ``version``; raise :class:`Stale` if not.
 
@@ -177,7 +185,7 @@ def apply(
             )
             if cursor.rowcount != 1:
                 raise Stale()
-        db["rectification_events"].insert(
+        db.table("rectification_events").insert(
             {"rectification_id": item["id"], "at": at, "user_id": user_id, "actor": actor,
              "kind": move.kind, "text": move.text,
              "data": json.dumps(move.data, ensure_ascii=False),
@@ -204,7 +212,7 @@ def evidence_items(db: Database, sha256: str) -> list[dict]:
 def create_link(
     db: Database, *, token_hash: str, school_id: int, created_by: int, expires_at: str
 ) -> None:
-    db["access_links"].insert(
+    db.table("access_links").insert(
         {"token_hash": token_hash, "school_id": school_id, "created_by": created_by,
          "created_at": stamp(), "expires_at": expires_at}
     )  # fmt: skip

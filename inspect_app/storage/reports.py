@@ -57,20 +57,20 @@ def store(
     os.replace(tmp, path)
     with db.atomic():
         previous = current(db, subject_id, kind)
-        db["reports"].insert(
+        db.table("reports").insert(
             {"id": report_id, "kind": kind, "subject_id": subject_id, "school_id": school_id, "version": version,
              "sha256": sha256, "path": str(path.relative_to(reports_dir)), "size": len(pdf),
              "created_at": stamp(), "status": "valid"}
         )  # fmt: skip
         if previous:
-            db["reports"].update(
+            db.table("reports").update(
                 previous["id"], {"status": "superseded", "superseded_by": report_id}
             )
-    return get(db, report_id)
+    return db.table("reports").get(report_id)
 
 
 def revoke(db: Database, report_id: str, reason: str) -> None:
-    db["reports"].update(report_id, {"status": "revoked", "revoked_reason": reason})
+    db.table("reports").update(report_id, {"status": "revoked", "revoked_reason": reason})
 
 
 def inspections_without_report(db: Database, limit: int = 50) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage import inserted_id
 
 SCHOOL_FIELDS = (
     "code", "name", "township_id", "stage", "boarding", "township_central", "poverty_village",
@@ -28,7 +29,9 @@ def ensure_region(db: Database, name: str, kind: str, parent_id: int | None = No
     )
     if rows:
         return rows[0]["id"]
-    return db["regions"].insert({"name": name, "kind": kind, "parent_id": parent_id}).last_pk
+    return inserted_id(
+        db.table("regions").insert({"name": name, "kind": kind, "parent_id": parent_id})
+    )
 
 
 def townships(db: Database) -> list[dict]:
@@ -63,7 +66,8 @@ def by_code(db: Database, code: str) -> dict | None:
 def search(
     db: Database, *, q: str = "", township_id: int | None = None, stage: str = ""
 ) -> list[dict]:
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if q:
         where.append("(schools.name LIKE ? OR schools.code LIKE ?)")
         params += [f"%{q}%", f"%{q}%"]
@@ -86,8 +90,8 @@ def save(db: Database, record: dict, school_id: int | None = None) -> int:
     row["updated_at"] = stamp()
     if school_id is None:
         row["created_at"] = row["updated_at"]
-        return db["schools"].insert(row).last_pk
-    db["schools"].update(school_id, row)
+        return inserted_id(db.table("schools").insert(row))
+    db.table("schools").update(school_id, row)
     return school_id
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlite_utils import Database
 
 from inspect_app.common.clock import now, stamp
+from inspect_app.storage import inserted_id
 
 
 def get(db: Database, user_id: int) -> dict | None:
@@ -42,9 +43,8 @@ def create(
     active: bool = True,
     must_change_password: bool = False,
 ) -> int:
-    return (
-        db.table("users")
-        .insert(
+    return inserted_id(
+        db.table("users").insert(
             {
                 "username": username,
                 "display_name": display_name,
@@ -56,7 +56,6 @@ def create(
                 "created_at": stamp(),
             }
         )
-        .last_pk
     )
 
 
