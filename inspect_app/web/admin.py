@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     abort,
@@ -26,10 +28,12 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from inspect_app.checklist.scoring import OUTCOME_NAMES
 from inspect_app.common.vocabulary import ROLE_NAMES, STAGES
 from inspect_app.directory import school_import
 from inspect_app.directory.passwords import hash_password, weakness
-from inspect_app.storage import audit, schools, sessions, users
+from inspect_app.inspections import catalog
+from inspect_app.storage import audit, inspections, schools, sessions, users
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
 
@@ -288,3 +292,40 @@ def school_import_view():
     return render_template(
         "admin/school_import.html", form=form, errors=errors, columns=school_import.COLUMNS
     ), status
+
+
+@bp.get("/scoring")
+@role_required("admin")
+def scoring_drift():
+    """Where the phone's engine and the server's disagreed: seen the day it happens."""
+    db = get_db()
+    found = inspections.score_mismatches(db)
+    cases = []
+    for row in found["latest"]:
+        checklist = catalog.by_hash(db, row["checklist_hash"])
+        sections = checklist.compiled["sections"] if checklist else []
+        labels = {i["id"]: i.get("label", i["id"]) for s in sections for i in s["items"]}
+        differences = []
+        for key, values in json.loads(row["client_mismatch"]).items():
+            if key.startswith("items."):
+                item_id = key.removeprefix("items.")
+                what = f"{labels.get(item_id, item_id)}（{item_id}）"
+                server = OUTCOME_NAMES.get(values["server"], values["server"])
+                client = OUTCOME_NAMES.get(values["client"], values["client"] or "无")
+            else:
+                what = _RESULT_FIELDS.get(key, key)
+                server, client = _shown(values["server"]), _shown(values["client"])
+            differences.append({"what": what, "server": server, "client": client})
+        cases.append({"inspection": row, "differences": differences})
+    return render_template("admin/scoring.html", found=found, cases=cases)
+
+
+_RESULT_FIELDS = {"total": "总分", "grade": "等级", "vetoed": "一票否决"}
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "无"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
