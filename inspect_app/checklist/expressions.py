@@ -142,6 +142,7 @@ def _tokenize(text: str) -> list[_Token]:
                 f"无法识别的字符 “{ch}”" + (f"（{hint}）" if hint else ""), i
             )
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         if kind != "space":
             if kind == "num" and m.end() < len(text) and text[m.end()].isdigit():
                 raise ExpressionSyntaxError(

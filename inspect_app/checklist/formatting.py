@@ -19,7 +19,7 @@ the phone print the same digits. The JavaScript twin is:
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 MAX_DECIMALS = 10
 # The one size rule of both engines: a number is usable only when |x| < 1e15 (finite, and small
@@ -28,7 +28,7 @@ MAX_DECIMALS = 10
 NUMBER_LIMIT = 1e15
 
 
-def in_range(x: Any) -> bool:
+def in_range(x: Any) -> TypeGuard[int | float]:
     """Whether x is an int or float (not bool) with |x| < 1e15; never raises, even for 10**400."""
     # Comparing an int with a float is exact in Python, so a huge int never becomes a float here.
     return type(x) in (int, float) and -NUMBER_LIMIT < x < NUMBER_LIMIT

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -165,7 +165,10 @@ class _Seq(list):
 
 
 # libyaml's parser is about ten times faster than the pure-Python one and gives the same marks.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    from yaml import CSafeLoader as _SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _MarkedLoader(_SafeLoader):
@@ -520,7 +523,7 @@ class _FileValidator:
             )
         return out
 
-    def choices(self, data: _Map, item: str, item_type: str) -> list[dict] | None:
+    def choices(self, data: _Map, item: str | None, item_type: str) -> list[dict] | None:
         raw = data.get("choices")
         if not isinstance(raw, _Seq) or not raw:
             if "choices" in data:
@@ -577,7 +580,7 @@ class _FileValidator:
             )
         return out
 
-    def fix(self, data: _Map, item: str) -> dict | None:
+    def fix(self, data: _Map, item: str | None) -> dict | None:
         raw = data.get("fix")
         if "fix" not in data:
             return None
@@ -936,7 +939,7 @@ class _FileValidator:
 
     def section(
         self, data: _Map, seen_sections: set[str], seen_items: dict[str, Any]
-    ) -> tuple[dict, list[_ItemDraft], _Expr | None] | None:
+    ) -> tuple[dict, list[_ItemDraft], _Expr | None]:
         section_id = self.slug(data, "id", "部分")
         sid = section_id or (data.get("id") if isinstance(data.get("id"), str) else None)
         self.check_keys(data, SECTION_KEYS, SECTION_REQUIRED, section=sid)
@@ -970,7 +973,7 @@ class _FileValidator:
                 draft = self.item(entry, sid or "", seen_items)
                 if draft is not None:
                     drafts.append(draft)
-        out = {
+        out: dict[str, Any] = {
             "id": section_id,
             "title": title,
             "weight": weight,
@@ -1237,17 +1240,18 @@ def _type_name(t: str) -> str:
     return TYPE_NAMES.get(t, t)
 
 
-def _read(path: str) -> tuple[str | None, LoadError | None]:
+def _read(path: str) -> str | LoadError:
+    """The file's text, or why it cannot be read."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return None, LoadError(path, 1, 1, None, None, f"无法读取文件：{exc.strerror or exc}")
+        return LoadError(path, 1, 1, None, None, f"无法读取文件：{exc.strerror or exc}")
     try:
-        return data.decode("utf-8-sig"), None
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, LoadError(path, line, 1, None, None, "文件不是 UTF-8 编码，请用 UTF-8 保存")
+        return LoadError(path, line, 1, None, None, "文件不是 UTF-8 编码，请用 UTF-8 保存")
 
 
 def check_file(
@@ -1258,9 +1262,9 @@ def check_file(
     With `id_from_name`, the checklist id must equal the file name without `.yaml`.
     """
     file = os.fspath(path)
-    source, problem = _read(file)
-    if problem is not None:
-        return None, [problem]
+    source = _read(file)
+    if isinstance(source, LoadError):
+        return None, [source]
     checklist, errors = _build(file, source, id_from_name)
     return checklist, sorted(errors, key=lambda e: (e.line, e.column))
 

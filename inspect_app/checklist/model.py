@@ -137,7 +137,8 @@ class ItemPlan:
         self.problem: str | None = item.get("problem")
         self.fix: dict | None = item.get("fix")
         self.format: str = item.get("format") or "number"
-        self.decimals: int = int(item.get("decimals") if item.get("decimals") is not None else 1)
+        decimals = item.get("decimals")
+        self.decimals: int = int(decimals if decimals is not None else 1)
         self.can_fail = item_can_fail(item)
         self.is_check = self.can_fail or self.points > 0
 
@@ -152,7 +153,7 @@ def item_can_fail(item: dict) -> bool:
         # An unscored yes/no question without a veto or critical mark (e.g. 学校是否设有食堂) is
         # information that other items' `relevant` can use, not a check: 否 is not a finding.
         # static/js/engine.js itemCanFail is the same rule, line for line.
-        points = item.get("points")
+        points: Any = item.get("points")  # any YAML value; only a real number counts
         return (
             item.get("veto") is True
             or isinstance(item.get("critical"), str)

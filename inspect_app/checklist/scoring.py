@@ -244,6 +244,8 @@ def _first_pass(
         if plan.type == "note":
             continue
         if plan.type == "computed":
+            # The loader refuses a computed item without a calculation.
+            assert plan.calculation is not None
             try:
                 v = plan.calculation(scope)
                 if type(v) is float and not in_range(v):
