@@ -10,6 +10,8 @@ const SHELL = [
   __SHELL__,
 ];
 const PAGE_TIMEOUT = 4000; // a weak signal must not keep the inspector staring at a blank page
+const WARM_TIMEOUT = 20000; // install must not hang on a weak signal; the next page visit retries
+const WARM_EVERY = 10 * 60 * 1000;
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -20,6 +22,7 @@ self.addEventListener('install', (event) => {
       if (res.ok && !res.redirected) await cache.put(url, res);
       else if (!url.startsWith('/inspector/')) throw new Error(`precache failed: ${url}`);
     }));
+    await Promise.race([warmData(), new Promise((resolve) => setTimeout(resolve, WARM_TIMEOUT))]);
     await self.skipWaiting();
   })());
 });
@@ -60,6 +63,35 @@ async function cacheFirst(request, cacheName, key) {
   return res;
 }
 
+// Reference data for an offline start: the bootstrap and every current compiled checklist,
+// fetched ahead so an inspector who opened only 工作台 online can still start any inspection
+// at a school with no signal (issue 14). Checklists are immutable per hash, so each is fetched
+// once; the bootstrap is refreshed at most every WARM_EVERY by page visits.
+let warmedAt = 0;
+let warming = null;
+function warmData() {
+  if (warming) return warming;
+  if (Date.now() - warmedAt < WARM_EVERY) return Promise.resolve();
+  warming = (async () => {
+    const cache = await caches.open(DATA_CACHE);
+    const res = await fetch('/api/bootstrap', {
+      credentials: 'same-origin', cache: 'no-store', redirect: 'manual', headers: { Accept: 'application/json' },
+    });
+    if (!res.ok || res.type !== 'basic') return; // logged out: the next signed-in visit warms
+    await cache.put('/api/bootstrap', res.clone());
+    const { checklists = [] } = await res.json();
+    for (const c of checklists) {
+      const key = `/api/checklists/${encodeURIComponent(c.hash)}`;
+      if (await cache.match(key)) continue;
+      const r = await fetch(key, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      if (r.ok && r.type === 'basic') await cache.put(key, r);
+    }
+    warmedAt = Date.now();
+  })().catch(() => { /* offline or a weak signal: the next page visit tries again */ })
+    .finally(() => { warming = null; });
+  return warming;
+}
+
 function offlinePage() {
   return new Response(
     '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
@@ -87,5 +119,6 @@ self.addEventListener('fetch', (event) => {
     // key without the query string: /inspector/new?school=3 is the same shell
     const key = path === '/inspector' ? '/inspector/' : path;
     event.respondWith(networkFirst(request, SHELL_CACHE, key, PAGE_TIMEOUT).catch(() => offlinePage()));
+    if (request.mode === 'navigate') event.waitUntil(warmData());
   }
 });

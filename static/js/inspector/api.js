@@ -54,6 +54,14 @@ export async function checklist(hash) {
   return data;
 }
 
+// Every current checklist onto the phone, so an inspection can start with no signal even if
+// 开始新的检查 was never opened online. Returns how many are on the phone and how many are not.
+export async function keepChecklists(boot) {
+  const results = await Promise.allSettled((boot.checklists || []).map((c) => checklist(c.hash)));
+  const kept = results.filter((r) => r.status === 'fulfilled').length;
+  return { kept, missing: results.length - kept };
+}
+
 export async function previous(schoolId, checklistId) {
   try {
     const { data } = await request(

@@ -85,6 +85,15 @@ async function renderRecent(serverRecent = []) {
   }
 }
 
+function renderOfflineReady({ kept, missing }) {
+  const el = $('#offline-ready');
+  el.hidden = false;
+  el.dataset.state = missing ? 'partial' : 'ready';
+  el.textContent = missing
+    ? `有 ${missing} 份检查单未能保存到本机，请在有网络时重新打开本页。`
+    : `${kept} 份检查单已保存到本机，没有网络也可离线开始检查。`;
+}
+
 async function main() {
   watchNetwork();
   registerServiceWorker();
@@ -115,6 +124,7 @@ async function main() {
     else renderSchools();
     renderRecent(data.recent || []);
     if (!fresh) toast('离线：显示的是上次同步的学校名单');
+    renderOfflineReady(await api.keepChecklists(data));
   } catch (e) {
     clear($('#schools')).append(h('li', { class: 'empty' }, e.status === 401
       ? '登录已过期，请重新登录后再读取学校名单。' : '无法读取学校名单：请在有网络时打开一次本页。'));
