@@ -10,6 +10,9 @@ from .conftest import login
 from .helpers import (
     CHECKLIST,
     SCHOOL,
+    fill_all_sections,
+    sign,
+    start_inspection,
     wait_for_service_worker,
 )
 
@@ -37,3 +40,29 @@ def test_offline_start_after_only_the_home_page(page, context, live_server, shot
     ready.wait_for()
     assert "可离线开始检查" in ready.inner_text()
     shot(page, "home-offline-ready")
+
+
+def test_school_signer_typed_before_reload_is_kept(page, live_server, shot):
+    login(page)
+    start_inspection(page)
+    fill_all_sections(page)
+    page.click("#to-review")
+    page.click("#to-sign")
+    sign(page, "inspector")
+    page.fill("#sig-school-name", "王建国")
+    page.fill("#sig-school-title", "副校长")
+    page.reload()  # the phone locked, the tab was discarded, or the inspector tapped reload
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#sig-school-name") == "王建国"
+    assert page.input_value("#sig-school-title") == "副校长"
+    assert page.locator("#sign-inspector[data-signed='1']").count() == 1
+    shot(page, "signer-after-reload")
+    sign(page, "school")
+    saved = page.evaluate(
+        """async () => {
+            const store = await import('/static/js/inspector/store.js');
+            const [draft] = await store.all('drafts');
+            return draft.signatures.school;
+        }"""
+    )
+    assert (saved["name"], saved["title"]) == ("王建国", "副校长")

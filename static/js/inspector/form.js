@@ -568,8 +568,16 @@ function renderSign(main) {
   const pads = [];
   for (const role of ROLES) {
     const saved = draft.signatures[role.key];
-    const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? (role.key === 'inspector' ? bootUser?.display_name || '' : ''), autocomplete: 'off' });
-    const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? role.defaultTitle, autocomplete: 'off' });
+    // Typed but not yet signed: kept in the draft, so a reload before 确认签名 loses nothing.
+    const typed = draft.signers?.[role.key] || {};
+    const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? typed.name ?? (role.key === 'inspector' ? bootUser?.display_name || '' : ''), autocomplete: 'off' });
+    const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? typed.title ?? role.defaultTitle, autocomplete: 'off' });
+    const keepTyped = () => {
+      draft.signers = { ...(draft.signers || {}), [role.key]: { name: name.value, title: title.value } };
+      save();
+    };
+    name.addEventListener('input', keepTyped);
+    title.addEventListener('input', keepTyped);
     const err = h('p', { class: 'error', hidden: true, id: `sig-${role.key}-error` });
     const box = h('section', { class: 'card sign', id: `sign-${role.key}`, dataset: { signed: saved ? '1' : '0' } },
       h('h2', {}, role.title),
