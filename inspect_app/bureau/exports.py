@@ -42,9 +42,9 @@ def _school_rows(overview: figures.Overview) -> Iterator[list]:
     ordered += [s["id"] for s in overview.schools if s["id"] not in seen]
     schools = {s["id"]: s for s in overview.schools}
     for school_id in ordered:
-        school = schools.get(school_id)
         row = ranked.get(school_id)
         if row is None:
+            school = schools[school_id]  # an unranked school comes from overview.schools
             yield [None, school["code"], school["name"], school["township"], school["stage"], "否",
                    None, None, None, None, None, None, None, None, None,
                    *([None] * len(overview.sections))]  # fmt: skip

@@ -11,7 +11,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from operator import itemgetter
+from typing import Final
 
 from inspect_app.checklist.formatting import round_half_away
 from inspect_app.common.gc_pause import gc_paused
@@ -74,6 +76,12 @@ def summary(
     }
 
 
+class _Missing(Enum):
+    """A cache miss, told apart from a cached None (a percent of nothing possible)."""
+
+    MISSING = 0
+
+
 def section_table(
     section_rows: Iterable, ids: list[str] | None = None
 ) -> dict[str, dict[str, float | None]]:
@@ -91,6 +99,7 @@ def section_table(
     cache: dict[tuple, float | None] = {}
     scores: dict[str, float | None] = {}
     last: object = cache  # no inspection id
+    missing: Final = _Missing.MISSING
     for row in section_rows:
         if type(row) is tuple:  # (inspection id, section id, earned, possible)
             inspection_id, section_id, earned, possible = row
@@ -98,8 +107,8 @@ def section_table(
         else:
             inspection_id, section_id = row["inspection_id"], row["section_id"]
             pair = (row["earned"], row["possible"])
-        value = cache.get(pair, cache)
-        if value is cache:
+        value = cache.get(pair, missing)
+        if value is missing:
             value = cache[pair] = percent(*pair)
         if inspection_id is not last and inspection_id != last:  # rows come grouped by inspection
             scores = out.setdefault(inspection_id, {})
@@ -118,12 +127,13 @@ def _section_table_by_position(section_rows: Iterable, ids: list[str]) -> dict:
     cache: dict[float, dict[float, float | None]] = {}
     scores: dict[str, float | None] = {}
     last = -1  # no position
+    missing: Final = _Missing.MISSING
     for position, section_id, earned, possible in section_rows:
         by_possible = cache.get(earned)
         if by_possible is None:
             by_possible = cache[earned] = {}
-        value = by_possible.get(possible, by_possible)
-        if value is by_possible:
+        value = by_possible.get(possible, missing)
+        if value is missing:
             value = by_possible[possible] = percent(earned, possible)
         if position != last:  # rows come grouped by inspection
             last = position

@@ -35,7 +35,7 @@ MAX_MEMO = 400_000
 # Strings longer than this are free text (notes, descriptions): inline, never memoised.
 LONG_TEXT = 120
 
-_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+_ESCAPES: dict[int, str | None] = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
 # Control characters XML 1.0 forbids; dropped from the text.
 _ESCAPES.update({c: None for c in range(32) if c not in (9, 10, 13)})
 _ESCAPES.update({0xFFFE: None, 0xFFFF: None})
@@ -78,7 +78,7 @@ class _Deflater:
         self.thread.start()
 
     def _run(self) -> None:
-        part = None
+        part: IO[bytes] | None = None
         while True:
             op, arg = self.jobs.get()
             if op == "end":
@@ -93,8 +93,10 @@ class _Deflater:
                 if op == "open":
                     part = self.zip.open(arg, "w", force_zip64=True)
                 elif op == "write":
+                    assert part is not None, "write before open"
                     part.write(arg)
                 elif op == "close":
+                    assert part is not None, "close before open"
                     part.close()
                 elif op == "file":
                     self.zip.writestr(*arg)
