@@ -7,6 +7,7 @@ from contextlib import closing
 from pathlib import Path
 
 from flask import Flask, g
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     # Reports need a CJK font; refuse to start without one rather than print tofu boxes later.
     check_cjk_font()
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, the one that has the setting
     app.json.ensure_ascii = False  # Chinese messages stay readable on the wire
 
     from inspect_app.storage import db

@@ -183,7 +183,7 @@ class Filters:
 
     def query_args(self) -> dict:
         """The query string that reproduces these filters (for links and exports)."""
-        args = {"period": self.period.kind, "key": self.period.key}
+        args: dict[str, str | int] = {"period": self.period.kind, "key": self.period.key}
         if self.township_id:
             args["township"] = self.township_id
         if self.stage:

@@ -92,7 +92,9 @@ def weakness(password: str, personal: Iterable[str] = ()) -> str | None:
     for match in result["sequence"]:
         if match["pattern"] == "dictionary" and match.get("dictionary_name") == "user_inputs":
             token = match.get("matched_word", "").lower()
-            reason = "包含用户名、姓名或学校代码" if token in lowered else "包含本系统的常用词"
+            reason: str | None = (
+                "包含用户名、姓名或学校代码" if token in lowered else "包含本系统的常用词"
+            )
         else:
             reason = _PATTERN_REASONS.get(match["pattern"])
         if reason and reason not in reasons:

@@ -58,6 +58,8 @@ def read_rows(filename: str, data: bytes) -> list[list[str]]:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many kinds for a corrupt file
             raise ValueError("无法读取该 XLSX 文件，文件可能已损坏。") from exc
+        if sheet is None:  # a workbook without sheets
+            raise ValueError("无法读取该 XLSX 文件，文件可能已损坏。")
         return [
             ["" if cell is None else _cell_text(cell) for cell in row]
             for row in sheet.iter_rows(values_only=True)

@@ -7,6 +7,7 @@ import io
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
 
 
 def qr_png(text: str, *, box_size: int = 6, border: int = 2) -> bytes:
@@ -14,7 +15,7 @@ def qr_png(text: str, *, box_size: int = 6, border: int = 2) -> bytes:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
     code.add_data(text)
     code.make(fit=True)
-    image = code.make_image(fill_color="black", back_color="white")
+    image = code.make_image(PilImage, fill_color="black", back_color="white")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -201,15 +201,15 @@ def thumbnail_jpeg(raw: bytes, max_px: int = PHOTO_MAX_PX) -> bytes:
     Re-encoding both bounds the PDF size and means WeasyPrint never parses user bytes.
     """
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        with Image.open(io.BytesIO(raw)) as source:
             # JPEG draft mode decodes at a reduced scale (1/2, 1/4, 1/8): several times faster
             # than full size. Ask for the thumbnail's own size, not the max_px square: Pillow
             # only picks a scale at which *both* sides stay ≥ the request, so (800, 800) never
             # reduced a 4:3 photo whose short side is < 1600 px.
-            scale = max_px / max(image.size)
+            scale = max_px / max(source.size)
             if scale < 1:
-                image.draft("RGB", (int(image.width * scale), int(image.height * scale)))
-            image = ImageOps.exif_transpose(image)
+                source.draft("RGB", (int(source.width * scale), int(source.height * scale)))
+            image = ImageOps.exif_transpose(source)
             image.thumbnail((max_px, max_px))
             if image.mode != "RGB":
                 image = image.convert("RGB")

@@ -19,6 +19,7 @@ def public_facts(db: Database, row: dict) -> dict:
              "created_at": row["created_at"]}  # fmt: skip
     if row["kind"] in ("report", "notice"):
         inspection = inspections.get(db, row["subject_id"])
+        assert inspection is not None, row["subject_id"]  # a report is issued for an inspection
         facts.update(
             school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"]
         )
