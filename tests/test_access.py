@@ -77,6 +77,8 @@ MATRIX = {
     ("GET", "/bureau/export.zip"): [302, 403, 403, 403, 200, 200],
     ("GET", "/bureau/bulletins"): [302, 403, 403, 403, 200, 200],
     ("POST", "/bureau/bulletins"): [302, 403, 403, 403, 400, 400],
+    ("POST", "/bureau/bulletins/preview"): [302, 403, 403, 403, 422, 422],
+    ("POST", "/bureau/bulletins/edit"): [302, 403, 403, 403, 200, 200],
     ("GET", "/school/rectifications"): [302, 403, 200, 200, 403, 403],
     ("GET", "/school/rectifications?inspection={new_uuid}"): [302, 403, 404, 404, 403, 403],
     ("GET", "/school/rectifications/999"): [302, 403, 404, 404, 403, 403],

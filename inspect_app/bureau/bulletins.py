@@ -10,17 +10,20 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlite_utils import Database
 
 from inspect_app.bureau import charts, figures, gathering
+from inspect_app.bureau import commentary as commentary_text
 from inspect_app.common import periods, vocabulary
 from inspect_app.documents import issuing
 from inspect_app.documents.qr import qr_data_uri
 from inspect_app.documents.render import html_to_pdf, render_html
 from inspect_app.documents.signing import sign_pdf
 from inspect_app.storage import analytics as store
+from inspect_app.storage import bulletins as records
 from inspect_app.storage import reports
 
 KIND = "bulletin"
@@ -39,6 +42,40 @@ def bulletin_filters(period: periods.Period, checklist_id: str) -> periods.Filte
     return periods.Filters(period=period, checklist_id=checklist_id)
 
 
+def default_period(kind: str, today: date) -> periods.Period:
+    """What the form offers first: the last month or quarter that is over, or this term/year."""
+    return periods.last_complete_period(kind, today)
+
+
+def subject(period: periods.Period, checklist_id: str) -> str:
+    """The reports-table subject: one line of versions per period *and* checklist, so a
+    dormitory bulletin never supersedes the comprehensive one for the same quarter."""
+    return f"{period.key}/{checklist_id}"
+
+
+class BulletinError(ValueError):
+    """The bulletin cannot be issued as asked; the message is Chinese, for the page."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A bulletin as it will be issued: the figures, what it covers and the bureau's 点评."""
+
+    overview: figures.Overview
+    checklist_id: str
+    checklist_title: str
+    commentary: str
+    blocks: list[commentary_text.Block]
+
+    @property
+    def period(self) -> periods.Period:
+        return self.overview.filters.period
+
+    @property
+    def inspected(self) -> int:
+        return int(self.overview.summary["inspected"])
+
+
 def build_overview(db: Database, filters: periods.Filters, today: date) -> figures.Overview:
     if not filters.checklist_id:
         filters = filters.with_checklist(store.most_used_checklist(db, filters) or "")
@@ -46,23 +83,60 @@ def build_overview(db: Database, filters: periods.Filters, today: date) -> figur
     return figures.overview(gathering.gather(db, filters, today, overdue_rows=2), filters, today)
 
 
+def prepare(
+    db: Database, period: periods.Period, checklist_id: str, commentary: str, today: date
+) -> Draft:
+    """The draft a preview shows and an issue signs; refuses what must not be issued.
+
+    A bulletin over no inspections would state, under the bureau's seal, that 「本期检查发现
+    的问题均在整改时限内」 about inspections that never happened, so it is refused.
+    """
+    try:
+        blocks = commentary_text.parse(commentary)
+    except commentary_text.CommentaryError as exc:
+        raise BulletinError(str(exc)) from None
+    overview = build_overview(db, bulletin_filters(period, checklist_id), today)
+    chosen = overview.filters.checklist_id
+    title = _checklist_title(db, chosen)
+    if overview.summary["inspected"] == 0:
+        raise BulletinError(
+            f"{period.label}没有《{title}》的有效检查记录，不能签发通报。"
+            "请确认时段和检查单是否选对。"
+            if chosen
+            else f"{period.label}没有有效的检查记录，不能签发通报。请确认时段是否选对。"
+        )
+    return Draft(overview, chosen, title, commentary_text.clean(commentary), blocks)
+
+
+def _checklist_title(db: Database, checklist_id: str) -> str:
+    if not checklist_id:
+        return "全部检查单"
+    compiled = store.newest_version(db, checklist_id)
+    return compiled["title"] if compiled else checklist_id
+
+
 def view(
-    overview: figures.Overview,
+    draft: Draft,
     config: Mapping,
     *,
-    report_id: str,
+    report_id: str | None,
     version: int,
-    checklist_title: str,
+    doc_number: str = "",
 ) -> dict:
+    """The template context of ``templates/reports/bulletin.html``; ``report_id`` None is a
+    preview (not issued: no number, no verification address yet)."""
+    overview = draft.overview
+    checklist_title = draft.checklist_title
     """The template context of ``templates/reports/bulletin.html``."""
     s = overview.summary
     period = overview.filters.period
     return {
         "bureau": issuing._bureau(config),
         "title": bulletin_title(period),
-        "docno": f"督导通报〔{period.key}〕第{version}版"
-        if version > 1
-        else f"督导通报〔{period.key}〕",
+        "docno": doc_number or ("（文号签发时生成）" if report_id is None else ""),
+        "version_label": f"第{version}版" if version > 1 else "",
+        "preview": report_id is None,
+        "commentary": draft.blocks,
         "period": period,
         "today": overview.today,
         "checklist_title": checklist_title,
@@ -94,53 +168,63 @@ def view(
         )
         if overview.township_sections
         else None,
-        "verify_url": f"{config['PUBLIC_URL'].rstrip('/')}/verify/{report_id}",
-        "verify_qr": qr_data_uri(f"{config['PUBLIC_URL'].rstrip('/')}/verify/{report_id}"),
+        # Printed under the QR code: the public page, not the document's own key.
+        "verify_url": f"{config['PUBLIC_URL'].rstrip('/')}/verify/",
+        "verify_qr": qr_data_uri(f"{config['PUBLIC_URL'].rstrip('/')}/verify/{report_id}")
+        if report_id
+        else None,
         "status_names": vocabulary.RECTIFICATION_STATUS,
     }
 
 
-def render(overview: figures.Overview, config: Mapping, *, strict: bool = False, **kwargs) -> bytes:
+def render(draft: Draft, config: Mapping, *, strict: bool = False, **kwargs) -> bytes:
     """The unsigned bulletin PDF (``kwargs`` as for :func:`view`)."""
-    return html_to_pdf(
-        render_html("bulletin.html", view(overview, config, **kwargs)), strict=strict
-    )
+    return html_to_pdf(render_html("bulletin.html", view(draft, config, **kwargs)), strict=strict)
 
 
-def issue(
-    db: Database, config: Mapping, period: periods.Period, checklist_id: str, today: date
-) -> dict:
-    """Render, sign and store the bulletin for ``period``; an earlier one is superseded."""
-    overview = build_overview(db, bulletin_filters(period, checklist_id), today)
-    compiled = (
-        store.newest_version(db, overview.filters.checklist_id)
-        if overview.filters.checklist_id
-        else None
-    )
-    history = reports.for_subject(db, period.key, KIND)
+def next_version(db: Database, draft: Draft) -> int:
+    return len(reports.for_subject(db, subject(draft.period, draft.checklist_id), KIND)) + 1
+
+
+def preview(db: Database, config: Mapping, draft: Draft) -> bytes:
+    """The PDF as it would be issued now, unsigned and marked as a preview."""
+    return render(draft, config, report_id=None, version=next_version(db, draft))
+
+
+def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None = None) -> dict:
+    """Render, sign and store ``draft``; an earlier bulletin of its period and checklist is
+    superseded."""
+    period = draft.period
     report_id = str(uuid.uuid4())
-    version = len(history) + 1
-    pdf = render(
-        overview,
-        config,
-        report_id=report_id,
-        version=version,
-        checklist_title=compiled["title"] if compiled else "全部检查单",
-    )
+    version = next_version(db, draft)
+    pdf = render(draft, config, report_id=report_id, version=version)
     signed = sign_pdf(
         pdf,
         issuing.signer(config),
         reason=f"{config['BUREAU_NAME']}签发{bulletin_title(period)}",
         location=config.get("COUNTY_NAME", ""),
     )
-    return reports.store(
-        db,
-        config["REPORTS_DIR"],
-        report_id=report_id,
-        kind=KIND,
-        subject_id=period.key,
-        school_id=None,
-        version=version,
-        sha256=hashlib.sha256(signed).hexdigest(),
-        pdf=signed,
-    )
+    with db.atomic():
+        row = reports.store(
+            db,
+            config["REPORTS_DIR"],
+            report_id=report_id,
+            kind=KIND,
+            subject_id=subject(period, draft.checklist_id),
+            school_id=None,
+            version=version,
+            sha256=hashlib.sha256(signed).hexdigest(),
+            pdf=signed,
+        )
+        records.record(
+            db,
+            report_id=report_id,
+            period_kind=period.kind,
+            period_key=period.key,
+            checklist_id=draft.checklist_id,
+            checklist_title=draft.checklist_title,
+            commentary=draft.commentary,
+            inspected=draft.inspected,
+            issued_by=issued_by,
+        )
+    return row

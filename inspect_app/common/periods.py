@@ -110,6 +110,38 @@ def current_period(kind: str, today: date) -> Period:
     return term_period(*term_of(today))
 
 
+def last_complete_period(kind: str, today: date) -> Period:
+    """The newest period of a kind that has ended; a term or year still running is itself.
+
+    A 月点评 or 季通报 reviews a month or quarter that is over: on 1 December the month just
+    begun has no inspections yet, so November is what the bureau means.
+    """
+    if kind == "month":
+        first = date(today.year, today.month, 1)
+        return current_period("month", date.fromordinal(first.toordinal() - 1))
+    if kind == "quarter":
+        first = current_period("quarter", today).start
+        return current_period("quarter", date.fromordinal(first.toordinal() - 1))
+    return current_period(kind, today)
+
+
+def from_key(key: str) -> Period:
+    """The period a stored key names (its kind read from the key's shape, as written by us)."""
+    if not key:
+        raise PeriodError("时段为空")
+    if "~" in key:
+        kind = "custom"
+    elif "-Q" in key:
+        kind = "quarter"
+    elif key.count("-") == 2:
+        kind = "term"
+    elif "-" in key:
+        kind = "month"
+    else:
+        kind = "year"
+    return parse_period(kind, key, date(2000, 1, 1))  # a key never needs today
+
+
 def parse_period(kind: str | None, key: str | None, today: date) -> Period:
     """The period a query string names; an empty key means the current one of that kind."""
     kind = kind if kind in PERIOD_KINDS else "term"

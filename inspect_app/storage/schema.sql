@@ -39,6 +39,17 @@ CREATE TABLE "audit_log" (
    "ip" TEXT
 );
 
+CREATE TABLE "bulletins" (
+   "report_id" TEXT PRIMARY KEY REFERENCES "reports"("id"),
+   "period_kind" TEXT NOT NULL,
+   "period_key" TEXT NOT NULL,
+   "checklist_id" TEXT NOT NULL,
+   "checklist_title" TEXT NOT NULL,
+   "commentary" TEXT DEFAULT '',
+   "inspected" INTEGER,
+   "issued_by" INTEGER REFERENCES "users"("id")
+);
+
 CREATE TABLE bureau_data_version (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, n INTEGER NOT NULL);
 
 CREATE TABLE "checklist_versions" (

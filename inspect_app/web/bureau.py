@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from datetime import date
@@ -20,11 +21,14 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from inspect_app.bureau import bulletins, charts, exports, figures, gathering
+from inspect_app.bureau import bulletins, charts, commentary, exports, figures, gathering
 from inspect_app.common import periods, vocabulary
+from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import INSPECTION_TYPES, STAGES
+from inspect_app.documents import preview
 from inspect_app.storage import analytics as store
 from inspect_app.storage import assignments, schools, users
+from inspect_app.storage import bulletins as bulletin_records
 from inspect_app.storage.db import get_db
 from inspect_app.web import today
 from inspect_app.web.guards import role_required
@@ -365,36 +369,158 @@ def export_csv():
 # Bulletins
 
 
+BULLETIN_KINDS = ("month", "quarter", "term", "year")
+
+
 @bp.get("/bulletins")
 @role_required(*BUREAU)
 def bulletin_list():
-    return _bulletin_page(read_filters({"period": "quarter", **request.args.to_dict()}))
+    """The form (a period of each kind to choose from, the checklist, the 点评) and the list."""
+    args = request.args
+    kind = args.get("period", "quarter")
+    kind = kind if kind in BULLETIN_KINDS else "quarter"
+    form = {
+        "period": kind,
+        "checklist": args.get("checklist", ""),
+        "commentary": "",
+        **{f"key_{k}": args.get(f"key_{k}") or (args.get("key") if k == kind else "") or ""
+           for k in BULLETIN_KINDS},
+    }  # fmt: skip
+    return _bulletin_page(form)
 
 
-def _bulletin_page(filters: periods.Filters, status: int = 200):
+def _bulletin_choices() -> dict[str, list[periods.Period]]:
+    """For each kind, the periods offered (the one under way too: a 季通报 may go out in the
+    quarter's last week), and the default among them."""
+    out = {}
+    for kind in BULLETIN_KINDS:
+        default = bulletins.default_period(kind, today())
+        choices = periods.period_choices(kind, today())
+        if default.key not in {p.key for p in choices}:
+            choices.insert(0, default)
+        out[kind] = choices
+    return out
+
+
+def _bulletin_page(form: dict, status: int = 200):
+    db = get_db()
+    choices = _bulletin_choices()
+    for kind in BULLETIN_KINDS:
+        if form.get(f"key_{kind}") not in {p.key for p in choices[kind]}:
+            form[f"key_{kind}"] = bulletins.default_period(kind, today()).key
+    checklists = store.checklist_titles(db)
+    if form.get("checklist") not in {c["id"] for c in checklists}:
+        period = periods.parse_period(form["period"], form[f"key_{form['period']}"], today())
+        form["checklist"] = store.most_used_checklist(db, periods.Filters(period=period)) or (
+            checklists[0]["id"] if checklists else ""
+        )
+    rows = [
+        {**row, "label": _bulletin_label(row), "issued_at": local_time(row["created_at"])}
+        for row in bulletin_records.issued(db)
+    ]
     return render_template(
         "bureau/bulletins.html",
-        bulletins=store.reports_of_kind(get_db(), bulletins.KIND),
+        form=form,
+        kinds={k: periods.PERIOD_KINDS[k] for k in BULLETIN_KINDS},
+        choices=choices,
+        checklists=checklists,
+        bulletins=rows,
         report_status=vocabulary.REPORT_STATUS,
-        **_filter_context(filters),
+        max_chars=commentary.MAX_CHARS,
+        args={},
     ), status
+
+
+def _bulletin_label(row: dict) -> str:
+    """The period in words; bulletins from before their record was kept have only a key."""
+    key = row["period_key"] or row["subject_id"].split("/")[0]
+    try:
+        return periods.from_key(key).label
+    except periods.PeriodError:
+        return key
+
+
+def _bulletin_form() -> tuple[dict, bulletins.Draft | None]:
+    """The posted form, and its draft; a refusal is flashed and the draft is None."""
+    form = request.form
+    kind = form.get("period", "")
+    values = {
+        "period": kind if kind in BULLETIN_KINDS else "quarter",
+        "checklist": form.get("checklist", ""),
+        "commentary": commentary.clean(form.get("commentary")),
+        **{f"key_{k}": form.get(f"key_{k}", "") for k in BULLETIN_KINDS},
+    }
+    key = form.get(f"key_{kind}") or form.get("key", "")
+    try:
+        if kind not in BULLETIN_KINDS or not key:
+            raise periods.PeriodError("请选择通报的时段")
+        period = periods.parse_period(kind, key, today())
+        values[f"key_{kind}"] = period.key
+        checklist = values["checklist"]
+        draft = bulletins.prepare(
+            get_db(), period, "" if checklist == "all" else checklist, values["commentary"],
+            today(),
+        )  # fmt: skip
+    except (periods.PeriodError, bulletins.BulletinError) as exc:
+        flash(str(exc), "error")
+        return values, None
+    return values, draft
+
+
+@bp.post("/bulletins/preview")
+@role_required(*BUREAU)
+def bulletin_preview():
+    """The pages as they will be issued, and the button that issues exactly this."""
+    form, draft = _bulletin_form()
+    if draft is None:
+        return _bulletin_page(form, 422)
+    pages: list[str] = []
+    try:
+        pdf = bulletins.preview(get_db(), current_app.config, draft)
+        pages = [
+            "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            for png in preview.page_images(pdf)
+        ]
+    except preview.PreviewError as exc:
+        flash(str(exc), "error")
+    return render_template(
+        "bureau/bulletin_preview.html",
+        form=form,
+        draft=draft,
+        title=bulletins.bulletin_title(draft.period),
+        pages=pages,
+        kinds=periods.PERIOD_KINDS,
+        args={},
+    )
+
+
+@bp.post("/bulletins/edit")
+@role_required(*BUREAU)
+def bulletin_back():
+    """Back from the preview to the form, with what was typed (the 点评 is not in the URL)."""
+    form = request.form
+    kind = form.get("period", "")
+    return _bulletin_page(
+        {
+            "period": kind if kind in BULLETIN_KINDS else "quarter",
+            "checklist": form.get("checklist", ""),
+            "commentary": commentary.clean(form.get("commentary")),
+            **{f"key_{k}": form.get(f"key_{k}", "") for k in BULLETIN_KINDS},
+        }
+    )
 
 
 @bp.post("/bulletins")
 @role_required(*BUREAU)
 def bulletin_issue():
-    form = request.form
-    try:
-        if form.get("period") not in periods.PERIOD_KINDS or not form.get("key"):
-            raise periods.PeriodError("请选择通报的时段")
-        period = periods.parse_period(form["period"], form["key"], today())
-    except periods.PeriodError as exc:
-        flash(str(exc), "error")
-        return _bulletin_page(read_filters({"period": "quarter"}), 400)
-    checklist = form.get("checklist", "")
-    checklist = "" if checklist == "all" else checklist
-    row = bulletins.issue(get_db(), current_app.config, period, checklist, today())
+    form, draft = _bulletin_form()
+    if draft is None:
+        return _bulletin_page(form, 400)
+    row = bulletins.issue(get_db(), current_app.config, draft, issued_by=g.user["id"])
     flash(
-        f"已生成并签发《{bulletins.bulletin_title(period)}》（第 {row['version']} 版）。", "success"
+        f"已生成并签发《{bulletins.bulletin_title(draft.period)}》（第 {row['version']} 版）。",
+        "success",
     )
-    return redirect(url_for("bureau.bulletin_list", period=period.kind, key=period.key))
+    return redirect(url_for("bureau.bulletin_list", period=draft.period.kind,
+                            **{f"key_{draft.period.kind}": draft.period.key},
+                            checklist=draft.checklist_id))  # fmt: skip
