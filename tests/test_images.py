@@ -77,3 +77,47 @@ def test_signature_with_ink_accepted_and_blank_refused():
     assert clean_signature(signature(True)).mime == "image/png"
     with pytest.raises(ImageRejected, match="签名为空"):
         clean_signature(signature(False))
+
+
+def markers(data: bytes) -> list[int]:
+    """The JPEG segment markers before the image data (APPn, COM, DQT, ...)."""
+    found, at = [], 2
+    while at < len(data) and data[at] == 0xFF and data[at + 1] != 0xDA:
+        found.append(data[at + 1])
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return found
+
+
+def test_comments_and_every_kind_of_metadata_are_dropped():
+    image = Image.new("RGB", (600, 400), "skyblue")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x8825] = {1: "N", 2: (26.0, 35.0, 0.0)}  # GPS position
+    out = io.BytesIO()
+    image.save(
+        out, "JPEG", exif=exif.tobytes(), comment=b"<script>alert(1)</script>",
+        icc_profile=b"\0" * 128, xmp=b"<x:xmpmeta>secret</x:xmpmeta>",
+    )  # fmt: skip
+    dirty = out.getvalue()
+    assert b"<script>" in dirty and 0xFE in markers(dirty)  # the comment is really there
+    clean = clean_photo(dirty).data
+    assert b"<script>" not in clean and b"PhoneMaker" not in clean and b"secret" not in clean
+    # Only JFIF's APP0 is left beside the tables: no COM (FE), APP1 EXIF/XMP (E1), APP2 ICC (E2).
+    assert not {0xFE, 0xE1, 0xE2} & set(markers(clean))
+    assert set(Image.open(io.BytesIO(clean)).info) <= {
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "dpi",
+    }
+
+
+def test_png_photo_comment_does_not_survive():
+    from PIL import PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    meta.add_text("Comment", "<script>alert(1)</script>")
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(out, "PNG", pnginfo=meta)
+    assert b"<script>" not in clean_photo(out.getvalue()).data

@@ -117,13 +117,21 @@ def frozen(app):
 
 
 def pdf_bytes(extra: bytes = b"") -> bytes:
-    """A small, well-formed-looking PDF."""
-    return (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-        + extra
-        + b"trailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    """A small, complete PDF (one blank page, a cross-reference table), ``extra`` between its
+    objects. Evidence PDFs are parsed, so it has to be a real one."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj %s endobj\n" % (number, body)
+    out += extra
+    xref_at = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
 
 
 def item_row(db, rectification_id: int) -> dict:

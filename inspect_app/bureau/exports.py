@@ -224,12 +224,21 @@ def _flat(rows: Iterable[list | Group]) -> Iterator[list]:
             yield row
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: =HYPERLINK(...) typed
+# into a finding would reach the bureau's Excel live. OWASP's CSV-injection advice: prefix
+# such text with a single quote, so it shows as text. (The XLSX writer stores every string as
+# a string, never a formula, so it needs no escaping.)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value):
-    """As the spreadsheet shows it: 100.0 is 100, nothing is an empty field."""
+    """As the spreadsheet shows it: 100.0 is 100, nothing is an empty field, text stays text."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
 
 

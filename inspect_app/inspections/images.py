@@ -1,6 +1,7 @@
 """Checking and re-encoding uploaded images, so nothing but a clean JPEG or PNG is ever stored.
 
-Type is decided by content (Pillow decoding the whole image), never by name or header.
+Type is decided by content (Pillow decoding the whole image), never by name or header. Only
+pixels are kept: EXIF, XMP, comments and colour profiles are all dropped.
 """
 
 from __future__ import annotations
@@ -75,8 +76,20 @@ def clean_photo(data: bytes) -> CleanImage:
         image = background
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=82, optimize=True)
+    _pixels_only(image.convert("RGB")).save(out, "JPEG", quality=82, optimize=True)
     return CleanImage(out.getvalue(), "image/jpeg", image.width, image.height)
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """The image without what it carried beside its pixels.
+
+    Pillow writes some of ``info`` back when saving (a JPEG's COM comment, XMP, a PNG's ICC
+    profile), and a comment can hold anything, ``<script>`` included. EXIF (location, phone
+    model) is already gone: it is only written when asked for. Phone photos arrive re-encoded
+    by the page's canvas, so they are sRGB already and losing a colour profile changes nothing.
+    """
+    image.info.clear()
+    return image
 
 
 def clean_signature(data: bytes) -> CleanImage:
@@ -91,5 +104,5 @@ def clean_signature(data: bytes) -> CleanImage:
     if sum(inked.histogram()[255:]) < 30:
         raise ImageRejected("签名为空，请重新签名。")
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    _pixels_only(image).save(out, "PNG", optimize=True)
     return CleanImage(out.getvalue(), "image/png", image.width, image.height)
