@@ -78,6 +78,8 @@ def _bureau(config: Mapping) -> dict:
 
 def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
     school = schools.get(db, inspection["school_id"])
+    if school is None:
+        raise LookupError(f"school {inspection['school_id']} of inspection {inspection['id']}")
     signatures = inspections.signatures(db, inspection["id"])
     inspector_sig = next((s for s in signatures if s["role"] == "inspector"), None)
     location = json.loads(inspection["location"] or "null")
@@ -142,11 +144,21 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
 
 def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: str = "") -> dict:
     inspection = inspections.get(db, inspection_id)
+    if inspection is None:
+        raise LookupError(f"inspection {inspection_id}")
     base_url = config["PUBLIC_URL"].rstrip("/")
+
+    def load_photo(sha256: str) -> bytes:
+        row = media.get(db, sha256)
+        if row is None:
+            raise LookupError("照片未入库")
+        return media.read(config["MEDIA_DIR"], row)
 
     def render(report_id: str, version: int, previous: dict | None) -> bytes:
         context = _base_context(db, config, inspection)
         checklist_version = checklists.title_and_version(db, inspection["checklist_hash"])
+        if checklist_version is None:
+            raise LookupError(f"checklist version {inspection['checklist_hash']}")
         answers = inspections.answers(db, inspection_id)
         photos: dict[str, list] = {}
         for photo in inspections.photos(db, inspection_id):
@@ -171,9 +183,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             rectifications=_rectification_rows(db, inspection_id),
             verify_url=f"{base_url}/verify/{report_id}",
         )
-        return render_report(
-            context, photo_loader=lambda sha: media.read(config["MEDIA_DIR"], media.get(db, sha))
-        )
+        return render_report(context, photo_loader=load_photo)
 
     return _issue(db, config, inspection, "report", render)
 
@@ -184,6 +194,8 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
     items = _rectification_rows(db, inspection_id)
     if not items:
         return None
+    if inspection is None:
+        raise LookupError(f"inspection {inspection_id}")
     base_url = config["PUBLIC_URL"].rstrip("/")
 
     def render(report_id: str, version: int, previous: dict | None) -> bytes:
