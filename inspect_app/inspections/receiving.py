@@ -131,11 +131,8 @@ def validate(
         uuid.UUID(inspection_id)
     except ValueError:
         problems["id"] = "检查编号不是有效的 UUID"
-    school = (
-        schools.get(db, payload.get("school_id"))
-        if isinstance(payload.get("school_id"), int)
-        else None
-    )
+    school_id = payload.get("school_id")
+    school = schools.get(db, school_id) if isinstance(school_id, int) else None
     if school is None:
         problems["school_id"] = "学校不存在"
     checklist = catalog.by_hash(db, str(payload.get("checklist_hash", "")))
@@ -160,7 +157,8 @@ def validate(
     ):
         problems["location"] = "定位数据无效"
     signatures_png: dict[str, bytes] = {}
-    signatures = payload.get("signatures") if isinstance(payload.get("signatures"), dict) else {}
+    signatures = payload.get("signatures")
+    signatures = signatures if isinstance(signatures, dict) else {}
     for role, role_name in SIGNER_ROLES.items():
         try:
             signatures_png[role] = _signature_png(signatures.get(role))
@@ -181,6 +179,7 @@ def validate(
         responses = {"answers": {}, "na": []}
     if problems:
         raise PayloadError("提交的检查数据有误", problems)
+    assert school is not None and checklist is not None  # else problems were raised above
 
     compiled = checklist.compiled
     items = _items(compiled)
@@ -224,7 +223,8 @@ def _mismatch(server: dict, client) -> dict:
     for key in ("total", "grade", "vetoed"):
         if server.get(key) != client.get(key):
             diff[key] = {"server": server.get(key), "client": client.get(key)}
-    client_items = client.get("items") if isinstance(client.get("items"), dict) else {}
+    client_items = client.get("items")
+    client_items = client_items if isinstance(client_items, dict) else {}
     for item_id, outcome in server["items"].items():
         theirs = client_items.get(item_id, {})
         if not isinstance(theirs, dict) or theirs.get("outcome") != outcome["outcome"]:
@@ -235,16 +235,25 @@ def _mismatch(server: dict, client) -> dict:
     return diff
 
 
+def _stored(db: Database, inspection_id: str) -> dict:
+    """The row of an inspection known to be stored (its payload digest was just read or written)."""
+    row = inspections.get(db, inspection_id)
+    if row is None:
+        raise LookupError(f"inspection {inspection_id}")
+    return row
+
+
 def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Received:
     digest = payload_digest(payload)
     stored = inspections.payload_sha256(db, inspection_id)
     if stored is not None:
         if stored != digest:
             raise Conflict()
-        return Received(False, inspections.get(db, inspection_id))
+        return Received(False, _stored(db, inspection_id))
 
     compiled, school, result, signature_pngs = validate(db, payload, inspection_id)
-    notes = payload.get("notes") if isinstance(payload.get("notes"), dict) else {}
+    notes = payload.get("notes")
+    notes = notes if isinstance(notes, dict) else {}
     prefilled = set(payload.get("prefilled") or [])
     answers = payload["responses"]["answers"]
     signatures = payload["signatures"]
@@ -317,5 +326,5 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         # Two sends of one inspection raced (a double tap on two connections): the first won.
         if inspections.payload_sha256(db, inspection_id) != digest:
             raise Conflict() from None
-        return Received(False, inspections.get(db, inspection_id))
-    return Received(True, inspections.get(db, inspection_id), result)
+        return Received(False, _stored(db, inspection_id))
+    return Received(True, _stored(db, inspection_id), result)
