@@ -197,7 +197,7 @@ def inspection_payload(
 
 
 # What schools and reviewers have done with first-round items by now: (share, actions).
-_PROGRESS = (
+_PROGRESS: tuple[tuple[float, tuple[str, ...]], ...] = (
     (0.40, ("respond", "accept")),
     (0.15, ("respond",)),
     (0.10, ("respond", "return")),
@@ -223,7 +223,8 @@ def progress_rectifications(
     done: dict[str, int] = {}
     rows = rectifications.of_inspections_before(db, before)
     for row in rows:
-        pick, actions = rng.random(), ()
+        pick = rng.random()
+        actions: tuple[str, ...] = ()
         for share, steps in _PROGRESS:
             if pick < share:
                 actions = steps
@@ -231,6 +232,7 @@ def progress_rectifications(
             pick -= share
         for action in actions:
             item = rectifications.get(db, row["id"])
+            assert item is not None  # read from the table just above
             side = "school" if action in ("respond", "request_extension") else "reviewer"
             done_on = min(
                 today,

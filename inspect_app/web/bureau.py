@@ -213,11 +213,11 @@ def school(school_id: int):
         compiled = store.compiled_version(db, latest["checklist_hash"]) or {"sections": []}
         sums = {r["section_id"]: r for r in store.school_sections(db, latest["id"])}
         for section in compiled["sections"]:
-            row = sums.get(section["id"])
-            if row and row["possible"]:
+            summed = sums.get(section["id"])
+            if summed and summed["possible"]:
                 latest_sections.append(
-                    {"title": section["title"], "percent": figures.percent(row["earned"], row["possible"]),
-                     "failed": row["failed"]}
+                    {"title": section["title"], "percent": figures.percent(summed["earned"], summed["possible"]),
+                     "failed": summed["failed"]}
                 )  # fmt: skip
     return render_template(
         "bureau/school.html",

@@ -9,6 +9,7 @@ scope covers ``/inspector/`` and the ``/api/`` reads it caches.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +43,12 @@ SHELL_STATIC = (
 SHELL_PAGES = ("/inspector/", "/inspector/new", "/inspector/form")
 
 
+def _folder(path: str | os.PathLike[str] | None) -> Path:
+    """The app's static or template folder: create_app sets both (Flask types them Optional)."""
+    assert path is not None
+    return Path(path)
+
+
 @lru_cache(maxsize=8)
 def _shell_version(static_folder: str, stamp: tuple) -> str:
     digest = hashlib.sha256()
@@ -49,15 +56,15 @@ def _shell_version(static_folder: str, stamp: tuple) -> str:
         digest.update(name.encode())
         digest.update((Path(static_folder) / name).read_bytes())
     for page in ("home", "new", "form", "_shell"):
-        path = Path(current_app.template_folder) / "inspector" / f"{page}.html"
+        path = _folder(current_app.template_folder) / "inspector" / f"{page}.html"
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 def shell_version() -> str:
     """A short hash of every shell file, so any change installs a new service worker."""
-    static = Path(current_app.static_folder)
-    templates = Path(current_app.template_folder) / "inspector"
+    static = _folder(current_app.static_folder)
+    templates = _folder(current_app.template_folder) / "inspector"
     files = [static / n for n in (*SHELL_STATIC, "sw.js")] + sorted(templates.glob("*.html"))
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
     return _shell_version(str(static), stamp)
@@ -91,7 +98,7 @@ def form():
 @public
 def service_worker():
     """The service worker at the site root (scope ``/``), stamped with the shell version."""
-    source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
+    source = (_folder(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
     urls = [*SHELL_PAGES, *(f"/static/{name}" for name in SHELL_STATIC)]
     body = source.replace("__VERSION__", shell_version()).replace(
         "__SHELL__", ",\n  ".join(f"'{url}'" for url in urls)

@@ -144,7 +144,9 @@ def _decide(item: dict, action: str, version_text, comment: str, form_key: str, 
     try:
         items.apply(db, item, move, version=version, user_id=g.user["id"], actor=actor_label())
     except items.Stale:
-        return _render_item(items.get(db, item["id"]), 409, stale_message(item))
+        current = items.get(db, item["id"])
+        assert current is not None  # items are never deleted
+        return _render_item(current, 409, stale_message(item))
     link = url_for("school.rectification_detail", rectification_id=item["id"])
     notifications.send(db, notifications.to_school(item, action, link))
     flash(DONE[action], "success")

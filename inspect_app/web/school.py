@@ -95,6 +95,7 @@ def actor_label() -> str:
 
 def stale_message(item: dict) -> str:
     current = items.get(get_db(), item["id"])
+    assert current is not None  # items are never deleted
     return (
         f"该事项刚刚已被他人处理（当前状态：{RECTIFICATION_STATUS[current['status']]}），"
         "您的操作未生效。请查看最新情况后再操作。"
@@ -317,6 +318,8 @@ def finding_photo(rectification_id: int, sha256: str):
     if sha256 not in {p["photo_sha256"] for p in items.finding_photos(db, item)}:
         abort(404)
     row = media.get(db, sha256)
+    if row is None:
+        abort(404)
     response = send_file(f"{current_app.config['MEDIA_DIR']}/{row['path']}", mimetype="image/jpeg")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -6,6 +6,8 @@ status. Anyone may upload a PDF to check that it is the signed, unmodified origi
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -41,7 +43,7 @@ def upload():
 
 def _page(facts: dict | None, expected: dict | None):
     form = UploadForm()
-    check = None
+    check: dict[str, Any] | None = None
     status = 200
     if form.validate_on_submit():
         data = form.file.data.read(MAX_PDF_BYTES + 1)
