@@ -92,6 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         verify,
     )
 
+    # Before any route is added: rules pick their converters when they are added.
+    app.url_map.converters["int"] = errors.DatabaseIdConverter
     for blueprint in (
         auth.bp,
         account.bp,

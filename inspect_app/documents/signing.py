@@ -403,6 +403,9 @@ class VerifyOutcome:
     signed_at: dt.datetime | None = None
     sha256: str = ""
     reasons: list[str] = field(default_factory=list)
+    # The library's own words when reading or validating failed: for logs and the command
+    # line, never for the public page (English internals that help nobody there).
+    detail: str | None = None
 
 
 def load_certs(*paths: str | os.PathLike) -> list[asn1_x509.Certificate]:
@@ -426,7 +429,8 @@ def verify_pdf(pdf_bytes: bytes, trust_root_certs) -> VerifyOutcome:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         signatures = reader.embedded_signatures
     except Exception as exc:
-        outcome.reasons.append(f"文件无法作为 PDF 读取：{exc}")
+        outcome.reasons.append("文件已损坏或不是有效的 PDF 文件，无法核验。")
+        outcome.detail = f"{type(exc).__name__}: {exc}"
         return outcome
     if not signatures:
         outcome.reasons.append("文件中没有电子签名")
@@ -438,7 +442,8 @@ def verify_pdf(pdf_bytes: bytes, trust_root_certs) -> VerifyOutcome:
         )
         status = _outside_event_loop(validate_pdf_signature, sig, context)
     except Exception as exc:
-        outcome.reasons.append(f"签名无法校验：{exc}")
+        outcome.reasons.append("文件中的电子签名格式异常，无法校验，不是本系统签发的有效文件。")
+        outcome.detail = f"{type(exc).__name__}: {exc}"
         return outcome
     cert = status.signing_cert
     outcome.signer = _common_name(cert) if cert is not None else None

@@ -43,4 +43,5 @@ def check_pdf(db: Database, data: bytes, config: Mapping) -> dict:
         "sha256": outcome.sha256,
         "signer": outcome.signer,
         "stored": public_facts(db, stored) if stored else None,
+        "detail": outcome.detail,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 MESSAGES = {
     400: ("请求有误", "提交的内容不完整或格式不正确，请返回检查后重试。"),
@@ -20,6 +21,14 @@ MESSAGES = {
         "服务器处理请求时出错，我们已记录此问题。请稍后重试；您填写的数据不会丢失。",
     ),
 }
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` limited to what SQLite stores: a larger id cannot name a row, and binding
+    it raised OverflowError (a 500). Out of range, the route does not match: a plain 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def _wants_json() -> bool:
