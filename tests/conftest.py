@@ -1,31 +1,252 @@
-"""Shared fixtures: an app on a fresh instance folder, clients that log in with CSRF kept on."""
+"""Shared fixtures: an app on its own instance folder, a test county, clients that log in with
+CSRF kept on, and the data sets several test files start from.
+
+Building an instance from nothing (sixteen migrations, parsing the shipped checklists,
+storing their versions) cost more than most tests themselves, so it happens once per test
+run: a *template* instance folder is built per session and each test gets a copy of it
+(datasette's tests do the same). A test asking for ``received`` starts from the template
+holding the bureau's term of inspections; one asking for ``issued`` from the template with a
+signed report and notice; every other test from the bare, migrated one. Each copy is the
+test's own, so a test may change anything in it.
+"""
 
 from __future__ import annotations
 
-import re
+import copy
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from flask import Flask
+from jinja2.bccache import Bucket, BytecodeCache
 
 from inspect_app import create_app
+from inspect_app.checklist import score
+from inspect_app.checklist.model import content_hash
 from inspect_app.directory.passwords import hash_password
-from inspect_app.storage import schools, users
+from inspect_app.inspections import catalog, receiving
+from inspect_app.storage import inspections, media, schools, users
 from inspect_app.storage.db import open_database
 
-PASSWORD = "correct-horse-1"
+from . import factories
+from .support import PASSWORD, Auth, User, add_county, term_payload
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test",
+    # the cheapest argon2 the library accepts at these settings: tests log in thousands of times
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 8192,
+}
+
+
+class _TemplateCode(BytecodeCache):
+    """Compiled page templates kept in memory for the whole run.
+
+    Every test builds a new app and so a new Jinja environment, which compiled every page
+    it rendered afresh; the cache is keyed by the template's source checksum, so an edited
+    template is still compiled again.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_template_code = _TemplateCode()
+
+
+def make_app(instance: Path, **config) -> Flask:
+    """An app on ``instance`` with the test settings (and ``config`` on top)."""
+    app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(instance), **config})
+    app.jinja_env.bytecode_cache = _template_code
+    return app
+
+
+@functools.cache
+def _password_hash(time_cost: int, memory_cost: int) -> str:
+    # one hash of PASSWORD per run: an argon2 hash is salted, but any one of them verifies
+    return hash_password(
+        PASSWORD, {"ARGON2_TIME_COST": time_cost, "ARGON2_MEMORY_COST": memory_cost}
+    )
+
+
+def county_password_hash(config) -> str:
+    """PASSWORD hashed at the app's cost (computed once per run)."""
+    return _password_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checklists_parsed_once():
+    """Parse a checklist folder once per run, not once per app.
+
+    Keyed by the folder and the bytes of each file in it, so a test that writes its own
+    folder, or changes a file, gets a fresh parse; a folder that fails to load is never
+    cached, so every start-up refusal is real. The Checklist objects are then shared by
+    every app in the run, as they are by every request in a deployment; at the end the run
+    fails if a test changed one in place (which would make other tests' results depend on
+    the order they ran in).
+    """
+    real = catalog.load_directory
+    parsed: dict[tuple, dict] = {}
+
+    def load_directory(path):
+        folder = os.fspath(path)
+        if not os.path.isdir(folder):
+            return real(path)
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".yaml"))
+        key = (
+            os.path.realpath(folder),
+            tuple(
+                (name, hashlib.sha256(Path(folder, name).read_bytes()).digest()) for name in names
+            ),
+        )
+        if key not in parsed:
+            parsed[key] = real(path)
+        return dict(parsed[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(catalog, "load_directory", load_directory)
+        yield
+    changed = [
+        f"{checklist.path or checklist.id}"
+        for loaded in parsed.values()
+        for checklist in loaded.values()
+        if content_hash(checklist.compiled) != checklist.hash
+    ]
+    assert not changed, f"a test changed a shared, parsed checklist in place: {changed}"
+
+
+class Template:
+    """An instance folder built once per run; ``copy_to`` gives a test its own copy."""
+
+    def __init__(self, folder: Path, facts: dict):
+        self.folder = folder
+        self.facts = facts
+
+    def copy_to(self, target: Path) -> None:
+        shutil.copytree(self.folder, target)
+
+
+def build_template(
+    tmp_path_factory,
+    name: str,
+    fill: Callable[[Flask, object], dict] | None = None,
+    base: Template | None = None,
+) -> Template:
+    """Build an instance: ``base`` copied (or a new one), then ``fill(app, db)``, whose
+    return value becomes the template's facts (ids and results the tests look up)."""
+    work = tmp_path_factory.mktemp(f"{name}-work") / "instance"
+    if base is not None:
+        base.copy_to(work)
+    app = make_app(work)
+    facts: dict = {}
+    if fill is not None:
+        db = open_database(app.config["DATABASE"])
+        try:
+            facts = fill(app, db)
+        finally:
+            db.close()
+    # The database is in WAL mode: copy it through SQLite's backup API, which includes what
+    # is still in the -wal file, rather than the bare file.
+    folder = tmp_path_factory.mktemp(name) / "instance"
+    database = Path(app.config["DATABASE"])
+    shutil.copytree(work, folder, ignore=shutil.ignore_patterns(f"{database.name}*"))
+    source = sqlite3.connect(database)
+    target = sqlite3.connect(folder / database.name)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return Template(folder, facts)
+
+
+@pytest.fixture(scope="session")
+def bare_template(tmp_path_factory) -> Template:
+    """Migrated, with the shipped checklists stored: what a first start leaves behind."""
+    return build_template(tmp_path_factory, "bare")
+
+
+def _term(app: Flask, db) -> dict:
+    county = add_county(db, county_password_hash(app.config))
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"].compiled
+    inspector = users.get(db, county["insp"])
+    plan = [
+        ("a_old", county["school_a"], "2026-09-15", 3, "综合督导"),
+        ("a_new", county["school_a"], "2026-11-20", 0, "综合督导"),
+        ("b", county["school_b"], "2026-10-08", 2, "暗访"),
+        ("c_spring", county["school_c"], "2026-03-10", 4, "综合督导"),
+    ]
+    received = {"ids": {}, "results": {}}
+    for name, school_id, day, fail_every, kind in plan:
+        body = term_payload(checklist, school_id, day, fail_every, type=kind)
+        receiving.receive(db, body, body["id"], inspector)
+        school = schools.as_scoring_school(schools.get(db, school_id))
+        received["ids"][name] = body["id"]
+        received["results"][name] = score(checklist, school, body["responses"])
+    return {"county": county, "received": received}
+
+
+@pytest.fixture(scope="session")
+def term_template(tmp_path_factory, bare_template) -> Template:
+    return build_template(tmp_path_factory, "term", _term, bare_template)
+
+
+def _issued(app: Flask, db) -> dict:
+    from inspect_app.documents import issuing
+    from inspect_app.inspections.images import clean_photo
+
+    county = add_county(db, county_password_hash(app.config))
+    with app.app_context():
+        compiled = catalog.current()["fupin_comprehensive"].compiled
+    photo = factories.jpeg_bytes(5)
+    media.store(
+        db, app.config["MEDIA_DIR"], factories.sha256(photo), clean_photo(photo), county["insp"]
+    )
+    body = factories.payload(
+        county["school_a"], compiled, passing=False, photos=[factories.sha256(photo)]
+    )
+    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+    issuing.ensure_documents(db, app.config, body["id"])
+    return {"county": county, "issued": body["id"]}
+
+
+@pytest.fixture(scope="session")
+def issued_template(tmp_path_factory, bare_template) -> Template:
+    return build_template(tmp_path_factory, "issued", _issued, bare_template)
+
+
+# A test that asks for the fixture on the left starts from the template on the right.
+TEMPLATE_BY_FIXTURE = {"received": "term_template", "issued": "issued_template"}
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8192,
-        }
-    )
-    return app
+def instance_template(request, bare_template) -> Template:
+    for fixture, template in TEMPLATE_BY_FIXTURE.items():
+        if fixture in request.fixturenames:
+            return request.getfixturevalue(template)
+    return bare_template
+
+
+@pytest.fixture
+def app(tmp_path, instance_template):
+    folder = tmp_path / "instance"
+    instance_template.copy_to(folder)
+    return make_app(folder)
 
 
 @pytest.fixture
@@ -36,86 +257,28 @@ def db(app):
 
 
 @pytest.fixture
-def county(app, db):
-    """Two townships, three schools and one user of every role."""
+def county(app, db, instance_template):
+    """Two townships, three schools and one user of every role (ids by name)."""
+    if "county" in instance_template.facts:
+        return dict(instance_template.facts["county"])
+    return add_county(db, county_password_hash(app.config))
+
+
+@pytest.fixture
+def received(app, county, instance_template):
+    """The bureau's term: inspections received through the real path, and what the scoring
+    function says of each ({"checklist", "ids": {name: id}, "results": {name: Result}})."""
+    out = copy.deepcopy(instance_template.facts["received"])
     with app.app_context():
-        pw = hash_password(PASSWORD, app.config)
-    county_id = schools.ensure_region(db, "测试县", "county")
-    t1 = schools.ensure_region(db, "东镇", "township", county_id)
-    t2 = schools.ensure_region(db, "西乡", "township", county_id)
-    a = schools.save(
-        db,
-        {
-            "code": "A001",
-            "name": "东镇中心小学",
-            "township_id": t1,
-            "stage": "小学",
-            "township_central": 1,
-            "enrolment": 500,
-        },
-    )
-    b = schools.save(
-        db,
-        {
-            "code": "B002",
-            "name": "西乡初级中学",
-            "township_id": t2,
-            "stage": "初中",
-            "boarding": 1,
-            "enrolment": 300,
-        },
-    )
-    c = schools.save(
-        db,
-        {
-            "code": "C003",
-            "name": "西乡石桥教学点",
-            "township_id": t2,
-            "stage": "教学点",
-            "poverty_village": 1,
-            "enrolment": 20,
-        },
-    )
-    ids = {"school_a": a, "school_b": b, "school_c": c}
-    for username, role, school_id in [
-        ("insp", "inspector", None),
-        ("sch_a", "school", a),
-        ("sch_b", "school", b),
-        ("bureau", "bureau", None),
-        ("admin", "admin", None),
-    ]:
-        ids[username] = users.create(
-            db,
-            username=username,
-            display_name=f"测试{username}",
-            role=role,
-            password_hash=pw,
-            school_id=school_id,
-        )
-    return ids
+        out["checklist"] = catalog.current()["fupin_comprehensive"].compiled
+    return out
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username: str, password: str = PASSWORD, **extra):
-        token = csrf_token(self.client)
-        return self.client.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": token, **extra},
-        )
-
-    def logout(self):
-        token = csrf_token(self.client, "/")
-        return self.client.post("/logout", data={"csrf_token": token})
+@pytest.fixture
+def issued(db, county, instance_template):
+    """A failing inspection of 东镇中心小学 with one photo, received as inspector ``insp``,
+    with its signed report and rectification notice issued (the inspection's row)."""
+    return inspections.get(db, instance_template.facts["issued"])
 
 
 @pytest.fixture
@@ -126,3 +289,71 @@ def client(app):
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def login(app, county):
+    """``login("insp")``: a client of its own logged in as that user (``login()``: anonymous)."""
+    return lambda username=None: User(app, username)
+
+
+@pytest.fixture
+def checklist(app):
+    """The compiled 扶贫综合督导 checklist the app serves."""
+    with app.app_context():
+        return catalog.current()["fupin_comprehensive"].compiled
+
+
+@pytest.fixture
+def receive(app, county, checklist, db):
+    """Receive a failing inspection of a school via PUT /api/inspections as ``insp``.
+
+    ``receive(school_key="school_a", seed=0)`` returns ``(inspection_id, [rectification rows
+    by seq])``; the first item's finding carries one photo.
+    """
+    inspector = User(app, "insp")
+    api_token = inspector.get("/api/session").get_json()["csrf_token"]
+
+    def put(url, data, content_type):
+        return inspector.client.put(
+            url, data=data, headers={"X-CSRFToken": api_token, "Content-Type": content_type}
+        )
+
+    def go(school_key: str = "school_a", seed: int = 0):
+        school = schools.as_scoring_school(schools.get(db, county[school_key]))
+        body = factories.payload(county[school_key], checklist, passing=False)
+        drafts = score(checklist, school, body["responses"])["rectifications"]
+        assert drafts, "a failing payload must open rectification items"
+        photo = factories.jpeg_bytes(seed + 5)
+        assert put(f"/api/photos/{factories.sha256(photo)}", photo, "image/jpeg").status_code in (
+            200,
+            201,
+        )
+        body["photos"] = [
+            {"sha256": factories.sha256(photo), "item": drafts[0]["item"], "caption": "现场照片"}
+        ]
+        response = put(
+            f"/api/inspections/{body['id']}",
+            json.dumps(body, ensure_ascii=False),
+            "application/json",
+        )
+        assert response.status_code == 201, response.get_json()
+        rows = list(
+            db.query(
+                "SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [body["id"]]
+            )
+        )
+        return body["id"], rows
+
+    return go
+
+
+@pytest.fixture
+def frozen(app):
+    """Freeze 'today' for deadline bands: ``frozen("2026-12-01")``."""
+
+    def freeze(day: str):
+        app.config["TODAY_OVERRIDE"] = day
+
+    freeze("2026-11-25")
+    return freeze

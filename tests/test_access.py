@@ -1,12 +1,14 @@
 """Who may open what: every route, every kind of user."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from inspect_app.inspections import catalog, receiving
 from inspect_app.storage import users
 
-from .conftest import csrf_token
 from .factories import new_id, payload, sha256
+from .support import csrf_token
 
 ROLES = ["anonymous", "insp", "sch_a", "sch_b", "bureau", "admin"]
 
@@ -134,6 +136,12 @@ def test_access(app, db, client, auth, county, method, path, role, expected):
     else:
         response = client.get(url)
     assert response.status_code == expected, f"{role} {method} {url}"
+    if role == "anonymous" and expected == 302:
+        # a page that needs a login sends the visitor there, and back to it afterwards (the
+        # home page has nothing to come back to: after a login it is where anyone lands)
+        location = urlsplit(response.headers["Location"])
+        back = parse_qs(location.query).get("next")
+        assert location.path == "/login" and back == (None if url == "/" else [url])
     if expected == 403:
         assert "无权访问" in response.get_data(as_text=True)
     if url.startswith("/api/") and expected >= 400:

@@ -2,7 +2,7 @@ from bs4 import BeautifulSoup
 
 from inspect_app.storage import schools, users
 
-from .conftest import csrf_token
+from .support import csrf_token
 
 
 def form_errors(response) -> dict[str, str]:

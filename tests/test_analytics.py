@@ -10,10 +10,6 @@ from inspect_app.bureau import figures, gathering
 from inspect_app.common import periods
 from inspect_app.storage import analytics as store
 
-from . import test_bureau
-
-received = test_bureau.received  # the shared fixture
-
 
 @pytest.mark.parametrize(
     ("kind", "key", "start", "end", "label"),

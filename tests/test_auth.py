@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import audit, users
 
-from .conftest import csrf_token
+from .support import csrf_token
 
 
 def test_login_and_logout(client, auth, county, db):

@@ -72,13 +72,15 @@ def test_bulletin_is_issued_signed_and_holds_the_figures(
     assert "督导点评" in flat and "本学期各校整体向好。" in flat
     assert "1.食堂<b>卫生</b>仍需加强" in flat and "2.宿舍安全要常抓不懈" in flat
     assert "2026-2027-1" not in flat and row["id"] not in flat  # no keys on the document
+    assert "青督通〔2026〕1号" in flat  # the 文号
     # the list page links the stored PDF and says what it covers, in words and Beijing time
     page = BeautifulSoup(client.get("/bureau/bulletins").get_data(as_text=True), "html.parser")
     cells = [td.get_text(strip=True) for td in page.select("#bulletins tbody tr")[0].select("td")]
-    assert cells[0] == "2026—2027学年上学期"
-    assert cells[1] == received["checklist"]["title"]
-    assert cells[3] == "测试bureau"
-    assert cells[4] == local_time(row["created_at"]) and "UTC" not in page.get_text()
+    assert cells[0] == row["doc_number"] == "青督通〔2026〕1号"
+    assert cells[1] == "2026—2027学年上学期"
+    assert cells[2] == received["checklist"]["title"]
+    assert cells[4] == "测试bureau"
+    assert cells[5] == local_time(row["created_at"]) and "UTC" not in page.get_text()
     assert page.select_one(f"#bulletins a[href='/documents/{row['id']}.pdf']")
     # a reissue supersedes the first
     client.post("/bureau/bulletins", data=form)

@@ -1,98 +1,20 @@
-"""The bureau's pages: who gets in, filters, ranking, a school's record and the supervision plan."""
+"""The bureau's pages: figures, filters, ranking, a school's record and the supervision plan.
+
+Who may open them is the access matrix's job (test_access.py)."""
 
 from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
 
-from inspect_app.checklist import score
-from inspect_app.inspections import catalog, receiving
-from inspect_app.storage import assignments, schools, users
+from inspect_app.storage import assignments, schools
 
-from . import factories
-from .conftest import csrf_token
-
-TERM = {"period": "term", "key": "2026-2027-1"}  # 上学期 2026-09-01 … 2027-01-31
-
-
-def _payload(checklist: dict, school_id: int, date: str, fail_every: int = 0, **extra) -> dict:
-    """A complete inspection; every ``fail_every``-th answerable item gets a failing answer."""
-    body = factories.payload(school_id, checklist, date=date, **extra)
-    if fail_every:
-        items = [i for s in checklist["sections"] for i in s["items"]]
-        failing = factories.payload(school_id, checklist, passing=False)["responses"]["answers"]
-        for n, item in enumerate(i for i in items if i["id"] in failing):
-            if n % fail_every == 0:
-                body["responses"]["answers"][item["id"]] = failing[item["id"]]
-    return body
-
-
-@pytest.fixture
-def received(app, db, county):
-    """Inspections received through the real path, and what the scoring function says of each."""
-    with app.app_context():
-        checklist = catalog.current()["fupin_comprehensive"].compiled
-    inspector = users.get(db, county["insp"])
-    plan = [
-        ("a_old", county["school_a"], "2026-09-15", 3, "综合督导"),
-        ("a_new", county["school_a"], "2026-11-20", 0, "综合督导"),
-        ("b", county["school_b"], "2026-10-08", 2, "暗访"),
-        ("c_spring", county["school_c"], "2026-03-10", 4, "综合督导"),
-    ]
-    out = {"checklist": checklist, "ids": {}, "results": {}}
-    for name, school_id, day, fail_every, kind in plan:
-        body = _payload(checklist, school_id, day, fail_every, type=kind)
-        receiving.receive(db, body, body["id"], inspector)
-        school = schools.as_scoring_school(schools.get(db, school_id))
-        out["ids"][name] = body["id"]
-        out["results"][name] = score(checklist, school, body["responses"])
-    return out
+from .support import TERM, csrf_token
 
 
 def _soup(response) -> BeautifulSoup:
     assert response.status_code == 200, response.status_code
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-ROUTES = [
-    ("GET", "/bureau/"),
-    ("GET", "/bureau/ranking"),
-    ("GET", "/bureau/sections"),
-    ("GET", "/bureau/schools/{school_a}"),
-    ("GET", "/bureau/plan"),
-    ("GET", "/bureau/export.xlsx"),
-    ("GET", "/bureau/export.zip"),
-    ("GET", "/bureau/bulletins"),
-]
-
-
-@pytest.mark.parametrize(("method", "path"), ROUTES)
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("anonymous", 302),
-        ("insp", 403),
-        ("sch_a", 403),
-        ("sch_b", 403),
-        ("bureau", 200),
-        ("admin", 200),
-    ],
-)
-def test_only_bureau_and_admin_get_in(client, auth, county, method, path, role, expected):
-    if role != "anonymous":
-        auth.login(role)
-    response = client.get(path.format(**county))
-    assert response.status_code == expected
-    if expected == 302:
-        assert "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("path", ["/bureau/plan", "/bureau/plan/1/delete", "/bureau/bulletins"])
-@pytest.mark.parametrize("role", ["insp", "sch_a"])
-def test_posts_are_refused_to_other_roles(client, auth, county, path, role):
-    auth.login(role)
-    token = csrf_token(client, "/")
-    assert client.post(path, data={"csrf_token": token}).status_code == 403
 
 
 def test_dashboard_shows_the_scored_figures(client, auth, received):

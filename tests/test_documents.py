@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from inspect_app.common.clock import today_in_china
 from inspect_app.documents import issuing
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import clean_photo
@@ -170,7 +171,11 @@ def test_inspection_page_escapes_notes_and_links_documents(client, auth, receive
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     page = BeautifulSoup(html, "html.parser")
     links = [a.text for a in page.select(".card a") if "版" in a.text]
-    assert links == ["督导检查报告 第 1 版", "整改通知书 第 1 版"]
+    year = today_in_china().year
+    assert links == [
+        f"督导检查报告 青督检〔{year}〕1号 第 1 版",
+        f"整改通知书 青督改〔{year}〕1号 第 1 版",
+    ]
 
 
 def test_school_sees_own_report_but_not_others(client, auth, county, received):

@@ -9,10 +9,7 @@ from datetime import date, timedelta
 
 from openpyxl import load_workbook
 
-from . import test_bureau
-from .test_bureau import TERM
-
-received = test_bureau.received  # the shared fixture
+from .support import TERM
 
 
 def _workbook(client):

@@ -9,9 +9,7 @@ import pytest
 from inspect_app.rectification import notifications
 from inspect_app.rectification.notifications import Notice
 
-from .test_rectification_support import version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import version_on
 
 
 class Recorder:

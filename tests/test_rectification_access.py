@@ -12,10 +12,7 @@ from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import users
 
 from . import factories
-from .conftest import PASSWORD
-from .test_rectification_support import User, pdf_bytes, version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import PASSWORD, User, pdf_bytes, version_on
 
 ROLES = ["anonymous", "insp", "insp2", "sch_a", "sch_b", "bureau", "admin"]
 L = "login"  # a redirect to the login page

@@ -9,9 +9,7 @@ from inspect_app.rectification import rules
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import open_database
 
-from .test_rectification_support import event_kinds, item_row, version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import event_kinds, item_row, version_on
 
 TODAY = date(2026, 11, 25)
 

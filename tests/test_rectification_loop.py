@@ -9,9 +9,7 @@ from inspect_app.storage import rectifications as items
 from inspect_app.storage import users
 
 from . import factories
-from .test_rectification_support import User, event_kinds, item_row, pdf_bytes, version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import User, event_kinds, item_row, pdf_bytes, version_on
 
 
 def test_school_answers_reviewer_returns_school_answers_again_reviewer_closes(

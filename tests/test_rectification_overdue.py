@@ -8,8 +8,6 @@ import pytest
 
 from inspect_app.rectification.rules import by_urgency, summarize, urgency
 
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
-
 
 @pytest.mark.parametrize(
     ("today", "band", "label", "countdown"),

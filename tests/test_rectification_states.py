@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 
 from inspect_app.rectification.rules import REVIEWER_ACTIONS, SCHOOL_ACTIONS, IllegalMove, decide
 
-from .test_rectification_support import event_kinds, item_row, version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import event_kinds, item_row, version_on
 
 TODAY = date(2026, 11, 25)
 FORM = {

@@ -8,9 +8,7 @@ from bs4 import BeautifulSoup
 from inspect_app.rectification.evidence import EvidenceRejected, check
 
 from . import factories
-from .test_rectification_support import item_row, pdf_bytes, version_on
-
-pytest_plugins = ["tests.test_rectification_support"]  # its fixtures: receive, login, frozen
+from .support import item_row, pdf_bytes, version_on
 
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 

@@ -6,7 +6,6 @@ import base64
 import hashlib
 
 import pytest
-from tests.sample_report import make_photo
 
 from inspect_app.documents.render import (
     TEMPLATE_DIR,
@@ -15,6 +14,7 @@ from inspect_app.documents.render import (
     ReportURLFetcher,
     html_to_pdf,
 )
+from tests.sample_report import make_photo
 
 PHOTO = make_photo(7, size=(1200, 900))
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()

@@ -7,9 +7,9 @@ import shutil
 import subprocess
 
 import pytest
-from tests.sample_report import sample_context
 
 from inspect_app.documents.render import render_report
+from tests.sample_report import sample_context
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils not installed"

@@ -7,10 +7,10 @@ import shutil
 import subprocess
 
 import pytest
-from tests.sample_report import sample_context, sample_notice_context
 
 from inspect_app.documents.qr import qr_png
 from inspect_app.documents.render import render_notice, render_report
+from tests.sample_report import sample_context, sample_notice_context
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) not installed"

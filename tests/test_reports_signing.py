@@ -10,13 +10,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from tests.sample_report import sample_context
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from inspect_app.documents.render import render_report
 from inspect_app.documents.signing import SigningError, init_keys, load_signer, sign_pdf, verify_pdf
+from tests.sample_report import sample_context
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +155,9 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.sample_report import sample_notice_context
-
     from inspect_app.documents.render import render_notice
     from inspect_app.documents.signing import init_keys, load_signer, sign_pdf, verify_pdf
+    from tests.sample_report import sample_notice_context
 
     keys = init_keys(tmp_path / "keys")
     signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])

@@ -5,7 +5,7 @@ from openpyxl import Workbook
 
 from inspect_app.storage import schools
 
-from .conftest import csrf_token
+from .support import csrf_token
 
 HEADER = "学校代码,学校名称,乡镇,学段,寄宿制,乡镇中心校,贫困村所在地,在校生数,校长,联系电话\n"
 GOOD = HEADER + (
