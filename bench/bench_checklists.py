@@ -22,7 +22,7 @@ from inspect_app.checklist import Checklist, load_directory, score  # noqa: E402
 from inspect_app.checklist.expressions import STAGES  # noqa: E402
 
 LOAD_TARGET_MS = 100.0
-SCORE_TARGET_PER_S = 2000.0
+SCORE_TARGET_PER_S = 5000.0
 
 
 def random_responses(rng: random.Random, checklist: Checklist) -> dict:

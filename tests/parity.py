@@ -351,7 +351,8 @@ def checklist_source(draw) -> dict:
     if weights is None:
         cuts = sorted({ints(draw, 1, 99) for _ in range(section_count - 1)})
         weights = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
-    sizes = [ints(draw, 1, 5) for _ in range(section_count)]
+    # equal cuts merge: as many sections as there are weights
+    sizes = [ints(draw, 1, 5) for _ in range(len(weights))]
     types = [pick(draw, ITEM_TYPES) for _ in range(sum(sizes))]
     items: list[dict] = []
     sections = []

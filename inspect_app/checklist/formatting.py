@@ -17,6 +17,7 @@ the phone print the same digits. The JavaScript twin is:
     }
 """
 
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeGuard
@@ -34,6 +35,7 @@ def in_range(x: Any) -> TypeGuard[int | float]:
     return type(x) in (int, float) and -NUMBER_LIMIT < x < NUMBER_LIMIT
 
 
+@functools.lru_cache(maxsize=8192)  # section ratios and computed values recur across scorings
 def _fifteen_digits(x: float) -> float:
     """Round a non-negative double to 15 significant digits, exactly as JS `toPrecision(15)`.
 
@@ -74,6 +76,9 @@ def round_half_away(x: float, decimals: int = 0) -> float:
 
 def format_number(x: float, decimals: int = 1) -> str:
     """Show a number rounded to `decimals` places without trailing zeros: 12.50 → "12.5", 3.0 → "3"."""
+    if -1e9 < x < 1e9 and x == math.floor(x) and decimals <= 6:
+        # Whole numbers (most counts) print as their digits; the steps below give the same.
+        return str(int(x))
     text = f"{round_half_away(x, decimals):.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -20,6 +20,7 @@ from inspect_app.checklist.expressions import (
     compile_expression,
     normalize_school,
     references,
+    walk,
 )
 
 # Item types whose answer the inspector types or picks (computed and note have none).
@@ -94,6 +95,10 @@ class ItemPlan:
         "can_fail",
         "is_check",
         "answerable",
+        "judged",
+        "judge_deps",
+        "judge_waits",
+        "hidden_results",
     )
 
     def __init__(self, item: dict, section_id: str) -> None:
@@ -141,6 +146,55 @@ class ItemPlan:
         self.decimals: int = int(decimals if decimals is not None else 1)
         self.can_fail = item_can_fail(item)
         self.is_check = self.can_fail or self.points > 0
+        # When constraint, target and pass_if read no school attribute, an item's judgement
+        # is a function of its own answer and of the items they read (their values, whether
+        # they are 无法计算, and for pass_if/target whether they still wait for an answer):
+        # scoring remembers it under that key here. Items read by a target are left out (the
+        # raw target would then carry a sign of zero the key does not see), as is the school.
+        # None: worked out every time.
+        exprs = [item.get(k) for k in ("constraint", "target", "pass_if")]
+        self.judge_deps: tuple[str, ...] = tuple(
+            dict.fromkeys(r for node in exprs if node is not None for r in references(node))
+        )
+        self.judge_waits: tuple[str, ...] = tuple(sorted(judge))
+        self.judged: dict | None = (
+            {}
+            if all(_reads_no_school(node) for node in exprs)
+            and (item.get("target") is None or _reads_only_value(item.get("target")))
+            else None
+        )
+        # The item's Result entry when it is hidden or marked 不适用 depends on nothing but
+        # the item: built once, copied per scoring (scoring._first_pass states as keys).
+        self.hidden_results = {
+            state: {
+                "section": section_id,
+                "label": self.label,
+                "type": self.type,
+                "outcome": outcome,
+                "earned": 0.0,
+                "possible": 0.0,
+                "value": None,
+                "display_value": None,
+                "target": None,
+                "display_target": None,
+                "message": message,
+                "evidence_missing": False,
+            }
+            for state, outcome, message in (
+                ("school", "not_applicable", "本校不适用"),
+                ("relevant", "not_applicable", "无需检查"),
+                ("na", "na", "不适用"),
+            )
+        }
+
+
+def _reads_no_school(node: dict | None) -> bool:
+    return node is None or all(n["k"] != "school" for n in walk(node))
+
+
+def _reads_only_value(node: dict | None) -> bool:
+    """Whether an expression reads no item and no school attribute (only value/target)."""
+    return node is None or all(n["k"] not in ("ref", "school") for n in walk(node))
 
 
 def item_can_fail(item: dict) -> bool:
@@ -165,7 +219,7 @@ def item_can_fail(item: dict) -> bool:
 
 
 class SectionPlan:
-    __slots__ = ("id", "title", "weight", "applies", "items")
+    __slots__ = ("id", "title", "weight", "applies", "items", "not_applicable_result")
 
     def __init__(self, section: dict) -> None:
         self.id: str = section["id"]
@@ -173,6 +227,20 @@ class SectionPlan:
         self.weight = float(section["weight"])
         self.applies = _maybe(section.get("applies_if"))
         self.items = [ItemPlan(item, self.id) for item in section["items"]]
+        # the section's Result entry for a school it does not apply to (built once)
+        self.not_applicable_result = {
+            "id": self.id,
+            "title": self.title,
+            "weight": self.weight,
+            "applicable": False,
+            "earned": 0.0,
+            "possible": 0.0,
+            "score": None,
+            "percent": None,
+            "answered": 0,
+            "items": 0,
+            "failed": 0,
+        }
 
 
 class Checklist:
@@ -198,6 +266,11 @@ class Checklist:
         self.section_plans = [SectionPlan(s) for s in self.sections]
         plans = {p.id: p for s in self.section_plans for p in s.items}
         self.item_plans: list[ItemPlan] = [plans[i] for i in body["order"]]
+        # normalized school attributes → (section applies, items hidden by applies_if);
+        # filled by scoring._school_scope, since those depend on the school alone
+        self.school_cache: dict[tuple, Any] = {}
+        # every item id, in document order, with no value: where a scoring's values start
+        self.null_values: dict[str, None] = dict.fromkeys(self.items)
 
     @classmethod
     def from_compiled(cls, data: dict) -> Checklist:

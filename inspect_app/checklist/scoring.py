@@ -19,6 +19,7 @@ from typing import Any
 
 from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
 from inspect_app.checklist.formatting import (
+    NUMBER_LIMIT,
     format_number,
     format_percent,
     in_range,
@@ -199,6 +200,71 @@ def _earned_on_pass(plan: ItemPlan, v: Any) -> float:
     return plan.points
 
 
+_BROKEN_KEY = object()  # stands for an input that is 无法计算 in a judgement key
+_BOOL_KEY = object()  # follows a 是/否 value in a key
+
+
+def _judge_key(own: Any, plan: ItemPlan, values: dict, broken: set, pending: set) -> Any:
+    """The memo key of an item that reads other items (see ItemPlan.judged), or None when one
+    of them has a list value (a multi answer, not hashable as it is)."""
+    parts = [own]
+    for ref in plan.judge_deps:
+        if ref in broken:
+            parts.append(_BROKEN_KEY)
+            continue
+        x = values.get(ref)
+        if type(x) is list:
+            return None
+        parts.append(x)
+        if type(x) is bool:
+            parts.append(_BOOL_KEY)  # True == 1.0 as keys; the engines tell them apart
+    for ref in plan.judge_waits:
+        parts.append(ref in pending)
+    return tuple(parts)
+
+
+# Answers remembered per item (Checklist item plans live as long as the checklist version).
+_JUDGED_SIZE = 512
+
+# Which sections and items apply depends on the school alone (applies_if may read only
+# school.*), and a bureau scores the same schools again and again: remembered per checklist
+# (Checklist.school_cache), a few thousand schools at most.
+_SCHOOL_CACHE_SIZE = 4096
+
+
+class _SchoolView:
+    """What a checklist looks like for one school, before any answer: which sections apply,
+    the items applies_if hides, and the rest in dependency order."""
+
+    __slots__ = ("section_applies", "hidden", "visible", "states")
+
+    def __init__(self, checklist: Checklist, scope: Scope) -> None:
+        section_applies = {}
+        for sec in checklist.section_plans:
+            section_applies[sec.id] = sec.applies is None or _holds(sec.applies, scope)
+        hidden = {
+            plan.id
+            for plan in checklist.item_plans
+            if not section_applies[plan.section]
+            or (plan.applies is not None and not _holds(plan.applies, scope))
+        }
+        self.section_applies = section_applies
+        self.hidden = frozenset(hidden)
+        self.visible = tuple(p for p in checklist.item_plans if p.id not in hidden)
+        self.states = {i: _HIDDEN_SCHOOL for i in checklist.null_values if i in hidden}
+
+
+def _school_view(checklist: Checklist, scope: Scope) -> _SchoolView:
+    key = tuple(scope.school.values())  # normalize_school: fixed attributes, fixed order
+    cache = checklist.school_cache
+    view = cache.get(key)
+    if view is None:
+        if len(cache) >= _SCHOOL_CACHE_SIZE:
+            cache.clear()
+        cache[key] = view = _SchoolView(checklist, scope)
+    return view
+
+
 def _first_pass(
     checklist: Checklist, scope: Scope, responses: dict
 ) -> tuple[dict, dict, dict, set]:
@@ -214,18 +280,12 @@ def _first_pass(
     errors: dict[str, tuple[str, str]] = {}  # item -> (item message, missing reason)
     pending: set[str] = set()  # shown and still waiting for an answer (directly or through inputs)
 
-    section_applies = {}
-    for sec in checklist.section_plans:
-        section_applies[sec.id] = sec.applies is None or _holds(sec.applies, scope)
+    view = _school_view(checklist, scope)
+    values.update(checklist.null_values)
+    state.update(view.states)
 
-    for plan in checklist.item_plans:
+    for plan in view.visible:
         item_id = plan.id
-        values[item_id] = None
-        if not section_applies[plan.section] or (
-            plan.applies is not None and not _holds(plan.applies, scope)
-        ):
-            state[item_id] = _HIDDEN_SCHOOL
-            continue
         if plan.relevant is not None:
             try:
                 shown = plan.relevant(scope) is True
@@ -259,11 +319,20 @@ def _first_pass(
                 pending.add(item_id)
             values[item_id] = v
             continue
+        raw = answers.get(item_id)
         if plan.type == "photo":
             count = _photo_count(photos, item_id)
             v, ok = (float(count) if count else None), True
+        elif raw is None:
+            v, ok = None, True
+        elif (plan.type == "yesno" and type(raw) is bool) or (
+            plan.type == "choice" and type(raw) is str and raw in plan.choices
+        ):  # the commonest answers, inline (as _normalize_answer would)
+            v, ok = raw, True
+        elif plan.type == "integer" and type(raw) is int and -NUMBER_LIMIT < raw < NUMBER_LIMIT:
+            v, ok = float(raw), True
         else:
-            v, ok = _normalize_answer(plan, answers.get(item_id))
+            v, ok = _normalize_answer(plan, raw)
         if not ok:
             state[item_id] = _BROKEN
             errors[item_id] = (REASON_BAD_ANSWER, REASON_BAD_ANSWER)
@@ -272,7 +341,7 @@ def _first_pass(
         if v is None:
             pending.add(item_id)
         values[item_id] = v
-    return state, errors, section_applies, pending
+    return state, errors, view.section_applies, pending
 
 
 def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
@@ -309,6 +378,12 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
 
     for sec in cl.section_plans:
         applicable = section_applies[sec.id]
+        if not applicable:
+            # every item hidden by the school: nothing counts, nothing is missing
+            for plan in sec.items:
+                items[plan.id] = plan.hidden_results[_HIDDEN_SCHOOL].copy()
+            sections.append(sec.not_applicable_result.copy())
+            continue
         earned_sum = 0.0
         possible_sum = 0.0
         shown_count = 0
@@ -319,7 +394,64 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
         for plan in sec.items:
             item_id = plan.id
             st = state[item_id]
+            hidden = plan.hidden_results.get(st)
+            if hidden is not None:
+                # Hidden or 不适用: nothing earned or possible, no finding, no photo needed.
+                if st == _MARKED_NA and plan.answerable:
+                    shown_count += 1
+                    answered_count += 1
+                items[item_id] = hidden.copy()
+                continue
             v = values[item_id]
+            judged = plan.judged
+            key = None
+            if judged is not None and v is not None and st == _SHOWN:
+                # The item reads nothing but its own answer: same answer, same entry, finding
+                # and rectification as last time (copied; value and photos are this scoring's).
+                key = tuple(v) if type(v) is list else v
+                if plan.type == "computed" and type(v) is bool:
+                    key = (v, _BOOL_KEY)  # a calculation of any type: keep 是 apart from 1
+                if plan.judge_deps:
+                    key = _judge_key(key, plan, values, scope.broken, pending)
+                known = judged.get(key) if key is not None else None
+                if known is not None:
+                    entry, outcome, earned, possible, reason, finding, rect, cap_entry = known
+                    entry = entry.copy()
+                    entry["value"] = v
+                    items[item_id] = entry
+                    if plan.answerable:
+                        shown_count += 1
+                        answered_count += 1
+                    if plan.evidence is not None and _photo_count(photos, item_id) == 0:
+                        if plan.evidence == "always":
+                            entry["evidence_missing"] = outcome in ("pass", "fail", "info")
+                        else:
+                            entry["evidence_missing"] = outcome == "fail"
+                        if reason is None and entry["evidence_missing"]:
+                            reason = REASON_NO_PHOTO
+                    if reason is not None:
+                        missing.append(
+                            {
+                                "item": item_id,
+                                "label": plan.label,
+                                "section": sec.id,
+                                "reason": reason,
+                            }
+                        )
+                    if finding is not None:
+                        failed_count += 1
+                        findings.append(finding.copy())
+                        if rect is not None:
+                            rectifications.append(rect.copy())
+                        if cap_entry is not None:
+                            (vetoes if plan.veto else critical).append(cap_entry.copy())
+                        assessed_possible += possible
+                    elif outcome == "pass":
+                        assessed_earned += earned
+                        assessed_possible += possible
+                    earned_sum += earned
+                    possible_sum += possible
+                    continue
             outcome = "info"
             earned = 0.0
             possible = 0.0
@@ -327,19 +459,13 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
             reason: str | None = None
             target: Any = None
             display_target: str | None = None
-            display_value = _display(plan, v) if v is not None else None
-            if plan.answerable and st in (_SHOWN, _MARKED_NA, _BROKEN):
+            display_value: str | None = None  # only an item with a value has one (below)
+            if plan.answerable:  # shown or broken here
                 shown_count += 1
-                if v is not None or st == _MARKED_NA:
+                if v is not None:
                     answered_count += 1
 
-            if st == _HIDDEN_SCHOOL:
-                outcome, message = "not_applicable", "本校不适用"
-            elif st == _HIDDEN_RELEVANT:
-                outcome, message = "not_applicable", "无需检查"
-            elif st == _MARKED_NA:
-                outcome, message = "na", "不适用"
-            elif st == _BROKEN:
+            if st == _BROKEN:
                 outcome, message, reason = "error", errors[item_id][0], errors[item_id][1]
                 possible = plan.points
             elif plan.type == "note":
@@ -357,8 +483,10 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                     if plan.required:
                         reason = REASON_UNANSWERED
             else:
+                display_value = _display(plan, v)
                 outcome, earned, possible, message, reason, target = _judge(plan, v, scope, pending)
-                display_target = _display(plan, target)
+                if target is not None:
+                    display_target = _display(plan, target)
                 if outcome == "fail":
                     message = _problem_sentence(plan, display_value, display_target)
 
@@ -375,44 +503,43 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                     {"item": item_id, "label": plan.label, "section": sec.id, "reason": reason}
                 )
 
+            finding = rect = cap_entry = None
             if outcome == "fail":
                 failed_count += 1
-                findings.append(
-                    {
+                finding = {
+                    "item": item_id,
+                    "section": sec.id,
+                    "label": plan.label,
+                    "problem": message,
+                    "basis": plan.basis,
+                    "local": plan.local,
+                    "veto": plan.veto,
+                    "value": display_value,
+                    "target": display_target,
+                }
+                findings.append(finding)
+                if plan.fix is not None:
+                    rect = {
                         "item": item_id,
                         "section": sec.id,
-                        "label": plan.label,
                         "problem": message,
                         "basis": plan.basis,
-                        "local": plan.local,
-                        "veto": plan.veto,
-                        "value": display_value,
-                        "target": display_target,
+                        "action": plan.fix["action"],
+                        "owner": plan.fix["owner"],
+                        "days": plan.fix["days"],
                     }
-                )
-                if plan.fix is not None:
-                    rectifications.append(
-                        {
-                            "item": item_id,
-                            "section": sec.id,
-                            "problem": message,
-                            "basis": plan.basis,
-                            "action": plan.fix["action"],
-                            "owner": plan.fix["owner"],
-                            "days": plan.fix["days"],
-                        }
-                    )
+                    rectifications.append(rect)
                 if plan.veto:
-                    vetoes.append({"item": item_id, "label": plan.label, "problem": message})
+                    cap_entry = {"item": item_id, "label": plan.label, "problem": message}
+                    vetoes.append(cap_entry)
                 elif plan.critical is not None:
-                    critical.append(
-                        {
-                            "item": item_id,
-                            "label": plan.label,
-                            "problem": message,
-                            "cap": plan.critical,
-                        }
-                    )
+                    cap_entry = {
+                        "item": item_id,
+                        "label": plan.label,
+                        "problem": message,
+                        "cap": plan.critical,
+                    }
+                    critical.append(cap_entry)
                 assessed_possible += possible
             elif outcome == "pass":
                 assessed_earned += earned
@@ -420,7 +547,7 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
 
             earned_sum += earned
             possible_sum += possible
-            items[item_id] = {
+            items[item_id] = entry = {
                 "section": sec.id,
                 "label": plan.label,
                 "type": plan.type,
@@ -434,6 +561,18 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                 "message": message,
                 "evidence_missing": evidence_missing,
             }
+            if key is not None and len(judged) < _JUDGED_SIZE:
+                # remembered without this scoring's photos: the fast path above redoes those
+                judged[key] = (
+                    {**entry, "evidence_missing": False},
+                    outcome,
+                    earned,
+                    possible,
+                    None if reason == REASON_NO_PHOTO else reason,
+                    None if finding is None else finding.copy(),
+                    None if rect is None else rect.copy(),
+                    None if cap_entry is None else cap_entry.copy(),
+                )
 
         section_score = None
         percent = None
@@ -458,8 +597,13 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                 "title": sec.title,
                 "weight": sec.weight,
                 "applicable": applicable,
-                "earned": round_half_away(earned_sum, 2),
-                "possible": round_half_away(possible_sum, 2),
+                # sums of points are mostly whole: round_half_away gives them back unchanged
+                "earned": earned_sum
+                if earned_sum.is_integer() and earned_sum < 1e9
+                else round_half_away(earned_sum, 2),
+                "possible": possible_sum
+                if possible_sum.is_integer() and possible_sum < 1e9
+                else round_half_away(possible_sum, 2),
                 "score": section_score,
                 "percent": percent,
                 "answered": answered_count,
