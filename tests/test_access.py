@@ -46,9 +46,10 @@ MATRIX = {
     ("GET", "/api/session"): [401, 200, 200, 200, 200, 200],
     ("GET", "/api/bootstrap"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/checklists/{checklist_hash}"): [401, 200, 403, 403, 200, 200],
+    # insp is not planned for school A and never inspected it: its history is not theirs.
     ("GET", "/api/schools/{school_a}/previous?checklist=fupin_comprehensive"): [
         401,
-        404,
+        403,
         403,
         403,
         404,

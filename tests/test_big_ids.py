@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing.converters import IntegerConverter
 
-from .conftest import Auth
+from .support import Auth
 
 HUGE = "99999999999999999999"  # > 2**63: SQLite cannot bind it
 

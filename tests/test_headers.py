@@ -9,7 +9,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from inspect_app.config import PROJECT_ROOT
 
-from .conftest import Auth
+from .support import Auth
 
 
 def get_urls(app) -> list[str]:

@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from inspect_app.directory.passwords import weakness
 from inspect_app.storage import users
 
-from .conftest import csrf_token
+from .support import csrf_token
 
 
 @pytest.mark.parametrize(

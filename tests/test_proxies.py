@@ -5,7 +5,7 @@ from flask import request
 
 from inspect_app import create_app
 
-from .conftest import csrf_token
+from .support import csrf_token
 
 
 def make_app(tmp_path, proxies: int):

@@ -8,7 +8,7 @@ from inspect_app.common.clock import now, stamp
 from inspect_app.common.devices import describe
 from inspect_app.storage import sessions, users
 
-from .conftest import PASSWORD, Auth, csrf_token
+from .support import PASSWORD, Auth, csrf_token
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 "

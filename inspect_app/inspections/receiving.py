@@ -121,7 +121,7 @@ def _signature_png(entry) -> bytes:
 
 
 def validate(
-    db: Database, payload: dict, inspection_id: str
+    db: Database, payload: dict, inspection_id: str, user_id: int | None = None
 ) -> tuple[dict, dict, dict, dict[str, bytes]]:
     """Check a payload completely. Returns (checklist, school, scoring result, signature PNGs)."""
     problems: dict[str, str] = {}
@@ -197,7 +197,11 @@ def validate(
             problems["photos"] = "照片关联的条目不存在"
     if problems:
         raise PayloadError("答案与检查单不符", problems)
-    missing = media.missing(db, sorted({p["sha256"] for p in photos}))
+    # Only photos this inspector uploaded: a hash seen in a report or an address proves
+    # nothing, and citing it must not lend the photo to another inspection or school. The
+    # phone answers "missing" by uploading the bytes, which also covers the rare photo that
+    # two inspectors really both have.
+    missing = media.missing(db, sorted({p["sha256"] for p in photos}), user_id)
     if missing:
         raise PayloadError(
             "还有照片未上传", {"photos": f"还有 {len(missing)} 张照片未上传"}, missing
@@ -251,7 +255,7 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
             raise Conflict()
         return Received(False, _stored(db, inspection_id))
 
-    compiled, school, result, signature_pngs = validate(db, payload, inspection_id)
+    compiled, school, result, signature_pngs = validate(db, payload, inspection_id, user["id"])
     notes = payload.get("notes")
     notes = notes if isinstance(notes, dict) else {}
     prefilled = set(payload.get("prefilled") or [])

@@ -150,7 +150,7 @@ def may_see_photo(db: Database, sha256: str, user: dict) -> bool:
     if user["role"] == "inspector":
         sql = """SELECT 1 FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
                  WHERE ip.photo_sha256 = ? AND i.inspector_id = ?
-                 UNION SELECT 1 FROM photos WHERE sha256 = ? AND uploaded_by = ?"""
+                 UNION SELECT 1 FROM photo_uploads WHERE sha256 = ? AND user_id = ?"""
         return next(db.query(sql, [sha256, user["id"], sha256, user["id"]]), None) is not None
     sql = """SELECT 1 FROM inspection_photos ip JOIN inspections i ON i.id = ip.inspection_id
              WHERE ip.photo_sha256 = ? AND i.school_id = ?"""

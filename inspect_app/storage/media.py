@@ -34,22 +34,46 @@ def get(db: Database, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def missing(db: Database, hashes: list[str]) -> list[str]:
+def missing(db: Database, hashes: list[str], user_id: int | None = None) -> list[str]:
+    """The hashes the server has no photo for; with ``user_id``, also those this user never
+    uploaded (an inspection may only cite photos its inspector has shown the bytes of)."""
     if not hashes:
         return []
     marks = ",".join("?" * len(hashes))
-    found = {
-        r["sha256"]
-        for r in db.query(f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", hashes)
-    }
+    if user_id is None:
+        sql, params = f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", hashes
+    else:
+        sql = f"SELECT sha256 FROM photo_uploads WHERE user_id = ? AND sha256 IN ({marks})"
+        params = [user_id, *hashes]
+    found = {r["sha256"] for r in db.query(sql, params)}
     return [h for h in hashes if h not in found]
+
+
+def uploaded_by(db: Database, sha256: str, user_id: int) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM photo_uploads WHERE sha256 = ? AND user_id = ?", [sha256, user_id]
+    ).fetchone()
+    return row is not None
+
+
+def record_upload(db: Database, sha256: str, user_id: int | None) -> None:
+    """Note that ``user_id`` sent the bytes of a stored photo (checked against its hash)."""
+    if user_id is not None:
+        db.execute(
+            "INSERT OR IGNORE INTO photo_uploads (sha256, user_id, at) VALUES (?, ?, ?)",
+            [sha256, user_id, stamp()],
+        )
 
 
 def store(
     db: Database, media_dir: str, sha256: str, image: CleanImage, user_id: int | None
 ) -> bool:
-    """Store a cleaned photo under the phone's hash. Returns False when it was already there."""
+    """Store a cleaned photo under the phone's hash. Returns False when it was already there.
+
+    Either way the uploader has shown its bytes, so it may cite the photo from now on.
+    """
     if get(db, sha256):
+        record_upload(db, sha256, user_id)
         return False
     path = _path(media_dir, sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +87,7 @@ def store(
          "uploaded_by": user_id, "uploaded_at": stamp()},
         ignore=True,
     )  # fmt: skip
+    record_upload(db, sha256, user_id)
     return True
 
 

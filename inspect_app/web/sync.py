@@ -109,6 +109,15 @@ def previous_answers(school_id: int):
     db = get_db()
     checklist_id = request.args.get("checklist", "")
     latest = inspections.latest_for(db, school_id, checklist_id)
+    # The same rule as for reading the inspection itself: an inspector sees the schools the
+    # plan gives them now, and their own inspections; bureau and admin see all.
+    if g.user["role"] == "inspector" and not (
+        school_id in assignments.school_ids_for(db, g.user["id"])
+        or (latest is not None and latest["inspector_id"] == g.user["id"])
+    ):
+        return jsonify(
+            error="无权访问", message="该校不在您的督导计划内，不能调取其历史检查记录。"
+        ), 403
     checklist = catalog.current().get(checklist_id)
     if latest is None or checklist is None:
         return jsonify(error="无历史记录", message="该校没有使用此检查单的历史检查。"), 404
@@ -134,13 +143,18 @@ def upload_photo(sha256: str):
         return jsonify(error="请求有误", message="照片编号无效。"), 400
     db = get_db()
     existing = media.get(db, sha256)
-    if existing:
+    if existing and media.uploaded_by(db, sha256, g.user["id"]):
         return jsonify(sha256=sha256, width=existing["width"], height=existing["height"]), 200
     data = request.get_data(cache=False)
     if hashlib.sha256(data).hexdigest() != sha256:
         return jsonify(
             error="照片不完整", message="照片在传输中损坏或不完整，将自动重新上传。"
         ), 400
+    if existing:
+        # Stored already, from someone else: these bytes prove this inspector has the photo
+        # too, so their inspections may now cite it.
+        media.record_upload(db, sha256, g.user["id"])
+        return jsonify(sha256=sha256, width=existing["width"], height=existing["height"]), 200
     try:
         image = clean_photo(data)
     except ImageRejected as exc:
@@ -160,6 +174,9 @@ def photo(sha256: str):
     response = send_file(
         f"{current_app.config['MEDIA_DIR']}/{row['path']}", mimetype="image/jpeg", max_age=31536000
     )
+    # Content-addressed, so it never changes; but access is checked per user, so no shared
+    # cache (a proxy, a CDN) may keep it for the next person who asks.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
