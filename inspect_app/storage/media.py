@@ -40,8 +40,9 @@ def missing(db: Database, hashes: list[str], user_id: int | None = None) -> list
     if not hashes:
         return []
     marks = ",".join("?" * len(hashes))
+    params: list[str | int]
     if user_id is None:
-        sql, params = f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", hashes
+        sql, params = f"SELECT sha256 FROM photos WHERE sha256 IN ({marks})", [*hashes]
     else:
         sql = f"SELECT sha256 FROM photo_uploads WHERE user_id = ? AND sha256 IN ({marks})"
         params = [user_id, *hashes]
