@@ -56,12 +56,6 @@ function responses() {
   return { answers, na, photos: photoCounts() };
 }
 
-function canFail(it) {
-  if (['note', 'text', 'photo'].includes(it.type)) return false;
-  if (it.pass_if || it.type === 'yesno') return true;
-  return ['choice', 'multi'].includes(it.type) && (it.choices || []).some((c) => c.fail === true);
-}
-
 function recompute() {
   result = score(compiled, draft.school, responses());
   for (const card of Object.values(cards)) card.update();
@@ -322,14 +316,15 @@ function itemCard(id) {
     el.hidden = r.outcome === 'not_applicable';
     el.dataset.outcome = r.outcome;
     refreshControl();
-    const failable = canFail(it);
+    // the badge is the engine's outcome, nothing more: whether an answer is a check or only
+    // information (「学校设有食堂」 否) is decided in engine.js, as on the server
     const filled = r.value !== null && r.value !== undefined;
     const labels = {
-      pass: failable ? '符合' : '已填', fail: '不符合', na: '不适用', error: it.type === 'computed' ? '无法计算' : '需更正',
+      pass: '符合', fail: '不符合', na: '不适用', error: it.type === 'computed' ? '无法计算' : '需更正',
       unanswered: result.missing.some((m) => m.item === id) ? '未填' : '', info: filled && it.type !== 'note' ? '已填' : '',
     };
     badge.textContent = labels[r.outcome] ?? '';
-    badge.dataset.kind = (r.outcome === 'pass' && !failable) || r.outcome === 'info' ? 'filled' : r.outcome;
+    badge.dataset.kind = r.outcome === 'info' ? 'filled' : r.outcome;
     badge.hidden = !badge.textContent;
     // range / constraint messages right beside the field; a failing item shows its finding
     const msg = r.outcome === 'error' || r.outcome === 'fail' ? r.message || '' : '';
@@ -374,21 +369,34 @@ async function deletePhoto(p) {
 
 // ------------------------------------------------------------------ chrome: score bar + contents
 
+// The running score, shown with the principal standing beside the inspector: while items are
+// still open the total (which counts them as 0) would read as 不合格, so until the form is
+// complete the bar shows points earned of the points assessed so far and the share answered;
+// a grade only once complete, or from half answered on as a grey 「预计」 (engine progress).
+function scoreLine() {
+  const p = result.progress;
+  const lowest = compiled.grades[compiled.grades.length - 1].grade;
+  if (result.complete && p.answered > 0) {
+    return { total: result.total === null ? '—' : `${result.total} 分`, grade: result.grade || '未评',
+      kind: result.grade === lowest ? 'veto' : 'ok' };
+  }
+  if (p.answered === 0) return { total: '—', grade: '未开始', kind: 'none' };
+  const projected = p.answered * 2 >= p.items && p.grade;
+  return { total: `已得 ${p.earned}/${p.assessed} 分`, grade: projected ? `预计 ${p.grade}` : '进行中', kind: 'none' };
+}
+
 function renderScorebar() {
   const bar = $('#scorebar');
-  const answered = result.sections.filter((s) => s.applicable).reduce((a, s) => a + s.answered, 0);
-  const count = result.sections.filter((s) => s.applicable).reduce((a, s) => a + s.items, 0);
-  // before the first answer a total of 0 / 不合格 would only alarm the school
-  const started = answered > 0;
-  const total = result.total === null || !started ? '—' : `${result.total} 分`;
-  const lowest = compiled.grades[compiled.grades.length - 1].grade;
-  const gradeKind = result.vetoed || result.grade === lowest ? 'veto' : 'ok';
+  const p = result.progress;
+  const share = p.items ? Math.round((p.answered / p.items) * 100) : 0;
+  const line = scoreLine();
   clear(bar).append(
     h('div', { class: 'sb-school' }, h('strong', {}, draft.school.name), h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存')),
     h('div', { class: 'sb-score' },
-      h('span', { class: 'sb-total', id: 'total' }, total),
-      h('span', { class: `sb-grade grade-${started ? gradeKind : 'none'}`, id: 'grade' }, started ? result.grade || '未评' : '未开始'),
-      h('span', { class: 'meta' }, `已答 ${answered}/${count}`)),
+      h('span', { class: 'sb-total', id: 'total' }, line.total),
+      h('span', { class: `sb-grade grade-${line.kind}`, id: 'grade' }, line.grade),
+      h('span', { class: 'meta', id: 'answered' }, `已答 ${p.answered}/${p.items}（${share}%）`),
+      result.cap ? h('span', { class: 'meta', id: 'cap-reason' }, result.cap.reason) : null),
     h('button', { type: 'button', class: 'button small', id: 'toc-toggle', onclick: () => {
       const toc = $('#toc');
       if (toc) { toc.open = !toc.open; if (toc.open) toc.scrollIntoView({ block: 'start' }); }
@@ -512,7 +520,9 @@ function renderReview(main) {
   main.append(h('section', { class: 'card summary' },
     h('div', { class: 'big-score' }, h('span', { id: 'review-total' }, result.total === null ? '—' : String(result.total)), h('small', {}, ' 分')),
     h('div', { class: `grade-pill grade-${result.vetoed || result.grade === compiled.grades.at(-1).grade ? 'veto' : 'ok'}`, id: 'review-grade' }, result.grade || '未评'),
-    result.vetoed ? h('p', { class: 'error' }, '存在一票否决项，等级为最低档。') : null));
+    result.cap ? h('p', { class: result.capped ? 'error' : 'meta', id: 'review-cap' },
+      result.capped ? `${result.cap.reason}（按得分为${result.score_grade || '未评'}）` : result.cap.reason) : null,
+    result.complete ? null : h('p', { class: 'meta' }, '检查尚未完成，未填写的条目按 0 分计；完成后为正式得分。')));
   main.append(h('section', { class: 'card' }, h('h2', {}, '各部分得分'),
     h('table', { class: 'scores' },
       h('thead', {}, h('tr', {}, h('th', {}, '部分'), h('th', {}, '得分/权重'), h('th', {}, '不符合'))),
