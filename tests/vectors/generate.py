@@ -33,7 +33,14 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from inspect_app.checklist import load_checklist, score  # noqa: E402
 
-RANDOM_CASES = {"vec_core": 20, "vec_ops": 24, "vec_scope": 20, "vec_round": 12, "vec_minimal": 6}
+RANDOM_CASES = {
+    "vec_core": 20,
+    "vec_ops": 24,
+    "vec_scope": 20,
+    "vec_round": 12,
+    "vec_minimal": 6,
+    "vec_critical": 10,
+}
 STAGES = ["幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点"]
 EDGE_DECIMALS = [0, 0.05, 0.125, 1.005, 1.45, 2.5, 2.675, 8.25, -2.5, -0.05, 3, 7.5, 10.35]
 
