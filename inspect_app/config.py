@@ -35,6 +35,13 @@ class Defaults:
     # Issue signed documents in a background thread after an inspection arrives (off in tests,
     # which issue them explicitly so that every step is deterministic).
     ISSUE_IN_BACKGROUND = True
+    # 文号 of issued documents, per kind: {year} and {seq} (e.g. {seq:03d}); the sequence
+    # restarts each year. A deployment sets its own abbreviation (inspect_app/common/docnumbers.py).
+    DOCUMENT_NUMBER_PATTERNS = {
+        "report": "青督检〔{year}〕{seq}号",
+        "notice": "青督改〔{year}〕{seq}号",
+        "bulletin": "青督通〔{year}〕{seq}号",
+    }
     # Days after the last deadline within which a school reports back on its rectifications.
     RECTIFICATION_REPLY_DAYS = 30
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.

@@ -1,39 +1,23 @@
-"""Signed documents of a received inspection: issued once, served as stored, verifiable."""
+"""Signed documents of a received inspection: issued once, served as stored, verifiable.
+
+Every test starts from the ``issued`` fixture's copy of one inspection with its report and
+notice already signed (rendered once per run).
+"""
 
 import io
 import json
 import subprocess
 
-import pytest
 from bs4 import BeautifulSoup
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from inspect_app.common.clock import today_in_china
 from inspect_app.documents import issuing
-from inspect_app.inspections import catalog, receiving
-from inspect_app.inspections.images import clean_photo
-from inspect_app.storage import inspections, media, reports, users
+from inspect_app.storage import reports
 
 from . import factories
-from .conftest import csrf_token
-
-
-@pytest.fixture
-def received(app, db, county):
-    """A failing inspection of 东镇中心小学 with one photo, received as inspector ``insp``."""
-    with app.app_context():
-        compiled = catalog.current()["fupin_comprehensive"].compiled
-    photo = factories.jpeg_bytes(5)
-    media.store(
-        db, app.config["MEDIA_DIR"], factories.sha256(photo), clean_photo(photo), county["insp"]
-    )
-    body = factories.payload(
-        county["school_a"], compiled, passing=False, photos=[factories.sha256(photo)]
-    )
-    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
-    issuing.ensure_documents(db, app.config, body["id"])
-    return inspections.get(db, body["id"])
+from .support import csrf_token
 
 
 def pdf_text(data: bytes) -> str:
@@ -42,22 +26,22 @@ def pdf_text(data: bytes) -> str:
     ).stdout.decode()
 
 
-def test_report_and_notice_are_issued_once_and_stored_with_hash(app, db, received):
-    report = reports.current(db, received["id"], "report")
-    notice = reports.current(db, received["id"], "notice")
+def test_report_and_notice_are_issued_once_and_stored_with_hash(app, db, issued):
+    report = reports.current(db, issued["id"], "report")
+    notice = reports.current(db, issued["id"], "notice")
     data = reports.read(app.config["REPORTS_DIR"], report)
     assert factories.sha256(data) == report["sha256"]
     assert notice is not None and notice["version"] == 1
     # Asking again issues nothing new.
-    assert issuing.ensure_documents(db, app.config, received["id"])["id"] == report["id"]
+    assert issuing.ensure_documents(db, app.config, issued["id"])["id"] == report["id"]
     assert db["reports"].count == 2
 
 
-def test_report_text_holds_school_grade_and_findings(app, db, received):
-    data = reports.read(app.config["REPORTS_DIR"], reports.current(db, received["id"], "report"))
+def test_report_text_holds_school_grade_and_findings(app, db, issued):
+    data = reports.read(app.config["REPORTS_DIR"], reports.current(db, issued["id"], "report"))
     text = pdf_text(data)
-    assert "东镇中心小学" in text and received["grade"] in text
-    first_finding = json.loads(received["result"])["findings"][0]["problem"]
+    assert "东镇中心小学" in text and issued["grade"] in text
+    first_finding = json.loads(issued["result"])["findings"][0]["problem"]
     assert first_finding[:12] in text.replace("\n", "")
     assert "<script>alert(1)</script>" in text  # the inspector's note, literally
     fonts = subprocess.run(
@@ -67,8 +51,8 @@ def test_report_text_holds_school_grade_and_findings(app, db, received):
     assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # embedded
 
 
-def test_signature_verifies_and_tampering_fails(app, db, received):
-    data = reports.read(app.config["REPORTS_DIR"], reports.current(db, received["id"], "report"))
+def test_signature_verifies_and_tampering_fails(app, db, issued):
+    data = reports.read(app.config["REPORTS_DIR"], reports.current(db, issued["id"], "report"))
     from inspect_app.documents.verification import check_pdf
 
     assert check_pdf(db, data, app.config)["ok"]
@@ -85,18 +69,18 @@ def test_signature_verifies_and_tampering_fails(app, db, received):
     assert not appended["ok"]
 
 
-def test_public_verify_page_shows_only_the_public_facts(client, db, received):
-    report = reports.current(db, received["id"], "report")
+def test_public_verify_page_shows_only_the_public_facts(client, db, issued):
+    report = reports.current(db, issued["id"], "report")
     page = BeautifulSoup(client.get(f"/verify/{report['id']}").data, "html.parser")
     facts = page.select_one(".verify-facts").get_text(" ", strip=True)
-    assert "有效" in facts and "东镇中心小学" in facts and received["date"] in facts
-    assert report["sha256"] in facts and received["grade"] in facts
+    assert "有效" in facts and "东镇中心小学" in facts and issued["date"] in facts
+    assert report["sha256"] in facts and issued["grade"] in facts
     finding = page.get_text()
     assert "整改" not in finding and "<script>" not in finding  # no findings or notes leak
 
 
-def test_verify_upload_accepts_original_and_refuses_other_files(app, client, db, received):
-    report = reports.current(db, received["id"], "report")
+def test_verify_upload_accepts_original_and_refuses_other_files(app, client, db, issued):
+    report = reports.current(db, issued["id"], "report")
     original = reports.read(app.config["REPORTS_DIR"], report)
 
     def upload(data, name="r.pdf"):
@@ -115,14 +99,14 @@ def test_verify_upload_accepts_original_and_refuses_other_files(app, client, db,
     assert bad.status_code == 422 and "核验未通过" in bad.get_data(as_text=True)
     not_pdf = upload(b"hello", "x.pdf")
     assert "该文件不是 PDF 文件" in not_pdf.get_data(as_text=True)
-    notice = reports.read(app.config["REPORTS_DIR"], reports.current(db, received["id"], "notice"))
+    notice = reports.read(app.config["REPORTS_DIR"], reports.current(db, issued["id"], "notice"))
     other = upload(notice)
     assert "不是此二维码对应的文件" in other.get_data(as_text=True)
 
 
-def test_correction_supersedes_and_keeps_both(app, client, db, received):
-    first = reports.current(db, received["id"], "report")
-    second = issuing.issue_report(db, app.config, received["id"], reason="更正检查日期")
+def test_correction_supersedes_and_keeps_both(app, client, db, issued):
+    first = reports.current(db, issued["id"], "report")
+    second = issuing.issue_report(db, app.config, issued["id"], reason="更正检查日期")
     assert second["version"] == 2
     assert reports.get(db, first["id"])["status"] == "superseded"
     old_page = client.get(f"/verify/{first['id']}").get_data(as_text=True)
@@ -133,20 +117,18 @@ def test_correction_supersedes_and_keeps_both(app, client, db, received):
     assert "已撤销" in client.get(f"/verify/{second['id']}").get_data(as_text=True)
 
 
-def test_cli_writes_stored_pdf_and_verifies(app, db, received, tmp_path):
+def test_cli_writes_stored_pdf_and_verifies(app, db, issued, tmp_path):
     runner = app.test_cli_runner()
     out = tmp_path / "report.pdf"
-    result = runner.invoke(args=["report", "pdf", received["id"], "-o", str(out)])
+    result = runner.invoke(args=["report", "pdf", issued["id"], "-o", str(out)])
     assert result.exit_code == 0, result.output
-    stored = reports.current(db, received["id"], "report")
+    stored = reports.current(db, issued["id"], "report")
     assert factories.sha256(out.read_bytes()) == stored["sha256"]
     ok = runner.invoke(args=["report", "verify", str(out)])
     assert ok.exit_code == 0 and "核验通过" in ok.output
     notice = tmp_path / "notice.pdf"
     assert (
-        runner.invoke(
-            args=["report", "pdf", received["id"], "-o", str(notice), "--notice"]
-        ).exit_code
+        runner.invoke(args=["report", "pdf", issued["id"], "-o", str(notice), "--notice"]).exit_code
         == 0
     )
     assert "整改通知书" in pdf_text(notice.read_bytes()).replace(" ", "")
@@ -164,9 +146,9 @@ def test_keys_init_and_fonts_commands(app):
     assert runner.invoke(args=["report", "fonts"]).output.startswith("中文字体正常")
 
 
-def test_inspection_page_escapes_notes_and_links_documents(client, auth, received):
+def test_inspection_page_escapes_notes_and_links_documents(client, auth, issued):
     auth.login("insp")
-    response = client.get(f"/inspections/{received['id']}")
+    response = client.get(f"/inspections/{issued['id']}")
     html = response.get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     page = BeautifulSoup(html, "html.parser")
@@ -178,10 +160,10 @@ def test_inspection_page_escapes_notes_and_links_documents(client, auth, receive
     ]
 
 
-def test_school_sees_own_report_but_not_others(client, auth, county, received):
+def test_school_sees_own_report_but_not_others(client, auth, county, issued):
     auth.login("sch_a")
-    assert client.get(f"/inspections/{received['id']}/report.pdf").mimetype == "application/pdf"
+    assert client.get(f"/inspections/{issued['id']}/report.pdf").mimetype == "application/pdf"
     auth.logout()
     auth.login("sch_b")
-    assert client.get(f"/inspections/{received['id']}").status_code == 403
-    assert client.get(f"/inspections/{received['id']}/report.pdf").status_code == 403
+    assert client.get(f"/inspections/{issued['id']}").status_code == 403
+    assert client.get(f"/inspections/{issued['id']}/report.pdf").status_code == 403

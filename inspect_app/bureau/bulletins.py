@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from inspect_app.bureau import charts, figures, gathering
 from inspect_app.bureau import commentary as commentary_text
 from inspect_app.common import periods, vocabulary
-from inspect_app.documents import issuing
+from inspect_app.documents import issuing, numbering
 from inspect_app.documents.qr import qr_data_uri
 from inspect_app.documents.render import html_to_pdf, render_html
 from inspect_app.documents.signing import sign_pdf
@@ -177,9 +177,9 @@ def view(
     }
 
 
-def render(draft: Draft, config: Mapping, *, strict: bool = False, **kwargs) -> bytes:
+def render(draft: Draft, config: Mapping, **kwargs) -> bytes:
     """The unsigned bulletin PDF (``kwargs`` as for :func:`view`)."""
-    return html_to_pdf(render_html("bulletin.html", view(draft, config, **kwargs)), strict=strict)
+    return html_to_pdf(render_html("bulletin.html", view(draft, config, **kwargs)))
 
 
 def next_version(db: Database, draft: Draft) -> int:
@@ -197,14 +197,14 @@ def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None 
     period = draft.period
     report_id = str(uuid.uuid4())
     version = next_version(db, draft)
-    pdf = render(draft, config, report_id=report_id, version=version)
-    signed = sign_pdf(
-        pdf,
-        issuing.signer(config),
-        reason=f"{config['BUREAU_NAME']}签发{bulletin_title(period)}",
-        location=config.get("COUNTY_NAME", ""),
-    )
-    with db.atomic():
+    with numbering.numbered(db, config, KIND, report_id) as doc_number:
+        pdf = render(draft, config, report_id=report_id, version=version, doc_number=doc_number)
+        signed = sign_pdf(
+            pdf,
+            issuing.signer(config),
+            reason=f"{config['BUREAU_NAME']}签发{bulletin_title(period)}",
+            location=config.get("COUNTY_NAME", ""),
+        )
         row = reports.store(
             db,
             config["REPORTS_DIR"],
@@ -215,7 +215,10 @@ def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None 
             version=version,
             sha256=hashlib.sha256(signed).hexdigest(),
             pdf=signed,
+            doc_number=doc_number,
         )
+        # After the report row (the record refers to it); a list without it falls back to
+        # the report's own subject, so a failure here loses no document.
         records.record(
             db,
             report_id=report_id,

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import REPORT_STATUS as STATUS_NAMES
+from inspect_app.documents import numbering
 from inspect_app.documents.render import render_notice, render_report
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
 from inspect_app.storage import checklists, inspections, media, reports, schools
@@ -128,18 +129,21 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
     report_id = str(uuid.uuid4())
     version = len(history) + 1
     previous = next((r for r in reversed(history) if r["status"] == "valid"), None)
-    pdf = render(report_id, version, previous)
     title = "督导检查报告" if kind == "report" else "整改通知书"
-    signed = sign_pdf(
-        pdf,
-        signer(config),
-        reason=f"{config['BUREAU_NAME']}签发{title}",
-        location=config.get("COUNTY_NAME", ""),
-    )
-    return reports.store(
-        db, config["REPORTS_DIR"], report_id=report_id, kind=kind, subject_id=inspection["id"],
-        school_id=inspection["school_id"], version=version, sha256=hashlib.sha256(signed).hexdigest(), pdf=signed,
-    )  # fmt: skip
+    # The 文号 is printed on the document, so it is reserved first; a failure gives it back.
+    with numbering.numbered(db, config, kind, report_id) as doc_number:
+        pdf = render(report_id, version, previous, doc_number)
+        signed = sign_pdf(
+            pdf,
+            signer(config),
+            reason=f"{config['BUREAU_NAME']}签发{title}",
+            location=config.get("COUNTY_NAME", ""),
+        )
+        return reports.store(
+            db, config["REPORTS_DIR"], report_id=report_id, kind=kind, subject_id=inspection["id"],
+            school_id=inspection["school_id"], version=version, sha256=hashlib.sha256(signed).hexdigest(), pdf=signed,
+            doc_number=doc_number,
+        )  # fmt: skip
 
 
 def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: str = "") -> dict:
@@ -154,7 +158,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             raise LookupError("照片未入库")
         return media.read(config["MEDIA_DIR"], row)
 
-    def render(report_id: str, version: int, previous: dict | None) -> bytes:
+    def render(report_id: str, version: int, previous: dict | None, doc_number: str) -> bytes:
         context = _base_context(db, config, inspection)
         checklist_version = checklists.title_and_version(db, inspection["checklist_hash"])
         if checklist_version is None:
@@ -166,10 +170,11 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
                 {"sha256": photo["photo_sha256"], "caption": photo["caption"]}
             )
         context.update(
+            report_no=doc_number,
             report_version=version,
             supersedes={
-                "report_no": None,
-                "id": previous["id"][:8],
+                "report_no": previous["doc_number"] or previous["created_at"][:10] + "签发的报告",
+                "id": "",
                 "version": previous["version"],
                 "reason": reason or "更正",
             }
@@ -198,9 +203,10 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
         raise LookupError(f"inspection {inspection_id}")
     base_url = config["PUBLIC_URL"].rstrip("/")
 
-    def render(report_id: str, version: int, previous: dict | None) -> bytes:
+    def render(report_id: str, version: int, previous: dict | None, doc_number: str) -> bytes:
         context = _base_context(db, config, inspection)
         context.update(
+            notice_no=doc_number,
             rectifications=items,
             issued_on=inspection["received_at"][:10],
             reply_days=config.get("RECTIFICATION_REPLY_DAYS", 30),

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from sqlite_utils import Database
 
-from inspect_app.common import vocabulary
+from inspect_app.common import periods, vocabulary
+from inspect_app.common.clock import local_time
 from inspect_app.documents import issuing
 from inspect_app.documents.signing import verify_pdf
 from inspect_app.storage import inspections, reports
@@ -16,7 +17,8 @@ def public_facts(db: Database, row: dict) -> dict:
     """What a reader of the paper already has (school, date, grade), plus hash and status."""
     facts = {"kind": row["kind"], "version": row["version"], "sha256": row["sha256"],
              "status": vocabulary.REPORT_STATUS[row["status"]], "status_key": row["status"],
-             "created_at": row["created_at"]}  # fmt: skip
+             "created_at": row["created_at"], "doc_number": row.get("doc_number") or "",
+             "issued_at": local_time(row["created_at"])}  # fmt: skip
     if row["kind"] in ("report", "notice"):
         inspection = inspections.get(db, row["subject_id"])
         assert inspection is not None, row["subject_id"]  # a report is issued for an inspection
@@ -24,7 +26,11 @@ def public_facts(db: Database, row: dict) -> dict:
             school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"]
         )
     else:
-        facts.update(period=row["subject_id"])
+        key = row["subject_id"].split("/")[0]  # period/checklist since bulletins had records
+        try:
+            facts.update(period=periods.from_key(key).label)
+        except periods.PeriodError:
+            facts.update(period=key)
     return facts
 
 

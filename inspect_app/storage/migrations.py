@@ -712,3 +712,22 @@ def _bulletin_records(db: Database) -> None:
         not_null={"period_kind", "period_key", "checklist_id", "checklist_title"},
         defaults={"commentary": ""},
     )
+
+
+@migrations(name="0021_document_numbers")
+def _document_numbers(db: Database) -> None:
+    # 文号: one sequence per kind of document and year. A number is reserved for a report id
+    # before rendering (it is printed on the PDF) and given back if the document is not stored;
+    # the primary key is what makes a duplicate impossible.
+    db.table("document_numbers").create(
+        {"kind": str, "year": int, "seq": int, "report_id": str, "reserved_at": str},
+        pk=("kind", "year", "seq"),
+        not_null={"kind", "year", "seq", "reserved_at"},
+    )
+    db.table("document_numbers").create_index(["report_id"], unique=True)
+    # The number as printed; documents issued before numbering have none.
+    db.table("reports").add_column("doc_number", str)
+    db.execute(
+        "CREATE UNIQUE INDEX idx_reports_doc_number ON reports (doc_number) "
+        "WHERE doc_number IS NOT NULL"
+    )

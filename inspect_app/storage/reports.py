@@ -48,8 +48,12 @@ def store(
     version: int,
     sha256: str,
     pdf: bytes,
+    doc_number: str | None = None,
 ) -> dict:
-    """Write the signed PDF and its row; the previous valid version of the subject is superseded."""
+    """Write the signed PDF and its row; the previous valid version of the subject is superseded.
+
+    ``doc_number`` is the 文号 printed on it (reserved by documents/numbering.py).
+    """
     path = Path(reports_dir) / kind / f"{report_id}.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
@@ -60,7 +64,7 @@ def store(
         db.table("reports").insert(
             {"id": report_id, "kind": kind, "subject_id": subject_id, "school_id": school_id, "version": version,
              "sha256": sha256, "path": str(path.relative_to(reports_dir)), "size": len(pdf),
-             "created_at": stamp(), "status": "valid"}
+             "created_at": stamp(), "status": "valid", "doc_number": doc_number}
         )  # fmt: skip
         if previous:
             db.table("reports").update(

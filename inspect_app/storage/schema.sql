@@ -61,6 +61,15 @@ CREATE TABLE "checklist_versions" (
    "stored_at" TEXT NOT NULL
 );
 
+CREATE TABLE "document_numbers" (
+   "kind" TEXT NOT NULL,
+   "year" INTEGER NOT NULL,
+   "seq" INTEGER NOT NULL,
+   "report_id" TEXT,
+   "reserved_at" TEXT NOT NULL,
+   PRIMARY KEY ("kind", "year", "seq")
+);
+
 CREATE TABLE "evidence_files" (
    "sha256" TEXT PRIMARY KEY,
    "path" TEXT NOT NULL,
@@ -234,7 +243,7 @@ CREATE TABLE "reports" (
    "status" TEXT NOT NULL DEFAULT 'valid',
    "superseded_by" TEXT REFERENCES "reports"("id"),
    "revoked_reason" TEXT
-);
+, "doc_number" TEXT);
 
 CREATE TABLE "schools" (
    "id" INTEGER PRIMARY KEY,
@@ -303,6 +312,9 @@ CREATE INDEX "idx_audit_log_at"
 CREATE INDEX "idx_checklist_versions_checklist_id"
     ON "checklist_versions" ("checklist_id");
 
+CREATE UNIQUE INDEX "idx_document_numbers_report_id"
+    ON "document_numbers" ("report_id");
+
 CREATE INDEX "idx_inspection_answers_item_id_outcome"
     ON "inspection_answers" ("item_id", "outcome");
 
@@ -360,6 +372,8 @@ CREATE INDEX rectifications_by_inspection ON rectifications (inspection_id, stat
 
 CREATE UNIQUE INDEX "idx_regions_parent_id_name"
     ON "regions" ("parent_id", "name");
+
+CREATE UNIQUE INDEX idx_reports_doc_number ON reports (doc_number) WHERE doc_number IS NOT NULL;
 
 CREATE INDEX "idx_reports_sha256"
     ON "reports" ("sha256");

@@ -93,7 +93,7 @@ def _send(row: dict):
         path,
         mimetype="application/pdf",
         as_attachment=False,
-        download_name=f"{names[row['kind']]}-v{row['version']}-{row['id'][:8]}.pdf",
+        download_name=f"{names[row['kind']]}-{row['doc_number'] or row['id'][:8]}-v{row['version']}.pdf",
         etag=row["sha256"],
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
