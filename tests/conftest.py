@@ -35,7 +35,7 @@ from inspect_app.storage import inspections, media, schools, users
 from inspect_app.storage.db import open_database
 
 from . import factories
-from .support import PASSWORD, Auth, User, add_county, term_payload
+from .support import PASSWORD, SCRIPT_NOTE, Auth, User, add_county, term_payload
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -279,6 +279,30 @@ def issued(db, county, instance_template):
     """A failing inspection of 东镇中心小学 with one photo, received as inspector ``insp``,
     with its signed report and rectification notice issued (the inspection's row)."""
     return inspections.get(db, instance_template.facts["issued"])
+
+
+@pytest.fixture(scope="session")
+def sample_report() -> tuple[dict, bytes]:
+    """``(context, pdf)``: tests/sample_report.py's report with 4 photos, rendered (unsigned)
+    once per run for every test that only reads it; its first item carries SCRIPT_NOTE."""
+    from inspect_app.documents.render import render_report
+
+    from .sample_report import sample_context
+
+    context, photos = sample_context(4)
+    context["notes"][next(iter(context["result"]["items"]))] = SCRIPT_NOTE
+    return context, render_report(context, photo_loader=photos.__getitem__)
+
+
+@pytest.fixture(scope="session")
+def sample_notice() -> tuple[dict, bytes]:
+    """``(context, pdf)``: the matching rectification notice, rendered once per run."""
+    from inspect_app.documents.render import render_notice
+
+    from .sample_report import sample_notice_context
+
+    context = sample_notice_context()
+    return context, render_notice(context)
 
 
 @pytest.fixture

@@ -1,413 +1,182 @@
-"""A realistic demo report context (Chinese primary school, findings, photos).
+"""A realistic report context: a shipped checklist answered for a real-looking school, scored by
+the real engine.
 
-Used by the tests, the benchmark and for previewing layout changes; the lead may also use
-it for a ``flask`` preview command. It builds the Result by hand (shape of
-docs/checklist-contract.md) so the document layer can be exercised without the checklist
-engine.
+Used by the document tests and bench/bench_reports.py. The Result is whatever
+``inspect_app.checklist.score`` says of the answers, so a change to scoring, to the Result's
+shape or to a shipped checklist reaches the rendered report here exactly as it would in
+production; the rest of the context has the shape ``documents.issuing`` gives it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import hashlib
 import io
 import random
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SECTIONS = [
-    ("conditions", "办学条件", 20),
-    ("safety", "校园安全", 25),
-    ("food", "食品安全与营养", 15),
-    ("teachers", "教师队伍", 15),
-    ("teaching", "教育教学", 15),
-    ("dorm", "寄宿管理", 10),
-]
+from inspect_app.checklist import Checklist, load_checklist, score
+from inspect_app.rectification.rules import items_from_result
 
-# (section, label, type, value, target, unit, points, basis, local, fix)
-ITEMS = [
-    (
-        "conditions",
-        "生均校舍建筑面积",
-        "decimal",
-        6.8,
-        7.5,
-        "㎡",
-        4,
-        "四川省义务教育学校办学基本标准 第十二条",
-        True,
-        ("制定校舍扩建计划，报县教育局审批", "校长", 180),
-    ),
-    (
-        "conditions",
-        "生均体育运动场地面积",
-        "decimal",
-        5.2,
-        5.0,
-        "㎡",
-        3,
-        "国家学校体育卫生条件试行基本标准",
-        False,
-        ("整修运动场地", "总务主任", 90),
-    ),
-    (
-        "conditions",
-        "计算机教室生机比",
-        "decimal",
-        9.5,
-        8.0,
-        "人/台",
-        3,
-        "县域义务教育优质均衡发展督导评估办法",
-        True,
-        ("补充学生用计算机", "信息中心主任", 120),
-    ),
-    (
-        "conditions",
-        "图书馆生均图书",
-        "integer",
-        28,
-        25,
-        "册",
-        3,
-        "中小学图书馆（室）规程 第七条",
-        False,
-        ("剔旧补新，更新馆藏", "图书管理员", 90),
-    ),
-    (
-        "conditions",
-        "教室照明照度达标",
-        "yesno",
-        True,
-        None,
-        "",
-        2,
-        "中小学校教室采光和照明卫生标准 GB 7793",
-        False,
-        ("更换教室照明灯具", "总务主任", 30),
-    ),
-    (
-        "conditions",
-        "实验室仪器设备按标准配备",
-        "yesno",
-        False,
-        None,
-        "",
-        3,
-        "中小学理科实验室装备规范 JY/T 0385",
-        False,
-        ("按目录补齐实验仪器", "教务主任", 60),
-    ),
-    (
-        "safety",
-        "校园封闭管理及门卫值守",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "中小学幼儿园安全管理办法 第十八条",
-        False,
-        ("落实门卫24小时值守", "安全副校长", 7),
-    ),
-    (
-        "safety",
-        "一键式报警装置与公安联网",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "中小学幼儿园安全防范工作规范（试行）",
-        False,
-        ("联系公安部门完成联网", "安全副校长", 30),
-    ),
-    (
-        "safety",
-        "消防器材在有效期内",
-        "yesno",
-        False,
-        None,
-        "",
-        4,
-        "中华人民共和国消防法 第十六条",
-        False,
-        ("更换过期灭火器并建立检查台账", "总务主任", 15),
-    ),
-    (
-        "safety",
-        "每学期应急疏散演练次数",
-        "integer",
-        1,
-        2,
-        "次",
-        3,
-        "中小学幼儿园应急疏散演练指南",
-        False,
-        ("制定演练计划并按期组织", "安全副校长", 30),
-    ),
-    (
-        "safety",
-        "校舍安全隐患排查台账",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "中小学校舍安全管理办法",
-        False,
-        ("建立隐患排查台账", "总务主任", 30),
-    ),
-    (
-        "safety",
-        "专职保安配备人数",
-        "integer",
-        2,
-        2,
-        "人",
-        3,
-        "中小学幼儿园安全防范工作规范（试行）",
-        True,
-        ("按标准配齐专职保安", "校长", 30),
-    ),
-    (
-        "safety",
-        "校车安全管理制度落实",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "校车安全管理条例 第二十二条",
-        False,
-        ("完善校车安全管理制度", "安全副校长", 30),
-    ),
-    (
-        "food",
-        "食堂取得食品经营许可证",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "学校食品安全与营养健康管理规定 第二十二条",
-        False,
-        ("办理食品经营许可证", "校长", 30),
-    ),
-    (
-        "food",
-        "集中用餐陪餐制度落实",
-        "yesno",
-        False,
-        None,
-        "",
-        3,
-        "学校食品安全与营养健康管理规定（教育部等令第45号）第十二条",
-        False,
-        ("建立校领导陪餐记录，每餐至少一名校领导陪餐", "校长", 15),
-    ),
-    (
-        "food",
-        "食品留样48小时、每样不少于125克",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "学校食品安全与营养健康管理规定 第三十六条",
-        False,
-        ("配置留样柜并落实留样制度", "食堂管理员", 7),
-    ),
-    (
-        "food",
-        "从业人员健康证持证率",
-        "decimal",
-        0.875,
-        1.0,
-        "",
-        3,
-        "中华人民共和国食品安全法 第四十五条",
-        False,
-        ("组织未持证人员体检办证", "总务主任", 15),
-    ),
-    (
-        "food",
-        "明厨亮灶覆盖操作间",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "县教育局关于推进学校食堂明厨亮灶工作的通知",
-        True,
-        ("安装明厨亮灶设备", "总务主任", 60),
-    ),
-    (
-        "teachers",
-        "骨干教师占专任教师比例",
-        "computed",
-        0.083,
-        0.20,
-        "",
-        5,
-        "督导工作方案 四(五)1",
-        True,
-        ("制定骨干教师培养计划并报县教育局备案", "校长", 60),
-    ),
-    (
-        "teachers",
-        "教师全员参加年度培训学时",
-        "integer",
-        72,
-        72,
-        "学时",
-        3,
-        "中小学教师继续教育规定",
-        False,
-        ("补齐培训学时", "教务主任", 90),
-    ),
-    (
-        "teachers",
-        "师德师风考核档案",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "新时代中小学教师职业行为十项准则",
-        False,
-        ("建立师德考核档案", "校长", 30),
-    ),
-    (
-        "teachers",
-        "体育、美育专职教师配备",
-        "yesno",
-        False,
-        None,
-        "",
-        4,
-        "关于全面加强和改进新时代学校体育工作的意见",
-        False,
-        ("通过招聘或走教配齐体育美育教师", "校长", 180),
-    ),
-    (
-        "teaching",
-        "国家课程开齐开足",
-        "yesno",
-        True,
-        None,
-        "",
-        4,
-        "义务教育课程方案（2022年版）",
-        False,
-        ("调整课表开齐开足课程", "教务主任", 15),
-    ),
-    (
-        "teaching",
-        "书面作业总量控制（一二年级不布置）",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "关于进一步减轻义务教育阶段学生作业负担和校外培训负担的意见",
-        False,
-        ("建立作业公示制度", "教务主任", 15),
-    ),
-    (
-        "teaching",
-        "学生每天校内体育活动时间",
-        "integer",
-        45,
-        60,
-        "分钟",
-        3,
-        "关于全面加强和改进新时代学校体育工作的意见",
-        False,
-        ("落实大课间和体育课", "体育组长", 15),
-    ),
-    (
-        "teaching",
-        "课后服务覆盖率",
-        "decimal",
-        0.92,
-        0.90,
-        "",
-        2,
-        "关于做好中小学生课后服务工作的指导意见",
-        True,
-        ("扩大课后服务覆盖面", "教务主任", 30),
-    ),
-    (
-        "teaching",
-        "学生近视率较上年下降",
-        "yesno",
-        None,
-        None,
-        "",
-        3,
-        "综合防控儿童青少年近视实施方案",
-        False,
-        ("落实近视防控措施", "校医", 90),
-    ),
-    (
-        "dorm",
-        "宿舍生均面积",
-        "decimal",
-        3.1,
-        3.0,
-        "㎡",
-        3,
-        "农村寄宿制学校生活卫生设施建设与管理规范",
-        False,
-        ("调整宿舍床位安排", "总务主任", 30),
-    ),
-    (
-        "dorm",
-        "宿舍夜间值班及巡查记录",
-        "yesno",
-        True,
-        None,
-        "",
-        4,
-        "中小学幼儿园安全管理办法",
-        False,
-        ("落实宿管夜间巡查", "政教主任", 7),
-    ),
-    (
-        "dorm",
-        "宿舍安装烟感报警器",
-        "yesno",
-        True,
-        None,
-        "",
-        3,
-        "县教育局寄宿制学校消防安全管理要求",
-        True,
-        ("全部宿舍安装独立式烟感报警器", "总务主任", 30),
-    ),
-]
+from . import factories
 
+CHECKLISTS = Path(__file__).resolve().parents[1] / "checklists"
+
+# A boarding 完全中学 (junior and senior high) in a poverty village: the school that most
+# sections of the shipped checklists apply to, so its report is the longest one.
+SCHOOL = {
+    "name": "青川县乔庄镇中学",
+    "code": "5108220001",
+    "stage": "完全中学",
+    "address": "青川县乔庄镇建设路18号",
+    "principal": "赵明",
+    "enrolment": 1286,
+    "boarding": True,
+    "township_central": True,
+    "poverty_village": True,
+}
+INSPECTION_DATE = "2026-03-18"
+VERIFY_URL = "https://jyj.qingchuan.example.gov.cn/verify/6f1c2a9e-3b7d-4c55-9e21-0d8f4b7a1c30"
+
+CHECKLIST_ID = "fupin_comprehensive"
+
+# The figures an inspector would enter for SCHOOL (the checklist computes rates from them);
+# every other item is answered by factories.answer_for. FAILING holds what is entered
+# instead when that figure is one of the report's findings.
+FIGURES = {
+    "poor_students_total": 86,
+    "file_sample_checked": 10,
+    "file_sample_complete": 10,
+    "poor_students_aided": 86,
+    "aid_deadline": "2026-03-15",
+    "aid_paid_date": "2026-03-12",
+    "suspected_count": 2,
+    "cohort_base": 212,
+    "cohort_now": 208,
+    "boarders": 640,
+    "dorm_area": 2240.0,
+    "dorm_beds": 652,
+    "hs_poor_total": 24,
+    "hs_poor_aided": 24,
+    "disabled_total": 6,
+    "disabled_enrolled": 6,
+    "broadband_mbps": 100.0,
+    "class_count": 26,
+    "bbt_classrooms": 26,
+    "teacher_computers": 98,
+    "fulltime_teachers": 98,
+    "qualified_teachers": 96,
+    "backbone_teachers": 22,
+    "students_total": 1286,
+    "staff_total": 108,
+    "upper_part_students": 520,
+    "pairing_effect": "结对帮扶教师每月家访一次，学生学习习惯明显改善。",
+}
+FAILING = {
+    "aid_paid_date": "2026-03-28",
+    "cohort_now": 196,
+    "dorm_beds": 610,
+    "hs_poor_aided": 20,
+    "broadband_mbps": 10.0,
+    "bbt_classrooms": 21,
+    "backbone_teachers": 15,
+    "staff_total": 90,
+}
+# Every FAIL_EVERY-th item that can fail does, on top of one veto and one local-standard item.
+FAIL_EVERY = 4
+CAPTIONS = [
+    "二楼东侧宿舍床位",
+    "食堂陪餐记录本（空白）",
+    "资助公示栏",
+    "宿舍烟感报警器",
+    "运动场地",
+    "留样柜",
+]
 NOTES = [
-    "",
-    "",
     "查阅台账及现场核实。",
-    "校长称本学期已列入预算，尚未实施。",
-    "抽查三个班级，与课表一致。",
-    "现场查看，二楼东侧灭火器压力表指针在红区，生产日期2019年。",
-    "",
-    "访谈学生5名，反映基本一致。",
+    "分管副校长称已列入本学期整改计划，尚未落实。",
+    "现场查看并拍照，与学校提供的材料不一致。",
+    "与资助专干、班主任座谈核实。",
 ]
 
 
-def _fmt(value, unit: str, typ: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if typ in ("computed",) or (isinstance(value, float) and value <= 1 and unit == ""):
-        return f"{value * 100:.1f}%"
-    return f"{value:g}{unit}"
+def checklist() -> Checklist:
+    return _shipped(CHECKLIST_ID)
+
+
+@functools.cache
+def _shipped(checklist_id: str) -> Checklist:
+    return load_checklist(CHECKLISTS / f"{checklist_id}.yaml")
+
+
+def scoring_school() -> dict:
+    return {k: SCHOOL[k] for k in ("code", "name", "stage", "boarding", "township_central",
+                                   "poverty_village", "enrolment")}  # fmt: skip
+
+
+def _responses(answers: dict, photographed) -> dict:
+    return {"answers": answers, "na": [], "photos": dict.fromkeys(photographed, 1)}
+
+
+def _answer(item: dict, passing: bool):
+    if item["id"] in FIGURES:
+        return FIGURES[item["id"]] if passing else FAILING.get(item["id"])
+    return factories.answer_for(item, passing)
+
+
+@functools.cache
+def _can_fail() -> tuple[tuple[str, ...], dict, dict]:
+    """The items whose failing answer alone makes findings and leaves the inspection complete
+    (in checklist order), the all-passing answers, and each such item's failing answer."""
+    items = [i for s in checklist().compiled["sections"] for i in s["items"]]
+    passing = {i["id"]: _answer(i, True) for i in items if _answer(i, True) is not None}
+    baseline = score(checklist(), scoring_school(), _responses(passing, ()))
+    assert not baseline["findings"] and baseline["complete"], (
+        "the passing answers must pass; has the shipped checklist changed?",
+        baseline["findings"],
+        baseline["missing"],
+    )
+    ids, failing = [], {}
+    for item in items:
+        value = _answer(item, False)
+        if value is None or value == passing.get(item["id"]):
+            continue
+        answers = {**passing, item["id"]: value}
+        trial = score(checklist(), scoring_school(), _responses(answers, [item["id"]]))
+        if trial["findings"] and trial["complete"]:
+            ids.append(item["id"])
+            failing[item["id"]] = value
+    return tuple(ids), passing, failing
+
+
+def sample_answers(n_photos: int, veto: bool) -> tuple[dict, dict[str, int]]:
+    """Answers with a realistic share of failures, and the photos per item they come with.
+
+    An item whose failure needs a photo (``evidence: on_fail``) fails only while the
+    ``n_photos`` budget lasts, so the inspection is complete, as a submitted one is.
+    """
+    items = checklist().items
+    ids, passing, failing = _can_fail()
+    vetoes = [i for i in ids if items[i].get("veto")][:1] if veto else []
+    local = [i for i in ids if items[i].get("local")][:1]
+    chosen = dict.fromkeys(vetoes + local + [i for n, i in enumerate(ids) if n % FAIL_EVERY == 1])
+    answers = dict(passing)
+    photographed: list[str] = []
+    for item_id in chosen:
+        if items[item_id].get("evidence"):
+            if len(photographed) == n_photos:
+                assert item_id not in vetoes, "the failing veto item needs a photo: n_photos >= 1"
+                continue
+            photographed.append(item_id)
+        answers[item_id] = failing[item_id]
+    # photos left over go to the other findings, as an inspector documents what is wrong
+    for item_id in chosen:
+        failed = answers[item_id] == failing[item_id]
+        if len(photographed) < n_photos and failed and item_id not in photographed:
+            photographed.append(item_id)
+    return answers, dict.fromkeys(photographed, 1)
 
 
 def png_signature_demo(name: str, seed: int) -> bytes:
@@ -428,6 +197,7 @@ def png_signature_demo(name: str, seed: int) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def make_photo(seed: int, size=(1600, 1200)) -> bytes:
     """A phone-like JPEG: gradients and shapes, so it compresses like a real photo."""
     rnd = random.Random(seed)
@@ -451,220 +221,74 @@ def make_photo(seed: int, size=(1600, 1200)) -> bytes:
 
 
 def sample_context(
-    n_items: int = 60,
     n_photos: int = 4,
     *,
-    verify_url: str = "https://jyj.qingchuan.example.gov.cn/verify/"
-    "6f1c2a9e-3b7d-4c55-9e21-0d8f4b7a1c30",
+    veto: bool = True,
+    verify_url: str = VERIFY_URL,
 ) -> tuple[dict, dict[str, bytes]]:
-    """Return ``(context, photos)`` where ``photos`` maps sha256 → JPEG bytes."""
-    rnd = random.Random(n_items)
-    items: dict[str, dict] = {}
-    findings, rectifications = [], []
-    notes: dict[str, str] = {}
-    section_totals = {sid: [0.0, 0.0, 0, 0, 0] for sid, _, _ in SECTIONS}
-    for n in range(n_items):
-        sec, label, typ, value, target, unit, points, basis, local, fix = ITEMS[n % len(ITEMS)]
-        round_no = n // len(ITEMS)
-        item_id = f"{sec}_{n:03d}"
-        if round_no:
-            label = f"{label}（复核{round_no}）"
-        if value is None:
-            outcome, earned = "na", 0.0
-        elif typ == "yesno":
-            outcome = "pass" if value else "fail"
-        else:
-            outcome = (
-                "pass" if (value <= target if unit == "人/台" else value >= target) else "fail"
-            )
-        if round_no and outcome == "fail" and rnd.random() < 0.6:
-            outcome, value = "pass", (True if typ == "yesno" else target)
-        earned = float(points) if outcome == "pass" else 0.0
-        possible = 0.0 if outcome == "na" else float(points)
-        display_value = _fmt(value, unit, typ)
-        display_target = (
-            _fmt(target, unit, typ) if target is not None else ("是" if typ == "yesno" else None)
-        )
-        if typ == "yesno":
-            problem = f"{label}：不符合要求"
-        else:
-            problem = f"{label} {display_value}，未达到 {display_target} 的要求"
-        veto = label.startswith("消防器材") and round_no == 0
-        items[item_id] = {
-            "section": sec,
-            "label": label,
-            "type": typ,
-            "outcome": outcome,
-            "earned": earned,
-            "possible": possible,
-            "value": value,
-            "display_value": display_value if outcome != "na" else "不适用",
-            "target": target,
-            "display_target": display_target,
-            "message": None,
-            "evidence_missing": False,
-        }
-        note = NOTES[n % len(NOTES)]
-        if note:
-            notes[item_id] = note
-        totals = section_totals[sec]
-        totals[0] += earned
-        totals[1] += possible
-        totals[2] += outcome != "na"
-        totals[3] += 1
-        totals[4] += outcome == "fail"
-        if outcome == "fail":
-            findings.append(
-                {
-                    "item": item_id,
-                    "section": sec,
-                    "label": label,
-                    "problem": problem,
-                    "basis": basis,
-                    "local": local,
-                    "veto": veto,
-                    "value": value,
-                    "target": target,
-                }
-            )
-            action, owner, days = fix
-            rectifications.append(
-                {
-                    "item": item_id,
-                    "section": sec,
-                    "problem": problem,
-                    "basis": basis,
-                    "action": action,
-                    "owner": owner,
-                    "days": days,
-                }
-            )
-    sections = []
-    score_sum = weight_sum = 0.0
-    for sid, title, weight in SECTIONS:
-        earned, possible, answered, count, failed = section_totals[sid]
-        score = round(earned / possible * weight, 1) if possible else None
-        if possible:
-            score_sum += earned / possible * weight
-            weight_sum += weight
-        sections.append(
-            {
-                "id": sid,
-                "title": title,
-                "weight": weight,
-                "applicable": True,
-                "earned": earned,
-                "possible": possible,
-                "score": score,
-                "percent": round(earned / possible * 100, 1) if possible else None,
-                "answered": answered,
-                "items": count,
-                "failed": failed,
-            }
-        )
-    total = round(score_sum / weight_sum * 100, 1) if weight_sum else None
-    vetoes = [
-        {"item": f["item"], "label": f["label"], "problem": f["problem"]}
-        for f in findings
-        if f["veto"]
-    ]
-    grade = (
-        "不合格"
-        if vetoes
-        else (
-            "优秀"
-            if total >= 90
-            else "良好"
-            if total >= 80
-            else "合格"
-            if total >= 60
-            else "不合格"
-        )
-    )
-    checklist = {
-        "id": "compulsory_school_2026",
-        "title": "义务教育学校督导检查表",
-        "version": "2026.1",
-        "hash": hashlib.sha256(b"compulsory_school_2026").hexdigest(),
-    }
-    result = {
-        "checklist": checklist,
-        "total": total,
-        "grade": grade,
-        "vetoed": bool(vetoes),
-        "vetoes": vetoes,
-        "sections": sections,
-        "items": items,
-        "complete": True,
-        "missing": [],
-        "findings": findings,
-        "rectifications": rectifications,
-    }
+    """Return ``(context, photos)`` where ``photos`` maps sha256 → JPEG bytes.
+
+    The report of SCHOOL inspected with the shipped 扶贫综合督导 checklist (every applicable
+    item answered, some failing; with ``veto`` one of them a veto) and ``n_photos`` photos of
+    its findings.
+    """
+    answers, photo_counts = sample_answers(n_photos, veto)
+    responses = {"answers": answers, "na": [], "photos": photo_counts}
+    result = score(checklist(), scoring_school(), responses)
+    assert result["complete"], result["missing"]
 
     photos: dict[str, bytes] = {}
     photo_refs: dict[str, list[dict]] = {}
-    captions = [
-        "二楼东侧过期灭火器",
-        "食堂陪餐记录本（空白）",
-        "实验室仪器柜",
-        "宿舍烟感报警器",
-        "运动场地",
-        "留样柜",
-    ]
-    failed_ids = [f["item"] for f in findings] or list(items)
-    for k in range(n_photos):
+    for k, item_id in enumerate(photo_counts):
         data = make_photo(k)
         sha = hashlib.sha256(data).hexdigest()
         photos[sha] = data
-        photo_refs.setdefault(failed_ids[k % len(failed_ids)], []).append(
-            {"sha256": sha, "caption": captions[k % len(captions)]}
+        photo_refs.setdefault(item_id, []).append(
+            {"sha256": sha, "caption": f"现场照片{k + 1}：{result['items'][item_id]['label'][:16]}"}
         )
-
-    inspection_date = dt.date(2026, 3, 18)
+    notes = {f["item"]: NOTES[n % len(NOTES)] for n, f in enumerate(result["findings"])}
+    rectifications = [
+        {"item": r["item_id"], "problem": r["problem"], "basis": r["basis"],
+         "action": r["action"], "owner": r["owner"], "deadline": r["deadline"]}
+        for r in items_from_result(result, None, INSPECTION_DATE)
+    ]  # fmt: skip
+    shipped = checklist()
+    summary = {"title": shipped.title, "version": shipped.version, "hash": shipped.hash}
     context = {
         "bureau": {"name": "青川县教育局", "office": "青川县人民政府教育督导室"},
         "report_no": "青教督〔2026〕17号",
         "report_version": 1,
         "supersedes": None,
-        "issued_at": "2026-03-18T16:20",
+        "issued_at": "2026-03-18 16:20",
         "inspection": {
             "id": "6f1c2a9e-3b7d-4c55-9e21-0d8f4b7a1c30",
-            "date": inspection_date.isoformat(),
-            "type": "责任督学经常性督导",
+            "date": INSPECTION_DATE,
+            "type": "综合督导",
             "inspectors": [
                 {"name": "王建国", "title": "责任督学"},
                 {"name": "李芳", "title": "兼职督学"},
             ],
-            "location": "青川县乔庄镇建设路18号",
+            "location": SCHOOL["address"],
         },
-        "school": {
-            "name": "青川县乔庄镇中心小学",
-            "code": "5108220001",
-            "stage": "小学",
-            "address": "青川县乔庄镇建设路18号",
-            "principal": "赵明",
-            "enrolment": 1286,
-            "boarding": True,
-            "township_central": True,
-        },
-        "checklist": checklist,
+        "school": dict(SCHOOL),
+        "checklist": summary,
         "result": result,
         "notes": notes,
         "photos": photo_refs,
-        "rectifications": None,
+        "rectifications": rectifications,
         "signatures": [
             {
                 "role": "inspector",
                 "name": "王建国",
                 "title": "责任督学",
-                "signed_at": "2026-03-18T16:05",
+                "signed_at": "2026-03-18 16:05",
                 "png": png_signature_demo("王建国", 1),
             },
             {
                 "role": "school",
                 "name": "赵明",
                 "title": "校长",
-                "signed_at": "2026-03-18T16:08",
+                "signed_at": "2026-03-18 16:08",
                 "png": png_signature_demo("赵明", 2),
             },
         ],
@@ -673,9 +297,9 @@ def sample_context(
     return context, photos
 
 
-def sample_notice_context(n_items: int = 60) -> dict:
+def sample_notice_context() -> dict:
     """The rectification notice matching :func:`sample_context`."""
-    context, _ = sample_context(n_items, 0)
+    context, _ = sample_context(1)
     return {
         "bureau": context["bureau"],
         "notice_no": "青教督改〔2026〕17号",
@@ -685,6 +309,7 @@ def sample_notice_context(n_items: int = 60) -> dict:
         "school": context["school"],
         "inspection": context["inspection"],
         "result": context["result"],
+        "rectifications": context["rectifications"],
         "rectification_url": "https://jyj.qingchuan.example.gov.cn/school/rectifications/"
         "6f1c2a9e-3b7d-4c55-9e21-0d8f4b7a1c30",
     }

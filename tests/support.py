@@ -18,6 +18,9 @@ from . import factories
 
 PASSWORD = "correct-horse-1"
 
+# An inspector's note that documents must print literally, never as markup.
+SCRIPT_NOTE = "<script>alert('x')</script> & 食堂门锁损坏"
+
 # 上学期 2026-09-01 … 2027-01-31: the term the bureau's inspections (the ``received``
 # fixture) fall in.
 TERM = {"period": "term", "key": "2026-2027-1"}

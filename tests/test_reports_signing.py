@@ -14,15 +14,12 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from inspect_app.documents.render import render_report
 from inspect_app.documents.signing import SigningError, init_keys, load_signer, sign_pdf, verify_pdf
-from tests.sample_report import sample_context
 
 
 @pytest.fixture(scope="module")
-def unsigned_pdf():
-    context, photos = sample_context(20, 1)
-    return render_report(context, photo_loader=photos.__getitem__, strict=True)
+def unsigned_pdf(sample_report):
+    return sample_report[1]
 
 
 @pytest.fixture(scope="module")
@@ -150,18 +147,16 @@ def test_wrong_pkcs12_passphrase_raises(keys, tmp_path):
         load_signer(p12_path=p12, passphrase="wrong")
 
 
-def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path):
+def test_signing_and_verifying_work_inside_a_running_event_loop(tmp_path, sample_notice):
     """An async server, or Playwright's sync API in the same process, keeps a loop running."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from inspect_app.documents.render import render_notice
     from inspect_app.documents.signing import init_keys, load_signer, sign_pdf, verify_pdf
-    from tests.sample_report import sample_notice_context
 
     keys = init_keys(tmp_path / "keys")
     signer = load_signer(keys["key"], keys["cert"], keys["ca_cert"])
-    pdf = render_notice(sample_notice_context(5))
+    pdf = sample_notice[1]
 
     async def inside():
         signed = sign_pdf(pdf, signer, reason="测试", location="测试县")
