@@ -6,15 +6,18 @@ set -euo pipefail
 # Debian package → why we need it.
 declare -A WHY=(
   [fonts-noto-cjk]="PDF 报告中的中文字体 (Noto Sans CJK SC)"
+  [fonts-noto-color-emoji]="督学备注中的表情符号在 PDF 中照常显示（缺少时以 [U+编码] 代替）"
+  [fonts-symbola]="备注中 Noto CJK 没有的符号（☺ ⚐ 等），不致显示为方框或改用其他字体"
   [poppler-utils]="测试中检查 PDF (pdftotext, pdffonts, pdftoppm)"
   [libpango-1.0-0]="WeasyPrint 排版"
   [libpangoft2-1.0-0]="WeasyPrint 排版"
   [chromium]="浏览器测试 (Playwright 驱动 Debian 的 chromium)"
   [nodejs]="JavaScript 评分引擎测试 (node --test)"
+  [caddy]="HTTPS 浏览器测试：测试在 Caddy 反向代理后面以 https 打开手机表单（部署见 deploy/Caddyfile）"
 )
-want=(fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
+want=(fonts-noto-cjk fonts-noto-color-emoji fonts-symbola poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium nodejs)
+  want+=(chromium nodejs caddy)
 fi
 
 missing=()

@@ -51,10 +51,18 @@ The same ``bureau``, ``school``, ``inspection`` and ``rectifications`` (with dea
 ``"reply_days"`` (optional: report back within N days after the last deadline),
 ``"contact"`` (optional: ``{"name", "phone"}``) and ``"rectification_url"`` (QR target).
 
-Missing glyphs: WeasyPrint draws ``.notdef`` boxes and logs a warning when no installed font
-has a character (e.g. an emoji in a note). With ``strict=True`` that raises
-:class:`MissingGlyphError`; otherwise the warning is re-logged on ``inspect_app.documents``.
-Tests always render strictly.
+Glyphs: a document is only ever set in the fonts of :func:`fonts.document_fonts` (Noto Sans
+CJK SC, then the emoji and symbol fonts when installed). Text the templates print that none of
+them can draw (a rare character or a new emoji in a note) is replaced by its code, e.g.
+``[U+1F972]``, logged, and listed in a note at the end of the document (:func:`printable`).
+Anything that still comes out wrong stops the document with :class:`MissingGlyphError` before
+it can be signed: a ``.notdef`` box (WeasyPrint's warning) or any other font embedded in the
+PDF (how a fontconfig fallback shows).
+
+One document is laid out at a time per process (:data:`_render_lock`), each with its own
+``FontConfiguration``: Pango, fontconfig and FreeType state is not safe to share between
+threads. Measured before the lock (issue 12): four threads rendering at once embedded DejaVu
+Sans for Chinese headings in half the documents, with no warning, and six threads hung.
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import io
@@ -77,14 +86,23 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import weasyprint.css
+from markupsafe import Markup
 from PIL import Image, ImageOps
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from inspect_app.checklist.scoring import OUTCOME_NAMES
-from inspect_app.documents.fonts import CJK_FAMILY, check_cjk_font
+from inspect_app.documents.fonts import (
+    CJK_FAMILY,
+    check_cjk_font,
+    document_fonts,
+    drawable_characters,
+)
 from inspect_app.documents.qr import qr_data_uri
 
 log = logging.getLogger("inspect_app.documents")
@@ -115,7 +133,10 @@ class ReportRenderError(ReportError):
 
 
 class MissingGlyphError(ReportRenderError):
-    """A character in the document has no glyph in any installed font (strict mode)."""
+    """The PDF would show a box for a character, or embeds a font outside the stack.
+
+    Such a PDF is never signed; the message (Chinese) names the characters or the font.
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -253,7 +274,7 @@ def _is_missing_glyph(record: logging.LogRecord) -> bool:
     return ".notdef glyph" in str(record.msg)
 
 
-def _check_records(records: list[logging.LogRecord], strict: bool) -> None:
+def _check_records(records: list[logging.LogRecord]) -> None:
     missing = [r.getMessage() for r in records if _is_missing_glyph(r)]
     errors = [
         r.getMessage() for r in records if r.levelno >= logging.ERROR and not _is_missing_glyph(r)
@@ -261,19 +282,124 @@ def _check_records(records: list[logging.LogRecord], strict: bool) -> None:
     if errors:
         raise ReportRenderError("生成 PDF 时出错: " + "; ".join(errors[:5]))
     if missing:
-        if strict:
-            raise MissingGlyphError("字体缺少字符，PDF 中会显示为方框: " + "; ".join(missing[:5]))
-        for message in missing:
-            log.warning("%s", message)
+        raise MissingGlyphError("字体缺少字符，PDF 中会显示为方框: " + "; ".join(missing[:5]))
     for record in records:
         if record.levelno < logging.ERROR and not _is_missing_glyph(record):
             log.warning("WeasyPrint: %s", record.getMessage())
 
 
 # ---------------------------------------------------------------------------
-# Jinja environment and context preparation
+# Fonts embedded in the PDF
 
-FONT_CONFIG = FontConfiguration()
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _resolved(value):
+    """A PDF object with any indirect reference followed (``get`` and iteration do not)."""
+    return value.get_object() if value is not None else None
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """The ``BaseFont`` names (subset tag removed) of every font a PDF's pages use.
+
+    Walks each page's resources and the form XObjects, patterns and Type 3 fonts inside them,
+    which is everywhere a content stream can pick a font.
+    """
+    names: set[str] = set()
+    seen: set[int] = set()
+
+    def resources(res) -> None:
+        res = _resolved(res)
+        if not isinstance(res, generic.DictionaryObject) or id(res) in seen:
+            return
+        seen.add(id(res))
+        for ref in (_resolved(res.get("/Font")) or {}).values():
+            font = _resolved(ref)
+            base = str(_resolved(font.get("/BaseFont")) or _resolved(font.get("/Name")) or "?")
+            names.add(base.lstrip("/").split("+", 1)[-1])
+            resources(font.get("/Resources"))
+        for category in ("/XObject", "/Pattern"):
+            for ref in (_resolved(res.get(category)) or {}).values():
+                entry = _resolved(ref)
+                if isinstance(entry, generic.DictionaryObject):
+                    resources(entry.get("/Resources"))
+
+    def pages(node, inherited) -> None:
+        node = _resolved(node)
+        own = node.get("/Resources", inherited)
+        if node.get("/Type") == "/Pages":
+            for kid in _resolved(node["/Kids"]):
+                pages(kid, own)
+        else:
+            resources(own)
+
+    try:
+        pages(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"], None)
+    except (PdfError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportRenderError(f"生成的 PDF 无法读取: {exc}") from exc
+    return names
+
+
+def check_embedded_fonts(pdf: bytes) -> None:
+    """Refuse a PDF that embeds a font outside the document stack.
+
+    A fallback font (DejaVu Sans, in issue 12) means fontconfig chose another font than the
+    stylesheet names: Chinese drawn with it is boxes, and WeasyPrint does not always warn.
+    """
+    allowed = [_normalized(font.family) for font in document_fonts()]
+    foreign = sorted(
+        name for name in embedded_fonts(pdf) if not _normalized(name).startswith(tuple(allowed))
+    )
+    if foreign:
+        raise MissingGlyphError(
+            f"PDF 中使用了指定字体以外的字体（{'、'.join(foreign)}），部分文字可能显示为方框，"
+            "文件未签发"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Characters no font of the stack can draw
+
+# The characters the template being rendered replaced, in order of first appearance (one list
+# per render_html call; a contextvar so that threads rendering templates never mix them).
+_replaced: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "replaced", default=None
+)
+
+
+def character_code(char: str) -> str:
+    """How an undrawable character is printed instead: ``[U+1F972]``."""
+    return f"[U+{ord(char):04X}]"
+
+
+def printable(value: Any) -> Any:
+    """Jinja's ``finalize``: each printed value with undrawable characters replaced by codes.
+
+    Every value a template prints passes here (names, notes, captions, commentary), so a
+    character no font has never reaches WeasyPrint as a silent ``.notdef`` box. The codes are
+    ASCII, so a ``Markup`` value stays safe markup.
+    """
+    if not isinstance(value, str):
+        return value
+    missing = set(value).difference(drawable_characters())
+    if not missing:
+        return value
+    replaced = _replaced.get()
+    if replaced is not None:
+        replaced.extend(sorted(c for c in missing if c not in replaced))
+    text = "".join(character_code(c) if c in missing else c for c in value)
+    return Markup(text) if isinstance(value, Markup) else text
+
+
+def _replaced_characters() -> list[str]:
+    """For ``_base.html``'s closing note: codes of the characters replaced so far."""
+    return [character_code(c) for c in _replaced.get() or []]
+
+
+# ---------------------------------------------------------------------------
+# Jinja environment and context preparation
 
 ROLE_LABELS = {"inspector": "督学", "school": "学校负责人"}
 
@@ -351,10 +477,14 @@ def environment() -> jinja2.Environment:
                 undefined=jinja2.StrictUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                finalize=printable,
             )
             env.filters.update(num=_num, cn_date=_date, cn_datetime=_datetime)
             env.globals.update(
-                outcome_labels=OUTCOME_NAMES, role_labels=ROLE_LABELS, font_family=CJK_FAMILY
+                outcome_labels=OUTCOME_NAMES,
+                role_labels=ROLE_LABELS,
+                font_family=CJK_FAMILY,
+                replaced_characters=_replaced_characters,
             )
             _env = env
         return _env
@@ -507,8 +637,24 @@ def _notice_view(context: dict) -> dict:
 
 
 def render_html(template: str, view: dict) -> str:
-    """Render one of the ``templates/reports/`` templates to an HTML string."""
-    return environment().get_template(template).render(**view)
+    """Render one of the ``templates/reports/`` templates to an HTML string.
+
+    Characters no document font can draw come out as codes (:func:`printable`); they are
+    logged here and listed at the end of the document by ``_base.html``.
+    """
+    replaced: list[str] = []
+    token = _replaced.set(replaced)
+    try:
+        html = environment().get_template(template).render(**view)
+    finally:
+        _replaced.reset(token)
+    if replaced:
+        log.warning(
+            "%s: characters no installed font can draw were printed as codes: %s",
+            template,
+            " ".join(character_code(c) for c in replaced),
+        )
+    return html
 
 
 # WeasyPrint's user-agent stylesheet has universal rules for footnote and note
@@ -552,10 +698,11 @@ def report_stylesheet(path: Path = TEMPLATE_DIR / "report.css") -> CSS:
     with _css_lock:
         cached = _css_cache.get(path)
         if cached is None or cached[0] != mtime:
+            # No font_config: the sheet has no @font-face (fonts come from fontconfig), and
+            # each render has its own FontConfiguration.
             sheet = CSS(
                 filename=str(path),
                 url_fetcher=ReportURLFetcher(None),
-                font_config=FONT_CONFIG,
                 counter_style=CounterStyle(),
             )
             cached = _css_cache[path] = (mtime, sheet)
@@ -570,37 +717,51 @@ class _ReportHTML(HTML):
         return list(sheets) if sheets else super()._ua_stylesheets(forms)
 
 
-def html_to_pdf(
-    html: str, *, photo_loader: PhotoLoader | None = None, strict: bool = False
-) -> bytes:
-    """Lay out report HTML with the locked-down fetcher and the shared font configuration."""
+# The process-wide lock around all WeasyPrint work (see the module docstring). Waiting longer
+# than this means a render is stuck; the caller gets an error it can retry rather than a hang.
+_render_lock = threading.Lock()
+RENDER_WAIT_SECONDS = 300
+
+
+def html_to_pdf(html: str, *, photo_loader: PhotoLoader | None = None) -> bytes:
+    """Lay out report HTML with the locked-down fetcher; glyph-complete or an error.
+
+    Raises :class:`MissingGlyphError` when the PDF would show a box or embeds a font outside
+    the document stack, :class:`ReportAssetError` for a refused or unreadable asset.
+    """
     check_cjk_font()
     fetcher = ReportURLFetcher(photo_loader)
+    if not _render_lock.acquire(timeout=RENDER_WAIT_SECONDS):
+        raise ReportRenderError("排版服务繁忙（等待其他文件排版超时），请稍后重试")
     try:
         with capture_weasyprint_log() as records:
             document = _ReportHTML(
                 string=html, base_url=TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher
             )
-            pdf = document.write_pdf(font_config=FONT_CONFIG, stylesheets=[report_stylesheet()])
+            pdf = document.write_pdf(
+                font_config=FontConfiguration(), stylesheets=[report_stylesheet()]
+            )
+            del document  # its Pango objects are freed here, under the lock
     except FatalURLFetchingError as exc:
         cause = exc.__cause__
         if isinstance(cause, ReportError):
             raise ReportAssetError(str(cause)) from cause
         raise ReportAssetError(f"{exc}: {cause}") from cause
-    _check_records(records, strict)
+    finally:
+        _render_lock.release()
+    _check_records(records)
+    check_embedded_fonts(pdf)
     return pdf
 
 
-def render_report(context: dict, *, photo_loader: PhotoLoader, strict: bool = False) -> bytes:
+def render_report(context: dict, *, photo_loader: PhotoLoader) -> bytes:
     """Render the inspection report (督导检查报告) described by ``context`` to PDF bytes.
 
     ``photo_loader(sha256_hex) -> bytes`` returns a stored photo's original bytes.
     """
-    return html_to_pdf(
-        render_html("report.html", _report_view(context)), photo_loader=photo_loader, strict=strict
-    )
+    return html_to_pdf(render_html("report.html", _report_view(context)), photo_loader=photo_loader)
 
 
-def render_notice(context: dict, *, strict: bool = False) -> bytes:
+def render_notice(context: dict) -> bytes:
     """Render the rectification notice (整改通知书) for the school to PDF bytes."""
-    return html_to_pdf(render_html("notice.html", _notice_view(context)), strict=strict)
+    return html_to_pdf(render_html("notice.html", _notice_view(context)))
