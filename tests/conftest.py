@@ -1,13 +1,11 @@
 """Shared fixtures: an app on its own instance folder, a test county, clients that log in with
 CSRF kept on, and the data sets several test files start from.
 
-Building an instance from nothing (sixteen migrations, parsing the shipped checklists,
-storing their versions) cost more than most tests themselves, so it happens once per test
-run: a *template* instance folder is built per session and each test gets a copy of it
-(datasette's tests do the same). A test asking for ``received`` starts from the template
-holding the bureau's term of inspections; one asking for ``issued`` from the template with a
-signed report and notice; every other test from the bare, migrated one. Each copy is the
-test's own, so a test may change anything in it.
+Each test's app runs on its own copy of a template instance folder built once per run
+(tests/instances.py). A test asking for ``received`` starts from the template holding the
+bureau's term of inspections; one asking for ``issued`` from the template with a signed
+report and notice; every other test from the bare, migrated one. Each copy is the test's own,
+so a test may change anything in it.
 """
 
 from __future__ import annotations
@@ -17,16 +15,11 @@ import functools
 import hashlib
 import json
 import os
-import shutil
-import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from jinja2.bccache import Bucket, BytecodeCache
 
-from inspect_app import create_app
 from inspect_app.checklist import score
 from inspect_app.checklist.model import content_hash
 from inspect_app.directory.passwords import hash_password
@@ -35,44 +28,8 @@ from inspect_app.storage import inspections, media, schools, users
 from inspect_app.storage.db import open_database
 
 from . import factories
+from .instances import Template, build_template, make_app
 from .support import PASSWORD, SCRIPT_NOTE, Auth, User, add_county, term_payload
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test",
-    # the cheapest argon2 the library accepts at these settings: tests log in thousands of times
-    "ARGON2_TIME_COST": 1,
-    "ARGON2_MEMORY_COST": 8192,
-}
-
-
-class _TemplateCode(BytecodeCache):
-    """Compiled page templates kept in memory for the whole run.
-
-    Every test builds a new app and so a new Jinja environment, which compiled every page
-    it rendered afresh; the cache is keyed by the template's source checksum, so an edited
-    template is still compiled again.
-    """
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-_template_code = _TemplateCode()
-
-
-def make_app(instance: Path, **config) -> Flask:
-    """An app on ``instance`` with the test settings (and ``config`` on top)."""
-    app = create_app({**TEST_CONFIG, "INSTANCE_PATH": str(instance), **config})
-    app.jinja_env.bytecode_cache = _template_code
-    return app
 
 
 @functools.cache
@@ -127,51 +84,6 @@ def checklists_parsed_once():
         if content_hash(checklist.compiled) != checklist.hash
     ]
     assert not changed, f"a test changed a shared, parsed checklist in place: {changed}"
-
-
-class Template:
-    """An instance folder built once per run; ``copy_to`` gives a test its own copy."""
-
-    def __init__(self, folder: Path, facts: dict):
-        self.folder = folder
-        self.facts = facts
-
-    def copy_to(self, target: Path) -> None:
-        shutil.copytree(self.folder, target)
-
-
-def build_template(
-    tmp_path_factory,
-    name: str,
-    fill: Callable[[Flask, object], dict] | None = None,
-    base: Template | None = None,
-) -> Template:
-    """Build an instance: ``base`` copied (or a new one), then ``fill(app, db)``, whose
-    return value becomes the template's facts (ids and results the tests look up)."""
-    work = tmp_path_factory.mktemp(f"{name}-work") / "instance"
-    if base is not None:
-        base.copy_to(work)
-    app = make_app(work)
-    facts: dict = {}
-    if fill is not None:
-        db = open_database(app.config["DATABASE"])
-        try:
-            facts = fill(app, db)
-        finally:
-            db.close()
-    # The database is in WAL mode: copy it through SQLite's backup API, which includes what
-    # is still in the -wal file, rather than the bare file.
-    folder = tmp_path_factory.mktemp(name) / "instance"
-    database = Path(app.config["DATABASE"])
-    shutil.copytree(work, folder, ignore=shutil.ignore_patterns(f"{database.name}*"))
-    source = sqlite3.connect(database)
-    target = sqlite3.connect(folder / database.name)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return Template(folder, facts)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Real-browser fixtures: a live server on loopback with the demo county, and Debian's chromium.
 
 Playwright drives /usr/bin/chromium (never a downloaded browser). Every test gets a fresh
-instance folder, so the database it queries holds only what that test's phone sent.
+instance folder (a copy of the demo county, seeded once per run), so the database it queries
+holds only what that test's phone sent.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from inspect_app import create_app
 from inspect_app.demo.county import DEMO_PASSWORD
 from inspect_app.storage.db import open_database
+
+from ..instances import Template, build_template, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,20 +51,23 @@ class LiveServer:
             db.close()
 
 
-def make_live_server(tmp_path: Path) -> LiveServer:
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-tests",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8192,
-            # the login throttle would trip when tests log in many times from 127.0.0.1
-            "LOGIN_MAX_FAILURES": 1000,
-        }
-    )
+def _seed_demo(app, db) -> dict:
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
+    return {}
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, bare_template) -> Template:
+    """The demo county (``seed-demo``), seeded once per run; each live server gets a copy."""
+    return build_template(tmp_path_factory, "demo", _seed_demo, bare_template)
+
+
+def make_live_server(tmp_path: Path, template: Template) -> LiveServer:
+    folder = tmp_path / "instance"
+    template.copy_to(folder)
+    # the login throttle would trip when tests log in many times from 127.0.0.1
+    app = make_app(folder, SECRET_KEY="browser-tests", LOGIN_MAX_FAILURES=1000)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -70,8 +75,8 @@ def make_live_server(tmp_path: Path) -> LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    server = make_live_server(tmp_path)
+def live_server(tmp_path, demo_template):
+    server = make_live_server(tmp_path, demo_template)
     yield server
     server.httpd.shutdown()
 
