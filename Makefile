@@ -12,7 +12,7 @@ run: system-deps $(STAMP)
 	$(FLASK) checklists validate
 	$(FLASK) keys init
 	$(FLASK) seed-demo --inspections
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: system-test-deps $(STAMP)
 	$(BIN)/ruff check inspect_app tests bench

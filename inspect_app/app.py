@@ -1,4 +1,4 @@
-"""The app factory: configuration, database, checklists, blueprints, commands, the worker."""
+"""The app factory: configuration, database, checklists, blueprints, commands."""
 
 from __future__ import annotations
 
@@ -84,13 +84,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         documents,
         errors,
         headers,
+        health,
         inspector,
         main,
         review,
         school,
+        request_log,
+        static_files,
         sync,
         verify,
     )
+
+    request_log.init_app(app)
 
     # Before any route is added: rules pick their converters when they are added.
     app.url_map.converters["int"] = errors.DatabaseIdConverter
@@ -106,10 +111,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         school.bp,
         review.bp,
         bureau.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)
+    static_files.init_app(app)
     cli.init_app(app)
 
     @app.context_processor
@@ -120,8 +127,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             "current_user": g.get("user"),
         }
 
-    if app.config["ISSUE_IN_BACKGROUND"] and not app.testing:
-        from inspect_app.documents import worker
-
-        worker.start(app)
+    # No document rendering here: web processes store jobs, the one `flask worker` process
+    # issues them (documents/worker.py).
     return app

@@ -32,9 +32,23 @@ class Defaults:
     SIGNING_CA = None
     SIGNING_P12 = None
     SIGNING_PASSPHRASE = None
-    # Issue signed documents in a background thread after an inspection arrives (off in tests,
-    # which issue them explicitly so that every step is deterministic).
-    ISSUE_IN_BACKGROUND = True
+    # The document worker (`flask worker`, one process started by `flask serve`): how often
+    # it looks for new jobs when idle, how long a claimed job is its own before another worker
+    # may take it (a render takes seconds, so 5 minutes only matters after a crash), how many
+    # attempts a failing job gets, and the first retry's delay (doubling, at most an hour).
+    DOCUMENT_WORKER_POLL_SECONDS = 1.0
+    DOCUMENT_LEASE_SECONDS = 300
+    DOCUMENT_JOB_ATTEMPTS = 8
+    DOCUMENT_RETRY_SECONDS = 60
+    # /healthz: the worker's heartbeat must be younger than this (it beats every 5 s), and the
+    # instance folder's disk must have this much free space.
+    HEALTH_HEARTBEAT_MAX_AGE = 60
+    HEALTH_MIN_FREE_MB = 500
+    # `make run` / `flask serve`: the address and the number of gunicorn web processes.
+    # Uploads are short and mostly wait on SQLite's write lock, so a few processes per core.
+    SERVE_HOST = "127.0.0.1"
+    SERVE_PORT = 5000
+    SERVE_WORKERS = 4
     # 文号 of issued documents, per kind: {year} and {seq} (e.g. {seq:03d}); the sequence
     # restarts each year. A deployment sets its own abbreviation (inspect_app/common/docnumbers.py).
     DOCUMENT_NUMBER_PATTERNS = {

@@ -35,6 +35,10 @@ MATRIX = {
     ("GET", "/admin/schools/{school_a}/edit"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/schools/import"): [302, 403, 403, 403, 200, 200],
     ("GET", "/admin/scoring"): [302, 403, 403, 403, 403, 200],
+    ("GET", "/admin/documents"): [302, 403, 403, 403, 403, 200],
+    ("POST", "/admin/documents/999999/retry"): [302, 403, 403, 403, 403, 404],
+    # No document worker runs in the tests, so the service is (truthfully) not healthy.
+    ("GET", "/healthz"): [503, 503, 503, 503, 503, 503],
     ("POST", "/admin/users/new"): [302, 403, 403, 403, 400, 400],
     # An empty POST to an edit form re-saves the stored values unchanged (WTForms keeps an
     # object's value for a field missing from the form), hence 302 for those allowed in.

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from inspect_app.cli import checklists as checklist_cli
-from inspect_app.cli import documents
+from inspect_app.cli import documents, serving
 from inspect_app.common.vocabulary import ROLE_NAMES
 from inspect_app.demo import county, term
 from inspect_app.directory.passwords import hash_password, weakness
@@ -148,5 +148,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_backup_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(serving.serve_command)
+    app.cli.add_command(serving.worker_command)
     checklist_cli.register_cli(app)
     documents.init_app(app)

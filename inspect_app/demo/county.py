@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from inspect_app.common.vocabulary import ROLE_NAMES as ROLE_LABELS
 from inspect_app.storage import schools, users
+from inspect_app.storage.db import write
 
 DEMO_PASSWORD = "jiaoyu2026"
 
@@ -69,7 +70,7 @@ def school_code(suffix: str) -> str:
 def seed(db: Database, *, county: str, password_hash: str) -> list[tuple[str, str, str]]:
     """Create the demo county if missing. Returns (username, display name, role label) rows."""
     logins: list[tuple[str, str, str]] = []
-    with db.atomic():
+    with write(db):
         county_id = schools.ensure_region(db, county, "county")
         for township, rows in TOWNSHIPS.items():
             township_id = schools.ensure_region(db, township, "township", county_id)

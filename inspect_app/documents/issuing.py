@@ -6,6 +6,7 @@ A correction issues a new version that supersedes the old; both stay on record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -226,22 +227,24 @@ def status_name(row: dict) -> str:
     return STATUS_NAMES[row["status"]]
 
 
-def missing_documents(db: Database, limit: int = 50) -> list[str]:
-    """Received inspections whose report has not been issued yet (oldest first)."""
-    return reports.inspections_without_report(db, limit)
-
-
 def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:
-    """Issue the report and notice unless already issued; returns the current report row.
+    """Issue the report and the notice, each unless already issued; returns the current report.
 
-    Safe to call from several threads or processes at once: the unique (subject, kind,
-    version) index lets exactly one issue win, and the others read what it stored.
+    Each kind is checked on its own, so a worker that died between the report and the notice
+    issues only the notice when its job is claimed again. Safe to call from several processes
+    at once: the unique (subject, kind, version) index lets exactly one issue win, and the
+    others read what it stored.
     """
-    existing = reports.current(db, inspection_id, "report")
-    if existing:
-        return existing
-    try:
-        report, _ = issue_documents(db, config, inspection_id)
-        return report
-    except sqlite3.IntegrityError:
-        return reports.current(db, inspection_id, "report")
+    report = reports.current(db, inspection_id, "report")
+    if report is None:
+        try:
+            report = issue_report(db, config, inspection_id)
+        except sqlite3.IntegrityError:
+            report = reports.current(db, inspection_id, "report")
+    # Any notice on record counts: a revoked one was revoked on purpose, not lost.
+    if not reports.for_subject(db, inspection_id, "notice"):
+        # IntegrityError: another process issued it meanwhile.
+        with contextlib.suppress(sqlite3.IntegrityError):
+            issue_notice(db, config, inspection_id)
+    assert report is not None
+    return report

@@ -1,69 +1,160 @@
-"""A background thread that issues the signed documents of newly received inspections.
+"""The document worker: the one process that issues received inspections' signed documents.
 
-Rendering and signing take about a second per document, too long to keep a phone's upload
-waiting; the sync API stores the inspection, wakes this thread and answers at once. After
-each pass (and at least every minute) it also refreshes the bureau's default dashboard, so
-the first visit after new data is served from memory.
-Anything the thread misses (a crash, a restart) is picked up on the next pass, because the
-work list is derived from the database: inspections without a report.
+Run as ``flask --app inspect_app worker`` (``flask serve`` starts exactly one beside the web
+server). Rendering and signing take about a second per document, too long for a phone's
+upload to wait, and WeasyPrint's font state is not safe to share between threads, so no web
+process renders: the upload stores the inspection together with its job (storage/jobs.py)
+and this process claims the jobs one at a time, under a lease.
+
+A failure (a missing glyph, an unreadable photo, a bug) is recorded with its reason and the
+job is retried with back-off, so it never blocks the jobs behind it; after
+``DOCUMENT_JOB_ATTEMPTS`` attempts it waits for an admin's retry (管理 → 文档队列). A worker
+killed mid-job leaves its job running under a lease; when the lease passes it is claimed
+again. The worker records a heartbeat, read by the admin page and /healthz.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 import threading
-
-from flask import Flask
+from collections.abc import Mapping
+from datetime import timedelta
 
 from inspect_app.bureau import gathering
-from inspect_app.common.clock import today_in_china
+from inspect_app.common.clock import now, stamp, today_in_china
 from inspect_app.documents import issuing
+from inspect_app.documents.render import ReportError
+from inspect_app.storage import jobs
 from inspect_app.storage.db import open_database
 
 log = logging.getLogger(__name__)
-_wake = threading.Event()
+
+# Beats are writes; one every few seconds is plenty for "alive within the last minute".
+BEAT_EVERY = timedelta(seconds=5)
+# Heartbeats of workers silent this long are dropped from the admin page.
+FORGET_AFTER = timedelta(days=7)
 
 
-def wake() -> None:
-    _wake.set()
+def retry_delay(config: Mapping, attempts: int) -> timedelta | None:
+    """How long after its ``attempts``-th failure a job is tried again; None: stop trying.
+
+    Doubling from DOCUMENT_RETRY_SECONDS (1, 2, 4 … minutes by default), capped at an hour:
+    a missing font or a full disk is usually fixed within hours, and a quick first retry
+    covers a passing fault.
+    """
+    if attempts >= int(config["DOCUMENT_JOB_ATTEMPTS"]):
+        return None
+    base = float(config["DOCUMENT_RETRY_SECONDS"])
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
 
 
-def issue_pending(config) -> int:
-    db = open_database(config["DATABASE"])
-    issued = 0
-    try:
-        for inspection_id in issuing.missing_documents(db):
-            try:
-                issuing.ensure_documents(db, config, inspection_id)
-                issued += 1
-            except Exception:  # one bad inspection must not stop the others
-                log.exception("could not issue documents for inspection %s", inspection_id)
-    finally:
-        db.close()
-    return issued
+def failure_reason(exc: BaseException) -> str:
+    """What the admin page shows for a failed attempt (the document layer's errors are Chinese)."""
+    if isinstance(exc, ReportError):
+        return str(exc) or type(exc).__name__
+    return f"内部错误：{type(exc).__name__}: {exc}"[:2000]
 
 
-def warm_dashboard(config) -> None:
-    """Recompute the bureau's default dashboard if the data changed since it was cached."""
+class Worker:
+    """Claims and runs document jobs; :meth:`run` loops until :meth:`stop`."""
+
+    def __init__(self, config: Mapping, worker_id: str | None = None):
+        self.config = config
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = stamp()
+        self.issued = 0
+        self.failed = 0
+        self._stop = threading.Event()
+        self._last_beat = now() - BEAT_EVERY
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        db = open_database(self.config["DATABASE"])
+        try:
+            jobs.forget_workers_before(db, now() - FORGET_AFTER)
+            self._beat(db, None, force=True)
+            poll = float(self.config["DOCUMENT_WORKER_POLL_SECONDS"])
+            while not self._stop.is_set():
+                if not self.run_once(db):
+                    self._idle(db)
+                    self._stop.wait(poll)
+        finally:
+            db.close()
+
+    def run_once(self, db) -> bool:
+        """Claim one due job and run it; False when none was due."""
+        job = jobs.claim(
+            db, self.worker_id,
+            lease_seconds=float(self.config["DOCUMENT_LEASE_SECONDS"]),
+            max_attempts=int(self.config["DOCUMENT_JOB_ATTEMPTS"]),
+        )  # fmt: skip
+        if job is None:
+            return False
+        self._beat(db, job["id"], force=True)
+        try:
+            issuing.ensure_documents(db, self.config, job["inspection_id"])
+        except Exception as exc:  # any failure is the job's, recorded; the worker goes on
+            self.failed += 1
+            delay = retry_delay(self.config, job["attempts"])
+            log.exception(
+                "documents of inspection %s failed (attempt %s)",
+                job["inspection_id"], job["attempts"],
+            )  # fmt: skip
+            jobs.fail(
+                db, job["id"], job["claim"], failure_reason(exc),
+                retry_at=now() + delay if delay is not None else None,
+            )  # fmt: skip
+        else:
+            self.issued += 1
+            if not jobs.finish(db, job["id"], job["claim"]):
+                log.warning("job %s finished after its lease passed", job["id"])
+        self._beat(db, None, force=True)
+        return True
+
+    def _idle(self, db) -> None:
+        self._beat(db, None)
+
+    def _beat(self, db, job_id: int | None, *, force: bool = False) -> None:
+        if not force and now() - self._last_beat < BEAT_EVERY:
+            return
+        jobs.beat(
+            db, self.worker_id, pid=os.getpid(), started_at=self.started_at, job_id=job_id,
+            issued=self.issued, failed=self.failed,
+        )  # fmt: skip
+        self._last_beat = now()
+
+
+def run_forever(config: Mapping) -> None:
+    """The ``worker`` command: run until SIGTERM or SIGINT, finishing the job in hand first."""
+    # Documents can wait a few seconds; a phone's upload and a page view should not wait for
+    # a render. A lower CPU priority lets the web processes go first when cores are scarce.
+    os.nice(10)
+    worker = Worker(config)
+
+    def stop(signum, frame) -> None:
+        log.info("document worker %s stopping (signal %s)", worker.worker_id, signum)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("document worker %s started", worker.worker_id)
+    worker.run()
+    log.info("document worker %s stopped", worker.worker_id)
+
+
+def warm_dashboard(config: Mapping) -> None:
+    """Recompute the bureau's default dashboard if the data changed since it was cached.
+
+    The cache lives in each web process's memory, so each web process warms its own
+    (cli/gunicorn_conf.py runs this on a timer in every web process).
+    """
     db = open_database(config["DATABASE"])
     try:
         gathering.warm(db, today_in_china(config.get("TODAY_OVERRIDE")))
     finally:
         db.close()
-
-
-def start(app: Flask) -> None:
-    config = app.config
-
-    def run() -> None:
-        while True:
-            _wake.wait(timeout=60)
-            _wake.clear()
-            try:
-                issue_pending(config)
-                warm_dashboard(config)
-            except Exception:
-                log.exception("document worker pass failed")
-
-    threading.Thread(target=run, name="document-worker", daemon=True).start()
-    wake()

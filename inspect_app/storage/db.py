@@ -1,8 +1,12 @@
-"""The per-request database connection (flaskr pattern) and opening a database file."""
+"""The per-request database connection (flaskr pattern), opening a database file, and the
+one way to write: a transaction that takes SQLite's write lock up front."""
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app, g
@@ -11,16 +15,94 @@ from sqlite_utils import Database
 
 from inspect_app.storage.migrations import migrations
 
+# How long a writer waits for another's transaction before giving up. Write transactions here
+# last milliseconds (an upload is ~20 ms), so 20 concurrent uploads queue for well under a
+# second; 15 s stays below gunicorn's 30 s worker timeout, so even a pathological wait ends as
+# an error page rather than a killed worker.
+BUSY_TIMEOUT_SECONDS = 15
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
+
+    A deferred ``BEGIN`` (sqlite-utils' ``atomic()``) reads first and asks for the write lock
+    later; in WAL mode, if another connection committed in between, SQLite answers
+    ``database is locked`` at once, without waiting: busy_timeout cannot help a transaction
+    whose snapshot is stale. Taking the lock at ``BEGIN`` makes writers queue on busy_timeout
+    instead. Nested inside an open transaction it is a savepoint, so storage functions that
+    write can be combined into one transaction by their caller.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        savepoint = f"write_{secrets.token_hex(8)}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield db
+        except BaseException:
+            # A failed statement may already have ended the whole transaction.
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+class WritingDatabase(Database):
+    """A sqlite-utils Database whose ``atomic()`` is :func:`write`.
+
+    sqlite-utils wraps its own multi-statement writes (``insert_all``, ``upsert``, ``update``,
+    ``transform``) in ``atomic()``; routing that through :func:`write` gives them the write
+    lock up front too, so no write path is left with a deferred ``BEGIN``.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+        with write(self):
+            yield self
+
 
 def open_database(path: str) -> Database:
     """Open a database file with the settings every connection needs."""
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    db = Database(conn)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+    # The implicit transaction Python's sqlite3 opens before a lone INSERT/UPDATE takes the
+    # write lock at once as well.
+    conn.isolation_level = "IMMEDIATE"
+    db = WritingDatabase(conn)
     # WAL lets the dashboard read while an inspector's upload writes.
     db.query("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def check_writable(db: Database, timeout_ms: int = 2000) -> None:
+    """Raise ``sqlite3.Error`` unless this connection can take the write lock within
+    ``timeout_ms`` (a read-only file or folder, a full disk, a writer stuck for long).
+    Nothing is written: the transaction is rolled back."""
+    previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 def get_db() -> Database:

@@ -6,6 +6,9 @@ import json
 
 from sqlite_utils import Database
 
+from inspect_app.storage import jobs
+from inspect_app.storage.db import write
+
 _SELECT = """
     SELECT i.*, s.name AS school_name, s.code AS school_code, s.township_id,
            u.display_name AS inspector_name, v.title AS checklist_title, v.version AS checklist_version
@@ -42,12 +45,13 @@ def insert(
 ) -> None:
     """Write one inspection with everything that belongs to it, all or nothing.
 
-    Its rectification items open in the same transaction, so a received inspection never
-    lacks the items its findings call for.
+    Its rectification items open and its documents are queued in the same transaction, so a
+    received inspection never lacks the items its findings call for, nor its documents' job.
     """
     at = inspection["received_at"]
-    with db.atomic():
+    with write(db):
         db.table("inspections").insert(inspection)
+        jobs.enqueue(db, inspection["id"], at)
         db.table("inspection_answers").insert_all(answers)
         db.table("inspection_photos").insert_all(photos)
         db.table("signatures").insert_all(signatures)

@@ -731,3 +731,57 @@ def _document_numbers(db: Database) -> None:
         "CREATE UNIQUE INDEX idx_reports_doc_number ON reports (doc_number) "
         "WHERE doc_number IS NOT NULL"
     )
+
+
+@migrations(name="0022_document_jobs")
+def _document_jobs(db: Database) -> None:
+    # Issuing an inspection's documents is a job in the database, claimed by the one document
+    # worker process under a lease: a crashed worker's job is claimed again when its lease
+    # runs out, a failure is kept with its reason and retried later, and a job that keeps
+    # failing waits for an admin without holding up any other.
+    db.table("document_jobs").create(
+        {
+            "id": int,
+            "inspection_id": str,
+            "status": str,  # queued 排队中 | running 生成中 | done 已完成 | failed 已停止重试
+            "attempts": int,
+            "run_after": str,  # not claimed before this (back-off after a failure)
+            "lease_until": str,  # a running job whose lease has passed is claimed again
+            "claim": str,  # the current claim's token: only its holder may finish the job
+            "claimed_by": str,  # the worker holding it (host:pid)
+            "last_error": str,
+            "created_at": str,
+            "updated_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("inspection_id", "inspections", "id")],
+        not_null={"inspection_id", "status", "attempts", "run_after", "created_at", "updated_at"},
+        defaults={"status": "queued", "attempts": 0},
+    )
+    # One job per inspection: enqueueing twice (a retried upload, a replayed import) is a no-op.
+    db.table("document_jobs").create_index(["inspection_id"], unique=True)
+    db.table("document_jobs").create_index(["status", "run_after"])
+    # Inspections received before this migration that still lack their report.
+    db.execute(
+        """INSERT INTO document_jobs (inspection_id, status, attempts, run_after, created_at, updated_at)
+           SELECT i.id, 'queued', 0, i.received_at, i.received_at, i.received_at
+           FROM inspections i
+           WHERE i.status = 'valid' AND NOT EXISTS (
+             SELECT 1 FROM reports r WHERE r.subject_id = i.id AND r.kind = 'report')"""
+    )
+    # Each worker process records that it is alive, for the admin page and /healthz.
+    db.table("worker_heartbeats").create(
+        {
+            "worker_id": str,
+            "pid": int,
+            "started_at": str,
+            "beat_at": str,
+            "job_id": int,
+            "issued": int,
+            "failed": int,
+        },
+        pk="worker_id",
+        not_null={"pid", "started_at", "beat_at"},
+        defaults={"issued": 0, "failed": 0},
+    )

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage.db import write
 
 
 class Move(Protocol):
@@ -172,7 +173,7 @@ def apply(
     so it need not lose to a concurrent decision.
     """
     at = stamp()
-    with db.atomic():
+    with write(db):
         if move.changes:
             assert set(move.changes) <= _CHANGEABLE, move.changes
             changes = {**move.changes, "updated_at": at}

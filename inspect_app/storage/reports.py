@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage.db import write
 
 
 def get(db: Database, report_id: str) -> dict | None:
@@ -59,34 +60,28 @@ def store(
     tmp = path.with_suffix(".part")
     tmp.write_bytes(pdf)
     os.replace(tmp, path)
-    with db.atomic():
-        previous = current(db, subject_id, kind)
-        db.table("reports").insert(
-            {"id": report_id, "kind": kind, "subject_id": subject_id, "school_id": school_id, "version": version,
-             "sha256": sha256, "path": str(path.relative_to(reports_dir)), "size": len(pdf),
-             "created_at": stamp(), "status": "valid", "doc_number": doc_number}
-        )  # fmt: skip
-        if previous:
-            db.table("reports").update(
-                previous["id"], {"status": "superseded", "superseded_by": report_id}
-            )
+    try:
+        with write(db):
+            previous = current(db, subject_id, kind)
+            db.table("reports").insert(
+                {"id": report_id, "kind": kind, "subject_id": subject_id, "school_id": school_id, "version": version,
+                 "sha256": sha256, "path": str(path.relative_to(reports_dir)), "size": len(pdf),
+                 "created_at": stamp(), "status": "valid", "doc_number": doc_number}
+            )  # fmt: skip
+            if previous:
+                db.table("reports").update(
+                    previous["id"], {"status": "superseded", "superseded_by": report_id}
+                )
+    except BaseException:
+        # Another issue of the same version won (or the write failed): no row will ever point
+        # at this file, so it must not stay behind as an orphan in reports/.
+        path.unlink(missing_ok=True)
+        raise
     return db.table("reports").get(report_id)
 
 
 def revoke(db: Database, report_id: str, reason: str) -> None:
     db.table("reports").update(report_id, {"status": "revoked", "revoked_reason": reason})
-
-
-def inspections_without_report(db: Database, limit: int = 50) -> list[str]:
-    """Valid inspections whose report has not been issued yet, oldest first."""
-    rows = db.query(
-        """SELECT i.id FROM inspections i
-           WHERE i.status = 'valid' AND NOT EXISTS (
-             SELECT 1 FROM reports r WHERE r.subject_id = i.id AND r.kind = 'report')
-           ORDER BY i.received_at LIMIT ?""",
-        [limit],
-    )
-    return [r["id"] for r in rows]
 
 
 def read(reports_dir: str, row: dict) -> bytes:

@@ -61,6 +61,21 @@ CREATE TABLE "checklist_versions" (
    "stored_at" TEXT NOT NULL
 );
 
+CREATE TABLE "document_jobs" (
+   "id" INTEGER PRIMARY KEY,
+   "inspection_id" TEXT NOT NULL REFERENCES "inspections"("id"),
+   "status" TEXT NOT NULL DEFAULT 'queued',
+   "attempts" INTEGER NOT NULL DEFAULT 0,
+   "run_after" TEXT NOT NULL,
+   "lease_until" TEXT,
+   "claim" TEXT,
+   "claimed_by" TEXT,
+   "last_error" TEXT,
+   "created_at" TEXT NOT NULL,
+   "updated_at" TEXT NOT NULL,
+   "finished_at" TEXT
+);
+
 CREATE TABLE "document_numbers" (
    "kind" TEXT NOT NULL,
    "year" INTEGER NOT NULL,
@@ -297,6 +312,16 @@ CREATE TABLE "users" (
    "last_login_at" TEXT
 , "must_change_password" INTEGER NOT NULL DEFAULT 0);
 
+CREATE TABLE "worker_heartbeats" (
+   "worker_id" TEXT PRIMARY KEY,
+   "pid" INTEGER NOT NULL,
+   "started_at" TEXT NOT NULL,
+   "beat_at" TEXT NOT NULL,
+   "job_id" INTEGER,
+   "issued" INTEGER DEFAULT 0,
+   "failed" INTEGER DEFAULT 0
+);
+
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
 
@@ -311,6 +336,12 @@ CREATE INDEX "idx_audit_log_at"
 
 CREATE INDEX "idx_checklist_versions_checklist_id"
     ON "checklist_versions" ("checklist_id");
+
+CREATE UNIQUE INDEX "idx_document_jobs_inspection_id"
+    ON "document_jobs" ("inspection_id");
+
+CREATE INDEX "idx_document_jobs_status_run_after"
+    ON "document_jobs" ("status", "run_after");
 
 CREATE UNIQUE INDEX "idx_document_numbers_report_id"
     ON "document_numbers" ("report_id");

@@ -6,6 +6,7 @@ from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
 from inspect_app.storage import inserted_id
+from inspect_app.storage.db import write
 
 SCHOOL_FIELDS = (
     "code", "name", "township_id", "stage", "boarding", "township_central", "poverty_village",
@@ -111,7 +112,7 @@ def as_scoring_school(school: dict) -> dict:
 def import_records(db: Database, records: list[dict], county_id: int) -> dict:
     """Insert or update (by code) every record in one transaction; create missing townships."""
     created, updated, new_townships = 0, 0, []
-    with db.atomic():
+    with write(db):
         for record in records:
             township = township_by_name(db, record["township"])
             if township is None:

@@ -33,7 +33,7 @@ from inspect_app.common.vocabulary import ROLE_NAMES, STAGES
 from inspect_app.directory import school_import
 from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.inspections import catalog
-from inspect_app.storage import audit, inspections, schools, sessions, users
+from inspect_app.storage import audit, inspections, jobs, schools, sessions, users
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
 
@@ -318,6 +318,48 @@ def scoring_drift():
             differences.append({"what": what, "server": server, "client": client})
         cases.append({"inspection": row, "differences": differences})
     return render_template("admin/scoring.html", found=found, cases=cases)
+
+
+@bp.get("/documents")
+@role_required("admin")
+def document_queue():
+    """The document worker at a glance: its heartbeat, the queue, and what failed and why."""
+    db = get_db()
+    beats = jobs.heartbeats(db)
+    latest = beats[0] if beats else None
+    max_age = float(current_app.config["HEALTH_HEARTBEAT_MAX_AGE"])
+    alive = latest is not None and jobs.heartbeat_age(latest) <= max_age
+    return render_template(
+        "admin/documents.html",
+        counts=jobs.counts(db),
+        waiting=jobs.waiting(db),
+        failures=jobs.failures(db),
+        heartbeats=beats,
+        alive=alive,
+        max_age=int(max_age),
+        status_names=JOB_STATUS,
+    )
+
+
+@bp.post("/documents/<int:job_id>/retry")
+@role_required("admin")
+def retry_document(job_id: int):
+    db = get_db()
+    job = jobs.get(db, job_id)
+    if job is None:
+        abort(404)
+    if jobs.retry(db, job_id):
+        audit.record(
+            db, "document_job_retried", user=g.user, target=f"inspection:{job['inspection_id']}",
+            detail={"job": job_id, "last_error": job["last_error"]}, ip=request.remote_addr or "",
+        )  # fmt: skip
+        flash("已重新排队，文档生成进程将很快处理。", "success")
+    else:
+        flash("该任务正在生成或已完成，无需重试。", "info")
+    return redirect(url_for("admin.document_queue"))
+
+
+JOB_STATUS = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "已停止重试"}
 
 
 _RESULT_FIELDS = {"total": "总分", "grade": "等级", "vetoed": "一票否决"}

@@ -29,7 +29,7 @@ from inspect_app.documents import preview
 from inspect_app.storage import analytics as store
 from inspect_app.storage import assignments, schools, users
 from inspect_app.storage import bulletins as bulletin_records
-from inspect_app.storage.db import get_db
+from inspect_app.storage.db import get_db, write
 from inspect_app.web import today
 from inspect_app.web.guards import role_required
 
@@ -303,7 +303,7 @@ def plan_assign():
         for message in errors:
             flash(message, "error")
         return _plan_page(filters, 400, dict(form))
-    with db.atomic():
+    with write(db):
         for school_id in sorted(school_ids):
             assignments.assign(
                 db,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, g, render_template, send_file
+from flask import Blueprint, abort, current_app, g, make_response, render_template, send_file
 
 from inspect_app.common import vocabulary
-from inspect_app.documents import issuing, worker
-from inspect_app.storage import inspections, reports
+from inspect_app.storage import inspections, jobs, reports
 from inspect_app.storage.assignments import school_ids_for
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
@@ -47,8 +46,6 @@ def inspection_view(inspection_id: str):
     documents = reports.for_subject(db, inspection_id, "report") + reports.for_subject(
         db, inspection_id, "notice"
     )
-    if not documents:
-        worker.wake()  # normally already issued; if the worker is behind, nudge it
     return render_template(
         "documents/inspection.html",
         inspection=inspection,
@@ -59,16 +56,33 @@ def inspection_view(inspection_id: str):
         rectifications=inspections.rectifications(db, inspection_id),
         documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),
         status_names=vocabulary.REPORT_STATUS,
+        job=jobs.for_inspection(db, inspection_id),
     )
 
 
 @bp.get("/inspections/<inspection_id>/report.pdf")
 @role_required(*ALL_ROLES)
 def current_report(inspection_id: str):
-    """The current signed report, issuing it now if the background worker has not yet."""
-    _visible_inspection(inspection_id)
-    row = issuing.ensure_documents(get_db(), current_app.config, inspection_id)
-    return _send(row)
+    """The current signed report; while the document worker has not issued it yet, a page
+    saying it is being prepared (202). Rendering here would hold a web process for seconds
+    and share WeasyPrint's font state between its threads."""
+    inspection = _visible_inspection(inspection_id)
+    db = get_db()
+    row = reports.current(db, inspection_id, "report")
+    if row is not None:
+        return _send(row)
+    response = make_response(
+        render_template(
+            "documents/preparing.html",
+            inspection=inspection,
+            job=jobs.for_inspection(db, inspection_id),
+        ),
+        202,
+    )
+    # The page reloads itself until the report is there (documents/preparing.html).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.get("/documents/<report_id>.pdf")

@@ -15,7 +15,6 @@ from flask import Blueprint, abort, current_app, g, jsonify, request, send_file,
 from flask_wtf.csrf import generate_csrf
 
 from inspect_app.common import vocabulary
-from inspect_app.documents import worker
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
 from inspect_app.rectification import notifications
@@ -204,7 +203,8 @@ def put_inspection(inspection_id: str):
         ), 422
     row = received.inspection
     if received.created:
-        worker.wake()
+        # Its documents were queued with it (storage.inspections.insert); the document worker
+        # issues them within seconds.
         opened = len(received.result["rectifications"])
         if opened:
             link = url_for("school.rectification_list", inspection=row["id"])

@@ -1,0 +1,48 @@
+"""Gunicorn settings for ``flask serve`` (loaded with ``--config python:…``).
+
+Threaded workers (gthread) rather than sync ones: without a buffering proxy in front (``make
+run``), a phone sending a photo over a slow uplink would hold a sync worker for the whole
+upload; with threads the other requests go on. Uploads mostly wait on SQLite's write lock,
+which gunicorn's processes and threads share fairly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from inspect_app.web.request_log import configure_logging
+
+worker_class = "gthread"
+threads = 4
+# The app is built once in the master (migrations run once, not raced by every worker) and
+# forked; no thread or database connection is open at that point.
+preload_app = True
+# A bulletin is rendered inside its request (an explicit bureau action) and takes seconds.
+timeout = 60
+graceful_timeout = 30
+accesslog = "-"
+errorlog = "-"
+# Address, request id, request line, status, bytes, milliseconds.
+access_log_format = '%(h)s %({x-request-id}o)s "%(r)s" %(s)s %(B)s %(M)sms'
+
+# Each web process keeps the bureau's default dashboard warm in its own memory.
+WARM_EVERY_SECONDS = 60
+
+
+def post_worker_init(worker) -> None:
+    configure_logging()
+    config = worker.wsgi.config
+    stop = threading.Event()
+
+    def warm() -> None:
+        # Imported here: gunicorn reads this file before the app is loaded.
+        from inspect_app.documents.worker import warm_dashboard
+
+        while not stop.wait(WARM_EVERY_SECONDS):
+            try:
+                warm_dashboard(config)
+            except Exception:  # a failed warm-up only costs the next visitor a slower page
+                logging.getLogger("inspect_app").exception("dashboard warm-up failed")
+
+    threading.Thread(target=warm, name="dashboard-warm", daemon=True).start()

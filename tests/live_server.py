@@ -1,0 +1,229 @@
+"""The app as deployed, on loopback: `flask serve` (gunicorn + one document worker) or a
+bare `flask worker`, in their own processes, over a prepared instance folder; and an HTTP
+client that logs in and uploads inspections the way the phone does (docs/sync-api.md).
+
+Shared by tests/test_serving.py and bench/bench_server.py. Plain functions and classes,
+no fixtures, standard library only for HTTP (real sockets, real cookies, real CSRF).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspect_app import create_app
+from inspect_app.directory.passwords import hash_password
+from inspect_app.storage import schools, users
+from inspect_app.storage.db import open_database
+
+from . import factories
+
+PASSWORD = "correct-horse-1"
+PROJECT = Path(__file__).resolve().parents[1]
+# Cheap password hashes and quick worker polling: the tests measure the server, not argon2.
+FAST = {
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 8192,
+    "DOCUMENT_WORKER_POLL_SECONDS": 0.2,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    """A prepared instance folder: one county, ``school_count`` schools, inspectors, an admin."""
+
+    path: Path
+    school_ids: list[int]
+    inspectors: list[str]
+    settings: dict
+
+    @property
+    def database(self) -> str:
+        return str(self.path / "inspect.db")
+
+    def env(self, **extra) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INSPECT_")}
+        env["INSPECT_INSTANCE_PATH"] = str(self.path)
+        for key, value in {**self.settings, **extra}.items():
+            env[f"INSPECT_{key}"] = json.dumps(value)
+        return env
+
+
+def prepare_instance(
+    path: Path, *, inspectors: int = 4, school_count: int = 6, **settings
+) -> Instance:
+    """Create the instance folder and its database, as `make run` would before serving."""
+    settings = {**FAST, **settings}
+    app = create_app({"INSTANCE_PATH": str(path), **settings})
+    db = open_database(app.config["DATABASE"])
+    try:
+        pw = hash_password(PASSWORD, app.config)
+        county = schools.ensure_region(db, "测试县", "county")
+        township = schools.ensure_region(db, "东镇", "township", county)
+        school_ids = [
+            schools.save(
+                db,
+                {
+                    "code": f"L{n:03d}",
+                    "name": f"东镇第{n + 1}小学",
+                    "township_id": township,
+                    "stage": "小学",
+                    "enrolment": 300,
+                },
+            )  # fmt: skip
+            for n in range(school_count)
+        ]
+        names = [f"duxue{n}" for n in range(inspectors)]
+        for name in names:
+            users.create(db, username=name, display_name=f"督学{name}", role="inspector",
+                         password_hash=pw)  # fmt: skip
+        users.create(db, username="admin", display_name="管理员", role="admin", password_hash=pw)
+    finally:
+        db.close()
+    return Instance(path, school_ids, names, settings)
+
+
+class Process:
+    """A child process of the app, stopped with a signal; its output goes to a log file."""
+
+    def __init__(self, instance: Instance, args: list[str], log: Path, **env):
+        self.log_path = log
+        self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "inspect_app", *args],
+            cwd=PROJECT, env=instance.env(**env), stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no chance to clean up."""
+        self.popen.kill()
+        self.popen.wait(10)
+        self._log.close()
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 45) -> int:
+        """Send ``sig`` (Ctrl-C by default) and wait for the exit code."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout)
+        finally:
+            self._log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def serve(instance: Instance, log: Path, *, workers: int = 2, **env) -> tuple[Process, str]:
+    """`flask serve` on a free loopback port; returns it and its base URL once it answers."""
+    port = free_port()
+    process = Process(
+        instance, ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        log, **env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"server exited:\n{process.output()}")
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=2).read()
+            return process, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    process.stop(signal.SIGKILL)
+    raise RuntimeError(f"server did not answer within 60 s:\n{process.output()}")
+
+
+def worker(instance: Instance, log: Path, **env) -> Process:
+    return Process(instance, ["worker"], log, **env)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, body: str):
+        super().__init__(f"HTTP {status}: {body[:300]}")
+        self.status = status
+
+
+_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class Client:
+    """One browser or phone: its own cookies, logged in through the real login form."""
+
+    def __init__(self, base: str, timeout: float = 60):
+        self.base = base
+        self.timeout = timeout
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.api_token = ""
+
+    def request(self, method: str, path: str, data: bytes | None = None, headers=None):
+        """(status, headers, body); raises HttpError on 4xx/5xx."""
+        req = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers or {}
+        )
+        try:
+            with self.opener.open(req, timeout=self.timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            raise HttpError(exc.code, exc.read().decode(errors="replace")) from None
+
+    def get(self, path: str, **headers) -> bytes:
+        return self.request("GET", path, headers=headers)[2]
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        html = self.get("/login").decode()
+        token = _CSRF.search(html).group(1)
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrf_token": token}
+        ).encode()
+        self.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        session = json.loads(self.get("/api/session"))
+        assert session["user"]["username"] == username
+        self.api_token = session["csrf_token"]
+
+    def put(self, path: str, data: bytes, content_type: str) -> dict:
+        _, _, body = self.request(
+            "PUT", path, data, {"Content-Type": content_type, "X-CSRFToken": self.api_token}
+        )
+        return json.loads(body)
+
+    def checklist(self, checklist_id: str = "fupin_comprehensive") -> dict:
+        bootstrap = json.loads(self.get("/api/bootstrap"))
+        entry = next(c for c in bootstrap["checklists"] if c["id"] == checklist_id)
+        return json.loads(self.get(f"/api/checklists/{entry['hash']}"))
+
+    def upload_inspection(self, school_id: int, checklist: dict, photo_seed: int) -> dict:
+        """The phone's outbox flush for one inspection: its photo, then the inspection."""
+        photo = factories.jpeg_bytes(photo_seed, size=(800, 600))
+        digest = factories.sha256(photo)
+        self.put(f"/api/photos/{digest}", photo, "image/jpeg")
+        body = factories.payload(school_id, checklist, photos=[digest])
+        return self.put(
+            f"/api/inspections/{body['id']}",
+            json.dumps(body, ensure_ascii=False).encode(),
+            "application/json",
+        )
