@@ -73,7 +73,7 @@ class WritingDatabase(Database):
     """
 
     @contextmanager
-    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+    def atomic(self) -> Iterator[Database]:
         with write(self):
             yield self
 
