@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from inspect_app.cli import backup as backup_cli
 from inspect_app.cli import checklists as checklist_cli
 from inspect_app.cli import documents, serving
 from inspect_app.common.vocabulary import ROLE_NAMES
@@ -152,3 +153,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serving.worker_command)
     checklist_cli.register_cli(app)
     documents.init_app(app)
+    backup_cli.init_app(app)
