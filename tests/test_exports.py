@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from .support import TERM
@@ -29,23 +30,23 @@ def test_xlsx_holds_the_schools_items_findings_and_rectifications(client, auth, 
     schools = list(wb["学校汇总"].values)
     assert schools[0][:4] == ("排名", "学校代码", "学校名称", "乡镇")
     by_code = {row[1]: row for row in schools[1:]}
-    assert by_code["A001"][9] == received["results"]["a_new"]["total"]
-    assert by_code["A001"][10] == received["results"]["a_new"]["grade"]
-    assert by_code["A001"][13] == received["results"]["a_old"]["total"]
+    assert by_code["A001"][10] == received["results"]["a_new"]["total"]
+    assert by_code["A001"][11] == received["results"]["a_new"]["grade"]
+    assert by_code["A001"][14] == received["results"]["a_old"]["total"]
     c003 = by_code["C003"] + (None,) * 20  # empty trailing cells are not stored
-    assert c003[5] == "否" and c003[9] is None  # not inspected this term
+    assert c003[5] == "否" and c003[10] is None  # not inspected this term
     items = list(wb["检查条目"].values)
     term_results = [received["results"][n] for n in ("a_old", "a_new", "b")]
     assert len(items) - 1 == sum(len(r["items"]) for r in term_results)
     earned = {}
     for row in items[1:]:
-        earned[row[0]] = earned.get(row[0], 0) + (row[11] or 0)
+        earned[row[0]] = earned.get(row[0], 0) + (row[12] or 0)
     for name in ("a_old", "a_new", "b"):
         expected = sum(s["earned"] for s in received["results"][name]["sections"])
         assert round(earned[received["ids"][name]], 2) == round(expected, 2)
     findings = list(wb["问题清单"].values)
     assert len(findings) - 1 == sum(len(r["findings"]) for r in term_results)
-    problems = {row[9] for row in findings[1:]}
+    problems = {row[10] for row in findings[1:]}
     assert {f["problem"] for r in term_results for f in r["findings"]} == problems
     rect = list(wb["整改情况"].values)
     assert rect[0][11] == "状态" and {row[11] for row in rect[1:]} == {"待整改"}
@@ -57,12 +58,12 @@ def test_rows_come_by_school_and_date_items_in_checklist_order(client, auth, rec
     checklist_order = [i["id"] for s in received["checklist"]["sections"] for i in s["items"]]
     items = list(wb["检查条目"].values)[1:]
     assert [(r[3], r[1]) for r in items] == sorted((r[3], r[1]) for r in items)
-    a_new = [r[8] for r in items if r[0] == received["ids"]["a_new"]]
+    a_new = [r[9] for r in items if r[0] == received["ids"]["a_new"]]
     assert a_new == [i for i in checklist_order if i in a_new]
     assert len(a_new) == len(received["results"]["a_new"]["items"])
     findings = [r for r in list(wb["问题清单"].values)[1:] if r[0] == received["ids"]["a_old"]]
     labels = {i["label"]: i["id"] for s in received["checklist"]["sections"] for i in s["items"]}
-    failed = [labels[r[7]] for r in findings]
+    failed = [labels[r[8]] for r in findings]
     assert failed and failed == [i for i in checklist_order if i in failed]
     rect = [r for r in list(wb["整改情况"].values)[1:]]
     assert [(r[0], r[3], r[4]) for r in rect] == sorted((r[0], r[3], r[4]) for r in rect)
@@ -99,9 +100,9 @@ def test_answers_read_as_the_report_prints_them(client, auth, received):
     items = {i["id"]: i for s in received["checklist"]["sections"] for i in s["items"]}
     shown = {"choice": set(), "yesno": set()}
     for row in list(wb["检查条目"].values)[1:]:
-        item, value = items[row[8]], row[13]
+        item, value = items[row[9]], row[14]
         if item["type"] == "choice" and value:
-            assert value in {c["label"] for c in item["choices"]}, (row[8], value)
+            assert value in {c["label"] for c in item["choices"]}, (row[9], value)
             shown["choice"].add(value)
         if item["type"] == "yesno" and value:
             assert value in {"是", "否"}
@@ -126,9 +127,11 @@ def test_a_requested_extension_is_shown_and_stops_no_clock(app, client, auth, db
     auth.login("bureau")
     rows = list(_workbook(client)["整改情况"].values)
     header, rows = rows[0], rows[1:]
-    (row,) = [r for r in rows if r[0] == "A001" and r[3] == "2026-09-15" and r[4] == item["seq"]]
+    (row,) = [
+        r for r in rows if r[0] == "A001" and r[3] == datetime(2026, 9, 15) and r[4] == item["seq"]
+    ]
     shown = dict(zip(header, row, strict=False))
-    assert shown["申请延期至"] == until
+    assert shown["申请延期至"] == datetime.fromisoformat(until)
     assert (shown["是否逾期"], shown["逾期天数"]) == ("是", 3)
 
 
@@ -174,3 +177,49 @@ def test_numbers_are_not_escaped():
     assert _csv_value(-3.0) == -3 and _csv_value(-2.5) == -2.5
     assert _csv_value("-") == "'-" and _csv_value("\t=1") == "'\t=1"
     assert _csv_value("正常文字") == "正常文字"
+
+
+def test_cells_are_typed_dates_numbers_and_percentages(client, auth, db, received):
+    """Dates sort and filter as dates, scores add up, rates show as percentages; the
+    checklist is named by its title, with its id beside it."""
+    auth.login("bureau")
+    response = client.get(
+        "/bureau/export.xlsx", query_string={**TERM, "checklist": "fupin_comprehensive"}
+    )
+    book = load_workbook(io.BytesIO(response.data))  # not read-only: cell styles are read
+    sheet = book["学校汇总"]
+    header = [c.value for c in sheet[1]]
+    a001 = next(row for row in sheet.iter_rows(min_row=2) if row[1].value == "A001")
+    cell = dict(zip(header, a001, strict=False))
+    assert cell["最近检查日期"].is_date and cell["最近检查日期"].value == datetime(2026, 11, 20)
+    assert cell["最近检查日期"].number_format == "yyyy-mm-dd"
+    assert cell["检查单"].value == received["checklist"]["title"]
+    assert cell["检查单编号"].value == "fupin_comprehensive"
+    assert cell["得分"].data_type == "n"
+    assert cell["得分"].value == received["results"]["a_new"]["total"]
+    rates = [cell[h] for h in header if h.endswith("（得分率）")]
+    sections = {s["title"]: s for s in received["results"]["a_new"]["sections"]}
+    assert any(c.value is not None for c in rates)
+    assert all(c.number_format == "0.0%" for c in rates if c.value is not None)
+    for title, c in zip(
+        [h[: -len("（得分率）")] for h in header if h.endswith("（得分率）")], rates, strict=True
+    ):
+        s = sections[title]
+        if s["possible"]:
+            assert c.value == pytest.approx(s["earned"] / s["possible"], abs=1e-3)
+    items = book["检查条目"]
+    header = [c.value for c in items[1]]
+    row = dict(zip(header, next(items.iter_rows(min_row=2)), strict=False))
+    assert row["检查日期"].is_date and row["检查单编号"].value == "fupin_comprehensive"
+    assert isinstance(row["满分"].value, int | float)
+    rect = book["整改情况"]
+    header = [c.value for c in rect[1]]
+    row = dict(zip(header, next(rect.iter_rows(min_row=2)), strict=False))
+    assert row["整改时限"].is_date and row["检查日期"].is_date
+    # the CSV copy writes the same cells as text a person reads
+    archive = zipfile.ZipFile(io.BytesIO(client.get(
+        "/bureau/export.zip", query_string={**TERM, "checklist": "fupin_comprehensive"}).data))  # fmt: skip
+    rows = list(csv.reader(io.StringIO(archive.read("1-学校汇总.csv").decode("utf-8-sig"))))
+    shown = dict(zip(rows[0], next(r for r in rows[1:] if r[1] == "A001"), strict=False))
+    assert shown["最近检查日期"] == "2026-11-20" and shown["检查单编号"] == "fupin_comprehensive"
+    assert all(shown[h].endswith("%") for h in rows[0] if h.endswith("（得分率）") and shown[h])

@@ -133,3 +133,22 @@ def test_the_header_row_is_bold_and_frozen():
     assert sheet["A1"].font.b and sheet["B1"].font.b and not sheet["A2"].font.b
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width == 20
+
+
+def test_dates_and_percentages_are_typed_cells_and_never_mixed_up_with_numbers():
+    from datetime import date, datetime
+
+    rows = [
+        [date(2026, 11, 20), xlsx.Percent(0.5), 0.5],
+        [date(1900, 3, 1), 0.5, xlsx.Percent(0.5)],
+    ]
+    out = io.BytesIO()
+    xlsx.write(out, [Sheet("类型", ["日期", "甲", "乙"], rows)])
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["类型"]
+    first, second = list(sheet.iter_rows(min_row=2))
+    assert first[0].value == datetime(2026, 11, 20) and first[0].number_format == "yyyy-mm-dd"
+    assert second[0].value == datetime(1900, 3, 1)
+    # the memo keys a cell's XML by value: 0.5 and 50% must stay what each was
+    assert (first[1].value, first[1].number_format) == (0.5, "0.0%")
+    assert (first[2].value, first[2].number_format) == (0.5, "General")
+    assert (second[1].number_format, second[2].number_format) == ("General", "0.0%")

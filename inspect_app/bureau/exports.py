@@ -18,7 +18,7 @@ from typing import IO
 from sqlite_utils import Database
 
 from inspect_app.bureau import figures, xlsx
-from inspect_app.bureau.xlsx import Group, Sheet
+from inspect_app.bureau.xlsx import Group, Percent, Sheet
 from inspect_app.checklist import Checklist
 from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
 from inspect_app.common import vocabulary
@@ -30,7 +30,17 @@ def _yes(flag) -> str:
     return "是" if flag else "否"
 
 
-def _school_rows(overview: figures.Overview) -> Iterator[list]:
+def _day(text: str | None) -> date | None:
+    """A stored ISO date (or stamp) as a date cell; empty stays empty."""
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def _percent(value: float | None) -> Percent | None:
+    """A 0–100 score rate as a percentage cell (85.3 → 85.3%)."""
+    return None if value is None else Percent(value / 100)
+
+
+def _school_rows(overview: figures.Overview, titles: dict[str, str]) -> Iterator[list]:
     ranked = {r["school_id"]: r for r in overview.ranking}
     ordered = [
         r["school_id"]
@@ -46,14 +56,15 @@ def _school_rows(overview: figures.Overview) -> Iterator[list]:
         if row is None:
             school = schools[school_id]  # an unranked school comes from overview.schools
             yield [None, school["code"], school["name"], school["township"], school["stage"], "否",
-                   None, None, None, None, None, None, None, None, None,
+                   None, None, None, None, None, None, None, None, None, None,
                    *([None] * len(overview.sections))]  # fmt: skip
             continue
         yield [
             row["rank"], row["school_code"], row["school_name"], row["township"], row["stage"], "是",
-            row["date"], row["checklist_id"], row["type"], row["total"], row["grade"] or "",
+            _day(row["date"]), titles.get(row["checklist_id"], row["checklist_id"]),
+            row["checklist_id"], row["type"], row["total"], row["grade"] or "",
             _yes(row["vetoed"]), row["findings"], row["prev_total"], row["change"],
-            *[row["sections"].get(s["id"]) for s in overview.sections],
+            *[_percent(row["sections"].get(s["id"])) for s in overview.sections],
         ]  # fmt: skip
 
 
@@ -132,7 +143,8 @@ def _item_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
         version, known = versions[checklist_hash], tails.setdefault(checklist_hash, {})
         raws = version.in_order(storage.answers(db, iid))
         rows = [known.get(raw) or tail(version, known, raw) for raw in raws]
-        head = [iid, day, kind, code, name, township, version.title or checklist_id]
+        head = [iid, _day(day), kind, code, name, township, version.title or checklist_id,
+                checklist_id]  # fmt: skip
         yield Group(head, rows, repeating=True)
 
 
@@ -144,7 +156,7 @@ def _finding_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
         item_id, value, problem, basis, action, owner, deadline = raw
         section, label = version.item(item_id)
         made = (section, label, version.answer(item_id, value), problem or "", basis or "",
-                action or "", owner or "", deadline or "")  # fmt: skip
+                action or "", owner or "", _day(deadline))  # fmt: skip
         if len(tails) < 200_000:
             tails[(version, *raw)] = made
         return made
@@ -154,7 +166,8 @@ def _finding_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
         found = version.in_order(storage.findings(db, iid))
         if found:
             rows = [tails.get((version, *raw)) or tail(version, raw) for raw in found]
-            head = [iid, day, code, name, township, version.title or checklist_id]
+            head = [iid, _day(day), code, name, township, version.title or checklist_id,
+                    checklist_id]  # fmt: skip
             yield Group(head, rows, repeating=True)
 
 
@@ -166,39 +179,41 @@ def _rectification_groups(db: Database, inspections: list[tuple], today: date) -
         for seq, problem, basis, action, owner, deadline, status, extended, closed_at in numbered:
             # A requested extension stops nothing until it is approved (as on every page).
             overdue = status != "closed" and deadline < day
-            rows.append((seq, problem, basis or "", action or "", owner or "", deadline,
-                         extended or "", status_names.get(status, status), _yes(overdue),
+            rows.append((seq, problem, basis or "", action or "", owner or "", _day(deadline),
+                         _day(extended), status_names.get(status, status), _yes(overdue),
                          figures.days_overdue(deadline, today) if overdue else None,
-                         (closed_at or "")[:10]))  # fmt: skip
+                         _day(closed_at)))  # fmt: skip
         if rows:
-            yield Group([code, name, township, inspected], rows)
+            yield Group([code, name, township, _day(inspected)], rows)
 
 
 def sheets(db: Database, overview: figures.Overview) -> list[Sheet]:
     """The four sheets of an export, lazily: rows are produced as they are written."""
     inspections = storage.inspections(db, overview.filters)
+    titles = {c["id"]: c["title"] for c in store.checklist_titles(db)}
     return [
         Sheet(
             "学校汇总",
             ["排名", "学校代码", "学校名称", "乡镇", "学段", "本期已检查", "最近检查日期", "检查单",
-             "检查类型", "得分", "等次", "一票否决", "问题数", "上次得分", "得分变化",
-             *[f"{s['title']}（得分率%）" for s in overview.sections]],
-            _school_rows(overview),
-            [6, 12, 24, 12, 10, 10, 13, 22, 10, 8, 8, 9, 8, 9, 9, *[14] * len(overview.sections)],
+             "检查单编号", "检查类型", "得分", "等次", "一票否决", "问题数", "上次得分", "得分变化",
+             *[f"{s['title']}（得分率）" for s in overview.sections]],
+            _school_rows(overview, titles),
+            [6, 12, 24, 12, 10, 10, 13, 24, 20, 10, 8, 8, 9, 8, 9, 9,
+             *[14] * len(overview.sections)],
         ),
         Sheet(
             "检查条目",
-            ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "评估内容",
-             "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"],
+            ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
+             "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"],
             _item_groups(db, inspections),
-            [38, 12, 10, 12, 24, 12, 22, 18, 20, 40, 9, 7, 7, 20, 30],
+            [38, 12, 10, 12, 24, 12, 24, 20, 18, 20, 40, 9, 7, 7, 20, 30],
         ),
         Sheet(
             "问题清单",
-            ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "评估内容", "检查条目",
-             "填写内容", "问题描述", "依据", "整改措施", "责任人", "整改时限"],
+            ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
+             "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任人", "整改时限"],
             _finding_groups(db, inspections),
-            [38, 12, 12, 24, 12, 22, 18, 40, 16, 50, 40, 40, 10, 12],
+            [38, 12, 12, 24, 12, 24, 20, 18, 40, 16, 50, 40, 40, 10, 12],
         ),
         Sheet(
             "整改情况",
@@ -239,6 +254,10 @@ def _csv_value(value):
         return int(value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Percent):  # as a percentage: 85.3%
+        return f"{round(value.fraction * 100, 1):g}%"
     return value
 
 

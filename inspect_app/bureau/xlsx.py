@@ -11,8 +11,9 @@ cells) take half an hour. This writer emits SpreadsheetML directly:
   openpyxl place them in order), so an empty cell is written as ``<c/>``;
 - deflating happens on a second thread (zlib releases the GIL) while this one builds XML.
 
-Values are ``None``, ``str``, ``int`` or ``float``; booleans are written as 1 / 0, so
-callers spell yes/no out as text. Sheets longer than Excel's 1 048 576 rows continue on
+Values are ``None``, ``str``, ``int``, ``float``, ``datetime.date`` (a date cell, shown
+2026-11-20, that sorts and filters as a date) or :class:`Percent` (a fraction shown as 85.3%);
+booleans are written as 1 / 0, so callers spell yes/no out as text. Sheets longer than Excel's 1 048 576 rows continue on
 「标题(2)」, 「标题(3)」…
 """
 
@@ -24,6 +25,7 @@ import threading
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import IO
 
 # Excel's row limit is 1 048 576; one row is the header.
@@ -43,6 +45,20 @@ _ESCAPES.update({0xFFFE: None, 0xFFFF: None})
 
 def escape(text: str) -> str:
     return text.translate(_ESCAPES)
+
+
+_EPOCH = date(1899, 12, 30).toordinal()  # day 0 of Excel's 1900 date system (as LibreOffice)
+STYLE_HEADER, STYLE_DATE, STYLE_PERCENT = 1, 2, 3  # cellXfs in _STYLES
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A share written as a percentage cell: ``Percent(0.853)`` shows as 85.3%.
+
+    A class of its own (not a float) so the memo never confuses it with the number 0.853.
+    """
+
+    fraction: float
 
 
 @dataclass
@@ -138,6 +154,15 @@ class Workbook:
             xml = f"<c><v>{text}</v></c>" if math.isfinite(value) else "<c/>"
         elif isinstance(value, int):
             xml = f"<c><v>{int(value)}</v></c>"
+        elif isinstance(value, date):
+            xml = f'<c s="{STYLE_DATE}"><v>{value.toordinal() - _EPOCH}</v></c>'
+        elif isinstance(value, Percent):
+            fraction = value.fraction
+            xml = (
+                f'<c s="{STYLE_PERCENT}"><v>{fraction!r}</v></c>'
+                if math.isfinite(fraction)
+                else "<c/>"
+            )
         else:
             return self._cell(str(value))
         if len(self.memo) < MAX_MEMO:
@@ -275,14 +300,19 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _PKG = "http://schemas.openxmlformats.org/package/2006"
 _STYLES = (
     f'<styleSheet xmlns="{_MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="0.0%"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
