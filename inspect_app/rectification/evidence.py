@@ -2,21 +2,17 @@
 
 Type is decided by content, never by the file name. Images are re-encoded by ``clean_photo``;
 PDFs are kept byte for byte, so they must be complete and carry no active content: the raw
-bytes are scanned, and the PDF is parsed with pypdf so that names inside compressed object
-streams are seen too. PDFs are always served as downloads with ``nosniff``, so a file that
-slipped past these checks would still never run in the browser.
+bytes are scanned here, and ``documents.pdf_content`` parses the PDF so that names inside
+compressed object streams are seen too. PDFs are always served as downloads with
+``nosniff``, so a file that slipped past these checks would still never run in the browser.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
-
+from inspect_app.documents import pdf_content
 from inspect_app.inspections.images import ImageRejected, clean_photo
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -25,14 +21,12 @@ ACCEPTED = "只接受 JPEG、PNG 图片或 PDF 文件"
 # Names that make a PDF act rather than show: scripts, launching programs, embedded files.
 _ACTIVE_NAMES = (b"/JS", b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-# The same, as parsed names: keys that hold actions or code, and action types (/S) that do
-# something other than move within the document.
-_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/OpenAction", "/EmbeddedFiles", "/XFA",
-                "/RichMedia", "/RichMediaContent"}  # fmt: skip
-_ACTIVE_VALUES = {"/JavaScript", "/Launch", "/EmbeddedFile", "/RichMedia", "/SubmitForm",
-                  "/ImportData", "/Rendition", "/Movie", "/Sound", "/GoToE", "/ResetForm"}  # fmt: skip
-_HARMLESS_OPEN_ACTIONS = {"/GoTo"}
 _ACTIVE = "PDF 文件含有脚本或嵌入程序，出于安全原因不能上传。"
+_PROBLEMS = {
+    "encrypted": "PDF 文件设有打开密码，无法检查其内容，请去掉密码后上传。",
+    "no_pages": "PDF 文件没有任何页面，请重新导出后上传。",
+    "unreadable": "PDF 文件已损坏或无法识别，请重新导出后上传。",
+}
 
 
 class EvidenceRejected(ValueError):
@@ -74,47 +68,8 @@ def _check_pdf(data: bytes) -> None:
         if re.search(re.escape(name) + rb"(?![A-Za-z])", plain):
             raise EvidenceRejected(_ACTIVE)
     # Compressed object streams hide names from the scan above, so parse every object too.
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise EvidenceRejected("PDF 文件设有打开密码，无法检查其内容，请去掉密码后上传。")
-        if len(reader.pages) == 0:
-            raise EvidenceRejected("PDF 文件没有任何页面，请重新导出后上传。")
-        objects = [reader.trailer]
-        numbers = {(num, gen) for gen, table in reader.xref.items() for num in table}
-        numbers |= {(num, 0) for num in reader.xref_objStm}
-        for num, gen in sorted(numbers):
-            objects.append(reader.get_object(IndirectObject(num, gen, reader)))
-    except EvidenceRejected:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise EvidenceRejected("PDF 文件已损坏或无法识别，请重新导出后上传。") from exc
-    for obj in objects:
-        if _active(obj):
-            raise EvidenceRejected(_ACTIVE)
-
-
-def _active(obj, depth: int = 0) -> bool:
-    """Whether a parsed object names active content (indirect references are checked where
-    they are defined, since every defined object is visited)."""
-    if depth > 64:  # nesting no real document needs; refuse rather than recurse without end
-        return True
-    if isinstance(obj, DictionaryObject):
-        for key, value in obj.items():
-            if key in _ACTIVE_KEYS and not (key == "/OpenAction" and _harmless_open(value)):
-                return True
-            if _active(value, depth + 1):
-                return True
-        return False
-    if isinstance(obj, ArrayObject):
-        return any(_active(item, depth + 1) for item in obj)
-    return isinstance(obj, NameObject) and obj in _ACTIVE_VALUES
-
-
-def _harmless_open(value) -> bool:
-    # Many writers open at a page: [page /Fit] or a /GoTo action. Anything else is refused.
-    if isinstance(value, IndirectObject):
-        value = value.get_object()
-    if isinstance(value, ArrayObject):
-        return True
-    return isinstance(value, DictionaryObject) and value.get("/S") in _HARMLESS_OPEN_ACTIONS
+    problem = pdf_content.problem(data)
+    if problem == "active":
+        raise EvidenceRejected(_ACTIVE)
+    if problem:
+        raise EvidenceRejected(_PROBLEMS[problem])
