@@ -405,6 +405,7 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
             v = values[item_id]
             judged = plan.judged
             key = None
+            reason: str | None  # from the remembered judgement, or judged afresh below
             if judged is not None and v is not None and st == _SHOWN:
                 # The item reads nothing but its own answer: same answer, same entry, finding
                 # and rectification as last time (copied; value and photos are this scoring's).
@@ -456,7 +457,7 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
             earned = 0.0
             possible = 0.0
             message: str | None = None
-            reason: str | None = None
+            reason = None
             target: Any = None
             display_target: str | None = None
             display_value: str | None = None  # only an item with a value has one (below)
@@ -561,7 +562,7 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                 "message": message,
                 "evidence_missing": evidence_missing,
             }
-            if key is not None and len(judged) < _JUDGED_SIZE:
+            if key is not None and judged is not None and len(judged) < _JUDGED_SIZE:
                 # remembered without this scoring's photos: the fast path above redoes those
                 judged[key] = (
                     {**entry, "evidence_missing": False},
