@@ -696,7 +696,7 @@ def _sessions(db: Database) -> None:
 def _bulletin_records(db: Database) -> None:
     # What a bulletin covers and who issued it, for the list of issued bulletins; the
     # bureau's own 点评 text is kept as typed, so a Word copy says what the PDF says.
-    db["bulletins"].create(
+    db.table("bulletins").create(
         {
             "report_id": str,
             "period_kind": str,
