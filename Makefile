@@ -17,6 +17,7 @@ run: system-deps $(STAMP)
 test: system-test-deps $(STAMP)
 	$(BIN)/ruff check inspect_app tests bench
 	$(BIN)/ruff format --check inspect_app tests bench
+	$(BIN)/mypy
 	node --test tests/js/*.test.mjs
 	$(BIN)/python -m pytest
 
