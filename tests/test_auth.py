@@ -148,7 +148,8 @@ def test_unknown_and_known_usernames_take_the_same_time(app, db, client, county)
             times.append(timed(username))
     medians = {name: statistics.median(times) for name, times in samples.items()}
     slowest, fastest = max(medians.values()), min(medians.values())
-    assert slowest / fastest < 1.6, medians
+    # Without the dummy hash the unknown name answers about 12 times faster.
+    assert slowest / fastest < 2, medians
 
 
 def test_login_rehashes_a_password_stored_at_an_old_cost(app, db, auth, county):

@@ -141,7 +141,9 @@ def test_close_page_mid_upload_and_recover(browser, live_server, shot, photo_fil
 
     page.route("**/api/photos/*", hang_after_first)
     page.click("#submit")
-    page.wait_for_function("document.getElementById('lock-state')?.dataset.state === 'uploading'")
+    # A selector, not wait_for_function: Playwright polls a JS predicate with eval, which the
+    # pages' Content-Security-Policy (rightly) refuses.
+    page.wait_for_selector("#lock-state[data-state=uploading]", state="attached")
     page.wait_for_timeout(800)
     shot(page, "mid-upload")
     page.close()

@@ -16,6 +16,7 @@ from inspect_app.inspections import catalog
 from inspect_app.storage import schools
 
 from .. import factories
+from ..support import pdf_bytes
 from .conftest import SHOTS, login, new_context
 
 pytestmark = pytest.mark.browser
@@ -84,9 +85,7 @@ def evidence_files(tmp_path):
     fake = tmp_path / "整改照片.jpg"
     fake.write_bytes(b"<html><script>alert(1)</script></html>")
     pdf = tmp_path / "整改报告.pdf"
-    pdf.write_bytes(
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    pdf.write_bytes(pdf_bytes())  # a real one: evidence PDFs are parsed
     return {"photo": str(photo), "fake": str(fake), "pdf": str(pdf)}
 
 
