@@ -127,7 +127,7 @@ def login():
                 users.touch_login(db, user["id"])
                 audit.record(db, "login", user=user, ip=request.remote_addr or "")
                 if user["must_change_password"]:
-                    flash("这是您首次登录（或密码由管理员重置），请先设置自己的新密码。", "info")
+                    # The page itself says why (templates/account/password.html).
                     return redirect(url_for("account.password"))
                 return redirect(_safe_next(request.args.get("next")))
             record_failure(db, username)
