@@ -60,6 +60,7 @@ MATRIX = {
         404,
     ],
     ("PUT", "/api/photos/{photo_hash}"): [401, 415, 403, 403, 415, 415],
+    ("POST", "/api/photos/missing"): [401, 400, 403, 403, 400, 400],
     ("GET", "/api/photos/{photo_hash}"): [401, 404, 404, 404, 404, 404],
     ("PUT", "/api/inspections/{new_uuid}"): [401, 400, 403, 403, 400, 400],
     ("GET", "/inspector/"): [302, 200, 403, 403, 200, 200],

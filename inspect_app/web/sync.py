@@ -135,14 +135,44 @@ def previous_answers(school_id: int):
     return jsonify(inspection_id=latest["id"], date=latest["date"], answers=answers)
 
 
+def _discard_body() -> None:
+    """Read and drop a request body the answer does not need.
+
+    Answering before the phone has sent its last byte makes the server close the connection
+    under it: on a slow uplink the phone then sees a reset instead of the answer and retries
+    the same photo for ever (issue 14). The stream is bounded by MAX_CONTENT_LENGTH.
+    """
+    while request.stream.read(64 * 1024):
+        pass
+
+
+@bp.post("/photos/missing")
+@api_roles(*INSPECTORS)
+def missing_photos():
+    """Which of these photos the server lacks, so the phone sends only those bytes."""
+    body = request.get_json(silent=True)
+    hashes = body.get("sha256") if isinstance(body, dict) else None
+    if (
+        not isinstance(hashes, list)
+        or len(hashes) > 1000
+        or not all(isinstance(h, str) and _SHA256.match(h) for h in hashes)
+    ):
+        return jsonify(error="请求有误", message="照片编号无效。"), 400
+    # Per user, as receiving checks it: a photo someone else sent still needs this
+    # inspector's bytes before their inspection may cite it.
+    return jsonify(missing=media.missing(get_db(), list(dict.fromkeys(hashes)), g.user["id"]))
+
+
 @bp.put("/photos/<sha256>")
 @api_roles(*INSPECTORS)
 def upload_photo(sha256: str):
     if not _SHA256.match(sha256):
+        _discard_body()
         return jsonify(error="请求有误", message="照片编号无效。"), 400
     db = get_db()
     existing = media.get(db, sha256)
     if existing and media.uploaded_by(db, sha256, g.user["id"]):
+        _discard_body()
         return jsonify(sha256=sha256, width=existing["width"], height=existing["height"]), 200
     data = request.get_data(cache=False)
     if hashlib.sha256(data).hexdigest() != sha256:

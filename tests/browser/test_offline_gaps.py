@@ -4,13 +4,21 @@ draft, a stale tab's re-send, and the school's signer typed before a reload."""
 
 from __future__ import annotations
 
+import hashlib
+import http.client
+import io
+import time
+
 import pytest
+from PIL import Image
 
 from .conftest import login
 from .helpers import (
     CHECKLIST,
     SCHOOL,
     fill_all_sections,
+    fill_to_signing,
+    outbox,
     sign,
     start_inspection,
     wait_for_service_worker,
@@ -66,3 +74,76 @@ def test_school_signer_typed_before_reload_is_kept(page, live_server, shot):
         }"""
     )
     assert (saved["name"], saved["title"]) == ("王建国", "副校长")
+
+
+def received(server) -> list[dict]:
+    return server.query("SELECT id, inspector_id FROM inspections")
+
+
+def add_photo(page, item_id: str, path: str) -> None:
+    card = page.locator(f"#item-{item_id}")
+    before = card.locator(".thumb").count()
+    card.locator("input[type=file]").set_input_files([path])
+    card.locator(".thumb").nth(before).wait_for()
+
+
+def test_same_photo_on_two_items_over_a_slow_uplink(page, context, live_server, shot, photo_files):
+    login(page)
+    inspection_id = start_inspection(page)
+    add_photo(page, "poor_students_total", photo_files[0])
+    add_photo(page, "dynamic_management", photo_files[0])  # the same picture, so the same hash
+    fill_to_signing(page)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 150,
+            "downloadThroughput": 400_000,
+            "uploadThroughput": 100_000,
+        },
+    )
+    bodies: list[str] = []
+    failures: list[str] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(r.url) if r.method == "PUT" and "/api/photos/" in r.url else None,
+    )
+    page.on("requestfailed", lambda r: failures.append(f"{r.url} {r.failure}"))
+    page.click("#submit")
+    page.wait_for_selector("#lock-state[data-state=submitted]", timeout=60000)
+    shot(page, "slow-uplink-submitted")
+    assert [r["id"] for r in received(live_server)] == [inspection_id]
+    assert len(bodies) == 1, "the picture's bytes went up more than once"
+    assert failures == []
+    assert outbox(page) == []
+
+
+def test_server_reads_a_photo_body_it_already_has(page, live_server, photo_files):
+    """A client that sends bytes anyway gets its answer, not a reset, however slowly it sends."""
+    login(page)
+    buf = io.BytesIO()
+    Image.open(photo_files[0]).resize((800, 600)).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    token = page.request.get("/api/session").json()["csrf_token"]
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    headers = {"Cookie": cookie, "X-CSRFToken": token, "Content-Type": "image/jpeg"}
+
+    def slow_put() -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", live_server.httpd.server_port, timeout=20)
+        conn.putrequest("PUT", f"/api/photos/{digest}")
+        for key, value in {**headers, "Content-Length": str(len(data))}.items():
+            conn.putheader(key, value)
+        conn.endheaders()
+        # a phone on 100 kB/s: the server has long answered before the last byte is sent
+        for start in range(0, len(data), 8 * 1024):
+            time.sleep(0.08)
+            conn.send(data[start : start + 8 * 1024])
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    assert slow_put() == 201
+    assert slow_put() == 200  # already stored: answered only after the whole body was read

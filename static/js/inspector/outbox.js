@@ -133,14 +133,7 @@ async function doFlush(manual) {
 
 async function sendOne(ctx, item) {
   await update(item.id, { state: 'uploading', message: '' });
-  for (const photo of await store.photosFor(item.id)) {
-    if (photo.uploaded) continue; // confirmed by the server in an earlier attempt
-    await send(ctx, `/api/photos/${photo.sha256}`, {
-      method: 'PUT', body: photo.blob, headers: { 'Content-Type': photo.blob.type || 'image/jpeg' }, timeout: 60000,
-    });
-    await store.put('photos', { ...photo, uploaded: true });
-    await update(item.id, { state: 'uploading', message: '照片已上传一部分' });
-  }
+  await sendPhotos(ctx, item);
   const { data } = await send(ctx, `/api/inspections/${item.id}`, {
     method: 'PUT', body: JSON.stringify(item.payload), headers: { 'Content-Type': 'application/json' }, timeout: 60000,
   });
@@ -158,6 +151,37 @@ async function sendOne(ctx, item) {
     for (const p of photos) s.photos.delete(p.id);
   });
   changed();
+}
+
+// Ask first which pictures the server lacks, then send only those bytes, each once: the same
+// picture on two items, or one whose confirmation was lost, is never sent again (on a slow
+// uplink re-sending is what kept an outbox from ever emptying, issue 14).
+async function sendPhotos(ctx, item) {
+  const records = await store.photosFor(item.id);
+  const total = new Set(records.map((p) => p.sha256)).size;
+  const pending = records.filter((p) => !p.uploaded); // confirmed in an earlier attempt
+  if (pending.length) {
+    const hashes = [...new Set(pending.map((p) => p.sha256))];
+    const { data } = await send(ctx, '/api/photos/missing', {
+      method: 'POST', body: JSON.stringify({ sha256: hashes }), headers: { 'Content-Type': 'application/json' },
+    });
+    const missing = data.missing.filter((sha) => hashes.includes(sha));
+    const confirm = (sha) => store.tx('photos', 'readwrite', (s) => {
+      for (const p of pending) if (p.sha256 === sha) s.photos.put({ ...p, uploaded: true });
+    });
+    for (const sha of hashes) if (!missing.includes(sha)) await confirm(sha);
+    let done = total - missing.length;
+    for (const sha of missing) {
+      const { blob } = pending.find((p) => p.sha256 === sha);
+      await update(item.id, { state: 'uploading', message: `正在上传照片 ${done + 1}/${total}` });
+      await send(ctx, `/api/photos/${sha}`, {
+        method: 'PUT', body: blob, headers: { 'Content-Type': blob.type || 'image/jpeg' }, timeout: 60000,
+      });
+      await confirm(sha);
+      done++;
+    }
+  }
+  if (total) await update(item.id, { state: 'uploading', message: `照片已全部上传（${total} 张），正在提交检查` });
 }
 
 async function forgetUploads(id, hashes) {
