@@ -25,6 +25,7 @@ from pathlib import Path
 
 from inspect_app import create_app
 from inspect_app.directory.passwords import hash_password
+from inspect_app.documents import issuing
 from inspect_app.storage import schools, users
 from inspect_app.storage.db import open_database
 
@@ -73,6 +74,9 @@ def prepare_instance(
     """Create the instance folder and its database, as `make run` would before serving."""
     settings = {**FAST, **settings}
     app = create_app({"INSTANCE_PATH": str(path), **settings})
+    # Signing keys before any process starts, as `make run` does (`keys init`): processes
+    # creating them on first use at the same moment would overwrite each other's.
+    issuing.key_paths(app.config)
     db = open_database(app.config["DATABASE"])
     try:
         pw = hash_password(PASSWORD, app.config)
@@ -216,14 +220,19 @@ class Client:
         entry = next(c for c in bootstrap["checklists"] if c["id"] == checklist_id)
         return json.loads(self.get(f"/api/checklists/{entry['hash']}"))
 
-    def upload_inspection(self, school_id: int, checklist: dict, photo_seed: int) -> dict:
-        """The phone's outbox flush for one inspection: its photo, then the inspection."""
+    @staticmethod
+    def prepare_upload(school_id: int, checklist: dict, photo_seed: int) -> tuple[bytes, bytes]:
+        """What a phone's outbox holds for one inspection: its photo and the JSON payload."""
         photo = factories.jpeg_bytes(photo_seed, size=(800, 600))
-        digest = factories.sha256(photo)
-        self.put(f"/api/photos/{digest}", photo, "image/jpeg")
-        body = factories.payload(school_id, checklist, photos=[digest])
-        return self.put(
-            f"/api/inspections/{body['id']}",
-            json.dumps(body, ensure_ascii=False).encode(),
-            "application/json",
-        )
+        body = factories.payload(school_id, checklist, photos=[factories.sha256(photo)])
+        return photo, json.dumps(body, ensure_ascii=False).encode()
+
+    def send_upload(self, prepared: tuple[bytes, bytes]) -> dict:
+        """The outbox flush: the photo, then the inspection (docs/sync-api.md)."""
+        photo, body = prepared
+        self.put(f"/api/photos/{factories.sha256(photo)}", photo, "image/jpeg")
+        inspection_id = json.loads(body)["id"]
+        return self.put(f"/api/inspections/{inspection_id}", body, "application/json")
+
+    def upload_inspection(self, school_id: int, checklist: dict, photo_seed: int) -> dict:
+        return self.send_upload(self.prepare_upload(school_id, checklist, photo_seed))
