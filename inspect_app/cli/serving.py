@@ -19,6 +19,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from inspect_app.documents import issuing
 from inspect_app.documents import worker as document_worker
 from inspect_app.web.request_log import configure_logging
 
@@ -114,6 +115,9 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     host = host or config["SERVE_HOST"]
     port = port or int(config["SERVE_PORT"])
     workers = workers or int(config["SERVE_WORKERS"])
+    # Signing keys exist before any child starts: processes creating them on first use at the
+    # same moment (the worker, a web process issuing a bulletin) would overwrite each other's.
+    issuing.key_paths(config)
     # The children build their own app from the same environment: pass the instance along.
     os.environ.setdefault("INSPECT_INSTANCE_PATH", current_app.instance_path)
     click.echo(f"正在启动：http://{host}:{port}（{workers} 个 Web 进程，1 个文档生成进程）")
