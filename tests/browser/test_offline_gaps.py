@@ -147,3 +147,38 @@ def test_server_reads_a_photo_body_it_already_has(page, live_server, photo_files
 
     assert slow_put() == 201
     assert slow_put() == 200  # already stored: answered only after the whole body was read
+
+
+def user_id(server, username: str) -> int:
+    return server.query("SELECT id FROM users WHERE username = ?", [username])[0]["id"]
+
+
+def test_queued_inspection_is_not_sent_by_another_account(page, context, live_server, shot):
+    login(page)  # duxue1
+    inspection_id = start_inspection(page)
+    fill_to_signing(page)
+    context.set_offline(True)
+    page.click("#submit")
+    page.wait_for_selector("#lock-state[data-state=waiting]")
+    context.clear_cookies()  # duxue1's login expires while the phone has no signal
+    context.set_offline(False)
+    page.wait_for_selector("#lock-state[data-state=auth]")
+
+    login(page, "duxue2")  # a colleague logs in on the same phone; 工作台 flushes the outbox
+    item = page.locator(f".outbox-item[data-id='{inspection_id}']")
+    page.wait_for_selector(f".outbox-item[data-id='{inspection_id}'][data-state=other_user]")
+    text = item.inner_text()
+    assert "duxue1" in text and "导出备份" in text
+    assert "其他督学" in page.locator("#banner").inner_text()
+    shot(page, "other-account")
+    assert received(live_server) == []
+    page.click("#flush")  # an explicit 立即上传 does not send it either
+    page.wait_for_timeout(1500)
+    assert received(live_server) == []
+
+    context.clear_cookies()
+    login(page, "duxue1")
+    page.wait_for_selector(f".recent-item[data-id='{inspection_id}']", timeout=20000)
+    assert received(live_server) == [
+        {"id": inspection_id, "inspector_id": user_id(live_server, "duxue1")}
+    ]

@@ -2,6 +2,7 @@
 
 import { appliesTo } from '../engine.js';
 import * as api from './api.js';
+import { owner } from './outbox.js';
 import * as store from './store.js';
 import {
   $, clear, h, registerServiceWorker, requestPersistence, today, toast, uuid, watchNetwork,
@@ -123,6 +124,8 @@ async function start(e) {
     location, location_note: location ? '' : note,
     answers: {}, na: [], notes: {}, prefilled: [], prefill_pending: [], rectifications: {},
     signatures: {}, previous: null, started_at: now, updated_at: now, section: 0,
+    // who fills it: only this account may later send it from the outbox
+    inspector: owner(boot.user),
   };
   await store.put('drafts', draft);
   // Offer last time's counts even if the signal drops later: fetch now, store in the draft.

@@ -23,13 +23,18 @@ channel?.addEventListener('message', () => dispatchEvent(new CustomEvent('outbox
 export const items = async () =>
   (await store.all('outbox')).sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
 
+// The account an inspection belongs to, as kept with its draft and outbox entry.
+export const owner = (user) => (user ? { id: user.id, username: user.username, display_name: user.display_name } : null);
+
 // Lock the draft and queue it in one transaction: either both happen or neither.
 // A second call for the same inspection (double tap) finds it queued and changes nothing.
 export async function enqueue(draft, payload) {
   const now = new Date().toISOString();
+  // Drafts started before owners were recorded: the account that last loaded 工作台 here.
+  const inspector = draft.inspector || owner((await store.getMeta('bootstrap'))?.user);
   const queued = await store.tx(['drafts', 'outbox'], 'readwrite', (s) => {
     const entry = {
-      id: draft.id, payload, state: 'queued', attempts: 0, message: '',
+      id: draft.id, payload, state: 'queued', attempts: 0, message: '', inspector,
       school_name: draft.school?.name || '', date: draft.date, queued_at: now, next_try: 0,
     };
     s.drafts.put({ ...draft, status: 'locked', locked_at: draft.locked_at || now });
@@ -92,8 +97,9 @@ async function doFlush(manual) {
     return { sent: 0 };
   }
   const ctx = { token: null };
+  let user;
   try {
-    ctx.token = (await api.session()).data.csrf_token;
+    ({ csrf_token: ctx.token, user } = (await api.session()).data);
   } catch (e) {
     if (e instanceof api.HttpError && e.status === 401) return loginExpired(queue);
     for (const item of queue) await backoff(item, '网络不通，稍后自动重试');
@@ -101,8 +107,21 @@ async function doFlush(manual) {
     return { sent: 0, offline: true };
   }
   banner('');
+  // An inspection goes up only under the account that made it: the server would file it
+  // under whoever is logged in, beside a signature with someone else's name (issue 14).
+  const others = queue.filter((i) => i.inspector && i.inspector.id !== user.id);
+  for (const item of others) {
+    const who = `${item.inspector.display_name}（${item.inspector.username}）`;
+    await update(item.id, {
+      state: 'other_user',
+      message: `这份检查由 ${who} 填写，当前登录的账号不能上传。请 ${item.inspector.display_name} 本人登录后上传，或「导出备份」交县教育局导入。`,
+    });
+  }
+  if (others.length) {
+    banner(`本机有 ${others.length} 份检查由其他督学填写，当前账号不能上传；仍保存在本机，可在「待上传」中导出备份。`);
+  }
   let sent = 0;
-  for (const item of queue) {
+  for (const item of queue.filter((i) => !others.includes(i))) {
     try {
       await sendOne(ctx, item);
       sent++;

@@ -153,4 +153,5 @@ export const STATE_NAMES = {
   auth: '登录已过期，请重新登录',
   conflict: '数据冲突',
   rejected: '服务器拒收',
+  other_user: '其他督学的检查，当前账号不能上传',
 };
