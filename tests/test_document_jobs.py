@@ -242,3 +242,27 @@ def test_a_nested_write_rolls_back_alone(tmp_path):
         raise ValueError
     assert [r[0] for r in db.execute("SELECT v FROM t")] == ["outer"]
     db.close()
+
+
+def test_the_worker_outlives_a_database_error(app, db, received, fake_issue, monkeypatch):
+    real_claim = jobs.claim
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def claim(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "claim", claim)
+    app.config["DOCUMENT_WORKER_POLL_SECONDS"] = 0.05
+    w = worker.Worker(app.config, "resilient")
+    thread = threading.Thread(target=w.run)
+    thread.start()
+    try:
+        deadline = now() + timedelta(seconds=30)
+        while jobs.counts(db)["done"] < len(received["ids"]) and now() < deadline:
+            threading.Event().wait(0.05)
+    finally:
+        w.stop()
+        thread.join(10)
+    assert not failures and jobs.counts(db)["done"] == len(received["ids"])

@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -80,9 +81,15 @@ class Worker:
             self._beat(db, None, force=True)
             poll = float(self.config["DOCUMENT_WORKER_POLL_SECONDS"])
             while not self._stop.is_set():
-                if not self.run_once(db):
+                try:
+                    if self.run_once(db):
+                        continue
                     self._idle(db)
-                    self._stop.wait(poll)
+                except sqlite3.Error:
+                    # The database itself failed (a full disk, a lock held past busy_timeout):
+                    # the job in hand, if any, is claimed again when its lease passes.
+                    log.exception("document worker could not reach the database")
+                self._stop.wait(poll)
         finally:
             db.close()
 

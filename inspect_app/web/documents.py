@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, send_file
@@ -71,6 +72,8 @@ def current_report(inspection_id: str):
     row = reports.current(db, inspection_id, "report")
     if row is not None:
         return _send(row)
+    if reports.for_subject(db, inspection_id, "report"):
+        abort(404)  # issued, then revoked with no valid version: nothing is being prepared
     response = make_response(
         render_template(
             "documents/preparing.html",
@@ -98,6 +101,32 @@ def document(report_id: str):
     else:
         _visible_inspection(row["subject_id"])
     return _send(row)
+
+
+@bp.get("/documents/<report_id>.docx")
+@role_required(*ALL_ROLES)
+def document_copy(report_id: str):
+    """The unsigned Word copy of a document, for those who may open the document itself."""
+    db = get_db()
+    row = reports.get(db, report_id)
+    if row is None:
+        abort(404)
+    if row["kind"] == "bulletin":
+        if g.user["role"] not in ("bureau", "admin", "inspector"):
+            abort(403)
+    else:
+        _visible_inspection(row["subject_id"])
+    data = reports.read_copy(current_app.config["REPORTS_DIR"], row)
+    if data is None:  # issued before copies were kept: the PDF is all there is
+        abort(404)
+    names = {"report": "督导检查报告", "notice": "整改通知书", "bulletin": "督导通报"}
+    number = row["doc_number"] or row["id"][:8]
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        as_attachment=True,
+        download_name=f"{names[row['kind']]}-{number}-v{row['version']}（工作副本）.docx",
+    )
 
 
 def _send(row: dict):
