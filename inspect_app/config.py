@@ -74,6 +74,10 @@ class Defaults:
     # 0 (no proxy) ignores those headers, which any client can send; behind one nginx it is 1,
     # or every login would seem to come from the proxy and one lock-out would lock out all.
     TRUSTED_PROXIES = 0
+    # Strict-Transport-Security max-age (seconds) sent with every answer over HTTPS (the scheme
+    # the proxy reports, TRUSTED_PROXIES): a phone that once reached the server securely never
+    # tries plain http again, where its service worker and GPS would not work. 0 sends none.
+    HSTS_MAX_AGE = 365 * 24 * 3600
     # argon2id cost; tests lower it to stay fast.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -13,11 +13,11 @@ declare -A WHY=(
   [libpangoft2-1.0-0]="WeasyPrint 排版"
   [chromium]="浏览器测试 (Playwright 驱动 Debian 的 chromium)"
   [nodejs]="JavaScript 评分引擎测试 (node --test)"
-  [caddy]="HTTPS 浏览器测试：测试在 Caddy 反向代理后面以 https 打开手机表单（部署见 deploy/Caddyfile）"
+  [nginx]="HTTPS 浏览器测试：测试在 nginx 反向代理后面以 https 打开手机表单（部署配置见 deploy/nginx.conf）"
 )
 want=(fonts-noto-cjk fonts-noto-color-emoji fonts-symbola poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium nodejs caddy)
+  want+=(chromium nodejs nginx)
 fi
 
 missing=()

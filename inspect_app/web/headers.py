@@ -7,7 +7,7 @@ Content-Security-Policy can refuse every other script: an injected ``<script>`` 
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -35,6 +35,12 @@ def secure(response: Response) -> Response:
     # Addresses can carry ids (an inspection, a verification code); other sites get none.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    # Only over HTTPS: browsers ignore it on http, and sending it from a server reached by
+    # plain http in development would mean nothing. No includeSubDomains: a bureau's other
+    # sites under the same domain may not serve https.
+    max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
+    if request.is_secure and max_age > 0:
+        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     # The app names no server or version of its own. The one "Server" header left is added by
