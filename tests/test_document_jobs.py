@@ -266,3 +266,29 @@ def test_the_worker_outlives_a_database_error(app, db, received, fake_issue, mon
         w.stop()
         thread.join(10)
     assert not failures and jobs.counts(db)["done"] == len(received["ids"])
+
+
+def test_the_heartbeat_goes_on_during_a_long_render(app, db, received, monkeypatch):
+    monkeypatch.setattr(worker, "BEAT_EVERY", timedelta(seconds=0.2))
+    rendering, release = threading.Event(), threading.Event()
+
+    def slow(db, config, inspection_id):
+        rendering.set()
+        release.wait(20)
+        return {"id": "x"}
+
+    monkeypatch.setattr(issuing, "ensure_documents", slow)
+    w = worker.Worker(app.config, "slow")
+    thread = threading.Thread(target=w.run)
+    thread.start()
+    try:
+        assert rendering.wait(20)
+        first = jobs.heartbeats(db)[0]
+        threading.Event().wait(2.2)  # heartbeats are stamped to the second
+        during = jobs.heartbeats(db)[0]
+    finally:
+        release.set()
+        w.stop()
+        thread.join(10)
+    assert during["beat_at"] > first["beat_at"]
+    assert during["job_id"] is not None  # the admin page shows what it is working on

@@ -70,6 +70,7 @@ class Worker:
         self.failed = 0
         self._stop = threading.Event()
         self._last_beat = now() - BEAT_EVERY
+        self._job_id: int | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -79,6 +80,10 @@ class Worker:
         try:
             jobs.forget_workers_before(db, now() - FORGET_AFTER)
             self._beat(db, None, force=True)
+            # Beats also go on during a long render (a busy machine, a 150-item report), so
+            # a stale heartbeat means a dead or hung process, not a slow document.
+            beating = threading.Thread(target=self._keep_beating, name="heartbeat", daemon=True)
+            beating.start()
             poll = float(self.config["DOCUMENT_WORKER_POLL_SECONDS"])
             while not self._stop.is_set():
                 try:
@@ -91,6 +96,18 @@ class Worker:
                     log.exception("document worker could not reach the database")
                 self._stop.wait(poll)
         finally:
+            self._stop.set()
+            db.close()
+
+    def _keep_beating(self) -> None:
+        db = open_database(self.config["DATABASE"])
+        try:
+            while not self._stop.wait(BEAT_EVERY.total_seconds()):
+                try:
+                    self._beat(db, self._job_id, force=True)
+                except sqlite3.Error:
+                    log.exception("document worker could not record its heartbeat")
+        finally:
             db.close()
 
     def run_once(self, db) -> bool:
@@ -102,6 +119,7 @@ class Worker:
         )  # fmt: skip
         if job is None:
             return False
+        self._job_id = job["id"]
         self._beat(db, job["id"], force=True)
         try:
             issuing.ensure_documents(db, self.config, job["inspection_id"])
@@ -120,6 +138,7 @@ class Worker:
             self.issued += 1
             if not jobs.finish(db, job["id"], job["claim"]):
                 log.warning("job %s finished after its lease passed", job["id"])
+        self._job_id = None
         self._beat(db, None, force=True)
         return True
 
