@@ -33,6 +33,7 @@ SHELL_STATIC = (
     "js/inspector/outbox.js",
     "js/inspector/photos.js",
     "js/inspector/signature.js",
+    "js/inspector/draftlock.js",
     "js/inspector/home.js",
     "js/inspector/new.js",
     "js/inspector/form.js",

@@ -182,3 +182,40 @@ def test_queued_inspection_is_not_sent_by_another_account(page, context, live_se
     assert received(live_server) == [
         {"id": inspection_id, "inspector_id": user_id(live_server, "duxue1")}
     ]
+
+
+def draft_answers(page, inspection_id: str) -> dict:
+    return page.evaluate(
+        """async (id) => {
+            const store = await import('/static/js/inspector/store.js');
+            return (await store.get('drafts', id)).answers;
+        }""",
+        inspection_id,
+    )
+
+
+def test_two_tabs_on_one_draft_lose_no_answer(context, page, live_server, shot):
+    login(page)
+    inspection_id = start_inspection(page)
+    page.fill("#in-poor_students_total", "8")
+    second = context.new_page()
+    second.goto(f"/inspector/form#{inspection_id}")
+    second.wait_for_selector("#elsewhere")  # told, and nothing to edit in this tab
+    assert second.locator("#in-poor_students_total").count() == 0
+    shot(second, "second-tab-told")
+    second.click("#edit-here")
+    second.wait_for_selector("#in-poor_students_total")
+    assert second.input_value("#in-poor_students_total") == "8"
+    page.wait_for_selector("#elsewhere")  # the first tab stopped editing
+    shot(page, "first-tab-stopped")
+    second.locator("#item-dynamic_management .opt").first.click()
+    page.click("#edit-here")  # and back: the first tab sees the second tab's answer
+    page.wait_for_selector("#in-poor_students_total")
+    assert (
+        page.locator("#item-dynamic_management .opt").first.get_attribute("aria-pressed") == "true"
+    )
+    page.fill("#in-file_sample_checked", "5")
+    page.wait_for_timeout(300)
+    answers = draft_answers(page, inspection_id)
+    assert answers["poor_students_total"] == 8 and answers["file_sample_checked"] == 5
+    assert "dynamic_management" in answers

@@ -5,6 +5,7 @@
 
 import { score } from '../engine.js';
 import * as api from './api.js';
+import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
 import { downscale } from './photos.js';
 import { SignaturePad } from './signature.js';
@@ -24,11 +25,13 @@ let items = {}; // id → {it, sec}
 let cards = {}; // id → {el, update()} of the section on screen
 let saving = Promise.resolve();
 let bootUser = null;
+let editing = true; // false while another tab edits this draft (draftlock.js)
 const thumbUrls = new Map();
 
 // ------------------------------------------------------------------ persistence
 
 function save() {
+  if (!editing) return saving; // the other tab's copy is the one being kept
   draft.updated_at = new Date().toISOString();
   const snapshot = structuredClone(draft);
   // Chained so writes land in order; each is its own committed transaction.
@@ -697,6 +700,31 @@ async function renderLocked(main) {
   showState();
 }
 
+// ------------------------------------------------------------------ one tab edits a draft
+
+// Another tab took this draft over: let the last write land, then stop editing here.
+async function stopEditing() {
+  await saving;
+  editing = false;
+  renderElsewhere();
+}
+
+function renderElsewhere() {
+  clear($('#scorebar'));
+  const button = h('button', { type: 'button', class: 'button primary wide', id: 'edit-here', onclick: async () => {
+    button.disabled = true;
+    button.textContent = '正在等待另一个页面保存…';
+    await draftlock.takeOver(draft.id, stopEditing);
+    load();
+  } }, '在此页面继续填写');
+  clear(root()).append(h('section', { class: 'card', id: 'elsewhere' },
+    h('h1', {}, '这份检查正在另一个页面中填写'),
+    h('p', {}, `${draft.school?.name || ''} · ${draft.type} · ${draft.date}`),
+    h('p', {}, '同一份检查同一时间只能在一个页面中填写，以免两处的修改互相覆盖。已填写的内容都保存在本机。'),
+    button,
+    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
+}
+
 // ------------------------------------------------------------------ start
 
 async function load() {
@@ -709,6 +737,12 @@ async function load() {
       h('a', { class: 'button primary', href: '/inspector/' }, '返回工作台')));
     return false;
   }
+  if (draft.status !== 'locked' && !(await draftlock.claim(draft.id, stopEditing))) {
+    editing = false;
+    renderElsewhere();
+    return false;
+  }
+  editing = true;
   try {
     compiled = await api.checklist(draft.checklist_hash);
   } catch {
