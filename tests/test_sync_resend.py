@@ -56,3 +56,20 @@ def test_missing_photos_refuses_a_bad_list(api, body):
 
 def test_missing_photos_needs_a_login(client, county):
     assert client.post("/api/photos/missing", json={"sha256": []}).status_code == 401
+
+
+def test_same_inspection_at_a_new_phone_time_is_already_received(api, county, checklist, db):
+    body = factories.payload(county["school_a"], checklist, phone_time="2026-11-20T03:00:00Z")
+    assert api.send("PUT", f"/api/inspections/{body['id']}", body).status_code == 201
+    stale_tab = {**body, "phone_time": "2026-11-20T05:30:00Z"}
+    again = api.send("PUT", f"/api/inspections/{body['id']}", stale_tab)
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    assert db["inspections"].count == 1
+
+
+def test_different_content_is_still_a_conflict(api, county, checklist, db):
+    body = factories.payload(county["school_a"], checklist)
+    assert api.send("PUT", f"/api/inspections/{body['id']}", body).status_code == 201
+    changed = {**body, "phone_time": "2026-11-20T05:30:00Z", "location_note": "改过"}
+    conflict = api.send("PUT", f"/api/inspections/{body['id']}", changed)
+    assert conflict.status_code == 409 and conflict.get_json()["error"] == "数据冲突"

@@ -247,11 +247,29 @@ def _stored(db: Database, inspection_id: str) -> dict:
     return row
 
 
+# What a re-send may change without being a different inspection: the phone stamps its clock
+# at each submit, so a stale tab or a restored backup sends the same content at a new time.
+_RESEND_VOLATILE = frozenset({"phone_time"})
+
+
+def _same_inspection(db: Database, inspection_id: str, payload: dict) -> bool:
+    """True when the stored payload and this one differ at most in the phone's clock."""
+    row = inspections.get(db, inspection_id)
+    if row is None:
+        return False
+    stored = json.loads(row["payload"])
+
+    def content(p: dict) -> str:
+        return canonical_json({k: v for k, v in p.items() if k not in _RESEND_VOLATILE})
+
+    return content(stored) == content(payload)
+
+
 def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Received:
     digest = payload_digest(payload)
     stored = inspections.payload_sha256(db, inspection_id)
     if stored is not None:
-        if stored != digest:
+        if stored != digest and not _same_inspection(db, inspection_id, payload):
             raise Conflict()
         return Received(False, _stored(db, inspection_id))
 
@@ -328,7 +346,9 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         inspections.insert(db, row, answer_rows, photo_rows, signature_rows, rectification_rows)
     except sqlite3.IntegrityError:
         # Two sends of one inspection raced (a double tap on two connections): the first won.
-        if inspections.payload_sha256(db, inspection_id) != digest:
+        if inspections.payload_sha256(db, inspection_id) != digest and not _same_inspection(
+            db, inspection_id, payload
+        ):
             raise Conflict() from None
         return Received(False, _stored(db, inspection_id))
     return Received(True, _stored(db, inspection_id), result)

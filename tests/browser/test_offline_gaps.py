@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import io
+import json
 import time
 
 import pytest
@@ -219,3 +220,52 @@ def test_two_tabs_on_one_draft_lose_no_answer(context, page, live_server, shot):
     answers = draft_answers(page, inspection_id)
     assert answers["poor_students_total"] == 8 and answers["file_sample_checked"] == 5
     assert "dynamic_management" in answers
+
+
+REQUEUE = """async ([id, payload]) => {
+    const store = await import('/static/js/inspector/store.js');
+    const outbox = await import('/static/js/inspector/outbox.js');
+    const [sent] = await store.all('submitted');
+    const draft = { id, school: { name: sent.school_name }, date: sent.date, status: 'draft' };
+    await outbox.enqueue(draft, payload);
+    await outbox.flush();
+}"""
+
+
+def submitted_payload(page, live_server) -> tuple[str, dict]:
+    login(page)
+    inspection_id = start_inspection(page)
+    fill_to_signing(page)
+    page.click("#submit")
+    page.wait_for_selector("#lock-state[data-state=submitted]")
+    row = live_server.query("SELECT payload FROM inspections WHERE id = ?", [inspection_id])[0]
+    return inspection_id, json.loads(row["payload"])
+
+
+def test_stale_tab_resending_the_same_inspection_is_already_received(page, live_server, shot):
+    inspection_id, payload = submitted_payload(page, live_server)
+    # a tab left open on the sign page queues it again: same content, the phone's clock later
+    page.evaluate(REQUEUE, [inspection_id, {**payload, "phone_time": "2099-01-01T00:00:00Z"}])
+    page.goto("/inspector/")
+    page.wait_for_selector(f".recent-item[data-id='{inspection_id}']")
+    assert page.locator("#outbox-count").inner_text() == "0"
+    assert outbox(page) == []
+    shot(page, "stale-resend-received")
+    assert [r["id"] for r in received(live_server)] == [inspection_id]
+
+
+def test_real_conflict_can_be_resolved_on_the_phone(page, live_server, shot):
+    inspection_id, payload = submitted_payload(page, live_server)
+    changed = {**payload, "location_note": "另一台手机上改过"}
+    page.evaluate(REQUEUE, [inspection_id, changed])
+    page.goto("/inspector/")
+    item = page.locator(f".outbox-item[data-id='{inspection_id}'][data-state=conflict]")
+    item.wait_for()
+    assert "导出备份" in item.inner_text()
+    shot(page, "conflict-offered")
+    page.once("dialog", lambda d: d.accept())
+    item.locator("button", has_text="以服务器为准").click()
+    page.wait_for_selector("#outbox-count:text-is('0')")
+    assert outbox(page) == []
+    shot(page, "conflict-resolved")
+    assert len(received(live_server)) == 1

@@ -65,7 +65,15 @@ async function renderOutbox() {
             toast(e.message, 'error');
           }
         },
-      }, '导出备份')));
+      }, '导出备份'),
+      item.state === 'conflict' ? h('button', {
+        type: 'button', class: 'button small', onclick: async () => {
+          const ok = confirm('服务器上已有这份检查，且内容与本机的不同。以服务器上的为准，并删除本机这份副本？\n如需保留本机的内容，请先点「导出备份」。');
+          if (!ok) return;
+          await outbox.dismiss(item.id);
+          toast('已删除本机副本，以服务器上的检查为准');
+        },
+      }, '以服务器为准') : null));
   }
 }
 

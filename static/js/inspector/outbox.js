@@ -237,6 +237,18 @@ export function startAutoFlush() {
   return flush();
 }
 
+// 以服务器为准: the server holds a different inspection under this id (409). Drop the phone's
+// copy (outbox entry, draft, photos) in one transaction; the caller offers 导出备份 first.
+export async function dismiss(id) {
+  const photos = await store.photosFor(id);
+  await store.tx(['outbox', 'drafts', 'photos'], 'readwrite', (s) => {
+    s.outbox.delete(id);
+    s.drafts.delete(id);
+    for (const p of photos) s.photos.delete(p.id);
+  });
+  changed();
+}
+
 // The backup file: exactly the PUT body, plus every photo base64-encoded, for
 // `flask import-backup FILE` when a phone can never reach the server.
 export async function backup(id) {
