@@ -70,6 +70,7 @@ MATRIX = {
     ("GET", "/inspections/{inspection}"): [302, 200, 200, 403, 200, 200],
     ("GET", "/inspections/{unknown}/report.pdf"): [302, 404, 404, 404, 404, 404],
     ("GET", "/documents/{unknown}.pdf"): [302, 404, 404, 404, 404, 404],
+    ("GET", "/documents/{unknown}.docx"): [302, 404, 404, 404, 404, 404],
     ("GET", "/verify/{unknown}"): [404, 404, 404, 404, 404, 404],
     ("GET", "/verify/"): [200, 200, 200, 200, 200, 200],
     ("POST", "/verify/{unknown}"): [404, 404, 404, 404, 404, 404],

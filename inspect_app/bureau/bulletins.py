@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from inspect_app.bureau import charts, figures, gathering
 from inspect_app.bureau import commentary as commentary_text
 from inspect_app.common import periods, vocabulary
-from inspect_app.documents import issuing, numbering
+from inspect_app.documents import issuing, numbering, word
 from inspect_app.documents.qr import qr_data_uri
 from inspect_app.documents.render import html_to_pdf, render_html
 from inspect_app.documents.signing import sign_pdf
@@ -198,7 +198,11 @@ def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None 
     report_id = str(uuid.uuid4())
     version = next_version(db, draft)
     with numbering.numbered(db, config, KIND, report_id) as doc_number:
-        pdf = render(draft, config, report_id=report_id, version=version, doc_number=doc_number)
+        html = render_html(
+            "bulletin.html", view(draft, config, report_id=report_id, version=version,
+                                  doc_number=doc_number)
+        )  # fmt: skip
+        pdf = html_to_pdf(html)
         signed = sign_pdf(
             pdf,
             issuing.signer(config),
@@ -216,6 +220,7 @@ def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None 
             sha256=hashlib.sha256(signed).hexdigest(),
             pdf=signed,
             doc_number=doc_number,
+            docx=word.from_html(html),  # from the same HTML: the copy says what the PDF says
         )
         # After the report row (the record refers to it); a list without it falls back to
         # the report's own subject, so a failure here loses no document.

@@ -21,8 +21,8 @@ from sqlite_utils import Database
 
 from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import REPORT_STATUS as STATUS_NAMES
-from inspect_app.documents import numbering
-from inspect_app.documents.render import render_notice, render_report
+from inspect_app.documents import numbering, word
+from inspect_app.documents.render import notice_html, render_notice, render_report, report_html
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
 from inspect_app.storage import checklists, inspections, media, reports, schools
 
@@ -133,7 +133,7 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
     title = "督导检查报告" if kind == "report" else "整改通知书"
     # The 文号 is printed on the document, so it is reserved first; a failure gives it back.
     with numbering.numbered(db, config, kind, report_id) as doc_number:
-        pdf = render(report_id, version, previous, doc_number)
+        pdf, docx = render(report_id, version, previous, doc_number)
         signed = sign_pdf(
             pdf,
             signer(config),
@@ -143,7 +143,7 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
         return reports.store(
             db, config["REPORTS_DIR"], report_id=report_id, kind=kind, subject_id=inspection["id"],
             school_id=inspection["school_id"], version=version, sha256=hashlib.sha256(signed).hexdigest(), pdf=signed,
-            doc_number=doc_number,
+            doc_number=doc_number, docx=docx,
         )  # fmt: skip
 
 
@@ -189,7 +189,10 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             rectifications=_rectification_rows(db, inspection_id),
             verify_url=f"{base_url}/verify/{report_id}",
         )
-        return render_report(context, photo_loader=load_photo)
+        # The Word copy is made from the same HTML, now, so it says what the PDF says.
+        return render_report(context, photo_loader=load_photo), word.from_html(
+            report_html(context)
+        )
 
     return _issue(db, config, inspection, "report", render)
 
@@ -214,7 +217,7 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
             rectification_url=f"{base_url}/school/rectifications?inspection={inspection_id}",
             verify_url=f"{base_url}/verify/{report_id}",
         )
-        return render_notice(context)
+        return render_notice(context), word.from_html(notice_html(context))
 
     return _issue(db, config, inspection, "notice", render)
 

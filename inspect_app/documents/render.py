@@ -754,6 +754,16 @@ def html_to_pdf(html: str, *, photo_loader: PhotoLoader | None = None) -> bytes:
     return pdf
 
 
+def report_html(context: dict) -> str:
+    """The report's HTML, as :func:`render_report` lays it out (its Word copy is made from it)."""
+    return render_html("report.html", _report_view(context))
+
+
+def notice_html(context: dict) -> str:
+    """The notice's HTML, as :func:`render_notice` lays it out."""
+    return render_html("notice.html", _notice_view(context))
+
+
 def render_report(context: dict, *, photo_loader: PhotoLoader) -> bytes:
     """Render the inspection report (督导检查报告) described by ``context`` to PDF bytes.
 

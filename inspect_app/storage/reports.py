@@ -50,16 +50,22 @@ def store(
     sha256: str,
     pdf: bytes,
     doc_number: str | None = None,
+    docx: bytes | None = None,
 ) -> dict:
     """Write the signed PDF and its row; the previous valid version of the subject is superseded.
 
-    ``doc_number`` is the 文号 printed on it (reserved by documents/numbering.py).
+    ``doc_number`` is the 文号 printed on it (reserved by documents/numbering.py); ``docx``
+    its unsigned Word copy, kept beside it (documents/word.py).
     """
     path = Path(reports_dir) / kind / f"{report_id}.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     tmp.write_bytes(pdf)
     os.replace(tmp, path)
+    copy = path.with_suffix(".docx")
+    if docx is not None:
+        tmp.write_bytes(docx)
+        os.replace(tmp, copy)
     try:
         with write(db):
             previous = current(db, subject_id, kind)
@@ -76,8 +82,15 @@ def store(
         # Another issue of the same version won (or the write failed): no row will ever point
         # at this file, so it must not stay behind as an orphan in reports/.
         path.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
         raise
     return db.table("reports").get(report_id)
+
+
+def read_copy(reports_dir: str, row: dict) -> bytes | None:
+    """The document's Word copy, or None when it was issued before copies were kept."""
+    copy = (Path(reports_dir) / row["path"]).with_suffix(".docx")
+    return copy.read_bytes() if copy.exists() else None
 
 
 def revoke(db: Database, report_id: str, reason: str) -> None:
