@@ -67,6 +67,7 @@ MATRIX = {
     ("GET", "/inspector/new"): [302, 200, 403, 403, 200, 200],
     ("GET", "/inspector/form"): [302, 200, 403, 403, 200, 200],
     ("GET", "/sw.js"): [200, 200, 200, 200, 200, 200],
+    ("GET", "/favicon.ico"): [200, 200, 200, 200, 200, 200],
     ("GET", "/inspections/{inspection}"): [302, 200, 200, 403, 200, 200],
     ("GET", "/inspections/{unknown}/report.pdf"): [302, 404, 404, 404, 404, 404],
     ("GET", "/documents/{unknown}.pdf"): [302, 404, 404, 404, 404, 404],

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from inspect_app.common.vocabulary import STAGES
 from inspect_app.storage import schools
@@ -23,6 +33,15 @@ def home():
     if g.user["role"] == "school":
         school = schools.get(get_db(), g.user["school_id"])
     return render_template("home.html", school=school)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The app icon: browsers ask for /favicon.ico whatever a page links, and a 404 is noise."""
+    return send_from_directory(
+        current_app.static_folder, "icons/icon-192.png", mimetype="image/png", max_age=86400
+    )
 
 
 @bp.route("/schools")

@@ -269,3 +269,41 @@ def test_real_conflict_can_be_resolved_on_the_phone(page, live_server, shot):
     assert outbox(page) == []
     shot(page, "conflict-resolved")
     assert len(received(live_server)) == 1
+
+
+def test_card_says_all_photos_are_up_while_the_inspection_is_sent(
+    browser, live_server, shot, photo_files
+):
+    # No service worker here, so page.route sees the inspection's PUT and can hold it.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live_server.url,
+        service_workers="block", geolocation={"latitude": 26.58, "longitude": 107.51, "accuracy": 20},
+        permissions=["geolocation"],
+    )  # fmt: skip
+    page = context.new_page()
+    login(page)
+    start_inspection(page)
+    add_photo(page, "poor_students_total", photo_files[0])
+    add_photo(page, "poor_students_total", photo_files[1])
+    fill_to_signing(page)
+    page.route("**/api/inspections/*", lambda route: None)  # the answer never comes
+    page.click("#submit")
+    state = page.locator("#lock-state")
+    page.wait_for_selector("#lock-state:has-text('照片已全部上传')")
+    assert "照片已全部上传（2 张）" in state.inner_text()
+    assert "一部分" not in state.inner_text()
+    shot(page, "all-photos-up")
+    context.close()
+
+
+def test_offline_submit_says_it_uploads_later(page, context, live_server, shot):
+    login(page)
+    start_inspection(page)
+    fill_to_signing(page)
+    context.set_offline(True)
+    page.click("#submit")
+    page.wait_for_selector("#lock-state[data-state=waiting]")
+    assert page.locator("#toast").inner_text() == "已保存，联网后自动上传"
+    shot(page, "offline-toast")
+    context.set_offline(False)
+    assert page.request.get("/favicon.ico").headers["content-type"] == "image/png"

@@ -661,7 +661,8 @@ async function submit() {
     const body = payload();
     await outbox.enqueue(draft, body);
     draft.status = 'locked';
-    toast('已保存到「待上传」，正在上传…');
+    // offline, 正在上传 would promise what cannot happen yet
+    toast(navigator.onLine ? '已保存到「待上传」，正在上传…' : '已保存，联网后自动上传');
     render();
     scrollTo(0, 0);
     outbox.flush();
