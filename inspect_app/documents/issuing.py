@@ -159,7 +159,9 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             raise LookupError("照片未入库")
         return media.read(config["MEDIA_DIR"], row)
 
-    def render(report_id: str, version: int, previous: dict | None, doc_number: str) -> bytes:
+    def render(
+        report_id: str, version: int, previous: dict | None, doc_number: str
+    ) -> tuple[bytes, bytes]:
         context = _base_context(db, config, inspection)
         checklist_version = checklists.title_and_version(db, inspection["checklist_hash"])
         if checklist_version is None:
@@ -190,9 +192,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             verify_url=f"{base_url}/verify/{report_id}",
         )
         # The Word copy is made from the same HTML, now, so it says what the PDF says.
-        return render_report(context, photo_loader=load_photo), word.from_html(
-            report_html(context)
-        )
+        return render_report(context, photo_loader=load_photo), word.from_html(report_html(context))
 
     return _issue(db, config, inspection, "report", render)
 
@@ -207,7 +207,9 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
         raise LookupError(f"inspection {inspection_id}")
     base_url = config["PUBLIC_URL"].rstrip("/")
 
-    def render(report_id: str, version: int, previous: dict | None, doc_number: str) -> bytes:
+    def render(
+        report_id: str, version: int, previous: dict | None, doc_number: str
+    ) -> tuple[bytes, bytes]:
         context = _base_context(db, config, inspection)
         context.update(
             notice_no=doc_number,

@@ -281,9 +281,8 @@ def _walk(node: Node, out: _Writer) -> None:
             out.pairs([p[:2] for p in pairs if len(p) >= 2], per_row=2)
         elif "scorebox" in classes:  # 综合得分 / 47.9 / 评定等级 / 不合格 [/ 未填写完整]
             parts = [_clean(_text(c)) for c in child.children if isinstance(c, Node)]
-            pairs = [parts[i : i + 2] for i in range(0, len(parts) - 1, 2)]
-            line = "　".join(f"{k}：{v}" for k, v in pairs)
-            out.paragraph(line + ("　" + parts[-1] if len(parts) % 2 else ""), style="heading")
+            scores = "　".join(f"{parts[i]}：{parts[i + 1]}" for i in range(0, len(parts) - 1, 2))
+            out.paragraph(scores + ("　" + parts[-1] if len(parts) % 2 else ""), style="heading")
         elif _has_blocks(child):
             _walk(child, out)
         else:
