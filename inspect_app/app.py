@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # redirects and secure cookies need the scheme). Without proxies the headers are
         # ignored: any client can send them.
         proxies = int(app.config["TRUSTED_PROXIES"])
+        # Wrapping wsgi_app is how Flask documents middleware; mypy sees a method replaced.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from inspect_app import cli
