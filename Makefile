@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app inspect_app
 STAMP := $(VENV)/.installed
+# pytest processes for `make test`: more than the two cores, because the browser tests spend
+# most of their time waiting on the page while the others compute.
+TEST_WORKERS ?= 3
 
 .PHONY: run test install system-deps system-test-deps bench clean
 
@@ -19,7 +22,7 @@ test: system-test-deps $(STAMP)
 	$(BIN)/ruff format --check inspect_app tests bench
 	$(BIN)/mypy
 	node --test tests/js/*.test.mjs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 install: $(STAMP)
 
