@@ -196,11 +196,14 @@ class _Writer:
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         for r, tr in enumerate(rows):
             col = 0
+            # Once per row: python-docx's table.cell() rebuilds the whole table's cell list on
+            # every call, which made a long report's copy take seconds.
+            cells = table.rows[r].cells
             for cell_node in _cells(tr):
                 span = int(cell_node.attrs.get("colspan") or 1)
-                cell = table.cell(r, col)
+                cell = cells[col]
                 if span > 1:
-                    cell = cell.merge(table.cell(r, min(col + span, width) - 1))
+                    cell = cell.merge(cells[min(col + span, width) - 1])
                 cell.text = ""
                 self._run(cell.paragraphs[0], _clean(_text(cell_node)),
                           bold=cell_node.tag == "th", size=9)  # fmt: skip
@@ -215,9 +218,10 @@ class _Writer:
         table = self.doc.add_table(rows=len(rows), cols=2 * per_row)
         table.style = "Table Grid"
         for r, row in enumerate(rows):
+            cells = table.rows[r].cells
             for c, (label, value) in enumerate(row):
-                self._run(table.cell(r, 2 * c).paragraphs[0], label, size=9)
-                self._run(table.cell(r, 2 * c + 1).paragraphs[0], value, bold=True, size=10)
+                self._run(cells[2 * c].paragraphs[0], label, size=9)
+                self._run(cells[2 * c + 1].paragraphs[0], value, bold=True, size=10)
         self.doc.add_paragraph()
 
     def save(self) -> bytes:
