@@ -92,6 +92,7 @@ def test_twenty_phones_upload_at_once_and_every_upload_is_stored(tmp_path):
         status, headers, body = health.request("GET", "/healthz")
         assert status == 200 and json.loads(body)["status"] == "ok"
         assert len(headers["X-Request-Id"]) >= 16
+        assert headers.get("Server") == "web"  # no product name or version
     finally:
         code = server.stop()  # Ctrl-C
     log = server.output()

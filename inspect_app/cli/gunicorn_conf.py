@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 
+import gunicorn.http.wsgi
+
 from inspect_app.web.request_log import configure_logging
+
+# Name no product in the Server header: gunicorn writes it from this module-level value
+# (read once per response), so a scanner learns nothing from it.
+gunicorn.http.wsgi.SERVER = "web"
 
 worker_class = "gthread"
 threads = 4
