@@ -88,11 +88,10 @@ def current_report(inspection_id: str):
     return response
 
 
-@bp.get("/documents/<report_id>.pdf")
-@role_required(*ALL_ROLES)
-def document(report_id: str):
-    db = get_db()
-    row = reports.get(db, report_id)
+def _visible_document(report_id: str) -> dict:
+    """An issued document's row, if the user may open it: bulletins for staff, an inspection's
+    documents for whoever may see the inspection."""
+    row = reports.get(get_db(), report_id)
     if row is None:
         abort(404)
     if row["kind"] == "bulletin":
@@ -100,6 +99,13 @@ def document(report_id: str):
             abort(403)
     else:
         _visible_inspection(row["subject_id"])
+    return row
+
+
+@bp.get("/documents/<report_id>.pdf")
+@role_required(*ALL_ROLES)
+def document(report_id: str):
+    row = _visible_document(report_id)
     return _send(row)
 
 
@@ -107,15 +113,7 @@ def document(report_id: str):
 @role_required(*ALL_ROLES)
 def document_copy(report_id: str):
     """The unsigned Word copy of a document, for those who may open the document itself."""
-    db = get_db()
-    row = reports.get(db, report_id)
-    if row is None:
-        abort(404)
-    if row["kind"] == "bulletin":
-        if g.user["role"] not in ("bureau", "admin", "inspector"):
-            abort(403)
-    else:
-        _visible_inspection(row["subject_id"])
+    row = _visible_document(report_id)
     data = reports.read_copy(current_app.config["REPORTS_DIR"], row)
     if data is None:  # issued before copies were kept: the PDF is all there is
         abort(404)
