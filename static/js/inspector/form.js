@@ -393,17 +393,21 @@ function renderScorebar() {
   const p = result.progress;
   const share = p.items ? Math.round((p.answered / p.items) * 100) : 0;
   const line = scoreLine();
+  // Two rows at phone width: the school's full name (it wraps, never ellipsised: the principal
+  // checks it is theirs) beside 目录, then the running score with the share answered.
   clear(bar).append(
-    h('div', { class: 'sb-school' }, h('strong', {}, draft.school.name), h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存')),
-    h('div', { class: 'sb-score' },
+    h('div', { class: 'sb-row sb-head' },
+      h('div', { class: 'sb-school' }, h('strong', {}, draft.school.name),
+        h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存')),
+      h('button', { type: 'button', class: 'button small', id: 'toc-toggle', onclick: () => {
+        const toc = $('#toc');
+        if (toc) { toc.open = !toc.open; if (toc.open) toc.scrollIntoView({ block: 'start' }); }
+      } }, '目录')),
+    h('div', { class: 'sb-row sb-score' },
       h('span', { class: 'sb-total', id: 'total' }, line.total),
       h('span', { class: `sb-grade grade-${line.kind}`, id: 'grade' }, line.grade),
-      h('span', { class: 'meta', id: 'answered' }, `已答 ${p.answered}/${p.items}（${share}%）`),
-      result.cap ? h('span', { class: 'meta', id: 'cap-reason' }, result.cap.reason) : null),
-    h('button', { type: 'button', class: 'button small', id: 'toc-toggle', onclick: () => {
-      const toc = $('#toc');
-      if (toc) { toc.open = !toc.open; if (toc.open) toc.scrollIntoView({ block: 'start' }); }
-    } }, '目录'));
+      h('span', { class: 'meta', id: 'answered' }, `已答 ${p.answered}/${p.items}（${share}%）`)),
+    result.cap ? h('p', { class: 'meta sb-cap', id: 'cap-reason' }, result.cap.reason) : '');
 }
 
 function renderToc() {
