@@ -326,6 +326,8 @@ def item_source(draw, n: int, t: str, earlier: list[dict], later: list[str], gra
         if ints(draw, 0, 3) == 0:
             item["evidence"] = pick(draw, (["on_fail", "always"]))
         item["fix"] = {"action": "整改", "owner": "校长", "days": 7}
+        if ints(draw, 0, 2) == 0:  # 责任单位: both engines copy it into the draft
+            item["fix"]["unit"] = pick(draw, ["学校", "县财政局", "乡镇政府"])
     else:
         item.pop("veto", None)
         item.pop("critical", None)

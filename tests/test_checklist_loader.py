@@ -598,3 +598,42 @@ def test_numbers_must_be_below_1e15_and_ascii(tmp_path, line, column, field, mes
     if field == "points":
         text = text.replace("  fix: {action: 核实, owner: 校长, days: 7}\n", "")
     assert only(errors_of(tmp_path, text)) == (16, column, "count", field, message)
+
+
+# --------------------------------------------------------------------------- 责任单位 in fix
+
+
+def test_fix_unit_names_the_county_unit_in_the_draft(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(
+        HEADER
+        + DRILL.replace("owner: 校长,", "owner: 校长, unit: 县财政局,").replace(
+            "id: drill", "id: drill_funded"
+        )
+        + DRILL,
+        encoding="utf-8",
+    )
+    checklist = load_checklist(path)
+    from inspect_app.checklist import score
+
+    result = score(
+        checklist, {"stage": "小学"}, {"answers": {"drill": False, "drill_funded": False}}
+    )
+    units = {r["item"]: r.get("unit") for r in result["rectifications"]}
+    # the template's unit reaches the draft; no unit written = the school's, and no key at all,
+    # so checklists without units compile (and hash) exactly as before
+    assert units == {"drill_funded": "县财政局", "drill": None}
+    assert "unit" not in checklist.items["drill"]["fix"]
+
+
+def test_a_unit_outside_the_list_is_a_load_error_with_a_suggestion(tmp_path):
+    text = HEADER + DRILL.replace("owner: 校长,", "owner: 校长, unit: 县财政厅,")
+    line, column, item, field, message = only(errors_of(tmp_path, text))
+    assert (line, item, field) == (17, "drill", "fix")
+    assert message.startswith("fix.unit 应为责任单位之一：学校、县教育局")
+    assert message.endswith("是否想写 县财政局？")
+
+
+def test_a_unit_must_be_text(tmp_path):
+    text = HEADER + DRILL.replace("owner: 校长,", "owner: 校长, unit: 3,")
+    assert only(errors_of(tmp_path, text))[4].startswith("fix.unit 应为责任单位之一")

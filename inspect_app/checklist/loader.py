@@ -31,6 +31,7 @@ from inspect_app.checklist.expressions import (
 )
 from inspect_app.checklist.formatting import in_range
 from inspect_app.checklist.model import ITEM_TYPES, Checklist, item_can_fail
+from inspect_app.common.vocabulary import RESPONSIBLE_UNITS
 
 SCHEMA_VERSION = 1
 SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -77,7 +78,8 @@ SECTION_REQUIRED = ("id", "title", "weight", "items")
 GRADE_KEYS = ("grade", "min")
 CRITICAL_CAP_KEYS = ("failed", "grade")
 CHOICE_KEYS = ("value", "label", "score", "fail")
-FIX_KEYS = ("action", "owner", "days")
+FIX_KEYS = ("action", "owner", "unit", "days")
+FIX_REQUIRED = ("action", "owner", "days")
 
 _COMMON = ("id", "type", "label", "guidance", "applies_if", "relevant")
 _ANSWER = (
@@ -592,7 +594,7 @@ class _FileValidator:
                 "fix",
             )
             return None
-        self.check_keys(raw, FIX_KEYS, FIX_KEYS, item)
+        self.check_keys(raw, FIX_KEYS, FIX_REQUIRED, item)
         action = self.text(raw, "action", item)
         owner = self.text(raw, "owner", item)
         days = raw.get("days")
@@ -601,7 +603,23 @@ class _FileValidator:
                 self.value_mark(raw, "days"), "fix.days 应为正整数（整改期限天数）", item, "fix"
             )
             days = None
-        return {"action": action, "owner": owner, "days": days}
+        out = {"action": action, "owner": owner, "days": days}
+        if "unit" in raw:
+            # Only written when given, so that checklists without units keep their hashes; a
+            # draft without a unit is the school's.
+            unit = raw.get("unit")
+            if unit not in RESPONSIBLE_UNITS:
+                self.error(
+                    self.value_mark(raw, "unit"),
+                    "fix.unit 应为责任单位之一："
+                    + "、".join(RESPONSIBLE_UNITS)
+                    + _suggestion(unit, RESPONSIBLE_UNITS),
+                    item,
+                    "fix",
+                )
+            else:
+                out["unit"] = unit
+        return out
 
     def grade_name(
         self, mapping: _Map, key: str, item: str | None, field: str, section: str | None = None

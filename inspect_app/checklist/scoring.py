@@ -529,6 +529,8 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                         "owner": plan.fix["owner"],
                         "days": plan.fix["days"],
                     }
+                    if "unit" in plan.fix:  # 责任单位 when the template names one
+                        rect["unit"] = plan.fix["unit"]
                     rectifications.append(rect)
                 if plan.veto:
                     cap_entry = {"item": item_id, "label": plan.label, "problem": message}

@@ -14,6 +14,25 @@ ROLE_NAMES = {"inspector": "督学", "school": "学校", "bureau": "教育局", 
 # 检查方式, after the supervision plan's section 五 (明查 / 暗访 are how a visit is announced).
 INSPECTION_TYPES = ("综合督导", "专项督查", "随机走访", "明查", "暗访")
 
+# 责任单位 a checklist's fix template may name beside the person (责任人): the school itself, or
+# the county department / township that alone can carry the measure out (编制 is the 编办's,
+# expansion money the 财政局's, broadband the 教育局's). A fix without a unit is the school's.
+RESPONSIBLE_UNITS = (
+    "学校",
+    "县教育局",
+    "县学生资助管理中心",
+    "县财政局",
+    "县人社局",
+    "县编办",
+    "县发改局",
+    "县市场监管局",
+    "县卫健局",
+    "县乡村振兴局",
+    "县残联",
+    "乡镇政府",
+)
+SCHOOL_UNIT = "学校"
+
 # Who signs an inspection on the phone.
 SIGNER_ROLES = {"inspector": "督学", "school": "学校代表"}
 

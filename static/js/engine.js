@@ -575,8 +575,10 @@ export function score(compiled, school, responses) {
         findings.push({ item: id, section: sec.id, label: it.label, problem: message, basis,
           local: !!it.local, veto: !!it.veto, value: displayValue, target: displayTarget });
         if (it.fix != null) {
-          rectifications.push({ item: id, section: sec.id, problem: message, basis,
-            action: it.fix.action, owner: it.fix.owner, days: it.fix.days });
+          const rect = { item: id, section: sec.id, problem: message, basis,
+            action: it.fix.action, owner: it.fix.owner, days: it.fix.days };
+          if (it.fix.unit != null) rect.unit = it.fix.unit;  // 责任单位 when the template names one
+          rectifications.push(rect);
         }
         if (it.veto) vetoes.push({ item: id, label: it.label, problem: message });
         else if (it.critical != null) critical.push({ item: id, label: it.label, problem: message, cap: it.critical });
