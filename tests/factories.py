@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import math
 import uuid
 
 from PIL import Image, ImageDraw
@@ -46,12 +47,29 @@ def answer_for(item: dict, passing: bool = True):
         low = item.get("min") or 0
         high = item.get("max")
         value = 40 if high is None else min(40, high)
+        floor = _passing_floor(item) if passing else None
+        if floor is not None:  # e.g. 两免一补 ≥ 1250 元: 40 would fail a passing payload
+            value = floor if high is None else min(floor, high)
         return int(max(low, value))
     if kind == "date":
         return "2026-09-01"
     if kind == "text":
         return "情况良好"
     return None
+
+
+def _passing_floor(item: dict) -> int | None:
+    """The least whole answer that passes `value >= <constant>` when that is the rule above 40."""
+    target, rule = item.get("target"), item.get("pass_if")
+    if not (isinstance(target, dict) and target.get("k") == "num" and isinstance(rule, dict)):
+        return None
+    if (
+        rule.get("op") != ">="
+        or rule.get("l") != {"k": "value"}
+        or rule.get("r") != {"k": "target"}
+    ):
+        return None
+    return int(math.ceil(target["v"])) if target["v"] > 40 else None
 
 
 def payload(

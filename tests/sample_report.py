@@ -53,8 +53,8 @@ FIGURES = {
     "aid_deadline": "2026-03-15",
     "aid_paid_date": "2026-03-12",
     "suspected_count": 2,
-    "cohort_base": 212,
-    "cohort_now": 208,
+    "junior_cohort_base": 212,
+    "junior_cohort_now": 208,
     "boarders": 640,
     "dorm_area": 2240.0,
     "dorm_beds": 652,
@@ -76,7 +76,7 @@ FIGURES = {
 }
 FAILING = {
     "aid_paid_date": "2026-03-28",
-    "cohort_now": 196,
+    "junior_cohort_now": 196,
     "dorm_beds": 610,
     "hs_poor_aided": 20,
     "broadband_mbps": 10.0,

@@ -37,13 +37,14 @@ def test_every_kind_of_school_can_complete(checklist_id):
     assert tried >= len(SCHOOL_KINDS) // 4  # the loop really ran over many kinds of school
 
 
-def test_comprehensive_has_a_plain_question_for_the_graduating_grade():
-    assert "has_graduating_grade" in plain_questions(CHECKLISTS["fupin_comprehensive"])
+def test_comprehensive_has_a_plain_question_for_each_graduating_grade():
+    questions = plain_questions(CHECKLISTS["fupin_comprehensive"])
+    assert "has_grade6" in questions and "has_grade9" in questions
 
 
 def test_a_teaching_point_with_grades_one_to_three_completes_without_a_cohort():
     # 教学点 with only 一至三年级: there is no graduating class, so nothing can honestly be
-    # entered as 毕业年级应在校人数 — before 「本校设有毕业年级」 the form could never complete.
+    # entered as 六年级应在校人数 — before 「本校设有小学六年级」 the form could never complete.
     checklist = CHECKLISTS["fupin_comprehensive"]
     school = {
         "code": "522426101",
@@ -54,14 +55,16 @@ def test_a_teaching_point_with_grades_one_to_three_completes_without_a_cohort():
         "poverty_village": True,
         "enrolment": 23,
     }
-    resp = responses(checklist, has_graduating_grade=False)
-    for item in ("cohort_base", "cohort_now"):
+    resp = responses(checklist, has_grade6=False)
+    for item in ("primary_cohort_base", "primary_cohort_now"):
         del resp["answers"][item]
     result = score(checklist, school, resp)
     assert result["complete"], result["missing"]
-    for item in ("cohort_base", "cohort_now", "retention_rate"):
+    for item in ("primary_cohort_base", "primary_cohort_now", "primary_retention"):
         assert result["items"][item]["outcome"] == "not_applicable"
-    assert result["items"]["has_graduating_grade"]["outcome"] == "info"
+    # a 教学点 has no 初中: the junior cohort is not even asked
+    assert result["items"]["has_grade9"]["outcome"] == "not_applicable"
+    assert result["items"]["has_grade6"]["outcome"] == "info"
     assert result["grade"] == "优秀"
 
 

@@ -184,7 +184,6 @@ def test_a_cap_above_the_earned_grade_changes_nothing():
         for k in (
             "principal_responsibility",
             "safety_officer",
-            "no_tuck_shop",
             "nonprofit_accounting",
             "supplier_certs",
             "inbound_ledger",
@@ -200,7 +199,7 @@ def test_a_cap_above_the_earned_grade_changes_nothing():
             "subsidy_public",
         )
     }
-    result = scored(CANTEEN, raw_cooked_separate=False, **changes)
+    result = scored(CANTEEN, raw_cooked_separate=False, tuck_shop="unlicensed", **changes)
     assert result["score_grade"] == "不合格"
     assert result["grade"] == "不合格"
     assert result["cap"]["grade"] == "合格"

@@ -44,8 +44,15 @@ def _counts(school: dict, rng: random.Random, good) -> dict:
         "file_sample_checked": 5,
         "file_sample_complete": 5 if good() else rng.randint(2, 4),
         "suspected_count": rng.randint(0, 3),
-        "cohort_base": cohort,
-        "cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
+        "primary_cohort_base": cohort,
+        "primary_cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
+        "junior_cohort_base": cohort,
+        "junior_cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
+        # 两免一补 per student per year (2024 rates); a short payment is 2023's old rate
+        "living_subsidy_primary_boarder": 1250 if good() else 1000,
+        "living_subsidy_junior_boarder": 1500 if good() else 1250,
+        "living_subsidy_primary_day": 625 if good() else 500,
+        "living_subsidy_junior_day": 750 if good() else 625,
         "boarders": max(1, boarders),
         "dorm_area": round(
             max(1, boarders) * (rng.uniform(3.1, 4.2) if good() else rng.uniform(2.0, 2.8)), 1
@@ -55,12 +62,14 @@ def _counts(school: dict, rng: random.Random, good) -> dict:
         "hs_poor_aided": poor if good() else poor - 1,
         "disabled_total": rng.randint(2, 8),
         "disabled_enrolled": None,  # filled below from disabled_total
-        "broadband_mbps": rng.choice([100, 200, 50]) if good() else rng.choice([8, 10, 12]),
+        "broadband_mbps": rng.choice([100, 200, 300]) if good() else rng.choice([10, 20, 50]),
         "class_count": classes,
         "bbt_classrooms": classes if good() else max(0, classes - rng.randint(1, 3)),
         "teacher_computers": teachers if good() else round(teachers * rng.uniform(0.5, 0.8)),
         "fulltime_teachers": teachers,
         "qualified_teachers": teachers if good() else round(teachers * rng.uniform(0.55, 0.72)),
+        "hs_teachers": teachers,
+        "hs_bachelor_teachers": teachers if good() else round(teachers * rng.uniform(0.8, 0.95)),
         "backbone_teachers": round(teachers * backbone_share),
         "students_total": pupils,
         "staff_total": max(
