@@ -1,4 +1,8 @@
-"""`flask checklists validate`: check checklist files and print every problem in Chinese.
+"""`flask checklists validate|import|export`: checklist files, YAML and Excel, checked in Chinese.
+
+`validate` checks YAML files and folders and .xlsx workbooks; `export` writes a YAML checklist
+as a workbook (or the blank template), `import` writes a workbook as YAML. Both directions
+check the input first and refuse it with every problem listed.
 
 The group is a Flask CLI plugin (``flask.commands`` entry point in pyproject.toml), so it runs
 without building the app: an app refuses to start with a broken checklist, which is exactly
@@ -7,23 +11,50 @@ when an author needs this command. All checking is the core's (``check_paths``).
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app, has_app_context
 
 from inspect_app import config
-from inspect_app.checklist.loader import check_paths
+from inspect_app.checklist import workbook
+from inspect_app.checklist.loader import check_file, check_paths
+from inspect_app.checklist.model import Checklist
 
-checklists_cli = click.Group("checklists", help="检查单：校验 YAML 文件。")
+checklists_cli = click.Group("checklists", help="检查单：校验、导入、导出（YAML 与 Excel）。")
+
+
+def _is_workbook(path: str) -> bool:
+    return path.lower().endswith(".xlsx")
+
+
+def _check_workbook(path: str) -> tuple[Checklist | None, list[str]]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return None, [f"{path}: 无法读取文件：{exc.strerror or exc}"]
+    checklist, errors = workbook.check_workbook(data, os.path.basename(path))
+    return checklist, [f"{path}: {e}" for e in errors]
 
 
 def validate_paths(paths: list[str]) -> int:
     """Print every error (exit status 1) or a summary of what passed (exit status 0)."""
-    loaded, errors = check_paths(paths)
+    books = [p for p in paths if _is_workbook(p) and not os.path.isdir(p)]
+    loaded, load_errors = check_paths([p for p in paths if p not in books])
+    errors = [str(e) for e in load_errors]
+    bad_files = {e.file for e in load_errors}
+    for path in books:
+        checklist, problems = _check_workbook(path)
+        errors += problems
+        if problems:
+            bad_files.add(path)
+        elif checklist is not None:
+            loaded[f"{checklist.id}@{path}"] = checklist
     if errors:
         for error in errors:
-            click.echo(str(error), err=True)
-        files = len({e.file for e in errors})
-        click.echo(f"校验未通过：{files} 个文件共 {len(errors)} 处错误", err=True)
+            click.echo(error, err=True)
+        click.echo(f"校验未通过：{len(bad_files)} 个文件共 {len(errors)} 处错误", err=True)
         return 1
     if not loaded:
         click.echo("没有找到检查单（*.yaml）：" + "、".join(paths), err=True)
@@ -44,6 +75,58 @@ def validate_command(paths: tuple[str, ...]) -> None:
     configured = current_app.config if has_app_context() else config.load()
     targets = list(paths) or [configured["CHECKLIST_DIR"]]
     raise SystemExit(validate_paths(targets))
+
+
+def _refuse(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(error, err=True)
+    click.echo(f"未转换：共 {len(errors)} 处错误，请修改后重试", err=True)
+    raise SystemExit(1)
+
+
+@checklists_cli.command("export")
+@click.argument("source", required=False, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="写出的 .xlsx 文件（默认与源文件同名）")
+@click.option("--template", is_flag=True, help="写出空白模板工作簿（含填写说明）")
+def export_command(source: str | None, output: str | None, template: bool) -> None:
+    """把 YAML 检查单导出为 Excel 工作簿（.xlsx）。"""
+    if template:
+        data = workbook.template_workbook()
+        target = output or "检查单模板.xlsx"
+    else:
+        if source is None:
+            raise click.UsageError("请指定 YAML 检查单文件，或用 --template 导出模板")
+        checklist, errors = check_file(source)
+        if errors or checklist is None:
+            _refuse([str(e) for e in errors])
+        with open(source, encoding="utf-8-sig") as fh:
+            doc = workbook.yaml_document(fh.read())
+        data = workbook.to_workbook(doc)
+        target = output or os.path.splitext(source)[0] + ".xlsx"
+    with open(target, "wb") as fh:
+        fh.write(data)
+    click.echo(f"已导出：{target}")
+
+
+@checklists_cli.command("import")
+@click.argument("source", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="写出的 YAML 文件（默认 <id>.yaml）")
+def import_command(source: str, output: str | None) -> None:
+    """把 Excel 工作簿（.xlsx）导入为 YAML 检查单文件（先完整校验）。"""
+    checklist, errors = _check_workbook(source)
+    if errors or checklist is None:
+        _refuse(errors)
+    assert checklist is not None
+    with open(source, "rb") as fh:
+        doc, _, _ = workbook.read_workbook(fh.read())
+    assert doc is not None
+    target = output or os.path.join(os.path.dirname(source), f"{checklist.id}.yaml")
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(workbook.dump_yaml(doc))
+    click.echo(
+        f"已导入：{target}（{checklist.title}，版本 {checklist.version}，"
+        f"{len(checklist.items)} 个条目，哈希 {checklist.hash[:12]}）"
+    )
 
 
 def register_cli(app: Flask) -> None:
