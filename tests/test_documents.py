@@ -139,6 +139,17 @@ def test_cli_writes_stored_pdf_and_verifies(app, db, issued, tmp_path):
     assert bad.exit_code == 1 and "核验未通过" in bad.output
 
 
+def test_cli_verify_names_the_parser_error_of_a_damaged_file(app, db, issued, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "report.pdf"
+    assert runner.invoke(args=["report", "pdf", issued["id"], "-o", str(out)]).exit_code == 0
+    data = out.read_bytes()
+    out.write_bytes(data[: len(data) // 2])  # a download cut off half way
+    bad = runner.invoke(args=["report", "verify", str(out)])
+    assert bad.exit_code == 1 and "核验未通过" in bad.output
+    assert "技术细节：" in bad.output and "Traceback" not in bad.output
+
+
 def test_keys_init_and_fonts_commands(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["keys", "init"])

@@ -102,6 +102,9 @@ def report_verify(file: str) -> None:
     click.echo("核验未通过：", err=True)
     for reason in result["reasons"]:
         click.echo(f"  - {reason}", err=True)
+    if result.get("detail"):
+        # The parser's own words, for whoever has to tell a damaged file from a forged one.
+        click.echo(f"  技术细节：{result['detail']}", err=True)
     sys.exit(1)
 
 

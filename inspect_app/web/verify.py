@@ -55,6 +55,9 @@ def _page(facts: dict | None, expected: dict | None):
             }
         else:
             check = verification.check_pdf(get_db(), data, current_app.config)
+            if check.get("detail"):
+                # Visitors see only the Chinese reason; the parser's words go to the log.
+                current_app.logger.info("verify: unreadable signature: %s", check["detail"])
             if expected and check["ok"] and check["sha256"] != expected["sha256"]:
                 check["ok"] = False
                 check["reasons"].append("该文件是本系统签发的另一份文件，不是此二维码对应的文件。")
