@@ -89,9 +89,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         inspector,
         main,
         request_log,
+        respond,
         review,
         school,
         static_files,
+        surveys,
         sync,
         verify,
     )
@@ -113,8 +115,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         review.bp,
         bureau.bp,
         health.bp,
+        surveys.bp,
+        respond.bp,
     ):
         app.register_blueprint(blueprint)
+    # A survey answer carries no session cookie, so there is nothing for a forged cross-site
+    # request to use; it is guarded by its own form token, limits and honeypot (web/respond.py).
+    csrf.exempt(respond.submit)
     errors.init_app(app)
     headers.init_app(app)
     static_files.init_app(app)

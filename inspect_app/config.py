@@ -70,6 +70,15 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_WINDOW_MINUTES = 15
+    # Surveys (满意度测评): a school's results appear only once a respondent group has at least
+    # this many responses, so that no answer can be traced to one of a few people.
+    SURVEY_MIN_RESPONSES = 5
+    # Answers from one address within the window: a school's parents on one Wi-Fi or a mobile
+    # carrier's shared address answer from one address, so this is well above one person.
+    SURVEY_ADDRESS_LIMIT = 60
+    SURVEY_ADDRESS_WINDOW_MINUTES = 10
+    # How old a survey page may be when its answer arrives (an answer kept offline for days).
+    SURVEY_FORM_TOKEN_DAYS = 30
     # How many reverse proxies in front of the app set X-Forwarded-For and X-Forwarded-Proto.
     # 0 (no proxy) ignores those headers, which any client can send; behind one nginx it is 1,
     # or every login would seem to come from the proxy and one lock-out would lock out all.

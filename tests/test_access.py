@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from inspect_app.inspections import catalog, receiving
-from inspect_app.storage import users
+from inspect_app.storage import surveys, users
 
 from .factories import new_id, payload, sha256
 from .support import csrf_token
@@ -112,6 +112,22 @@ MATRIX = {
     ("POST", "/review/links/{photo_hash}/revoke"): [302, 403, 403, 403, 404, 404],
     ("GET", "/review/notifications"): [302, 200, 403, 403, 200, 200],
     ("POST", "/review/notifications/read"): [302, 302, 403, 403, 302, 302],
+    # Surveys: the bureau's pages, and the respondent's public ones (no account at all).
+    ("GET", "/bureau/surveys/"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/bureau/surveys/"): [302, 403, 403, 403, 400, 400],
+    ("GET", "/bureau/surveys/{survey_round}"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/bureau/surveys/999999"): [302, 403, 403, 403, 404, 404],
+    ("POST", "/bureau/surveys/999999/close"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/bureau/surveys/{survey_round}/schools/{school_a}"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/bureau/surveys/{survey_round}/schools/{school_c}"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/bureau/surveys/999999/posters/{school_a}.pdf"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/s/{survey_code}"): [200, 200, 200, 200, 200, 200],
+    ("GET", "/s/{survey_code}/thanks"): [200, 200, 200, 200, 200, 200],
+    # not JSON: refused before anything is stored, whoever sends it
+    ("POST", "/s/{survey_code}"): [400, 400, 400, 400, 400, 400],
+    ("GET", "/s/{unknown}"): [404, 404, 404, 404, 404, 404],
+    ("POST", "/s/{unknown}"): [404, 404, 404, 404, 404, 404],
+    ("GET", "/s/{unknown}/thanks"): [404, 404, 404, 404, 404, 404],
 }
 
 CASES = [
@@ -132,11 +148,22 @@ def test_access(app, db, client, auth, county, method, path, role, expected):
         body = payload(county["school_a"], checklist)
         receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
         inspection = body["id"]
+    survey_round, survey_code = 0, ""
+    if "{survey_" in path:
+        # A parents' survey round at school A only (school C is not in it).
+        with app.app_context():
+            survey = catalog.surveys()["parent_satisfaction"]
+        survey_round = surveys.create_round(
+            db, survey_id=survey.id, survey_hash=survey.hash, title=survey.title,
+            school_ids=[county["school_a"]], created_by=county["bureau"],
+        )  # fmt: skip
+        survey_code = surveys.round_schools(db, survey_round)[0]["code"]
     if role != "anonymous":
         assert auth.login(role).status_code == 302
     url = path.format(
         **county, checklist_hash=checklist["hash"], photo_hash=sha256(b"x"), new_uuid=new_id(),
         inspection=inspection, unknown="00000000-0000-4000-8000-000000000000",
+        survey_round=survey_round, survey_code=survey_code,
     )  # fmt: skip
     if method in ("POST", "PUT"):
         token = csrf_token(client, "/login" if role == "anonymous" else "/")
@@ -159,8 +186,11 @@ def test_access(app, db, client, auth, county, method, path, role, expected):
 def test_matrix_covers_every_route(app):
     """A new route (each of its methods) must be added to the matrix above before this passes."""
     adapter = app.url_map.bind("localhost")
-    sample = dict.fromkeys(("school_a", "insp", "admin"), 1) | dict.fromkeys(
-        ("checklist_hash", "photo_hash", "new_uuid", "inspection", "unknown"), "x" * 64
+    sample = dict.fromkeys(
+        ("school_a", "school_c", "insp", "admin", "survey_round"), 1
+    ) | dict.fromkeys(
+        ("checklist_hash", "photo_hash", "new_uuid", "inspection", "unknown", "survey_code"),
+        "x" * 64,
     )
     covered = set()
     for method, path in MATRIX:

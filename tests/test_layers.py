@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "inspect_app"
-CAPABILITIES = ("inspections", "rectification", "bureau", "documents", "directory")
+CAPABILITIES = ("inspections", "rectification", "bureau", "documents", "directory", "surveys")
 TOP = ("web", "cli", "demo")
 FRAMEWORKS = ("flask", "flask_wtf", "werkzeug", "click", "sqlite_utils", "sqlite3")
 PDF_STACK = ("weasyprint", "pyhanko", "pypdf")
@@ -31,6 +31,8 @@ PURE = (
     "inspections/images.py",
     "directory/school_import.py",
     "directory/passwords.py",
+    "surveys/answers.py",
+    "surveys/results.py",
 )
 
 

@@ -31,7 +31,7 @@ from inspect_app.checklist.expressions import (
 )
 from inspect_app.checklist.formatting import in_range
 from inspect_app.checklist.model import ITEM_TYPES, Checklist, item_can_fail
-from inspect_app.common.vocabulary import RESPONSIBLE_UNITS
+from inspect_app.common.vocabulary import RESPONDENT_GROUPS, RESPONSIBLE_UNITS
 
 SCHEMA_VERSION = 1
 SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -64,15 +64,36 @@ VALUE_TYPES = {
 
 TOP_KEYS = (
     "id",
+    "kind",
     "title",
     "version",
     "basis",
     "description",
     "grades",
     "critical_caps",
+    "respondents",
+    "satisfaction",
     "sections",
 )
 TOP_REQUIRED = ("id", "title", "version", "basis", "grades", "sections")
+# kind: survey — a questionnaire (调查问卷、满意度测评) answered anonymously, not an inspection:
+# no grades, no points or targets, no findings; respondents and a satisfaction index instead.
+KINDS = ("inspection", "survey")
+SURVEY_REQUIRED = (
+    "id",
+    "kind",
+    "title",
+    "version",
+    "basis",
+    "respondents",
+    "satisfaction",
+    "sections",
+)
+SURVEY_TOP_FORBIDDEN = ("grades", "critical_caps")
+SURVEY_ITEM_TYPES = ("choice", "multi", "yesno", "text", "note")
+SURVEY_ITEM_FORBIDDEN = ("points", "pass_if", "target", "veto", "critical", "problem", "fix",
+                         "evidence", "na_allowed", "constraint", "constraint_message")  # fmt: skip
+SATISFACTION_KEYS = ("label", "satisfied", "excluded")
 SECTION_KEYS = ("id", "title", "weight", "applies_if", "guidance", "items")
 SECTION_REQUIRED = ("id", "title", "weight", "items")
 GRADE_KEYS = ("grade", "min")
@@ -279,6 +300,7 @@ class _FileValidator:
         self.source = source
         self.errors: list[LoadError] = []
         self.grade_names: list[str] = []  # the checklist's bands, highest first, once read
+        self.survey = False  # kind: survey (read before the sections)
 
     # positions ---------------------------------------------------------------
     def error(
@@ -572,6 +594,13 @@ class _FileValidator:
             if "score" in entry:
                 scored += 1
             fail = self.flag(entry, "fail", item)
+            if fail and self.survey:
+                self.error(
+                    self.value_mark(entry, "fail"),
+                    "调查问卷的选项不判合格与否，不能设置 fail",
+                    item,
+                    "choices",
+                )
             out.append({"value": value, "label": label, "score": score, "fail": bool(fail)})
         if 0 < scored < len(raw):
             self.error(
@@ -775,6 +804,25 @@ class _FileValidator:
             )
             return None
         type_label = TYPE_LABELS[item_type]
+        if self.survey and item_type not in SURVEY_ITEM_TYPES:
+            self.error(
+                self.value_mark(data, "type"),
+                f"调查问卷不能使用{type_label}（可用：" + "、".join(SURVEY_ITEM_TYPES) + "）",
+                label_id,
+                "type",
+                section,
+            )
+            return None
+        if self.survey:
+            for key in SURVEY_ITEM_FORBIDDEN:
+                if key in data:
+                    self.error(
+                        data.key_marks.get(key, data.mark),
+                        f"调查问卷不评分、不产生整改项，不能设置 {key}",
+                        label_id,
+                        key,
+                        section,
+                    )
         self.check_keys(
             data, ITEM_KEYS[item_type], ("label",), label_id, section, ALL_ITEM_KEYS, type_label
         )
@@ -782,7 +830,9 @@ class _FileValidator:
         out: dict[str, Any] = {"id": item_id, "type": item_type, "label": label}
         out["guidance"] = self.text(data, "guidance", label_id, section)
         required = self.flag(data, "required", label_id, section)
-        out["required"] = (item_type in REQUIRED_BY_DEFAULT) if required is None else required
+        # A respondent may skip a survey question (未作答) unless the survey says otherwise.
+        default_required = item_type in REQUIRED_BY_DEFAULT and not self.survey
+        out["required"] = default_required if required is None else required
         for key in ("basis", "unit", "constraint_message", "problem"):
             out[key] = self.text(data, key, label_id, section)
         out["local"] = bool(self.flag(data, "local", label_id, section))
@@ -930,7 +980,7 @@ class _FileValidator:
                 "evidence",
                 section,
             )
-        if can_fail and "fix" not in data:
+        if can_fail and "fix" not in data and not self.survey:
             self.error(
                 data.mark,
                 "该条目可能判为不合格，需要填写 fix（整改措施 action、责任人 owner、期限 days）",
@@ -960,7 +1010,9 @@ class _FileValidator:
     ) -> tuple[dict, list[_ItemDraft], _Expr | None]:
         section_id = self.slug(data, "id", "部分")
         sid = section_id or (data.get("id") if isinstance(data.get("id"), str) else None)
-        self.check_keys(data, SECTION_KEYS, SECTION_REQUIRED, section=sid)
+        # A survey's sections only group questions: weight is optional and not summed.
+        required = tuple(k for k in SECTION_REQUIRED if not (self.survey and k == "weight"))
+        self.check_keys(data, SECTION_KEYS, required, section=sid)
         if section_id is not None:
             if section_id in seen_sections:
                 self.error(
@@ -973,6 +1025,8 @@ class _FileValidator:
             seen_sections.add(section_id)
         title = self.text(data, "title", section=sid)
         weight = self.number(data, "weight", section=sid)
+        if self.survey and "weight" not in data:
+            weight = 1.0
         if weight is not None and weight <= 0:
             self.error(self.value_mark(data, "weight"), "weight 应大于 0", None, "weight", sid)
         guidance = self.text(data, "guidance", section=sid)
@@ -1061,7 +1115,9 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
         v.error(None, "检查单文件应以 id、title、sections 等字段开头（顶层应为一组 字段: 值）")
         return None, v.errors
 
-    v.check_keys(top, TOP_KEYS, TOP_REQUIRED)
+    kind = _kind(v, top)
+    v.survey = kind == "survey"
+    v.check_keys(top, TOP_KEYS, SURVEY_REQUIRED if v.survey else TOP_REQUIRED)
     checklist_id = v.slug(top, "id", "检查单")
     stem = os.path.splitext(os.path.basename(file))[0]
     if id_from_name and checklist_id is not None and checklist_id != stem:
@@ -1084,7 +1140,7 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
         version = v.text(top, "version")
     basis = v.text(top, "basis")
     description = v.text(top, "description")
-    grades = v.grades(top)
+    grades = [] if v.survey else v.grades(top)
     v.grade_names = [g["grade"] for g in grades]
 
     sections: list[dict] = []
@@ -1117,7 +1173,7 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
                 all_weights = False
             else:
                 weights += section["weight"]
-        if all_weights and sections and abs(weights - 100) > 1e-9:
+        if all_weights and sections and abs(weights - 100) > 1e-9 and not v.survey:
             v.error(
                 v.value_mark(top, "sections"),
                 f"各部分 weight 之和为 {_show(round(weights, 6))}，应为 100",
@@ -1126,6 +1182,7 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
             )
 
     critical_caps = v.critical_caps(top, any(d.compiled["critical"] for d in drafts))
+    survey = _survey_terms(v, top, drafts)
 
     # Expressions: item table, dependency order, then static checks in that order so that
     # computed items have their types before anything reads them.
@@ -1251,7 +1308,144 @@ def _build(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None
         "sections": sections,
         "order": order,
     }
+    if survey is not None:
+        # Only surveys carry these keys: an inspection checklist's content (and so its hash)
+        # stays what it was before surveys existed.
+        content.update(survey)
     return Checklist(content, path=file), []
+
+
+def _kind(v: _FileValidator, top: _Map) -> str:
+    """`kind`: inspection (the default) or survey."""
+    if "kind" not in top:
+        return "inspection"
+    kind = top["kind"]
+    if kind not in KINDS:
+        v.error(
+            v.value_mark(top, "kind"),
+            f"只能是 inspection（检查单）或 survey（调查问卷），不能是 {_show(kind)}"
+            + _suggestion(kind, KINDS),
+            None,
+            "kind",
+        )
+        return "inspection"
+    return str(kind)
+
+
+def _value_list(v: _FileValidator, mapping: _Map, key: str, field: str) -> list[str] | None:
+    raw = mapping.get(key)
+    if not isinstance(raw, _Seq) or not raw or not all(isinstance(x, str) and x for x in raw):
+        v.error(v.value_mark(mapping, key), f"{key} 应为非空的文字列表，如 [a, b]", None, field)
+        return None
+    if len(set(raw)) != len(raw):
+        v.error(v.value_mark(mapping, key), f"{key} 中有重复的值", None, field)
+    return list(dict.fromkeys(raw))
+
+
+def _survey_terms(v: _FileValidator, top: _Map, drafts: list[_ItemDraft]) -> dict | None:
+    """A survey's respondent groups and satisfaction index, checked against its questions.
+
+    The index is the share of answers to the rated questions (choice questions offering a
+    `satisfied` value) that are satisfied; answers in `excluded` (说不清) are left out of the
+    count. An inspection checklist may not use these keys, a survey may not use grades.
+    """
+    if not v.survey:
+        for key in ("respondents", "satisfaction"):
+            if key in top:
+                v.error(
+                    top.key_marks.get(key, top.mark),
+                    f"{key} 只用于调查问卷（kind: survey）",
+                    None,
+                    key,
+                )
+        return None
+    for key in SURVEY_TOP_FORBIDDEN:
+        if key in top:
+            v.error(
+                top.key_marks.get(key, top.mark),
+                f"调查问卷不评等级，不能设置 {key}",
+                None,
+                key,
+            )
+    groups: list[str] = []
+    if "respondents" in top:
+        listed = _value_list(v, top, "respondents", "respondents") or []
+        for group in listed:
+            if group not in RESPONDENT_GROUPS:
+                v.error(
+                    v.value_mark(top, "respondents"),
+                    f"未知的调查对象 {group}"
+                    + _suggestion(group, RESPONDENT_GROUPS)
+                    + "（可用："
+                    + "、".join(f"{k}（{n}）" for k, n in RESPONDENT_GROUPS.items())
+                    + "）",
+                    None,
+                    "respondents",
+                )
+            else:
+                groups.append(group)
+    raw = top.get("satisfaction")
+    if "satisfaction" not in top:
+        return None
+    if not isinstance(raw, _Map):
+        v.error(
+            v.value_mark(top, "satisfaction"),
+            "satisfaction 应写成 {label: 满意率, satisfied: [满意的选项值], excluded: [不计入的选项值]}",
+            None,
+            "satisfaction",
+        )
+        return None
+    v.check_keys(raw, SATISFACTION_KEYS, ("satisfied",))
+    label = v.text(raw, "label") or "满意率"
+    satisfied = _value_list(v, raw, "satisfied", "satisfaction") if "satisfied" in raw else None
+    excluded = _value_list(v, raw, "excluded", "satisfaction") if "excluded" in raw else []
+    if satisfied is None or excluded is None:
+        return None
+    both = set(satisfied) & set(excluded)
+    if both:
+        v.error(
+            v.value_mark(raw, "excluded"),
+            "选项值不能既算满意又不计入：" + "、".join(sorted(both)),
+            None,
+            "satisfaction",
+        )
+    offered = {
+        c["value"]
+        for d in drafts
+        if d.compiled["type"] == "choice"
+        for c in d.compiled["choices"] or []
+    }
+    for value in satisfied + excluded:
+        if value not in offered:
+            v.error(
+                v.value_mark(raw, "satisfied" if value in satisfied else "excluded"),
+                f"选项值 {value} 不是任何单选题的选项" + _suggestion(value, offered),
+                None,
+                "satisfaction",
+            )
+    rated = [
+        d.compiled["id"]
+        for d in drafts
+        if d.compiled["type"] == "choice"
+        and any(c["value"] in satisfied for c in d.compiled["choices"] or [])
+    ]
+    if not rated and not v.errors:
+        v.error(
+            v.value_mark(raw, "satisfied"),
+            "没有任何单选题提供 satisfied 中的选项，满意度指数无从计算",
+            None,
+            "satisfaction",
+        )
+    return {
+        "kind": "survey",
+        "respondents": groups,
+        "satisfaction": {
+            "label": label,
+            "satisfied": satisfied,
+            "excluded": excluded,
+            "rated": rated,
+        },
+    }
 
 
 def _type_name(t: str) -> str:

@@ -256,6 +256,11 @@ class Checklist:
         self.version: str = body["version"]
         self.basis: str = body["basis"]
         self.description: str | None = body.get("description")
+        # "survey" for a questionnaire (respondent groups and a satisfaction index, no grades);
+        # inspection checklists carry no such key, so their content hash never saw it.
+        self.kind: str = body.get("kind") or "inspection"
+        self.respondents: list[str] = body.get("respondents") or []
+        self.satisfaction: dict | None = body.get("satisfaction")
         self.grades: list[dict] = body["grades"]
         # Several critical failures may cap lower: [{"failed": n, "grade": name}], ascending n.
         # Versions compiled before critical items existed have no such key.

@@ -45,3 +45,10 @@ RECTIFICATION_STATUS = {
 
 # An issued document (signed PDF) is valid until a corrected version supersedes it.
 REPORT_STATUS = {"valid": "有效", "superseded": "已被新版本取代", "revoked": "已撤销"}
+
+# Who answers a survey (满意度测评、调查问卷): a survey names the groups it asks, the respondent
+# says which one they are, and results are counted per school and group.
+RESPONDENT_GROUPS = {"parent": "家长", "teacher": "教师", "student": "学生"}
+
+# A survey round: open while respondents may answer, closed once the bureau ends it.
+SURVEY_ROUND_STATUS = {"open": "进行中", "closed": "已结束"}

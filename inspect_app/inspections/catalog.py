@@ -6,12 +6,20 @@ database, so changing a YAML file never changes an old result.
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist, ChecklistError, load_directory
 from inspect_app.storage import checklists as stored
+from inspect_app.storage import surveys as stored_surveys
+
+# Surveys (kind: survey) live in CHECKLIST_DIR/surveys/: they are never offered as an
+# inspection, and their versions are kept apart from the checklist versions the bureau's
+# inspection figures read.
+SURVEY_FOLDER = "surveys"
 
 
 class ChecklistStartupError(click.ClickException):
@@ -26,14 +34,29 @@ class ChecklistStartupError(click.ClickException):
 
 
 def init_app(app: Flask, db: Database) -> None:
+    folder = app.config["CHECKLIST_DIR"]
+    survey_folder = os.path.join(folder, SURVEY_FOLDER)
     try:
-        checklists = load_directory(app.config["CHECKLIST_DIR"])
+        checklists = load_directory(folder)
+        surveys = load_directory(survey_folder) if os.path.isdir(survey_folder) else {}
     except ChecklistError as exc:
         lines = "\n".join(str(error) for error in exc.errors)
         raise ChecklistStartupError(f"检查单有误，系统无法启动：\n{lines}") from exc
+    misplaced = [c for c in checklists.values() if c.kind == "survey"] + [
+        c for c in surveys.values() if c.kind != "survey"
+    ]
+    if misplaced:
+        lines = "\n".join(
+            f"{c.path}: 调查问卷（kind: survey）应放在 {SURVEY_FOLDER}/ 子目录，检查单不能放在其中"
+            for c in misplaced
+        )
+        raise ChecklistStartupError(f"检查单有误，系统无法启动：\n{lines}")
     for checklist in checklists.values():
         store_version(db, checklist)
+    for survey in surveys.values():
+        stored_surveys.store_version(db, survey.hash, survey.compiled)
     app.extensions["checklists"] = checklists
+    app.extensions["surveys"] = surveys
 
 
 def store_version(db: Database, checklist: Checklist) -> None:
@@ -43,6 +66,26 @@ def store_version(db: Database, checklist: Checklist) -> None:
 def current() -> dict[str, Checklist]:
     """The checklists loaded from CHECKLIST_DIR, by id."""
     return current_app.extensions["checklists"]
+
+
+def surveys() -> dict[str, Checklist]:
+    """The surveys (kind: survey) loaded from CHECKLIST_DIR/surveys, by id."""
+    return current_app.extensions["surveys"]
+
+
+_surveys_by_hash: dict[str, Checklist] = {}
+
+
+def survey_by_hash(db: Database, survey_hash: str) -> Checklist | None:
+    """Any survey version a round was ever opened with (immutable, so cached)."""
+    if survey_hash in _surveys_by_hash:
+        return _surveys_by_hash[survey_hash]
+    compiled = stored_surveys.compiled(db, survey_hash)
+    if compiled is None:
+        return None
+    survey = Checklist.from_compiled(compiled)
+    _surveys_by_hash[survey_hash] = survey
+    return survey
 
 
 _by_hash: dict[str, Checklist] = {}

@@ -785,3 +785,80 @@ def _document_jobs(db: Database) -> None:
         not_null={"pid", "started_at", "beat_at"},
         defaults={"issued": 0, "failed": 0},
     )
+
+
+@migrations(name="0024_surveys")
+def _surveys(db: Database) -> None:
+    # Survey versions (kind: survey) apart from checklist_versions, which every inspection
+    # figure and filter reads: a questionnaire is never counted or offered as an inspection.
+    db.table("survey_versions").create(
+        {"hash": str, "survey_id": str, "version": str, "title": str, "compiled": str,
+         "stored_at": str},
+        pk="hash",
+        not_null={"survey_id", "title", "compiled", "stored_at"},
+    )  # fmt: skip
+    # A round: one survey version asked at a set of schools over a period (or at the school of
+    # one inspection). Respondents may answer while it is open.
+    db.table("survey_rounds").create(
+        {
+            "id": int,
+            "survey_id": str,
+            "survey_hash": str,
+            "title": str,
+            "period_key": str,  # common/periods key ("2026-T1"), or None for an inspection's round
+            "period_label": str,
+            "inspection_id": str,
+            "status": str,  # open | closed (vocabulary.SURVEY_ROUND_STATUS)
+            "closes_on": str,  # the last day answers are taken (Beijing date), or None
+            "created_by": int,
+            "created_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("survey_hash", "survey_versions", "hash"),
+            ("inspection_id", "inspections", "id"),
+            ("created_by", "users", "id"),
+        ],
+        not_null={"survey_id", "survey_hash", "title", "status", "created_by", "created_at"},
+        defaults={"status": "open"},
+    )
+    db.table("survey_rounds").create_index(["inspection_id"])
+    # Each school of a round has its own unguessable link code (the poster's QR code).
+    db.table("survey_round_schools").create(
+        {"id": int, "round_id": int, "school_id": int, "code": str},
+        pk="id",
+        foreign_keys=[("round_id", "survey_rounds", "id"), ("school_id", "schools", "id")],
+        not_null={"round_id", "school_id", "code"},
+    )
+    db.table("survey_round_schools").create_index(["code"], unique=True)
+    db.table("survey_round_schools").create_index(["round_id", "school_id"], unique=True)
+    db.table("survey_round_schools").create_index(["school_id"])
+    # Anonymous answers: no account, no name, no address, no time of day (the day only). The
+    # device token is a random value the browser keeps, stored hashed: one answer per device.
+    db.table("survey_responses").create(
+        {
+            "id": str,  # the browser's UUID for this answer: a re-send of it is not a second one
+            "round_id": int,
+            "school_id": int,
+            "respondent_group": str,  # vocabulary.RESPONDENT_GROUPS key
+            "device_hash": str,
+            "answers": str,  # JSON {item: value}
+            "received_on": str,
+        },
+        pk="id",
+        foreign_keys=[("round_id", "survey_rounds", "id"), ("school_id", "schools", "id")],
+        not_null={"round_id", "school_id", "respondent_group", "device_hash", "answers",
+                  "received_on"},
+    )  # fmt: skip
+    db.table("survey_responses").create_index(["round_id", "device_hash"], unique=True)
+    db.table("survey_responses").create_index(["round_id", "school_id", "respondent_group"])
+    # Per-address limit on answers: a keyed hash of the address, deleted once the window ends.
+    db.table("survey_throttle").create(
+        {"id": int, "address_hash": str, "at": str},
+        pk="id",
+        not_null={"address_hash", "at"},
+    )
+    db.table("survey_throttle").create_index(["address_hash", "at"])
+    db.table("survey_throttle").create_index(["at"])
+

@@ -300,6 +300,53 @@ CREATE TABLE "signatures" (
    PRIMARY KEY ("inspection_id", "role")
 );
 
+CREATE TABLE "survey_responses" (
+   "id" TEXT PRIMARY KEY,
+   "round_id" INTEGER NOT NULL REFERENCES "survey_rounds"("id"),
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "respondent_group" TEXT NOT NULL,
+   "device_hash" TEXT NOT NULL,
+   "answers" TEXT NOT NULL,
+   "received_on" TEXT NOT NULL
+);
+
+CREATE TABLE "survey_round_schools" (
+   "id" INTEGER PRIMARY KEY,
+   "round_id" INTEGER NOT NULL REFERENCES "survey_rounds"("id"),
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "code" TEXT NOT NULL
+);
+
+CREATE TABLE "survey_rounds" (
+   "id" INTEGER PRIMARY KEY,
+   "survey_id" TEXT NOT NULL,
+   "survey_hash" TEXT NOT NULL REFERENCES "survey_versions"("hash"),
+   "title" TEXT NOT NULL,
+   "period_key" TEXT,
+   "period_label" TEXT,
+   "inspection_id" TEXT REFERENCES "inspections"("id"),
+   "status" TEXT NOT NULL DEFAULT 'open',
+   "closes_on" TEXT,
+   "created_by" INTEGER NOT NULL REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL,
+   "closed_at" TEXT
+);
+
+CREATE TABLE "survey_throttle" (
+   "id" INTEGER PRIMARY KEY,
+   "address_hash" TEXT NOT NULL,
+   "at" TEXT NOT NULL
+);
+
+CREATE TABLE "survey_versions" (
+   "hash" TEXT PRIMARY KEY,
+   "survey_id" TEXT NOT NULL,
+   "version" TEXT,
+   "title" TEXT NOT NULL,
+   "compiled" TEXT NOT NULL,
+   "stored_at" TEXT NOT NULL
+);
+
 CREATE TABLE "users" (
    "id" INTEGER PRIMARY KEY,
    "username" TEXT NOT NULL,
@@ -423,6 +470,30 @@ CREATE UNIQUE INDEX "idx_sessions_token_sha256"
 
 CREATE INDEX "idx_sessions_user_id"
     ON "sessions" ("user_id");
+
+CREATE UNIQUE INDEX "idx_survey_responses_round_id_device_hash"
+    ON "survey_responses" ("round_id", "device_hash");
+
+CREATE INDEX "idx_survey_responses_round_id_school_id_respondent_group"
+    ON "survey_responses" ("round_id", "school_id", "respondent_group");
+
+CREATE UNIQUE INDEX "idx_survey_round_schools_code"
+    ON "survey_round_schools" ("code");
+
+CREATE UNIQUE INDEX "idx_survey_round_schools_round_id_school_id"
+    ON "survey_round_schools" ("round_id", "school_id");
+
+CREATE INDEX "idx_survey_round_schools_school_id"
+    ON "survey_round_schools" ("school_id");
+
+CREATE INDEX "idx_survey_rounds_inspection_id"
+    ON "survey_rounds" ("inspection_id");
+
+CREATE INDEX "idx_survey_throttle_address_hash_at"
+    ON "survey_throttle" ("address_hash", "at");
+
+CREATE INDEX "idx_survey_throttle_at"
+    ON "survey_throttle" ("at");
 
 CREATE UNIQUE INDEX "idx_users_username"
     ON "users" ("username");

@@ -1,0 +1,62 @@
+"""Survey results as the bureau reads them: a round's schools with their counts and indices,
+and a school's rounds. Reads storage, computes with surveys/results.py (pure)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from inspect_app.checklist import Checklist
+from inspect_app.inspections import catalog
+from inspect_app.storage import surveys as stored
+from inspect_app.storage.schools import as_scoring_school
+from inspect_app.surveys.results import school_results
+
+
+def scoring_school(row: dict) -> dict:
+    """A round school row (storage.surveys.round_schools / link) as the scoring core reads it."""
+    return as_scoring_school(
+        {**row, "code": row.get("school_code", row.get("code")),
+         "name": row.get("name", row.get("school_name"))}
+    )  # fmt: skip
+
+
+def survey_of(db: Database, round_row: dict) -> Checklist:
+    survey = catalog.survey_by_hash(db, round_row["survey_hash"])
+    if survey is None:  # a round is only ever opened with a stored version
+        raise LookupError(f"survey version {round_row['survey_hash']} is not stored")
+    return survey
+
+
+def round_results(db: Database, round_row: dict, min_responses: int) -> list[dict]:
+    """Every school of a round with its results (counts always; figures from N responses)."""
+    survey = survey_of(db, round_row)
+    by_school: dict[int, list[dict]] = {}
+    for response in stored.responses(db, round_row["id"]):
+        by_school.setdefault(response["school_id"], []).append(response)
+    return [
+        {**row, "results": school_results(survey, scoring_school(row),
+                                          by_school.get(row["school_id"], []), min_responses)}
+        for row in stored.round_schools(db, round_row["id"])
+    ]  # fmt: skip
+
+
+def school_result(db: Database, round_row: dict, school_id: int, min_responses: int) -> dict | None:
+    """One school's results in a round, or None when the school was not asked in it."""
+    row = next(
+        (r for r in stored.round_schools(db, round_row["id"]) if r["school_id"] == school_id), None
+    )
+    if row is None:
+        return None
+    survey = survey_of(db, round_row)
+    responses = stored.responses(db, round_row["id"], school_id)
+    return {**row, "results": school_results(survey, scoring_school(row), responses, min_responses)}
+
+
+def school_summary(db: Database, school_id: int, min_responses: int) -> list[dict]:
+    """社会认可度 of one school: each round it was asked in, newest first, with its results."""
+    out = []
+    for round_row in stored.school_rounds(db, school_id):
+        result = school_result(db, round_row, school_id, min_responses)
+        if result is not None:
+            out.append({"round": round_row, **result})
+    return out
