@@ -170,30 +170,3 @@ def test_bad_period_falls_back_with_a_message(client, auth, county):
     auth.login("bureau")
     page = _soup(client.get("/bureau/", query_string={"period": "month", "key": "2026-13x"}))
     assert "格式不正确" in page.select_one(".flash-error").get_text()
-
-
-def test_the_worker_warms_the_default_dashboard_after_data_changes(
-    app, client, auth, received, monkeypatch
-):
-    from inspect_app.bureau import gathering
-    from inspect_app.documents import worker
-
-    gathering.clear_cache()
-    worker.warm_dashboard(app.config)
-
-    computed = []
-    uncached = gathering.gather_uncached
-
-    def counted(db, f, *args, **kwargs):
-        computed.append(f.period.key)
-        return uncached(db, f, *args, **kwargs)
-
-    monkeypatch.setattr(gathering, "gather_uncached", counted)
-    auth.login("bureau")
-    page = _soup(client.get("/bureau/"))
-    assert page.select_one("table")
-    assert client.get("/bureau/ranking").status_code == 200
-    assert computed == []  # both pages came from the warmed cache
-    # Another period is not warmed: it is computed on demand.
-    assert client.get("/bureau/", query_string={"period": "year", "key": "2026"}).status_code == 200
-    assert computed == ["2026"]

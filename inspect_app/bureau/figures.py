@@ -189,6 +189,14 @@ def ranking(
     for row in rows:
         if row["total"] is None:
             row["rank"] = None
+    return sort_ranking(rows, sort, descending)
+
+
+def sort_ranking(rows: list[dict], sort: str = "total", descending: bool = True) -> list[dict]:
+    """Ranked rows (as :func:`ranking` makes them) in the order a table is sorted by.
+
+    Whatever order ``rows`` come in, the result is the same: ties fall back to school code.
+    """
     sort = sort if sort in SORT_KEYS else "total"
     by_code = itemgetter("school_code")
     if sort in ("name", "township", "date"):

@@ -102,12 +102,6 @@ def default_filters(db: Database, today: date) -> Filters:
     return filters.with_checklist(store.most_used_checklist(db, filters) or "")
 
 
-def warm(db: Database, today: date) -> None:
-    """Fill the cache for the default dashboard, so the first visit after the data changed
-    is served from memory (a province's cold load takes about half a second)."""
-    gather(db, default_filters(db, today), today)
-
-
 def _cache_key(db: Database, f: Filters, today: date, *args: int) -> tuple | None:
     """None (no caching) for an in-memory database or one without the version counter.
 

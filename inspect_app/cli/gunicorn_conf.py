@@ -8,9 +8,6 @@ which gunicorn's processes and threads share fairly.
 
 from __future__ import annotations
 
-import logging
-import threading
-
 import gunicorn.http.wsgi
 
 from inspect_app.web.request_log import configure_logging
@@ -32,23 +29,5 @@ errorlog = "-"
 # Address, request id, request line, status, bytes, milliseconds.
 access_log_format = '%(h)s %({x-request-id}o)s "%(r)s" %(s)s %(B)s %(M)sms'
 
-# Each web process keeps the bureau's default dashboard warm in its own memory.
-WARM_EVERY_SECONDS = 60
-
-
 def post_worker_init(worker) -> None:
     configure_logging()
-    config = worker.wsgi.config
-    stop = threading.Event()
-
-    def warm() -> None:
-        # Imported here: gunicorn reads this file before the app is loaded.
-        from inspect_app.documents.worker import warm_dashboard
-
-        while not stop.wait(WARM_EVERY_SECONDS):
-            try:
-                warm_dashboard(config)
-            except Exception:  # a failed warm-up only costs the next visitor a slower page
-                logging.getLogger("inspect_app").exception("dashboard warm-up failed")
-
-    threading.Thread(target=warm, name="dashboard-warm", daemon=True).start()

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping
 from datetime import timedelta
 
-from inspect_app.bureau import gathering
+from inspect_app.bureau import stored
 from inspect_app.common.clock import now, stamp, today_in_china
 from inspect_app.documents import issuing
 from inspect_app.documents.render import ReportError
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 BEAT_EVERY = timedelta(seconds=5)
 # Heartbeats of workers silent this long are dropped from the admin page.
 FORGET_AFTER = timedelta(days=7)
+# How often an idle worker looks for bureau figures whose data changed (bureau/stored.py).
+FIGURES_EVERY = timedelta(seconds=3)
 
 
 def retry_delay(config: Mapping, attempts: int) -> timedelta | None:
@@ -70,6 +72,7 @@ class Worker:
         self.failed = 0
         self._stop = threading.Event()
         self._last_beat = now() - BEAT_EVERY
+        self._last_figures = now() - FIGURES_EVERY
         self._job_id: int | None = None
 
     def stop(self) -> None:
@@ -144,6 +147,11 @@ class Worker:
 
     def _idle(self, db) -> None:
         self._beat(db, None)
+        if now() - self._last_figures >= FIGURES_EVERY:
+            # Between documents: the dashboards bureau staff looked at lately are recomputed
+            # once the data changed, so their next view is current without waiting.
+            stored.refresh_stale(db, today_in_china(self.config.get("TODAY_OVERRIDE")))
+            self._last_figures = now()
 
     def _beat(self, db, job_id: int | None, *, force: bool = False) -> None:
         if not force and now() - self._last_beat < BEAT_EVERY:
@@ -171,16 +179,3 @@ def run_forever(config: Mapping) -> None:
     log.info("document worker %s started", worker.worker_id)
     worker.run()
     log.info("document worker %s stopped", worker.worker_id)
-
-
-def warm_dashboard(config: Mapping) -> None:
-    """Recompute the bureau's default dashboard if the data changed since it was cached.
-
-    The cache lives in each web process's memory, so each web process warms its own
-    (cli/gunicorn_conf.py runs this on a timer in every web process).
-    """
-    db = open_database(config["DATABASE"])
-    try:
-        gathering.warm(db, today_in_china(config.get("TODAY_OVERRIDE")))
-    finally:
-        db.close()

@@ -862,3 +862,41 @@ def _surveys(db: Database) -> None:
     db.table("survey_throttle").create_index(["address_hash", "at"])
     db.table("survey_throttle").create_index(["at"])
 
+
+@migrations(name="0026_figure_sets")
+def _figure_sets(db: Database) -> None:
+    # A province's overview takes about a second of one core to compute, and each server
+    # process kept its own copy in memory, so every process started cold (3.8 s through the
+    # server, p95 6–9 s at 10 bureau users). Computed once, the figures are kept here for
+    # every process (storage/figure_sets.py): ``head`` is what the dashboard shows (zlib-
+    # compressed JSON), ``figure_rows`` one row per ranked school, ``figure_orders`` the
+    # ranking's positions in each order a table can be sorted by, so a page of the ranking
+    # reads its 60 rows. ``version`` is the bureau_data_version the figures were computed at.
+    db.execute(
+        """CREATE TABLE figure_sets (
+             id INTEGER PRIMARY KEY,
+             key TEXT NOT NULL UNIQUE,
+             version TEXT NOT NULL,
+             computed_at TEXT NOT NULL,
+             seconds REAL NOT NULL,
+             viewed_at TEXT,
+             head BLOB NOT NULL)"""
+    )
+    db.execute("CREATE INDEX figure_sets_viewed ON figure_sets (viewed_at)")
+    db.execute(
+        """CREATE TABLE figure_rows (
+             set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
+             position INTEGER NOT NULL,
+             row TEXT NOT NULL,
+             PRIMARY KEY (set_id, position)
+           ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE figure_orders (
+             set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
+             sort TEXT NOT NULL,  -- e.g. total:desc
+             positions BLOB NOT NULL,  -- 32-bit little-endian positions in figure_rows
+             PRIMARY KEY (set_id, sort)
+           ) WITHOUT ROWID"""
+    )
+

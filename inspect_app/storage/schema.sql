@@ -95,6 +95,29 @@ CREATE TABLE "evidence_files" (
    "uploaded_at" TEXT NOT NULL
 );
 
+CREATE TABLE figure_orders (
+             set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
+             sort TEXT NOT NULL,  -- e.g. total:desc
+             positions BLOB NOT NULL,  -- 32-bit little-endian positions in figure_rows
+             PRIMARY KEY (set_id, sort)
+           ) WITHOUT ROWID;
+
+CREATE TABLE figure_rows (
+             set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
+             position INTEGER NOT NULL,
+             row TEXT NOT NULL,
+             PRIMARY KEY (set_id, position)
+           ) WITHOUT ROWID;
+
+CREATE TABLE figure_sets (
+             id INTEGER PRIMARY KEY,
+             key TEXT NOT NULL UNIQUE,
+             version TEXT NOT NULL,
+             computed_at TEXT NOT NULL,
+             seconds REAL NOT NULL,
+             viewed_at TEXT,
+             head BLOB NOT NULL);
+
 CREATE TABLE "inspection_answers" (
    "inspection_id" TEXT REFERENCES "inspections"("id"),
    "item_id" TEXT,
@@ -392,6 +415,8 @@ CREATE INDEX "idx_document_jobs_status_run_after"
 
 CREATE UNIQUE INDEX "idx_document_numbers_report_id"
     ON "document_numbers" ("report_id");
+
+CREATE INDEX figure_sets_viewed ON figure_sets (viewed_at);
 
 CREATE INDEX "idx_inspection_answers_item_id_outcome"
     ON "inspection_answers" ("item_id", "outcome");

@@ -21,13 +21,13 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from inspect_app.bureau import bulletins, charts, commentary, exports, figures, gathering
+from inspect_app.bureau import bulletins, charts, commentary, exports, figures, gathering, stored
 from inspect_app.common import periods, vocabulary
-from inspect_app.common.clock import local_time
+from inspect_app.common.clock import local_time, now
 from inspect_app.common.vocabulary import INSPECTION_TYPES, STAGES
 from inspect_app.documents import preview
 from inspect_app.storage import analytics as store
-from inspect_app.storage import assignments, schools, users
+from inspect_app.storage import assignments, jobs, schools, users
 from inspect_app.storage import bulletins as bulletin_records
 from inspect_app.storage.db import get_db, write
 from inspect_app.web import today
@@ -36,6 +36,8 @@ from inspect_app.web.guards import role_required
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 BUREAU = ("bureau", "admin")
 HEAT_PAGE = 60  # schools per page of the ranking and heat map
+# A worker whose heartbeat (every 5 s) is younger than this is running.
+WORKER_ALIVE_SECONDS = 30
 
 
 def _int(name: str) -> int | None:
@@ -94,16 +96,30 @@ def _overview(filters: periods.Filters, sort: str = "total", descending: bool = 
     return figures.overview(rows, filters, today(), sort, descending)
 
 
+def _stale_seconds() -> float:
+    """How old a stored overview may be when data arrived since: while the document worker
+    runs it is already recomputing it, so the page need not wait; without a worker (a test,
+    ``flask run`` alone) figures are always recomputed first."""
+    moment = now()
+    alive = any(
+        jobs.heartbeat_age(b, moment) < WORKER_ALIVE_SECONDS for b in jobs.heartbeats(get_db())
+    )
+    return stored.STALE_SECONDS if alive else 0
+
+
+def _stored_context(figures_: stored.Figures) -> dict:
+    return {"overview": figures_, "summary": figures_.summary,
+            "figures_time": local_time(figures_.computed_at)}  # fmt: skip
+
+
 @bp.get("/")
 @role_required(*BUREAU)
 def dashboard():
     filters = read_filters()
-    overview = _overview(filters)
+    overview = stored.dashboard(get_db(), filters, today(), stale_seconds=_stale_seconds())
     s = overview.summary
     return render_template(
         "bureau/dashboard.html",
-        overview=overview,
-        summary=s,
         grade_chart=charts.grade_chart(s["grades"], chart_id="grades"),
         section_chart=charts.bar_chart(
             [(a["title"], a["average"]) for a in overview.section_averages],
@@ -114,7 +130,7 @@ def dashboard():
         )
         if overview.section_averages
         else None,
-        not_inspected=figures.not_inspected(overview.schools, overview.ranking),
+        **_stored_context(overview),
         **_filter_context(filters),
     )
 
@@ -127,26 +143,33 @@ def _sort_args() -> tuple[str, bool]:
     return sort, order != "asc"
 
 
+def _ranking_page():
+    filters = read_filters()
+    sort, descending = _sort_args()
+    overview, rows, page, pages = stored.ranking_page(
+        get_db(), filters, today(), sort=sort, descending=descending,
+        page=request.args.get("page", 1, type=int), per_page=HEAT_PAGE,
+        stale_seconds=_stale_seconds(),
+    )  # fmt: skip
+    return filters, {
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "sort": sort,
+        "descending": descending,
+        "heat_class": charts.heat_class,
+        **_stored_context(overview),
+    }
+
+
 @bp.get("/ranking")
 @role_required(*BUREAU)
 def ranking():
-    filters = read_filters()
-    sort, descending = _sort_args()
-    overview = _overview(filters, sort, descending)
-    page = max(1, request.args.get("page", 1, type=int))
-    pages = max(1, -(-len(overview.ranking) // HEAT_PAGE))
-    page = min(page, pages)
-    rows = overview.ranking[(page - 1) * HEAT_PAGE : page * HEAT_PAGE]
+    filters, context = _ranking_page()
     return render_template(
         "bureau/ranking.html",
-        overview=overview,
-        rows=rows,
-        sort=sort,
-        descending=descending,
         sort_keys=figures.SORT_KEYS,
-        page=page,
-        pages=pages,
-        heat_class=charts.heat_class,
+        **context,
         **_filter_context(filters),
     )
 
@@ -154,21 +177,10 @@ def ranking():
 @bp.get("/sections")
 @role_required(*BUREAU)
 def sections():
-    filters = read_filters()
-    sort, descending = _sort_args()
-    overview = _overview(filters, sort, descending)
-    page = max(1, request.args.get("page", 1, type=int))
-    pages = max(1, -(-len(overview.ranking) // HEAT_PAGE))
-    page = min(page, pages)
+    filters, context = _ranking_page()
+    overview = context["overview"]
     return render_template(
         "bureau/sections.html",
-        overview=overview,
-        rows=overview.ranking[(page - 1) * HEAT_PAGE : page * HEAT_PAGE],
-        page=page,
-        pages=pages,
-        sort=sort,
-        descending=descending,
-        heat_class=charts.heat_class,
         section_chart=charts.bar_chart(
             [(a["title"], a["average"]) for a in overview.section_averages],
             title="各评估内容平均得分率（%）",
@@ -178,6 +190,7 @@ def sections():
         )
         if overview.section_averages
         else None,
+        **context,
         **_filter_context(filters),
     )
 
