@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from inspect_app.checklist.expressions import STAGES
 from inspect_app.checklist.loader import check_file
 from inspect_app.checklist.model import item_can_fail
+from inspect_app.checklist.sampling import draw_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "js" / "score_stdin.mjs"
@@ -100,6 +101,7 @@ def _value_type(item: dict) -> str | None:
         "integer": "number",
         "decimal": "number",
         "photo": "number",
+        "sample": "number",
         "text": "text",
         "date": "date",
     }.get(t)
@@ -233,7 +235,7 @@ def value_test(draw, item: dict, refs: _Refs) -> str:
 
 # --------------------------------------------------------------------------- checklists
 
-ANSWER_TYPES = ["yesno", "choice", "multi", "integer", "decimal", "text", "date", "photo"]
+ANSWER_TYPES = ["yesno", "choice", "multi", "integer", "decimal", "text", "date", "photo", "sample"]
 ITEM_TYPES = ANSWER_TYPES + ["computed", "computed", "note"]
 
 
@@ -271,6 +273,12 @@ def item_source(draw, n: int, t: str, earlier: list[dict], later: list[str], gra
             item["decimals"] = ints(draw, 0, 4)
         if coin(draw):
             item["unit"] = pick(draw, (["人", "㎡", "%"]))
+    if t == "sample":
+        item["sample"] = {"min": pick(draw, [1, 5, 2])}
+        if coin(draw):
+            item["sample"]["max"] = pick(draw, [10, 5, 30])
+        if coin(draw):
+            item["unit"] = pick(draw, ["人", "份"])
     if t == "computed":
         if ints(draw, 0, 5) == 0:
             item["_vtype"] = "bool"
@@ -296,7 +304,7 @@ def item_source(draw, n: int, t: str, earlier: list[dict], later: list[str], gra
         return item
 
     everyone = _Refs(earlier + [{"id": i, "type": "integer"} for i in later])
-    if answered and t not in ("yesno", "choice", "multi") and ints(draw, 0, 3) == 0:
+    if answered and t not in ("yesno", "choice", "multi", "sample") and ints(draw, 0, 3) == 0:
         item["constraint"] = value_test(draw, item, everyone)
         if coin(draw):
             item["constraint_message"] = "不符合填写要求"
@@ -450,7 +458,36 @@ def answer(draw, item: dict):
         return pick(draw, NUMBERS) if coin(draw) else ints(draw, -20, 200) / 8
     if t == "date":
         return pick(draw, (DATES * 3 + BAD_DATES))
+    if t == "sample":
+        return sample_answer(draw, item)
     return pick(draw, (TEXTS))  # text
+
+
+SAMPLE_SEEDS = [0, 1, 12345, 2**32 - 1, 2**31, 7.0]
+BAD_SAMPLE_IDS = [" S1", "S1 ", "", "\u3000S", 5, None]
+
+
+def sample_answer(draw, item: dict):
+    """A list of ids (sometimes malformed), a seed, and marks for part or all of the draw."""
+    population = [f"S{k:03d}" for k in range(pick(draw, [0, 1, 3, 8, 26, 50, 120]))]
+    if ints(draw, 0, 9) == 0 and population:
+        population[-1] = pick(draw, BAD_SAMPLE_IDS + [population[0]])  # blank edge or a duplicate
+    seed = pick(draw, SAMPLE_SEEDS) if ints(draw, 0, 9) else pick(draw, [-1, 2**32, 1.5, "1", None])
+    rule = item.get("sample") or {}
+    try:
+        drawn = draw_sample(population, int(seed), rule.get("min", 1), rule.get("max"))
+    except (TypeError, ValueError):
+        drawn = population[:3]
+    marks: dict = {}
+    everything = ints(draw, 0, 2) > 0
+    for x in drawn if isinstance(drawn, list) else []:
+        if everything or coin(draw):
+            marks[x] = (
+                pick(draw, [True, True, False]) if ints(draw, 0, 19) else pick(draw, [1, "是"])
+            )
+    if ints(draw, 0, 4) == 0:
+        marks["X999"] = False  # a mark for an id outside the sample is ignored
+    return {"population": population, "seed": seed, "marks": marks}
 
 
 def responses(draw, compiled: dict) -> dict:

@@ -132,7 +132,7 @@ def test_unknown_type(tmp_path):
         15,
         "drill",
         "type",
-        "未知的条目类型 yes_no，是否想写 yesno？（可用：yesno、choice、multi、integer、decimal、text、date、photo、computed、note）",
+        "未知的条目类型 yes_no，是否想写 yesno？（可用：yesno、choice、multi、integer、decimal、text、date、photo、sample、computed、note）",
     )
 
 
@@ -637,3 +637,55 @@ def test_a_unit_outside_the_list_is_a_load_error_with_a_suggestion(tmp_path):
 def test_a_unit_must_be_text(tmp_path):
     text = HEADER + DRILL.replace("owner: 校长,", "owner: 校长, unit: 3,")
     assert only(errors_of(tmp_path, text))[4].startswith("fix.unit 应为责任单位之一")
+
+
+# --------------------------------------------------------------------------- 抽样 (sample items)
+
+SAMPLE = """\
+      - id: files
+        type: sample
+        label: 抽查学生档案
+        sample: {min: 5, max: 30}
+        points: 4
+        fix: {action: 补齐档案, owner: 资助专干, days: 30}
+"""
+
+
+def test_a_sample_item_compiles_with_its_rule_and_a_default_unit(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(HEADER + SAMPLE, encoding="utf-8")
+    item = load_checklist(path).items["files"]
+    assert (item["sample"], item["unit"], item["required"]) == ({"min": 5, "max": 30}, "份", True)
+
+
+def test_a_sample_item_needs_its_rule_and_a_fix(tmp_path):
+    text = HEADER + SAMPLE.replace("        sample: {min: 5, max: 30}\n", "").replace(
+        "        fix: {action: 补齐档案, owner: 资助专干, days: 30}\n", ""
+    )
+    messages = sorted(e.message for e in errors_of(tmp_path, text))
+    assert messages == [
+        "抽样检查缺少必填字段 sample（如 {min: 5, max: 30}）",
+        "该条目可能判为不合格，需要填写 fix（整改措施 action、责任人 owner、期限 days）",
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ("{min: 0}", "sample.min 应为 1 到 1000 的整数"),
+        ("{min: 5, max: 2}", "sample.max（2）不能小于 sample.min（5）"),
+        ("{min: 2.5}", "sample.min 应为 1 到 1000 的整数"),
+        ("{max: 10}", "缺少必填字段 min"),
+        ("5", "sample 应写成 {min: 最少抽查份数, max: 最多抽查份数}"),
+    ],
+)
+def test_bad_sample_rules(tmp_path, rule, message):
+    text = HEADER + SAMPLE.replace("{min: 5, max: 30}", rule)
+    assert only(errors_of(tmp_path, text))[4] == message
+
+
+def test_a_sample_item_takes_no_constraint_and_other_types_no_sample(tmp_path):
+    text = HEADER + SAMPLE + "        constraint: value > 0\n"
+    assert only(errors_of(tmp_path, text))[4] == "抽样检查不能使用字段 constraint"
+    text = HEADER + DRILL + "        sample: {min: 5}\n"
+    assert only(errors_of(tmp_path, text))[4] == "是否题不能使用字段 sample"

@@ -133,3 +133,65 @@ def test_runner_reports_the_old_yes_no_rule(engine):
     assert py["items"]["has_canteen"]["outcome"] == "info"
     assert py["findings"] == []
     assert same(py, js), first_difference(py, js)
+
+
+def test_random_checklists_draw_sample_items_in_every_state():
+    # The differential test above only covers 抽样 if the generator really produces sample
+    # items that pass, fail, wait for marks and are malformed: count what it draws.
+    seen: set[str] = set()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(inspections())
+    def count(case):
+        _, compiled, cases = case
+        for school, resp in cases:
+            for entry in score(compiled, school, resp)["items"].values():
+                if entry["type"] == "sample":
+                    seen.add(entry["outcome"])
+                    if "sample" in entry:
+                        seen.add("drawn")
+
+    count()
+    assert {"pass", "fail", "unanswered", "error", "drawn"} <= seen, seen
+
+
+def test_both_engines_draw_the_same_sample_for_every_size_and_seed(engine):
+    # The draw itself, over population sizes around the ⌈√N⌉ steps and seeds at the edges of
+    # 32 bits: one mismatch would show the phone other files than the report names.
+    text = to_yaml(
+        {
+            "id": "vec_sample",
+            "title": "档案",
+            "version": "S1",
+            "basis": "测试",
+            "grades": [{"grade": "合格", "min": 60}, {"grade": "不合格", "min": 0}],
+            "sections": [
+                {
+                    "id": "s",
+                    "title": "部分",
+                    "weight": 100,
+                    "items": [
+                        {
+                            "id": "files",
+                            "type": "sample",
+                            "label": "抽查档案",
+                            "sample": {"min": 5, "max": 30},
+                            "points": 3,
+                            "fix": {"action": "补齐", "owner": "资助专干", "days": 30},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    compiled = compile_source(text)
+    cases = []
+    for n in (1, 4, 5, 24, 25, 26, 99, 100, 101, 899, 900, 901, 2000):
+        for seed in (0, 1, 2**31 - 1, 2**31, 2**32 - 1, 987654321):
+            population = [f"2015{k:06d}" for k in range(n)]
+            cases.append(({}, {"answers": {"files": {"population": population, "seed": seed}}}))
+    theirs = engine.score(compiled, cases)
+    for (school, resp), js in zip(cases, theirs, strict=True):
+        py = json.loads(json.dumps(score(compiled, school, resp)))
+        assert same(py, js), first_difference(py, js)
+        assert py["items"]["files"]["sample"]["ids"] == js["items"]["files"]["sample"]["ids"]

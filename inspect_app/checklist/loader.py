@@ -50,6 +50,7 @@ TYPE_LABELS = {
     "photo": "照片题",
     "computed": "计算项",
     "note": "说明",
+    "sample": "抽样检查",
 }
 VALUE_TYPES = {
     "yesno": "bool",
@@ -60,6 +61,7 @@ VALUE_TYPES = {
     "text": "string",
     "date": "string",
     "photo": "number",
+    "sample": "number",  # the share of the sampled files marked 合格
 }
 
 TOP_KEYS = (
@@ -126,9 +128,13 @@ ITEM_KEYS: dict[str, tuple[str, ...]] = {
     + _SCORING
     + ("calculation", "format", "decimals", "unit", "na_allowed", "evidence", "basis", "local"),
     "note": _COMMON,
+    "sample": _COMMON
+    + ("required", "na_allowed", "evidence", "basis", "local")
+    + _SCORING
+    + ("sample", "unit"),
 }
 ALL_ITEM_KEYS = tuple(dict.fromkeys(k for keys in ITEM_KEYS.values() for k in keys))
-REQUIRED_BY_DEFAULT = ("yesno", "choice", "multi", "integer", "decimal", "date")
+REQUIRED_BY_DEFAULT = ("yesno", "choice", "multi", "integer", "decimal", "date", "sample")
 BOOL_EXPRESSIONS = ("applies_if", "relevant", "constraint", "pass_if")
 ITEM_EXPRESSIONS = ("applies_if", "relevant", "calculation", "constraint", "target", "pass_if")
 
@@ -650,6 +656,58 @@ class _FileValidator:
                 out["unit"] = unit
         return out
 
+    def sample_rule(self, data: _Map, item: str | None, section: str) -> dict:
+        """`sample: {min: n, max: m}`: ⌈√N⌉ files, at least min, at most max (sampling.py)."""
+        raw = data.get("sample")
+        if "sample" not in data:
+            self.error(
+                data.mark,
+                "抽样检查缺少必填字段 sample（如 {min: 5, max: 30}）",
+                item,
+                "sample",
+                section,
+            )
+            return {"min": 1, "max": None}
+        if not isinstance(raw, _Map):
+            self.error(
+                self.value_mark(data, "sample"),
+                "sample 应写成 {min: 最少抽查份数, max: 最多抽查份数}",
+                item,
+                "sample",
+                section,
+            )
+            return {"min": 1, "max": None}
+        self.check_keys(raw, ("min", "max"), ("min",), item, section)
+        low, high = raw.get("min"), raw.get("max")
+        if "min" in raw and (type(low) is not int or not 1 <= low <= 1000):
+            self.error(
+                self.value_mark(raw, "min"),
+                "sample.min 应为 1 到 1000 的整数",
+                item,
+                "sample",
+                section,
+            )
+            low = 1
+        if "max" in raw and (type(high) is not int or not 1 <= high <= 1000):
+            self.error(
+                self.value_mark(raw, "max"),
+                "sample.max 应为 1 到 1000 的整数",
+                item,
+                "sample",
+                section,
+            )
+            high = None
+        if type(low) is int and type(high) is int and high < low:
+            self.error(
+                self.value_mark(raw, "max"),
+                f"sample.max（{high}）不能小于 sample.min（{low}）",
+                item,
+                "sample",
+                section,
+            )
+            high = None
+        return {"min": low if type(low) is int else 1, "max": high}
+
     def grade_name(
         self, mapping: _Map, key: str, item: str | None, field: str, section: str | None = None
     ) -> str | None:
@@ -900,6 +958,10 @@ class _FileValidator:
             evidence = None
         out["evidence"] = evidence
         out["fix"] = self.fix(data, label_id)
+        if item_type == "sample":
+            # only on sample items, so other items compile (and hash) as before
+            out["sample"] = self.sample_rule(data, label_id, section)
+            out["unit"] = out["unit"] or "份"
 
         points = self.number(data, "points", label_id, section)
         if points is not None and points < 0:

@@ -24,7 +24,17 @@ from inspect_app.checklist.expressions import (
 )
 
 # Item types whose answer the inspector types or picks (computed and note have none).
-ANSWER_TYPES = ("yesno", "choice", "multi", "integer", "decimal", "text", "date", "photo")
+ANSWER_TYPES = (
+    "yesno",
+    "choice",
+    "multi",
+    "integer",
+    "decimal",
+    "text",
+    "date",
+    "photo",
+    "sample",
+)
 ITEM_TYPES = ANSWER_TYPES + ("computed", "note")
 NUMERIC_TYPES = ("integer", "decimal", "computed")
 
@@ -99,6 +109,8 @@ class ItemPlan:
         "judge_deps",
         "judge_waits",
         "hidden_results",
+        "sample_min",
+        "sample_max",
     )
 
     def __init__(self, item: dict, section_id: str) -> None:
@@ -144,6 +156,10 @@ class ItemPlan:
         self.format: str = item.get("format") or "number"
         decimals = item.get("decimals")
         self.decimals: int = int(decimals if decimals is not None else 1)
+        # 抽样: the sample size rule (sampling.sample_size); None on other types
+        rule = item.get("sample") or {}
+        self.sample_min: int = int(rule.get("min") or 1)
+        self.sample_max: int | None = rule.get("max")
         self.can_fail = item_can_fail(item)
         self.is_check = self.can_fail or self.points > 0
         # When constraint, target and pass_if read no school attribute, an item's judgement
@@ -159,7 +175,8 @@ class ItemPlan:
         self.judge_waits: tuple[str, ...] = tuple(sorted(judge))
         self.judged: dict | None = (
             {}
-            if all(_reads_no_school(node) for node in exprs)
+            if self.type != "sample"  # the finding names the sampled ids, not only the share
+            and all(_reads_no_school(node) for node in exprs)
             and (item.get("target") is None or _reads_only_value(item.get("target")))
             else None
         )
@@ -203,6 +220,8 @@ def item_can_fail(item: dict) -> bool:
         return False
     if item.get("pass_if") is not None:
         return True
+    if item.get("type") == "sample":
+        return True  # by default every sampled file must be 合格
     if item.get("type") == "yesno":
         # An unscored yes/no question without a veto or critical mark (e.g. 学校是否设有食堂) is
         # information that other items' `relevant` can use, not a check: 否 is not a finding.

@@ -26,6 +26,8 @@ from inspect_app.checklist.formatting import (
     round_half_away,
 )
 from inspect_app.checklist.model import Checklist, ItemPlan
+from inspect_app.checklist.sampling import describe as describe_sample
+from inspect_app.checklist.sampling import parse as parse_sample
 
 # Pass-1 states of an item besides "has a value (possibly null)".
 _HIDDEN_SCHOOL = "school"  # applies_if (item or section) is false for this school
@@ -37,6 +39,7 @@ _SHOWN = "shown"
 DEFAULT_PROBLEM_NUMERIC = "{label} {value}，未达到 {target} 的要求"
 DEFAULT_PROBLEM_NUMERIC_NO_TARGET = "{label} {value}，不符合要求"
 DEFAULT_PROBLEM = "{label}：不符合要求"
+DEFAULT_PROBLEM_SAMPLE = "{label}：{value}"  # 抽查 5 份（共 86 份），1 份不合格：…
 DEFAULT_CONSTRAINT_MESSAGE = "填写的值不符合要求"
 # How each item outcome is named to users (reports, exports, dashboards).
 OUTCOME_NAMES = {
@@ -135,6 +138,11 @@ def display_answer(checklist: Checklist, item_id: str, raw: Any) -> str:
     plan = next((p for p in checklist.item_plans if p.id == item_id), None)
     if plan is None or raw is None:
         return "" if raw is None else str(raw)
+    if plan.type == "sample":
+        sample, well_formed = parse_sample(raw, plan.sample_min, plan.sample_max)
+        if not well_formed:
+            return str(raw)
+        return describe_sample(sample, plan.unit) if sample is not None else ""
     v, well_formed = _normalize_answer(plan, raw)
     if not well_formed:
         return str(raw)
@@ -161,6 +169,8 @@ def _range_problem(plan: ItemPlan, v: Any) -> str | None:
 
 def _problem_sentence(plan: ItemPlan, display_value: str | None, display_target: str | None) -> str:
     template = plan.problem
+    if template is None and plan.type == "sample":
+        template = DEFAULT_PROBLEM_SAMPLE
     if template is None:
         if plan.type in ("integer", "decimal", "computed") and display_value is not None:
             template = (
@@ -186,6 +196,8 @@ def _pass_by_default(plan: ItemPlan, v: Any) -> bool:
         return not plan.choices[v].fail
     if plan.type == "multi":
         return all(not plan.choices[x].fail for x in v)
+    if plan.type == "sample":
+        return v >= 1  # every sampled file 合格
     return True
 
 
@@ -266,9 +278,10 @@ def _school_view(checklist: Checklist, scope: Scope) -> _SchoolView:
 
 
 def _first_pass(
-    checklist: Checklist, scope: Scope, responses: dict
+    checklist: Checklist, scope: Scope, responses: dict, samples: dict
 ) -> tuple[dict, dict, dict, set]:
-    """Visible values in dependency order. Returns (state, errors, section_applies, pending)."""
+    """Visible values in dependency order. Returns (state, errors, section_applies, pending);
+    fills `samples` with the drawn sample of each shown sample item that has a list."""
     answers = responses.get("answers")
     answers = answers if isinstance(answers, dict) else {}
     na_list = responses.get("na")
@@ -323,6 +336,13 @@ def _first_pass(
         if plan.type == "photo":
             count = _photo_count(photos, item_id)
             v, ok = (float(count) if count else None), True
+        elif plan.type == "sample":
+            # its value is the share marked 合格, once every sampled file is marked
+            sample, ok = parse_sample(raw, plan.sample_min, plan.sample_max)
+            v = None
+            if sample is not None:
+                v = sample.pop("ratio")
+                samples[item_id] = sample
         elif raw is None:
             v, ok = None, True
         elif (plan.type == "yesno" and type(raw) is bool) or (
@@ -354,7 +374,8 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
     cl = checklist if isinstance(checklist, Checklist) else Checklist.from_compiled(checklist)
     responses = responses if isinstance(responses, dict) else {}
     scope = Scope({}, normalize_school(school), set())
-    state, errors, section_applies, pending = _first_pass(cl, scope, responses)
+    samples: dict[str, dict] = {}
+    state, errors, section_applies, pending = _first_pass(cl, scope, responses, samples)
     photos = responses.get("photos")
     values = scope.values
 
@@ -480,11 +501,17 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                     message = (
                         "待相关条目填写后计算" if plan.type == "computed" else REASON_UNANSWERED
                     )
+                    if item_id in samples:  # drawn, not every file marked yet
+                        message = describe_sample(samples[item_id], plan.unit)
                     possible = plan.points if plan.is_check else 0.0
                     if plan.required:
                         reason = REASON_UNANSWERED
             else:
-                display_value = _display(plan, v)
+                display_value = (
+                    describe_sample(samples[item_id], plan.unit)
+                    if plan.type == "sample"
+                    else _display(plan, v)
+                )
                 outcome, earned, possible, message, reason, target = _judge(plan, v, scope, pending)
                 if target is not None:
                     display_target = _display(plan, target)
@@ -564,6 +591,8 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
                 "message": message,
                 "evidence_missing": evidence_missing,
             }
+            if item_id in samples:  # which files were drawn: the report and the re-check
+                entry["sample"] = samples[item_id]
             if key is not None and judged is not None and len(judged) < _JUDGED_SIZE:
                 # remembered without this scoring's photos: the fast path above redoes those
                 judged[key] = (

@@ -218,10 +218,93 @@ export function formatValue(item, v) {
 
 const choiceOf = (item, v) => (item.choices || []).find((c) => c.value === v);
 
+// ---------------------------------------------------------------- sampling
+// A port of inspect_app/checklist/sampling.py: ⌈√N⌉ files (at least min, at most max, never
+// more than N), drawn by a partial Fisher–Yates shuffle driven by mulberry32 — integer
+// arithmetic only, so the phone and the server draw the same ids from the same seed.
+
+export const SAMPLE_SEED_LIMIT = 4294967296;
+export const SAMPLE_POPULATION_LIMIT = 5000;
+
+export function sampleSize(population, low, high) {
+  let root = Math.floor(Math.sqrt(population));
+  while (root * root > population) root--; // exact integer square root (math.isqrt)
+  while ((root + 1) * (root + 1) <= population) root++;
+  if (root * root < population) root++;
+  let size = Math.max(low, root);
+  if (high !== null && high !== undefined) size = Math.min(size, high);
+  return Math.min(size, population);
+}
+
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6D2B79F5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1) >>> 0;
+    t = (((t + Math.imul(t ^ (t >>> 7), t | 61)) >>> 0) ^ t) >>> 0;
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+// The sampled ids, in the order drawn (sampling.draw_sample).
+export function drawSample(population, seed, low, high) {
+  const size = sampleSize(population.length, low, high);
+  const pool = population.slice();
+  const rng = mulberry32(seed);
+  for (let i = 0; i < size; i++) {
+    const j = i + (rng() % (pool.length - i));
+    const x = pool[i];
+    pool[i] = pool[j];
+    pool[j] = x;
+  }
+  return pool.slice(0, size);
+}
+
+// [sample or null, well formed?] (sampling.parse); sample.ratio is null until all are marked.
+export function parseSample(raw, low, high) {
+  if (raw === null || raw === undefined) return [null, true];
+  const BAD = [null, false];
+  if (!isObj(raw)) return BAD;
+  const population = own(raw, 'population') ? raw.population : null;
+  if (!Array.isArray(population) || population.length > SAMPLE_POPULATION_LIMIT) return BAD;
+  const seen = new Set();
+  for (const x of population) {
+    if (typeof x !== 'string' || x === '' || EDGE_BLANK.test(x) || seen.has(x)) return BAD;
+    seen.add(x);
+  }
+  if (population.length === 0) return [null, true];
+  const seed = own(raw, 'seed') ? raw.seed : null;
+  if (typeof seed !== 'number' || !(seed >= 0 && seed < SAMPLE_SEED_LIMIT) || seed !== Math.floor(seed)) return BAD;
+  let marks = own(raw, 'marks') ? raw.marks : null;
+  if (marks === null || marks === undefined) marks = {};
+  if (!isObj(marks)) return BAD;
+  const ids = drawSample(population, seed, low, high);
+  const failed = [];
+  let checked = 0;
+  for (const x of ids) {
+    const mark = own(marks, x) ? marks[x] : null;
+    if (mark === null || mark === undefined) continue;
+    if (typeof mark !== 'boolean') return BAD;
+    checked++;
+    if (!mark) failed.push(x);
+  }
+  const ratio = checked === ids.length ? (ids.length - failed.length) / ids.length : null;
+  return [{ population: population.length, seed, ids, failed, checked, ratio }, true];
+}
+
+// 抽查 5 份（共 86 份），1 份不合格：… (sampling.describe)
+export function describeSample(sample, unit) {
+  const size = sample.ids.length;
+  const head = `抽查 ${size} ${unit}（共 ${sample.population} ${unit}）`;
+  if (sample.checked < size) return `${head}，已检查 ${sample.checked} ${unit}`;
+  if (sample.failed.length === 0) return `${head}，全部合格`;
+  return `${head}，${sample.failed.length} ${unit}不合格：` + sample.failed.join('、');
+}
+
 // ---------------------------------------------------------------- scoring
 // A port of inspect_app/checklist/scoring.py: same two passes, same order of float operations.
 
-const ANSWER_TYPES = ['yesno', 'choice', 'multi', 'integer', 'decimal', 'text', 'date', 'photo'];
+const ANSWER_TYPES = ['yesno', 'choice', 'multi', 'integer', 'decimal', 'text', 'date', 'photo', 'sample'];
 // hasOwnProperty, not Object.hasOwn (Chrome 93+): older phone WebViews are common; also keeps an
 // item id such as "constructor" from reading Object.prototype
 const own = (o, k) => o !== null && typeof o === 'object' && !Array.isArray(o) && Object.prototype.hasOwnProperty.call(o, k);
@@ -243,6 +326,7 @@ export function itemCanFail(it) {
   const t = it.type;
   if (t === 'note' || t === 'text' || t === 'photo') return false;
   if (it.pass_if != null) return true;
+  if (t === 'sample') return true; // by default every sampled file must be 合格
   if (t === 'yesno') {
     return it.veto === true || typeof it.critical === 'string' || (typeof it.points === 'number' && it.points > 0);
   }
@@ -271,6 +355,8 @@ function planOf(compiled) {
         calcRefs: references(it.calculation),
         judgeRefs: references(it.target, references(it.pass_if)),
         unit: it.unit || '',
+        sampleMin: (it.sample && it.sample.min) || 1,
+        sampleMax: it.sample && it.sample.max != null ? it.sample.max : null,
       };
       items[it.id] = p;
       return p;
@@ -316,6 +402,8 @@ export function appliesTo(compiled, school) {
 
 // Python's str.strip() whitespace (str.isspace), which differs from JS trim() (e.g. U+FEFF, U+001C)
 const BLANK = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+// the same white space at either end: x.strip() != x in Python (a sample id with a stray space)
+const EDGE_BLANK = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/;
 
 // [value as expressions see it, well-formed?] (scoring._normalize_answer)
 function normalizeAnswer(p, raw) {
@@ -361,6 +449,7 @@ function rangeProblem(p, v) {
 
 function problemSentence(p, displayValue, displayTarget) {
   let t = p.it.problem ?? null;
+  if (t === null && p.type === 'sample') t = '{label}：{value}';
   if (t === null) {
     if (['integer', 'decimal', 'computed'].includes(p.type) && displayValue !== null) {
       t = displayTarget !== null ? '{label} {value}，未达到 {target} 的要求' : '{label} {value}，不符合要求';
@@ -375,6 +464,7 @@ function passByDefault(p, v) {
   if (p.type === 'yesno') return v === true || !p.canFail;
   if (p.type === 'choice') return !p.choices.get(v).fail;
   if (p.type === 'multi') return !v.some((x) => p.choices.get(x).fail);
+  if (p.type === 'sample') return v >= 1; // every sampled file 合格
   return true;
 }
 
@@ -442,6 +532,7 @@ export function score(compiled, school, responses) {
   const answers = isObj(responses.answers) ? responses.answers : {};
   const markedNa = new Set(Array.isArray(responses.na) ? responses.na.filter((x) => typeof x === 'string') : []);
   const photos = responses.photos;
+  const samples = Object.create(null); // the drawn sample of each shown sample item with a list
 
   // pass 1: visible values in dependency order (compiled.order)
   const state = Object.create(null);
@@ -498,6 +589,16 @@ export function score(compiled, school, responses) {
     if (p.type === 'photo') {
       const n = photoCount(photos, id);
       [v, ok] = [n || null, true];
+    } else if (p.type === 'sample') {
+      // its value is the share marked 合格, once every sampled file is marked
+      let sample;
+      [sample, ok] = parseSample(own(answers, id) ? answers[id] : null, p.sampleMin, p.sampleMax);
+      v = null;
+      if (sample !== null) {
+        v = sample.ratio;
+        delete sample.ratio;
+        samples[id] = sample;
+      }
     } else [v, ok] = normalizeAnswer(p, own(answers, id) ? answers[id] : null);
     if (!ok) {
       state[id] = 'broken';
@@ -532,7 +633,8 @@ export function score(compiled, school, responses) {
       const v = values[id];
       let outcome = 'info', earned = 0, possible = 0, message = null, reason = null;
       let target = null, displayTarget = null;
-      const displayValue = formatValue(it, v);
+      const displayValue = p.type === 'sample' && v !== null && st === 'shown' && samples[id]
+        ? describeSample(samples[id], p.unit) : formatValue(it, v);
       if (p.answerable && (st === 'shown' || st === 'na' || st === 'broken')) {
         shownCount++;
         if (v !== null || st === 'na') answeredCount++;
@@ -551,6 +653,7 @@ export function score(compiled, school, responses) {
         } else {
           outcome = 'unanswered';
           message = p.type === 'computed' ? '待相关条目填写后计算' : '未填写';
+          if (samples[id]) message = describeSample(samples[id], p.unit); // drawn, not all marked
           possible = p.isCheck ? p.points : 0;
           if (it.required) reason = '未填写';
         }
@@ -592,6 +695,7 @@ export function score(compiled, school, responses) {
       items[id] = { section: sec.id, label: it.label, type: p.type, outcome, earned, possible, value: v,
         display_value: displayValue, target, display_target: displayTarget, message,
         evidence_missing: evidenceMissing };
+      if ((st === 'shown' || st === 'broken') && samples[id]) items[id].sample = samples[id]; // report and re-check
     }
     let sectionScore = null, percent = null;
     if (applicable && possibleSum > 0) {

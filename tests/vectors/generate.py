@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from inspect_app.checklist import load_checklist, score  # noqa: E402
+from inspect_app.checklist.sampling import draw_sample  # noqa: E402
 
 RANDOM_CASES = {
     "vec_core": 20,
@@ -40,6 +41,7 @@ RANDOM_CASES = {
     "vec_round": 12,
     "vec_minimal": 6,
     "vec_critical": 10,
+    "vec_sample": 10,
 }
 STAGES = ["幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点"]
 EDGE_DECIMALS = [0, 0.05, 0.125, 1.005, 1.45, 2.5, 2.675, 8.25, -2.5, -0.05, 3, 7.5, 10.35]
@@ -86,6 +88,12 @@ def random_value(rng: random.Random, item: dict):
         return f"{rng.choice([2024, 2025, 2026])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     if t == "text":
         return rng.choice(["", "无", "见附件"] + ODD_TEXTS)
+    if t == "sample":
+        population = [f"S{k:03d}" for k in range(rng.choice([0, 1, 4, 26, 86, 400]))]
+        seed = rng.choice([0, 1, 2**31, 2**32 - 1, rng.randrange(2**32)])
+        drawn = draw_sample(population, seed, item["sample"]["min"], item["sample"]["max"])
+        marks = {x: rng.random() < 0.85 for x in drawn if rng.random() < 0.9}
+        return {"population": population, "seed": seed, "marks": marks}
     raise AssertionError(t)
 
 
