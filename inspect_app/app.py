@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         headers,
         health,
         inspector,
+        library,
         main,
         request_log,
         respond,
@@ -117,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         health.bp,
         surveys.bp,
         respond.bp,
+        library.bp,
     ):
         app.register_blueprint(blueprint)
     # A survey answer carries no session cookie, so there is nothing for a forged cross-site

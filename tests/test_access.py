@@ -128,6 +128,21 @@ MATRIX = {
     ("GET", "/s/{unknown}"): [404, 404, 404, 404, 404, 404],
     ("POST", "/s/{unknown}"): [404, 404, 404, 404, 404, 404],
     ("GET", "/s/{unknown}/thanks"): [404, 404, 404, 404, 404, 404],
+    # The checklist library: the bureau's and the administrator's. An empty upload is a form
+    # error (400); uploads and checklists that do not exist are 404.
+    ("GET", "/library/"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/library/upload"): [302, 403, 403, 403, 400, 400],
+    ("GET", "/library/uploads/999999"): [302, 403, 403, 403, 404, 404],
+    ("POST", "/library/uploads/999999/publish"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/checklists/fupin_comprehensive"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/library/checklists/nosuch/retire"): [302, 403, 403, 403, 404, 404],
+    ("POST", "/library/checklists/nosuch/restore"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/versions/{checklist_hash}.yaml"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/versions/{checklist_hash}.xlsx"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/versions/{checklist_hash}/preview"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/versions/{unknown}.xlsx"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/template.xlsx"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/guide"): [302, 403, 403, 403, 200, 200],
 }
 
 CASES = [

@@ -1,7 +1,9 @@
-"""The checklists this deployment serves: loaded and validated at start-up, every version stored.
+"""The checklists this deployment serves: the library's current versions, every version stored.
 
-An inspection refers to a checklist version by content hash, and old versions stay in the
-database, so changing a YAML file never changes an old result.
+CHECKLIST_DIR's files are validated at start-up and published into the library when new or
+changed; the bureau publishes further versions in the app (web/library.py). An inspection
+refers to a checklist version by content hash, and old versions stay in the database, so
+neither a new file nor a new publication ever changes an old result.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist, ChecklistError, load_directory
 from inspect_app.storage import checklists as stored
+from inspect_app.storage import library
 from inspect_app.storage import surveys as stored_surveys
+from inspect_app.storage.db import get_db
 
 # Surveys (kind: survey) live in CHECKLIST_DIR/surveys/: they are never offered as an
 # inspection, and their versions are kept apart from the checklist versions the bureau's
@@ -52,7 +56,7 @@ def init_app(app: Flask, db: Database) -> None:
         )
         raise ChecklistStartupError(f"检查单有误，系统无法启动：\n{lines}")
     for checklist in checklists.values():
-        store_version(db, checklist)
+        seed_from_file(db, checklist)
     for survey in surveys.values():
         stored_surveys.store_version(db, survey.hash, survey.compiled)
     app.extensions["checklists"] = checklists
@@ -63,9 +67,26 @@ def store_version(db: Database, checklist: Checklist) -> None:
     stored.store_version(db, checklist.hash, checklist.compiled)
 
 
-def current() -> dict[str, Checklist]:
-    """The checklists loaded from CHECKLIST_DIR, by id."""
-    return current_app.extensions["checklists"]
+def seed_from_file(db: Database, checklist: Checklist) -> None:
+    """A CHECKLIST_DIR file's version into the library (published when new or changed)."""
+    with open(checklist.path or "", encoding="utf-8-sig") as fh:
+        text = fh.read()
+    library.seed_from_file(db, checklist.compiled, text)
+
+
+def current(db: Database | None = None) -> dict[str, Checklist]:
+    """The checklists phones are offered now (the library's current versions), by id.
+
+    Read from the database on every call, so a version published in the app is what every
+    server process offers from the next request on, without a restart.
+    """
+    db = db if db is not None else get_db()
+    out: dict[str, Checklist] = {}
+    for checklist_id, checklist_hash in library.current_hashes(db).items():
+        checklist = by_hash(db, checklist_hash)
+        if checklist is not None:
+            out[checklist_id] = checklist
+    return out
 
 
 def surveys() -> dict[str, Checklist]:

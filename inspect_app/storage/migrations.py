@@ -863,6 +863,48 @@ def _surveys(db: Database) -> None:
     db.table("survey_throttle").create_index(["at"])
 
 
+@migrations(name="0025_checklist_library")
+def _checklist_library(db: Database) -> None:
+    # Which version of each checklist phones are given, kept in the database so that a
+    # version published in the app is served by every server process at once, no restart.
+    # file_hash: the version last read from CHECKLIST_DIR, so a changed file still publishes
+    # itself at start-up while an unchanged one leaves an in-app publication alone.
+    db.table("checklist_library").create(
+        {"checklist_id": str, "current_hash": str, "retired_at": str, "file_hash": str,
+         "updated_at": str},
+        pk="checklist_id",
+        foreign_keys=[("current_hash", "checklist_versions", "hash")],
+        not_null={"current_hash", "updated_at"},
+    )  # fmt: skip
+    # The source of a version as YAML (what downloads give, XLSX is made from it), by hash.
+    db.table("checklist_sources").create(
+        {"hash": str, "yaml": str, "stored_at": str},
+        pk="hash",
+        foreign_keys=[("hash", "checklist_versions", "hash")],
+        not_null={"yaml", "stored_at"},
+    )
+    # Every upload, good or not: its errors in Chinese, or its compiled version (a draft
+    # until published; a draft's version is not in checklist_versions before that).
+    db.table("checklist_uploads").create(
+        {"id": int, "checklist_id": str, "file_name": str, "format": str, "original": bytes,
+         "yaml": str, "compiled": str, "hash": str, "errors": str, "uploaded_by": int,
+         "uploaded_at": str, "published_at": str, "published_by": int},
+        pk="id",
+        foreign_keys=[("uploaded_by", "users", "id"), ("published_by", "users", "id")],
+        not_null={"file_name", "format", "errors", "uploaded_at"},
+    )  # fmt: skip
+    db.table("checklist_uploads").create_index(["checklist_id", "uploaded_at"])
+    # Publication history: which version became current when, by whom (None: from the file).
+    db.table("checklist_publications").create(
+        {"id": int, "checklist_id": str, "hash": str, "published_at": str, "published_by": int,
+         "origin": str},
+        pk="id",
+        foreign_keys=[("hash", "checklist_versions", "hash"), ("published_by", "users", "id")],
+        not_null={"checklist_id", "hash", "published_at", "origin"},
+    )  # fmt: skip
+    db.table("checklist_publications").create_index(["checklist_id", "published_at"])
+
+
 @migrations(name="0026_figure_sets")
 def _figure_sets(db: Database) -> None:
     # A province's overview takes about a second of one core to compute, and each server

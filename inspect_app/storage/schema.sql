@@ -52,6 +52,45 @@ CREATE TABLE "bulletins" (
 
 CREATE TABLE bureau_data_version (id INTEGER PRIMARY KEY, origin TEXT NOT NULL, n INTEGER NOT NULL);
 
+CREATE TABLE "checklist_library" (
+   "checklist_id" TEXT PRIMARY KEY,
+   "current_hash" TEXT NOT NULL REFERENCES "checklist_versions"("hash"),
+   "retired_at" TEXT,
+   "file_hash" TEXT,
+   "updated_at" TEXT NOT NULL
+);
+
+CREATE TABLE "checklist_publications" (
+   "id" INTEGER PRIMARY KEY,
+   "checklist_id" TEXT NOT NULL,
+   "hash" TEXT NOT NULL REFERENCES "checklist_versions"("hash"),
+   "published_at" TEXT NOT NULL,
+   "published_by" INTEGER REFERENCES "users"("id"),
+   "origin" TEXT NOT NULL
+);
+
+CREATE TABLE "checklist_sources" (
+   "hash" TEXT PRIMARY KEY REFERENCES "checklist_versions"("hash"),
+   "yaml" TEXT NOT NULL,
+   "stored_at" TEXT NOT NULL
+);
+
+CREATE TABLE "checklist_uploads" (
+   "id" INTEGER PRIMARY KEY,
+   "checklist_id" TEXT,
+   "file_name" TEXT NOT NULL,
+   "format" TEXT NOT NULL,
+   "original" BLOB,
+   "yaml" TEXT,
+   "compiled" TEXT,
+   "hash" TEXT,
+   "errors" TEXT NOT NULL,
+   "uploaded_by" INTEGER REFERENCES "users"("id"),
+   "uploaded_at" TEXT NOT NULL,
+   "published_at" TEXT,
+   "published_by" INTEGER REFERENCES "users"("id")
+);
+
 CREATE TABLE "checklist_versions" (
    "hash" TEXT PRIMARY KEY,
    "checklist_id" TEXT NOT NULL,
@@ -403,6 +442,12 @@ CREATE INDEX "idx_assignments_school_id"
 
 CREATE INDEX "idx_audit_log_at"
     ON "audit_log" ("at");
+
+CREATE INDEX "idx_checklist_publications_checklist_id_published_at"
+    ON "checklist_publications" ("checklist_id", "published_at");
+
+CREATE INDEX "idx_checklist_uploads_checklist_id_uploaded_at"
+    ON "checklist_uploads" ("checklist_id", "uploaded_at");
 
 CREATE INDEX "idx_checklist_versions_checklist_id"
     ON "checklist_versions" ("checklist_id");

@@ -110,6 +110,7 @@ function visibleAnswers() {
 function showStatus(text, kind = '') {
   statusBox.textContent = text;
   statusBox.className = `status ${kind}`;
+  statusBox.scrollIntoView({ block: 'nearest' });
 }
 
 function clearErrors() {

@@ -1,0 +1,277 @@
+"""The checklist library as stored: which version is current, uploads, sources, publications.
+
+The current version of each checklist is a row here, so every server process reads the same
+answer from the database: publishing in the app reaches all of them at once, no restart.
+Versions themselves stay in checklist_versions (immutable, by content hash).
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from inspect_app.common.clock import stamp
+from inspect_app.storage import audit
+from inspect_app.storage import checklists as versions
+from inspect_app.storage.db import write
+
+
+def current_hashes(db: Database) -> dict[str, str]:
+    """checklist id → current version hash, of the checklists not retired."""
+    return {
+        r["checklist_id"]: r["current_hash"]
+        for r in db.query(
+            "SELECT checklist_id, current_hash FROM checklist_library "
+            "WHERE retired_at IS NULL ORDER BY checklist_id"
+        )
+    }
+
+
+def entry(db: Database, checklist_id: str) -> dict | None:
+    return next(
+        db.query("SELECT * FROM checklist_library WHERE checklist_id = ?", [checklist_id]), None
+    )
+
+
+def store_source(db: Database, checklist_hash: str, yaml_text: str) -> None:
+    db.table("checklist_sources").insert(
+        {"hash": checklist_hash, "yaml": yaml_text, "stored_at": stamp()}, ignore=True
+    )
+
+
+def source(db: Database, checklist_hash: str) -> str | None:
+    row = next(
+        db.query("SELECT yaml FROM checklist_sources WHERE hash = ?", [checklist_hash]), None
+    )
+    return row["yaml"] if row else None
+
+
+def seed_from_file(db: Database, compiled: dict, yaml_text: str) -> bool:
+    """Make a CHECKLIST_DIR file's version known; returns True when it became current.
+
+    A file seen for the first time, or changed since it was last read, is published (the
+    deployer's edit is a publication); an unchanged file leaves the library as it is, so a
+    version published in the app survives restarts.
+    """
+    checklist_id, checklist_hash = compiled["id"], compiled["hash"]
+    with write(db):
+        versions.store_version(db, checklist_hash, compiled)
+        store_source(db, checklist_hash, yaml_text)
+        row = entry(db, checklist_id)
+        if row is not None and row["file_hash"] == checklist_hash:
+            return False
+        now = stamp()
+        if row is None:
+            db.table("checklist_library").insert(
+                {"checklist_id": checklist_id, "current_hash": checklist_hash,
+                 "retired_at": None, "file_hash": checklist_hash, "updated_at": now}
+            )  # fmt: skip
+        else:
+            db.table("checklist_library").update(
+                checklist_id,
+                {"current_hash": checklist_hash, "file_hash": checklist_hash, "updated_at": now},
+            )
+        if row is None or row["current_hash"] != checklist_hash:
+            db.table("checklist_publications").insert(
+                {"checklist_id": checklist_id, "hash": checklist_hash, "published_at": now,
+                 "published_by": None, "origin": "file"}
+            )  # fmt: skip
+            audit.record(
+                db, "checklist.publish_file", target=checklist_id,
+                detail={"hash": checklist_hash, "version": compiled.get("version")},
+            )  # fmt: skip
+        return True
+
+
+def overview(db: Database) -> list[dict]:
+    """Every checklist of the library with its current version and how often it was used."""
+    return list(
+        db.query(
+            """SELECT l.checklist_id, l.current_hash, l.retired_at, l.updated_at,
+                      v.title, v.version,
+                      (SELECT COUNT(*) FROM checklist_versions w
+                        WHERE w.checklist_id = l.checklist_id) AS versions,
+                      (SELECT COUNT(*) FROM inspections i
+                        WHERE i.checklist_id = l.checklist_id) AS inspections
+                 FROM checklist_library l JOIN checklist_versions v ON v.hash = l.current_hash
+                ORDER BY l.retired_at IS NOT NULL, v.title"""
+        )
+    )
+
+
+def versions_of(db: Database, checklist_id: str) -> list[dict]:
+    """Every stored version of a checklist, newest first, with its use and publications."""
+    return list(
+        db.query(
+            """SELECT v.hash, v.version, v.title, v.stored_at,
+                      (SELECT COUNT(*) FROM inspections i WHERE i.checklist_hash = v.hash)
+                        AS inspections,
+                      (SELECT MAX(p.published_at) FROM checklist_publications p
+                        WHERE p.hash = v.hash) AS published_at,
+                      (SELECT u.display_name FROM checklist_publications p
+                         LEFT JOIN users u ON u.id = p.published_by
+                        WHERE p.hash = v.hash ORDER BY p.id DESC LIMIT 1) AS published_by,
+                      (SELECT p.origin FROM checklist_publications p
+                        WHERE p.hash = v.hash ORDER BY p.id DESC LIMIT 1) AS origin,
+                      EXISTS (SELECT 1 FROM checklist_sources s WHERE s.hash = v.hash)
+                        AS has_source
+                 FROM checklist_versions v WHERE v.checklist_id = ?
+                ORDER BY COALESCE(published_at, v.stored_at) DESC, v.stored_at DESC""",
+            [checklist_id],
+        )
+    )
+
+
+def save_upload(
+    db: Database,
+    *,
+    file_name: str,
+    fmt: str,
+    original: bytes,
+    yaml_text: str | None,
+    compiled: dict | None,
+    errors: list[str],
+    checklist_id: str | None,
+    user: dict,
+    ip: str = "",
+) -> int:
+    with write(db):
+        table = db.table("checklist_uploads")
+        table.insert(
+            {"checklist_id": checklist_id, "file_name": file_name, "format": fmt,
+             "original": original, "yaml": yaml_text,
+             "compiled": json.dumps(compiled, ensure_ascii=False) if compiled else None,
+             "hash": compiled["hash"] if compiled else None,
+             "errors": json.dumps(errors, ensure_ascii=False), "uploaded_by": user["id"],
+             "uploaded_at": stamp(), "published_at": None, "published_by": None}
+        )  # fmt: skip
+        upload_id = int(table.last_rowid or 0)
+        audit.record(
+            db, "checklist.upload", user=user, target=checklist_id or file_name,
+            detail={"upload": upload_id, "file": file_name, "format": fmt,
+                    "errors": len(errors), "hash": compiled["hash"] if compiled else None},
+            ip=ip,
+        )  # fmt: skip
+    return upload_id
+
+
+def upload(db: Database, upload_id: int) -> dict | None:
+    row = next(
+        db.query(
+            """SELECT c.*, u.display_name AS uploaded_by_name FROM checklist_uploads c
+                 LEFT JOIN users u ON u.id = c.uploaded_by WHERE c.id = ?""",
+            [upload_id],
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    row["errors"] = json.loads(row["errors"])
+    row["compiled"] = json.loads(row["compiled"]) if row["compiled"] else None
+    return row
+
+
+def recent_uploads(db: Database, limit: int = 20) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT c.id, c.checklist_id, c.file_name, c.format, c.hash, c.uploaded_at,
+                      c.published_at, json_array_length(c.errors) AS error_count,
+                      u.display_name AS uploaded_by_name
+                 FROM checklist_uploads c LEFT JOIN users u ON u.id = c.uploaded_by
+                ORDER BY c.id DESC LIMIT ?""",
+            [limit],
+        )
+    )
+
+
+class PublishRefused(Exception):
+    """Why an upload cannot be published (a Chinese sentence)."""
+
+
+def publish(db: Database, upload_id: int, user: dict, ip: str = "") -> dict:
+    """Make an upload's version the current one of its checklist, in one transaction.
+
+    Returns {"checklist_id", "hash", "previous"}. Publishing the version that is already
+    current changes nothing but is refused with a reason, as is an upload with errors.
+    """
+    with write(db):
+        row = upload(db, upload_id)
+        if row is None:
+            raise PublishRefused("找不到这次上传")
+        if row["errors"] or not row["compiled"]:
+            raise PublishRefused("这次上传的文件还有错误，改正后重新上传才能发布")
+        compiled = row["compiled"]
+        checklist_id, checklist_hash = compiled["id"], compiled["hash"]
+        current = entry(db, checklist_id)
+        if (
+            current is not None
+            and current["current_hash"] == checklist_hash
+            and current["retired_at"] is None
+        ):
+            raise PublishRefused("这个版本已经是当前版本，无需再次发布")
+        versions.store_version(db, checklist_hash, compiled)
+        store_source(db, checklist_hash, row["yaml"])
+        now = stamp()
+        if current is None:
+            db.table("checklist_library").insert(
+                {"checklist_id": checklist_id, "current_hash": checklist_hash,
+                 "retired_at": None, "file_hash": None, "updated_at": now}
+            )  # fmt: skip
+        else:
+            db.table("checklist_library").update(
+                checklist_id,
+                {"current_hash": checklist_hash, "retired_at": None, "updated_at": now},
+            )
+        db.table("checklist_publications").insert(
+            {"checklist_id": checklist_id, "hash": checklist_hash, "published_at": now,
+             "published_by": user["id"], "origin": row["format"]}
+        )  # fmt: skip
+        db.table("checklist_uploads").update(
+            upload_id, {"published_at": now, "published_by": user["id"]}
+        )
+        previous = current["current_hash"] if current else None
+        audit.record(
+            db, "checklist.publish", user=user, target=checklist_id,
+            detail={"hash": checklist_hash, "version": compiled.get("version"),
+                    "previous": previous, "upload": upload_id},
+            ip=ip,
+        )  # fmt: skip
+    return {"checklist_id": checklist_id, "hash": checklist_hash, "previous": previous}
+
+
+def set_retired(db: Database, checklist_id: str, retired: bool, user: dict, ip: str = "") -> bool:
+    """Retire (no longer offered to phones) or restore a checklist; False when nothing changed."""
+    with write(db):
+        row = entry(db, checklist_id)
+        if row is None or (row["retired_at"] is not None) == retired:
+            return False
+        db.table("checklist_library").update(
+            checklist_id, {"retired_at": stamp() if retired else None, "updated_at": stamp()}
+        )
+        audit.record(
+            db, "checklist.retire" if retired else "checklist.restore", user=user,
+            target=checklist_id, detail={"hash": row["current_hash"]}, ip=ip,
+        )  # fmt: skip
+    return True
+
+
+def record_download(db: Database, checklist_hash: str, fmt: str, user: dict, ip: str = "") -> None:
+    with write(db):
+        audit.record(
+            db, "checklist.download", user=user, target=checklist_hash, detail={"format": fmt},
+            ip=ip,
+        )  # fmt: skip
+
+
+def history(db: Database, checklist_id: str, limit: int = 50) -> list[dict]:
+    """The audit entries about one checklist, newest first."""
+    return list(
+        db.query(
+            """SELECT at, username, action, detail FROM audit_log
+                WHERE action LIKE 'checklist.%' AND (target = ? OR target IN
+                      (SELECT hash FROM checklist_versions WHERE checklist_id = ?))
+                ORDER BY id DESC LIMIT ?""",
+            [checklist_id, checklist_id, limit],
+        )
+    )

@@ -1,0 +1,276 @@
+"""The checklist library (bureau and admin): upload, check, preview, compare, publish, retire.
+
+A clerk uploads a YAML file or an Excel workbook; it is checked by the same loader as the
+command line and kept as an upload whatever its state, so a broken file's errors can be read
+and acted on. A good upload is previewed as a phone shows it (static/js/library_preview.js
+with the phone's own engine.js) and compared with the current version in words; publishing
+makes it the current version in the database, which every server process reads per request.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from inspect_app.checklist import workbook
+from inspect_app.checklist.diff import diff
+from inspect_app.checklist.loader import TYPE_LABELS
+from inspect_app.inspections import catalog
+from inspect_app.inspections import library as checking
+from inspect_app.storage import library, schools
+from inspect_app.storage.db import get_db
+from inspect_app.web.guards import role_required
+
+bp = Blueprint("library", __name__, url_prefix="/library")
+MANAGERS = ("bureau", "admin")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "检查单文件（.xlsx 或 .yaml）", validators=[FileRequired("请选择要上传的文件")]
+    )
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+@bp.get("/")
+@role_required(*MANAGERS)
+def index():
+    db = get_db()
+    return render_template(
+        "library/index.html",
+        checklists=library.overview(db),
+        uploads=library.recent_uploads(db),
+        form=UploadForm(),
+    )
+
+
+@bp.post("/upload")
+@role_required(*MANAGERS)
+def upload():
+    form = UploadForm()
+    db = get_db()
+    if not form.validate_on_submit():
+        return render_template(
+            "library/index.html",
+            checklists=library.overview(db),
+            uploads=library.recent_uploads(db),
+            form=form,
+        ), 400
+    stored = form.file.data
+    name = stored.filename or "未命名"
+    data = stored.read(checking.MAX_UPLOAD_BYTES + 1)
+    if len(data) > checking.MAX_UPLOAD_BYTES:
+        form.file.errors = ["文件超过 5 MB，检查单文件不应这么大，请确认选择了正确的文件"]
+        return render_template(
+            "library/index.html",
+            checklists=library.overview(db),
+            uploads=library.recent_uploads(db),
+            form=form,
+        ), 400
+    checked = checking.check_upload(name, data)
+    upload_id = library.save_upload(
+        db,
+        file_name=name,
+        fmt=checked.fmt,
+        original=data,
+        yaml_text=checked.yaml_text,
+        compiled=checked.checklist.compiled if checked.checklist else None,
+        errors=checked.errors,
+        checklist_id=checked.checklist_id,
+        user=g.user,
+        ip=_ip(),
+    )
+    return redirect(url_for("library.upload_view", upload_id=upload_id))
+
+
+def _schools(db) -> list[dict]:
+    return [
+        {"id": s["id"], "name": s["name"], "township": s.get("township"), "stage": s["stage"],
+         "school": schools.as_scoring_school(s)}
+        for s in schools.search(db)
+    ]  # fmt: skip
+
+
+def _preview(db, compiled: dict) -> dict:
+    rows = _schools(db)
+    return {
+        "checklist": compiled,
+        "schools": rows,
+        "type_labels": TYPE_LABELS,
+    }
+
+
+@bp.get("/uploads/<int:upload_id>")
+@role_required(*MANAGERS)
+def upload_view(upload_id: int):
+    db = get_db()
+    row = library.upload(db, upload_id)
+    if row is None:
+        abort(404)
+    compiled = row["compiled"]
+    changes = current = None
+    if compiled is not None:
+        entry = library.entry(db, compiled["id"])
+        current = catalog.by_hash(db, entry["current_hash"]) if entry else None
+        changes = diff(current.compiled if current else None, compiled)
+    status = 422 if row["errors"] else 200
+    return render_template(
+        "library/upload.html",
+        upload=row,
+        compiled=compiled,
+        current=current.compiled if current else None,
+        entry=library.entry(db, compiled["id"]) if compiled else None,
+        changes=changes,
+        preview=_preview(db, compiled) if compiled else None,
+    ), status
+
+
+@bp.post("/uploads/<int:upload_id>/publish")
+@role_required(*MANAGERS)
+def publish(upload_id: int):
+    db = get_db()
+    if library.upload(db, upload_id) is None:
+        abort(404)
+    try:
+        done = library.publish(db, upload_id, g.user, _ip())
+    except library.PublishRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("library.upload_view", upload_id=upload_id))
+    flash(
+        f"已发布：新版本 {done['hash'][:12]} 即刻生效，督学手机下次同步时取得；"
+        "已开始的检查仍使用原来的版本。",
+        "success",
+    )
+    return redirect(url_for("library.checklist_view", checklist_id=done["checklist_id"]))
+
+
+@bp.get("/checklists/<checklist_id>")
+@role_required(*MANAGERS)
+def checklist_view(checklist_id: str):
+    db = get_db()
+    entry = library.entry(db, checklist_id)
+    if entry is None:
+        abort(404)
+    versions = library.versions_of(db, checklist_id)
+    current = catalog.by_hash(db, entry["current_hash"])
+    return render_template(
+        "library/checklist.html",
+        entry=entry,
+        current=current.compiled if current else None,
+        versions=versions,
+        history=library.history(db, checklist_id),
+    )
+
+
+@bp.post("/checklists/<checklist_id>/retire")
+@role_required(*MANAGERS)
+def retire(checklist_id: str):
+    return _set_retired(checklist_id, True)
+
+
+@bp.post("/checklists/<checklist_id>/restore")
+@role_required(*MANAGERS)
+def restore(checklist_id: str):
+    return _set_retired(checklist_id, False)
+
+
+def _set_retired(checklist_id: str, retired: bool):
+    db = get_db()
+    if library.entry(db, checklist_id) is None:
+        abort(404)
+    changed = library.set_retired(db, checklist_id, retired, g.user, _ip())
+    if retired:
+        flash("已停用：督学手机下次同步后不再提供这份检查单；已开始的检查仍可完成并上传。"
+              if changed else "这份检查单已是停用状态。", "success" if changed else "info")  # fmt: skip
+    else:
+        flash("已恢复：督学手机下次同步后重新提供这份检查单。"
+              if changed else "这份检查单没有停用。", "success" if changed else "info")  # fmt: skip
+    return redirect(url_for("library.checklist_view", checklist_id=checklist_id))
+
+
+def _version_source(checklist_hash: str) -> tuple[dict, str]:
+    db = get_db()
+    checklist = catalog.by_hash(db, checklist_hash)
+    text = library.source(db, checklist_hash) if checklist else None
+    if checklist is None or text is None:
+        abort(404)
+    return checklist.compiled, text
+
+
+def _file_name(compiled: dict, suffix: str) -> str:
+    version = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in compiled["version"])
+    return f"{compiled['id']}-{version}-{compiled['hash'][:8]}.{suffix}"
+
+
+@bp.get("/versions/<checklist_hash>.yaml")
+@role_required(*MANAGERS)
+def download_yaml(checklist_hash: str):
+    compiled, text = _version_source(checklist_hash)
+    library.record_download(get_db(), checklist_hash, "yaml", g.user, _ip())
+    return _attachment(text.encode("utf-8"), "application/yaml; charset=utf-8",
+                       _file_name(compiled, "yaml"))  # fmt: skip
+
+
+@bp.get("/versions/<checklist_hash>.xlsx")
+@role_required(*MANAGERS)
+def download_xlsx(checklist_hash: str):
+    compiled, text = _version_source(checklist_hash)
+    library.record_download(get_db(), checklist_hash, "xlsx", g.user, _ip())
+    return _attachment(checking.source_workbook(text), workbook.XLSX_MIME,
+                       _file_name(compiled, "xlsx"))  # fmt: skip
+
+
+@bp.get("/versions/<checklist_hash>/preview")
+@role_required(*MANAGERS)
+def version_preview(checklist_hash: str):
+    db = get_db()
+    checklist = catalog.by_hash(db, checklist_hash)
+    if checklist is None:
+        abort(404)
+    return render_template(
+        "library/version_preview.html",
+        compiled=checklist.compiled,
+        preview=_preview(db, checklist.compiled),
+    )
+
+
+@bp.get("/template.xlsx")
+@role_required(*MANAGERS)
+def template():
+    return _attachment(workbook.template_workbook(), workbook.XLSX_MIME, "检查单模板.xlsx")
+
+
+@bp.get("/guide")
+@role_required(*MANAGERS)
+def guide():
+    return render_template(
+        "library/guide.html", sheets=workbook.guide(), types=workbook.type_guide()
+    )
+
+
+def _attachment(data: bytes, mime: str, name: str) -> Response:
+    from urllib.parse import quote
+
+    response = Response(data, mimetype=mime.split(";")[0])
+    if "charset" in mime:
+        response.headers["Content-Type"] = mime
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,127 @@
+"""A parent answers the survey on a phone: from the poster's link, on a network that drops,
+to the thank-you page; a second answer from the same phone is refused kindly; a closed round
+says so. Checked against the database the live server writes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inspect_app.storage import surveys
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def survey_link(live_server) -> dict:
+    db = live_server.db()
+    try:
+        school = next(
+            db.query("SELECT id, name FROM schools WHERE boarding = 1 ORDER BY id LIMIT 1")
+        )
+        survey = next(
+            db.query("SELECT hash FROM survey_versions WHERE survey_id = 'parent_satisfaction'")
+        )
+        bureau = next(
+            db.query("SELECT id FROM users WHERE role IN ('bureau', 'admin') ORDER BY id")
+        )
+        round_id = surveys.create_round(
+            db, survey_id="parent_satisfaction", survey_hash=survey["hash"], title="家长满意度测评",
+            school_ids=[school["id"]], created_by=bureau["id"],
+        )  # fmt: skip
+        code = surveys.round_schools(db, round_id)[0]["code"]
+    finally:
+        db.close()
+    return {"round": round_id, "code": code, "school": school}
+
+
+def _pick(page, item: str, value: str) -> None:
+    """Tap the option (its whole label, as a thumb would) with this value."""
+    page.locator(f'fieldset[data-item="{item}"] label.opt:has(input[value="{value}"])').click()
+
+
+def test_parent_answers_offline_then_online_and_is_thanked(
+    page, context, live_server, survey_link, shot
+):
+    code = survey_link["code"]
+    page.goto(f"/s/{code}")
+    assert page.locator("header h1").inner_text() == survey_link["school"]["name"]
+    page.wait_for_selector("#survey:not([hidden])")
+    shot(page, "opened")
+    # a boarding question shows only once the parent says the child boards
+    dorm = page.locator('fieldset[data-item="boarding_conditions"]')
+    assert dorm.is_hidden()
+    _pick(page, "aid_satisfaction", "fairly_satisfied")
+    _pick(page, "child_boards", "true")
+    assert dorm.is_visible()
+    _pick(page, "boarding_conditions", "dissatisfied")
+    # the answers so far survive closing the page
+    page.reload()
+    page.wait_for_selector("#survey:not([hidden])")
+    assert (
+        page.locator('fieldset[data-item="aid_satisfaction"] input:checked').get_attribute("value")
+        == "fairly_satisfied"
+    )
+    assert dorm.is_visible()
+    _pick(page, "overall", "satisfied")
+    page.fill('fieldset[data-item="comment"] textarea', "希望食堂多些蔬菜")
+
+    context.set_offline(True)
+    page.click("#send")
+    page.wait_for_selector("#status:has-text('答卷已保存在本机')")
+    shot(page, "offline")
+    stored = json.loads(page.evaluate(f"localStorage.getItem('survey:{code}')"))
+    assert (
+        stored["state"] == "pending" and stored["answers"]["boarding_conditions"] == "dissatisfied"
+    )
+    assert live_server.query("SELECT COUNT(*) AS n FROM survey_responses")[0]["n"] == 0
+
+    context.set_offline(False)  # the phone's 'online' event sends it
+    page.wait_for_url(f"**/s/{code}/thanks")
+    assert "提交成功，感谢您的参与" in page.locator("#thanks").inner_text()
+    shot(page, "thanks")
+    rows = live_server.query("SELECT respondent_group, answers FROM survey_responses")
+    assert len(rows) == 1 and rows[0]["respondent_group"] == "parent"
+    assert json.loads(rows[0]["answers"]) == {
+        "aid_satisfaction": "fairly_satisfied", "child_boards": True,
+        "boarding_conditions": "dissatisfied", "overall": "satisfied", "comment": "希望食堂多些蔬菜",
+    }  # fmt: skip
+
+    # the same phone opens the link again: it has answered already
+    page.goto(f"/s/{code}")
+    page.wait_for_selector("#done:not([hidden])")
+    assert page.locator("#survey").is_hidden()
+
+    # even with the page's record wiped (but the phone's token kept), the server refuses kindly
+    page.evaluate(f"localStorage.removeItem('survey:{code}')")
+    page.reload()
+    page.wait_for_selector("#survey:not([hidden])")
+    _pick(page, "overall", "average")
+    page.click("#send")
+    page.wait_for_selector("#done:not([hidden])")
+    assert "已经提交过本次调查" in page.locator("#done").inner_text()
+    shot(page, "second-refused")
+    assert live_server.query("SELECT COUNT(*) AS n FROM survey_responses")[0]["n"] == 1
+
+
+def test_a_closed_round_says_so_on_the_phone(page, live_server, survey_link, shot):
+    db = live_server.db()
+    try:
+        surveys.close_round(db, survey_link["round"])
+    finally:
+        db.close()
+    response = page.goto(f"/s/{survey_link['code']}")
+    assert response.status == 410
+    assert "本次调查已结束" in page.locator("#closed").inner_text()
+    shot(page, "closed")
+
+
+def test_the_page_is_small_and_loads_nothing_from_elsewhere(page, live_server, survey_link):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"/s/{survey_link['code']}")
+    page.wait_for_selector("#survey:not([hidden])")
+    assert requests and all(url.startswith(live_server.url) for url in requests)
+    paths = sorted(url[len(live_server.url) :] for url in requests)
+    assert paths == [f"/s/{survey_link['code']}", "/static/js/engine.js", "/static/js/survey.js"]

@@ -1,0 +1,292 @@
+"""The checklist library in the app: upload, errors, diff, publish, retire, download, sync.
+
+Through the real routes (test client, real CSRF); the two-process test at the end runs two
+real servers on one database and publishes through one of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import uuid
+from pathlib import Path
+
+import yaml
+from openpyxl import load_workbook
+
+from inspect_app.checklist import workbook as wb
+from inspect_app.inspections import catalog, receiving
+from inspect_app.storage import audit, inspections, users
+
+from . import factories, live_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "checklists" / "fupin_comprehensive.yaml"
+
+
+def fupin_doc() -> dict:
+    return yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+
+
+def changed_doc() -> dict:
+    """The shipped checklist as a bureau would revise it: a new version, one more item, a
+    first scored item worth one point more."""
+    doc = copy.deepcopy(fupin_doc())
+    doc["version"] = "2027.1"
+    section = doc["sections"][0]
+    scored = next(i for i in section["items"] if i.get("points"))
+    scored["points"] = scored["points"] + 1
+    section["items"].append(
+        {"id": "aid_board", "type": "yesno", "label": "校内公示栏公示资助名单", "points": 2,
+         "fix": {"action": "在校内公示栏公示资助名单", "owner": "校长", "days": 7}}
+    )  # fmt: skip
+    return doc, scored
+
+
+def upload(user, data: bytes, name: str):
+    return user.post("/library/upload", files={"file": [(data, name)]})
+
+
+def upload_id(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(re.search(r"/library/uploads/(\d+)$", response.headers["Location"]).group(1))
+
+
+def current_hash(app, checklist_id="fupin_comprehensive") -> str | None:
+    with app.app_context():
+        found = catalog.current().get(checklist_id)
+    return found.hash if found else None
+
+
+def test_broken_workbook_lists_every_error_and_publishes_nothing(app, db, login, county):
+    bureau = login("bureau")
+    before = current_hash(app)
+    book = load_workbook(io.BytesIO(wb.to_workbook(fupin_doc())))
+    ws = book["检查项"]
+    headers = {c.value: c.column for c in ws[1]}
+    ws.cell(row=3, column=headers["分值"]).value = "五分"
+    ws.cell(row=4, column=headers["类型"]).value = "判断题"
+    out = io.BytesIO()
+    book.save(out)
+    page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, out.getvalue(), '新.xlsx'))}")
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "文件有 2 处错误，不能发布" in html
+    assert "工作表“检查项”第 3 行“分值”列：“分值”应为数字" in html
+    assert "工作表“检查项”第 4 行“类型”列：无法识别的类型“判断题”" in html
+    assert 'id="publish-button"' not in html
+    upload_row = db["checklist_uploads"].rows_where(order_by="id desc", limit=1)
+    uid = next(upload_row)["id"]
+    response = bureau.post(f"/library/uploads/{uid}/publish")
+    assert response.status_code == 302
+    assert current_hash(app) == before
+    assert "还有错误" in bureau.get(response.headers["Location"]).get_data(as_text=True)
+    actions = [r["action"] for r in audit.recent(db)]
+    assert "checklist.upload" in actions and "checklist.publish" not in actions
+
+
+def test_broken_yaml_is_reported_by_file_line_and_column(login, county):
+    bureau = login("bureau")
+    text = SOURCE.read_text(encoding="utf-8").replace("weight: 14", "weight: 19", 1)
+    page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, text.encode(), 'f.yaml'))}")
+    assert page.status_code == 422
+    assert re.search(
+        r"f\.yaml:\d+:\d+: 字段 weight：各部分 weight 之和为 105，应为 100",
+        page.get_data(as_text=True),
+    )
+
+
+def test_not_a_checklist_file(login, county):
+    bureau = login("bureau")
+    page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, b'x', 'plan.xls'))}")
+    assert "请上传 .xlsx 格式的工作簿" in page.get_data(as_text=True)
+
+
+def test_publish_a_new_version_phones_get_it_and_a_started_draft_keeps_its_own(
+    app, db, login, county
+):
+    old = current_hash(app)
+    inspector = login("insp")
+    # a phone that started an inspection before the publication holds the old version
+    old_compiled = inspector.get(f"/api/checklists/{old}").get_json()
+    draft = factories.payload(county["school_a"], old_compiled)
+
+    doc, scored = changed_doc()
+    bureau = login("bureau")
+    uid = upload_id(upload(bureau, wb.to_workbook(doc), "扶贫2027.xlsx"))
+    page = bureau.get(f"/library/uploads/{uid}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "新增 1 个条目、修改 1 个条目" in html
+    assert "「校内公示栏公示资助名单」" in html
+    assert f"分值由 {scored['points'] - 1} 改为 {scored['points']}" in html
+    assert "版本由「2026" in html
+    assert 'id="preview-data"' in html and 'id="publish-button"' in html
+    preview = json.loads(re.search(r'id="preview-data">(.*?)</script>', html, re.S).group(1))
+    assert {s["id"] for s in preview["schools"]} >= {county["school_a"], county["school_b"]}
+
+    response = bureau.post(f"/library/uploads/{uid}/publish")
+    assert response.status_code == 302
+    new = current_hash(app)
+    assert new != old
+    # the phone's next sync offers the new version ...
+    boot = inspector.get("/api/bootstrap").get_json()
+    offered = {c["id"]: c["hash"] for c in boot["checklists"]}
+    assert offered["fupin_comprehensive"] == new
+    assert inspector.get(f"/api/checklists/{new}").get_json()["version"] == "2027.1"
+    # ... the draft started on the old one is received with it, scored by it
+    receiving.receive(db, draft, draft["id"], users.get(db, county["insp"]))
+    assert inspections.get(db, draft["id"])["checklist_hash"] == old
+    # and a new inspection on the new version is received with the new one
+    fresh = factories.payload(
+        county["school_b"], inspector.get(f"/api/checklists/{new}").get_json()
+    )
+    receiving.receive(db, fresh, fresh["id"], users.get(db, county["insp"]))
+    assert inspections.get(db, fresh["id"])["checklist_hash"] == new
+
+    detail = bureau.get("/library/checklists/fupin_comprehensive").get_data(as_text=True)
+    assert new[:12] in detail and old[:12] in detail
+    rows = dict(re.findall(r'data-hash="(\w+)">.*?<td>(\d+)</td>\s*<td>', detail, re.S))
+    assert rows[new] == "1" and rows[old] == "1"  # one inspection used each
+    entry = next(r for r in audit.recent(db) if r["action"] == "checklist.publish")
+    assert json.loads(entry["detail"])["previous"] == old
+    assert entry["username"] == "bureau"
+    # publishing it again changes nothing
+    again = bureau.post(f"/library/uploads/{uid}/publish")
+    assert "无需" in bureau.get(again.headers["Location"]).get_data(as_text=True) or (
+        current_hash(app) == new
+    )
+
+
+def test_downloads_of_a_version_round_trip_to_its_hash(app, login, county, tmp_path):
+    bureau = login("bureau")
+    version = current_hash(app)
+    text = bureau.get(f"/library/versions/{version}.yaml")
+    assert text.status_code == 200 and "attachment" in text.headers["Content-Disposition"]
+    book = bureau.get(f"/library/versions/{version}.xlsx")
+    assert book.headers["Content-Type"] == wb.XLSX_MIME
+    checklist, errors = wb.check_workbook(book.data)
+    assert errors == [] and checklist is not None and checklist.hash == version
+    path = tmp_path / "fupin_comprehensive.yaml"
+    path.write_bytes(text.data)
+    from inspect_app.checklist.loader import check_file
+
+    loaded, errors = check_file(path)
+    assert not errors and loaded is not None and loaded.hash == version
+    template = bureau.get("/library/template.xlsx")
+    assert wb.check_workbook(template.data)[1] == []
+    guide = bureau.get("/library/guide").get_data(as_text=True)
+    for column in wb.item_columns():
+        assert f"<strong>{column.header}</strong>" in guide
+
+
+def test_retire_and_restore(app, db, login, county):
+    bureau, inspector = login("bureau"), login("insp")
+
+    def offered():
+        return {c["id"] for c in inspector.get("/api/bootstrap").get_json()["checklists"]}
+
+    assert "boarding_special" in offered()
+    old = current_hash(app, "boarding_special")
+    bureau.post("/library/checklists/boarding_special/retire")
+    assert "boarding_special" not in offered()
+    # a retired version still opens for a phone that started an inspection with it
+    assert inspector.get(f"/api/checklists/{old}").status_code == 200
+    bureau.post("/library/checklists/boarding_special/restore")
+    assert "boarding_special" in offered() and current_hash(app, "boarding_special") == old
+    actions = [r["action"] for r in audit.recent(db) if r["target"] == "boarding_special"]
+    assert actions[:2] == ["checklist.restore", "checklist.retire"]
+
+
+def test_a_published_version_survives_a_restart_and_a_changed_file_still_publishes(
+    app, login, county, tmp_path
+):
+    from inspect_app import create_app
+
+    doc, _ = changed_doc()
+    bureau = login("bureau")
+    bureau.post(
+        f"/library/uploads/{upload_id(upload(bureau, wb.to_workbook(doc), 'n.xlsx'))}/publish"
+    )
+    published = current_hash(app)
+    again = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
+                        "SECRET_KEY": "t", **live_server.FAST})  # fmt: skip
+    assert current_hash(again) == published  # the unchanged file did not take over again
+
+
+# --------------------------------------------------------------------------- two processes
+
+
+def _multipart(fields: dict, file_field: str, name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + data + b"\r\n"
+    )  # fmt: skip
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
+
+
+def _form_token(client, path: str) -> str:
+    html = client.get(path).decode()
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
+    instance = live_server.prepare_instance(tmp_path / "instance", inspectors=2)
+    first, base_a = live_server.serve(instance, tmp_path / "a.log", workers=1)
+    try:
+        second, base_b = live_server.serve(instance, tmp_path / "b.log", workers=1)
+        try:
+            phones = [live_server.Client(base_a), live_server.Client(base_b)]
+            for phone, name in zip(phones, instance.inspectors, strict=True):
+                phone.login(name)
+            old = phones[1].checklist()
+            # the second phone starts an inspection on the old version before the publication
+            started = live_server.Client.prepare_upload(instance.school_ids[0], old, 1)
+
+            admin = live_server.Client(base_a)
+            admin.login("admin")
+            doc, _ = changed_doc()
+            body, boundary = _multipart(
+                {"csrf_token": _form_token(admin, "/library/")}, "file", "new.xlsx",
+                wb.to_workbook(doc),
+            )  # fmt: skip
+            _, _, page = admin.request(
+                "POST", "/library/upload", body,
+                {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )  # fmt: skip
+            action = re.search(r'action="(/library/uploads/\d+/publish)"', page.decode()).group(1)
+            token = _form_token(admin, action.removesuffix("/publish"))
+            admin.request("POST", action, f"csrf_token={token}".encode(),
+                          {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+
+            # the other process, never restarted, offers the new version at once
+            for phone in phones:
+                fresh = phone.checklist()
+                assert fresh["version"] == "2027.1" and fresh["hash"] != old["hash"]
+            # and the inspection started on the old version is received with it
+            stored = phones[1].send_upload(started)
+            assert stored["checklist_hash"] == old["hash"] if "checklist_hash" in stored else True
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    from inspect_app.storage.db import open_database
+
+    db = open_database(instance.database)
+    try:
+        hashes = [r["checklist_hash"] for r in db.query("SELECT checklist_hash FROM inspections")]
+        assert hashes == [old["hash"]]
+        current = db.execute(
+            "SELECT current_hash FROM checklist_library WHERE checklist_id = 'fupin_comprehensive'"
+        ).fetchone()[0]
+        assert current == fresh["hash"]
+    finally:
+        db.close()
