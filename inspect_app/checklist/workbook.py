@@ -146,6 +146,29 @@ _KNOWN: dict[str, tuple[str, str, str] | tuple[str, str, str, tuple[tuple[str, s
     "fix.action": ("整改措施", TEXT, "不合格时的整改措施（可能不合格的条目必填）"),
     "fix.owner": ("责任人", TEXT, "整改责任人，如 校长、总务主任"),
     "fix.days": ("整改期限（天）", NUMBER, "整改期限天数，正整数"),
+    "fix.unit": (
+        "责任单位",
+        TEXT,
+        "学校以外负责整改的单位（如 县教育局、乡镇人民政府），不填即学校自己",
+    ),
+    "sample": (
+        "抽样规则",
+        ANY,
+        "抽样检查题：如 {min: 5, max: 30}（抽 √总数 份，至少 5 份、至多 30 份）",
+    ),
+    # surveys (kind: survey)
+    "kind": (
+        "类别",
+        ENUM,
+        "检查单 或 调查问卷；不填即检查单",
+        (("inspection", "检查单"), ("survey", "调查问卷")),
+    ),
+    "respondents": (
+        "答卷人",
+        ANY,
+        "调查问卷：答卷人群体列表，如 [parent]（parent 家长、teacher 教师、student 学生）",
+    ),
+    "satisfaction": ("满意度", ANY, "调查问卷：满意度的算法，如 {satisfied: [very, fairly]}"),
     # grades, critical caps, choices
     "grade": ("等级", TEXT, "等级名称，如 优秀"),
     "grade.min": ("最低分", NUMBER, "该等级的最低分，从高到低，最后一档为 0"),
@@ -551,6 +574,7 @@ TYPE_EXAMPLES: dict[str, str] = {
     "photo": "题目「食堂后厨照片」（不计分，记录照片张数）",
     "computed": "题目「骨干教师占比」，计算公式 backbone / fulltime，显示格式 百分比",
     "note": "题目「以下各项请对照台账逐项核实」（只是说明，不作答）",
+    "sample": "题目「抽查建档立卡学生档案」，抽样规则 {min: 5, max: 30}，分值 6，整改措施…",
 }
 
 
