@@ -483,3 +483,19 @@ def test_poster_is_one_a4_page_whose_qr_opens_the_school_link(app, parent_round,
     found = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
     code = parent_round["codes"][school_id]
     assert [b.text for b in found] == [f"{app.config['PUBLIC_URL']}/s/{code}"]
+
+
+def test_the_bureau_page_of_a_school_shows_its_satisfaction(app, client, parent_round, county):
+    code = parent_round["codes"][county["school_a"]]
+    bureau = User(app, "bureau")
+    url = f"/bureau/schools/{county['school_a']}"
+    assert bureau.page(url).select_one("#survey-results td.num").get_text() == "0"
+    for n in range(5):
+        _answer(client, code, n, {"overall": "satisfied" if n < 4 else "dissatisfied"})
+    panel = bureau.page(url).select_one("#survey-results")
+    assert panel.select_one("th a").get_text() == "家长满意度测评（测试）"
+    assert [td.get_text(strip=True) for td in panel.select("td")] == ["家长", "5", "80.0%"]
+    # a school that was not asked shows no such section
+    assert (
+        bureau.page(f"/bureau/schools/{county['school_c']}").select_one("#survey-results") is None
+    )

@@ -128,6 +128,12 @@ def round_open():
     return redirect(url_for("surveys.round_detail", round_id=round_id))
 
 
+@bp.app_template_global()
+def survey_results_of(school_id: int) -> list[dict]:
+    """社会认可度 for a school's page in the bureau's figures: its survey rounds with results."""
+    return gathering.school_summary(get_db(), school_id, _min_responses())
+
+
 def _round(round_id: int) -> dict:
     row = stored.get_round(get_db(), round_id)
     if row is None:
