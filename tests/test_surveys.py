@@ -499,3 +499,21 @@ def test_the_bureau_page_of_a_school_shows_its_satisfaction(app, client, parent_
     assert (
         bureau.page(f"/bureau/schools/{county['school_c']}").select_one("#survey-results") is None
     )
+
+
+def test_a_school_sees_its_own_satisfaction_and_no_other_schools(app, client, parent_round, county):
+    for n in range(5):
+        _answer(
+            client, parent_round["codes"][county["school_a"]], n, {"overall": "fairly_satisfied"}
+        )
+    own = User(app, "sch_a").page(f"/schools/{county['school_a']}").select_one("#survey-results")
+    assert [td.get_text(strip=True) for td in own.select("td")] == ["家长", "5", "100.0%"]
+    assert own.select("a") == []  # the bureau's result pages are not the school's
+    assert User(app, "sch_a").get(f"/schools/{county['school_b']}").status_code == 403
+    # school B was asked in the same round but has no answers yet: a count, no figure
+    other = User(app, "sch_b").page(f"/schools/{county['school_b']}").select_one("#survey-results")
+    assert [td.get_text(strip=True) for td in other.select("td")] == [
+        "家长",
+        "0",
+        "不足 5 份，不显示",
+    ]
