@@ -155,9 +155,11 @@ def test_publish_a_new_version_phones_get_it_and_a_started_draft_keeps_its_own(
     assert entry["username"] == "bureau"
     # publishing it again changes nothing
     again = bureau.post(f"/library/uploads/{uid}/publish")
-    assert "无需" in bureau.get(again.headers["Location"]).get_data(as_text=True) or (
-        current_hash(app) == new
+    assert "这个版本已经是当前版本，无需再次发布" in bureau.get(again.headers["Location"]).get_data(
+        as_text=True
     )
+    assert current_hash(app) == new
+    assert [r["action"] for r in audit.recent(db)].count("checklist.publish") == 1
 
 
 def test_downloads_of_a_version_round_trip_to_its_hash(app, login, county, tmp_path):
@@ -272,8 +274,7 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
                 fresh = phone.checklist()
                 assert fresh["version"] == "2027.1" and fresh["hash"] != old["hash"]
             # and the inspection started on the old version is received with it
-            stored = phones[1].send_upload(started)
-            assert stored["checklist_hash"] == old["hash"] if "checklist_hash" in stored else True
+            phones[1].send_upload(started)
         finally:
             second.stop()
     finally:

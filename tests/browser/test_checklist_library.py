@@ -1,0 +1,139 @@
+"""A bureau clerk revises a checklist in Excel: a broken upload lists its errors by cell, the
+fixed one shows the changes in words and the form in a phone-sized frame scored by engine.js
+(checked against the Python engine), and publishing makes it what phones are offered."""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from inspect_app.checklist import score
+from inspect_app.checklist import workbook as wb
+from inspect_app.storage import schools
+
+from .conftest import login, new_context
+
+pytestmark = pytest.mark.browser
+SOURCE = Path(__file__).resolve().parents[2] / "checklists" / "boarding_special.yaml"
+
+
+def revised() -> dict:
+    doc = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    doc = copy.deepcopy(doc)
+    doc["version"] = "2027.1"
+    first = doc["sections"][0]
+    first["items"].insert(
+        0,
+        {"id": "dorm_rules_posted", "type": "yesno", "label": "宿舍张贴作息和安全制度", "points": 2,
+         "fix": {"action": "在每间宿舍张贴作息和安全制度", "owner": "宿管员", "days": 7}},
+    )  # fmt: skip
+    return doc
+
+
+def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot):
+    doc = revised()
+    good = tmp_path / "寄宿制2027.xlsx"
+    good.write_bytes(wb.to_workbook(doc))
+    book = load_workbook(io.BytesIO(good.read_bytes()))
+    ws = book["检查项"]
+    headers = {c.value: c.column for c in ws[1]}
+    ws.cell(row=3, column=headers["分值"]).value = "两分"
+    ws.cell(row=3, column=headers["一票否决"]).value = "也许"
+    bad = tmp_path / "寄宿制2027-有误.xlsx"
+    book.save(bad)
+
+    context = new_context(browser, live_server, width=1280)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        login(page, "jyj", next_path="/library/")
+        page.set_input_files("#file", str(bad))
+        page.click("#upload-submit")
+        page.wait_for_selector("#upload-errors")
+        listed = page.locator("#upload-errors li").all_inner_texts()
+        assert "工作表“检查项”第 3 行“分值”列：“分值”应为数字" in listed
+        assert "工作表“检查项”第 3 行“一票否决”列：应填“是”或“否”，这里是“也许”" in listed
+        assert page.locator("#publish-button").count() == 0
+        shot(page, "errors")
+
+        page.goto("/library/")
+        page.set_input_files("#file", str(good))
+        page.click("#upload-submit")
+        page.wait_for_selector("#diff")
+        diff = page.locator("#diff").inner_text()
+        assert "新增 1 个条目" in diff and "「宿舍张贴作息和安全制度」" in diff
+        assert "版本由「2026" in diff
+
+        # preview at a boarding school from the registry, as a phone shows it
+        db = live_server.db()
+        try:
+            row = next(db.query("SELECT id FROM schools WHERE boarding = 1 ORDER BY id LIMIT 1"))
+            school = schools.as_scoring_school(schools.get(db, row["id"]))
+        finally:
+            db.close()
+        page.select_option("#preview-school", str(row["id"]))
+        page.wait_for_selector('#preview-screen .item[data-item="dorm_rules_posted"]')
+        frame = page.locator(".phone-frame").bounding_box()
+        assert frame is not None and frame["width"] <= 390 and frame["height"] >= 700
+        card = page.locator('#preview-screen .item[data-item="dorm_rules_posted"]')
+        card.locator('.opt[data-value="true"]').click()
+        assert card.get_attribute("data-outcome") == "pass"
+        first_item = doc["sections"][0]["items"][1]["id"]
+        other = page.locator(f'#preview-screen .item[data-item="{first_item}"]')
+        if other.locator('.opt[data-value="false"]').count():
+            other.locator('.opt[data-value="false"]').click()
+            answers = {"dorm_rules_posted": True, first_item: False}
+        else:
+            answers = {"dorm_rules_posted": True}
+        # the same numbers as the Python engine for the same answers
+        checklist, problems = wb.check_workbook(good.read_bytes())
+        assert not problems and checklist is not None
+        expected = score(checklist, school, {"answers": answers, "na": [], "photos": {}})
+        p = expected["progress"]
+        shown = page.locator("#preview-score").inner_text()
+        assert f"已得 {p['earned']:g}/{p['assessed']:g} 分" in shown, (shown, p)
+        shot(page, "preview", full_page=True)
+        page.locator(".phone-frame").screenshot(path=str(tmp_path / "frame.png"))
+        Path("/tmp/shots").mkdir(exist_ok=True)
+        (Path("/tmp/shots") / "checklist-library-phone-frame.png").write_bytes(
+            (tmp_path / "frame.png").read_bytes()
+        )
+
+        page.click("#publish-button")
+        page.wait_for_selector("#versions")
+        assert "已发布" in page.locator(".flash").first.inner_text()
+        current = page.locator("#versions tr.current").inner_text()
+        assert "2027.1" in current and checklist.hash[:12] in current
+        shot(page, "published")
+        db = live_server.db()
+        try:
+            stored = next(db.query(
+                "SELECT current_hash FROM checklist_library WHERE checklist_id = 'boarding_special'"
+            ))  # fmt: skip
+        finally:
+            db.close()
+        assert stored["current_hash"] == checklist.hash
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_guide_page_lists_every_column(browser, live_server):
+    context = new_context(browser, live_server, width=1280)
+    page = context.new_page()
+    try:
+        login(page, "jyj", next_path="/library/guide")
+        text = page.locator("main").inner_text()
+        for column in wb.item_columns():
+            assert column.header in text
+        assert re.search(r"是否题\s", text)
+    finally:
+        context.close()
