@@ -12,7 +12,7 @@ import re
 from bs4 import BeautifulSoup
 from sqlite_utils import Database
 
-from inspect_app.storage import schools, users
+from inspect_app.storage import schools, units, users
 
 from . import factories
 
@@ -141,6 +141,12 @@ def add_county(db: Database, password_hash: str) -> dict[str, int]:
             password_hash=password_hash,
             school_id=school_id,
         )
+    # A county department (责任单位) with its own account, for items the county must fix.
+    ids["unit"] = units.create(db, name="县财政局", kind="department", head="财政局局长")
+    ids["dept"] = users.create(
+        db, username="dept", display_name="测试dept", role="department",
+        password_hash=password_hash, unit_id=ids["unit"],
+    )  # fmt: skip
     return ids
 
 

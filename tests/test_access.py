@@ -47,6 +47,10 @@ MATRIX = {
     ("POST", "/admin/schools/new"): [302, 403, 403, 403, 400, 400],
     ("POST", "/admin/schools/{school_a}/edit"): [302, 403, 403, 403, 302, 302],
     ("POST", "/admin/schools/import"): [302, 403, 403, 403, 400, 400],
+    ("GET", "/admin/units"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/admin/units"): [302, 403, 403, 403, 400, 400],
+    ("GET", "/admin/units/{unit}"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/admin/units/{unit}"): [302, 403, 403, 403, 302, 302],
     ("GET", "/api/session"): [401, 200, 200, 200, 200, 200],
     ("GET", "/api/bootstrap"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/checklists/{checklist_hash}"): [401, 200, 403, 403, 200, 200],
@@ -92,10 +96,10 @@ MATRIX = {
     ("GET", "/school/rectifications"): [302, 403, 200, 200, 403, 403],
     ("GET", "/school/rectifications?inspection={new_uuid}"): [302, 403, 404, 404, 403, 403],
     ("GET", "/school/rectifications/999"): [302, 403, 404, 404, 403, 403],
-    ("GET", "/school/rectifications/999/respond"): [302, 403, 404, 404, 403, 403],
-    ("POST", "/school/rectifications/999/respond"): [302, 403, 404, 404, 403, 403],
-    ("GET", "/school/rectifications/999/extension"): [302, 403, 404, 404, 403, 403],
-    ("POST", "/school/rectifications/999/extension"): [302, 403, 404, 404, 403, 403],
+    ("GET", "/school/rectifications/999/respond"): [302, 403, 404, 404, 404, 404],
+    ("POST", "/school/rectifications/999/respond"): [302, 403, 404, 404, 404, 404],
+    ("GET", "/school/rectifications/999/extension"): [302, 403, 404, 404, 404, 404],
+    ("POST", "/school/rectifications/999/extension"): [302, 403, 404, 404, 404, 404],
     ("GET", "/school/rectifications/999/photos/{photo_hash}"): [302, 403, 404, 404, 403, 403],
     ("GET", "/school/evidence/{photo_hash}"): [302, 404, 404, 404, 404, 404],
     ("GET", "/school/link/{photo_hash}"): [404, 409, 409, 409, 409, 409],
@@ -106,6 +110,7 @@ MATRIX = {
     ("POST", "/review/rectifications/999/decide"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/rectifications/999/extension"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/rectifications/999/reinspect"): [302, 404, 403, 403, 404, 404],
+    ("POST", "/review/rectifications/999/unit"): [302, 403, 403, 403, 404, 404],
     ("GET", "/review/inspections/{new_uuid}"): [302, 404, 403, 403, 404, 404],
     ("GET", "/review/schools/{school_a}"): [302, 403, 403, 403, 200, 200],
     ("POST", "/review/schools/{school_a}/links"): [302, 403, 403, 403, 200, 200],
@@ -145,10 +150,69 @@ MATRIX = {
     ("GET", "/library/guide"): [302, 403, 403, 403, 200, 200],
 }
 
+# The department column (role ``department``, account "dept" of 县财政局): kept as its own
+# mapping so that a row added above stays a one-line change; test_department_column_is_complete
+# says when a route lacks its entry here. A department account answers its unit's items
+# (/school/rectifications…) and reads its messages; everything else is closed to it.
+DEPARTMENT = {
+    ("GET", "/login"): 302,
+    ("POST", "/login"): 302,
+    ("POST", "/logout"): 302,
+    ("GET", "/"): 200,
+    ("GET", "/account/"): 200,
+    ("GET", "/account/password"): 200,
+    ("POST", "/account/password"): 400,
+    ("POST", "/account/sessions/999999/end"): 302,
+    ("POST", "/account/sessions/end-others"): 302,
+    ("GET", "/healthz"): 503,
+    # The phone's API is the inspectors' (and the schools' who-am-I): not a unit's.
+    ("GET", "/api/session"): 403,
+    ("GET", "/sw.js"): 200,
+    ("GET", "/favicon.ico"): 200,
+    ("GET", "/verify/{unknown}"): 404,
+    ("GET", "/verify/"): 200,
+    ("POST", "/verify/{unknown}"): 404,
+    ("POST", "/verify/"): 400,
+    ("GET", "/school/rectifications"): 200,
+    ("GET", "/school/rectifications?inspection={new_uuid}"): 404,
+    ("GET", "/school/rectifications/999"): 404,
+    ("GET", "/school/rectifications/999/respond"): 404,
+    ("POST", "/school/rectifications/999/respond"): 404,
+    ("GET", "/school/rectifications/999/extension"): 404,
+    ("POST", "/school/rectifications/999/extension"): 404,
+    ("GET", "/school/rectifications/999/photos/{photo_hash}"): 404,
+    ("GET", "/school/evidence/{photo_hash}"): 404,
+    ("GET", "/school/link/{photo_hash}"): 409,
+    ("GET", "/review/notifications"): 200,
+    ("POST", "/review/notifications/read"): 302,
+    # Public pages answer a department account as they answer anyone.
+    ("GET", "/s/{survey_code}"): 200,
+    ("GET", "/s/{survey_code}/thanks"): 200,
+    ("POST", "/s/{survey_code}"): 400,
+    ("GET", "/s/{unknown}"): 404,
+    ("POST", "/s/{unknown}"): 404,
+    ("GET", "/s/{unknown}/thanks"): 404,
+}
+# Every other route: 403 — listed by prefix so a new bureau, admin or inspector page is
+# closed to departments without a line here (a new route under another prefix must be added).
+DEPARTMENT_CLOSED = ("/schools", "/admin/", "/api/", "/inspector/", "/inspections/", "/documents/",
+                     "/bureau/", "/review/", "/school/notifications", "/library/")  # fmt: skip
+
+
+def department_status(method: str, path: str) -> int | None:
+    if (method, path) in DEPARTMENT:
+        return DEPARTMENT[(method, path)]
+    return 403 if path.startswith(DEPARTMENT_CLOSED) else None
+
+
 CASES = [
     (method, path, role, statuses[i])
     for (method, path), statuses in MATRIX.items()
     for i, role in enumerate(ROLES)
+] + [
+    (method, path, "dept", department_status(method, path))
+    for (method, path) in MATRIX
+    if department_status(method, path) is not None
 ]
 
 
@@ -198,11 +262,17 @@ def test_access(app, db, client, auth, county, method, path, role, expected):
         assert response.is_json, "the phone's API answers errors as JSON"
 
 
+def test_department_column_is_complete():
+    """Every route of the matrix has an expected status for a department account."""
+    missing = [f"{m} {p}" for m, p in MATRIX if department_status(m, p) is None]
+    assert not missing, f"add these to DEPARTMENT in tests/test_access.py: {missing}"
+
+
 def test_matrix_covers_every_route(app):
     """A new route (each of its methods) must be added to the matrix above before this passes."""
     adapter = app.url_map.bind("localhost")
     sample = dict.fromkeys(
-        ("school_a", "school_c", "insp", "admin", "survey_round"), 1
+        ("school_a", "school_c", "insp", "admin", "survey_round", "unit"), 1
     ) | dict.fromkeys(
         ("checklist_hash", "photo_hash", "new_uuid", "inspection", "unknown", "survey_code"),
         "x" * 64,

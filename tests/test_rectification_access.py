@@ -14,34 +14,60 @@ from inspect_app.storage import users
 from . import factories
 from .support import PASSWORD, User, pdf_bytes, version_on
 
-ROLES = ["anonymous", "insp", "insp2", "sch_a", "sch_b", "bureau", "admin"]
+ROLES = ["anonymous", "insp", "insp2", "sch_a", "sch_b", "bureau", "admin", "dept"]
 L = "login"  # a redirect to the login page
 
-# Item {item} belongs to school A and was found by insp; insp2 is another inspector.
+# Item {item} belongs to school A and was found by insp; insp2 is another inspector. Item
+# {unit_item} (also school A's, found by insp) is given to 县财政局, whose account is dept: the
+# school sees it but cannot answer it (409, with why), the unit and the bureau on its behalf can.
 MATRIX = {
-    ("GET", "/school/rectifications"): [L, 403, 403, 200, 200, 403, 403],
-    ("GET", "/school/rectifications?inspection={inspection}"): [L, 403, 403, 200, 404, 403, 403],
-    ("GET", "/school/rectifications/{item}"): [L, 403, 403, 200, 403, 403, 403],
-    ("GET", "/school/rectifications/{item}/respond"): [L, 403, 403, 200, 403, 403, 403],
-    ("POST", "/school/rectifications/{item}/respond"): [L, 403, 403, 400, 403, 403, 403],
-    ("GET", "/school/rectifications/{item}/extension"): [L, 403, 403, 200, 403, 403, 403],
-    ("POST", "/school/rectifications/{item}/extension"): [L, 403, 403, 400, 403, 403, 403],
-    ("GET", "/school/rectifications/{item}/photos/{photo}"): [L, 403, 403, 200, 403, 403, 403],
-    ("GET", "/school/evidence/{evidence}"): [L, 200, 404, 200, 404, 200, 200],
-    ("GET", "/school/link/{bad_token}"): [404, 409, 409, 409, 409, 409, 409],
-    ("GET", "/school/notifications"): [L, 403, 403, 200, 200, 403, 403],
-    ("POST", "/school/notifications/read"): [L, 403, 403, 302, 302, 403, 403],
-    ("GET", "/review/"): [L, 200, 200, 403, 403, 200, 200],
-    ("GET", "/review/rectifications/{item}"): [L, 200, 403, 403, 403, 200, 200],
-    ("POST", "/review/rectifications/{item}/decide"): [L, 400, 403, 403, 403, 400, 400],
-    ("POST", "/review/rectifications/{item}/extension"): [L, 400, 403, 403, 403, 400, 400],
-    ("POST", "/review/rectifications/{item}/reinspect"): [L, 400, 403, 403, 403, 400, 400],
-    ("GET", "/review/inspections/{inspection}"): [L, 200, 403, 403, 403, 200, 200],
-    ("GET", "/review/schools/{school_a}"): [L, 403, 403, 403, 403, 200, 200],
-    ("POST", "/review/schools/{school_a}/links"): [L, 403, 403, 403, 403, 200, 200],
-    ("POST", "/review/links/{unknown_hash}/revoke"): [L, 403, 403, 403, 403, 404, 404],
-    ("GET", "/review/notifications"): [L, 200, 200, 403, 403, 200, 200],
-    ("POST", "/review/notifications/read"): [L, 302, 302, 403, 403, 302, 302],
+    ("GET", "/school/rectifications"): [L, 403, 403, 200, 200, 403, 403, 200],
+    ("GET", "/school/rectifications?inspection={inspection}"): [
+        L,
+        403,
+        403,
+        200,
+        404,
+        403,
+        403,
+        200,
+    ],
+    ("GET", "/school/rectifications/{item}"): [L, 403, 403, 200, 403, 403, 403, 403],
+    ("GET", "/school/rectifications/{item}/respond"): [L, 403, 403, 200, 403, 403, 403, 403],
+    ("POST", "/school/rectifications/{item}/respond"): [L, 403, 403, 400, 403, 403, 403, 403],
+    ("GET", "/school/rectifications/{item}/extension"): [L, 403, 403, 200, 403, 403, 403, 403],
+    ("POST", "/school/rectifications/{item}/extension"): [L, 403, 403, 400, 403, 403, 403, 403],
+    ("GET", "/school/rectifications/{item}/photos/{photo}"): [L, 403, 403, 200, 403, 403, 403, 403],
+    ("GET", "/school/rectifications/{unit_item}"): [L, 403, 403, 200, 403, 403, 403, 200],
+    ("GET", "/school/rectifications/{unit_item}/respond"): [L, 403, 403, 200, 403, 200, 200, 200],
+    ("POST", "/school/rectifications/{unit_item}/respond"): [L, 403, 403, 409, 403, 400, 400, 400],
+    ("GET", "/school/rectifications/{unit_item}/extension"): [L, 403, 403, 200, 403, 200, 200, 200],
+    ("POST", "/school/rectifications/{unit_item}/extension"): [
+        L,
+        403,
+        403,
+        409,
+        403,
+        400,
+        400,
+        400,
+    ],
+    ("GET", "/school/evidence/{evidence}"): [L, 200, 404, 200, 404, 200, 200, 404],
+    ("GET", "/school/link/{bad_token}"): [404, 409, 409, 409, 409, 409, 409, 409],
+    ("GET", "/school/notifications"): [L, 403, 403, 200, 200, 403, 403, 403],
+    ("POST", "/school/notifications/read"): [L, 403, 403, 302, 302, 403, 403, 403],
+    ("GET", "/review/"): [L, 200, 200, 403, 403, 200, 200, 403],
+    ("GET", "/review/rectifications/{item}"): [L, 200, 403, 403, 403, 200, 200, 403],
+    ("POST", "/review/rectifications/{item}/decide"): [L, 400, 403, 403, 403, 400, 400, 403],
+    ("POST", "/review/rectifications/{item}/extension"): [L, 400, 403, 403, 403, 400, 400, 403],
+    ("POST", "/review/rectifications/{item}/reinspect"): [L, 400, 403, 403, 403, 400, 400, 403],
+    ("POST", "/review/rectifications/{item}/unit"): [L, 403, 403, 403, 403, 400, 400, 403],
+    ("GET", "/review/inspections/{inspection}"): [L, 200, 403, 403, 403, 200, 200, 403],
+    ("GET", "/review/schools/{school_a}"): [L, 403, 403, 403, 403, 200, 200, 403],
+    ("POST", "/review/schools/{school_a}/links"): [L, 403, 403, 403, 403, 200, 200, 403],
+    ("POST", "/review/links/{unknown_hash}/revoke"): [L, 403, 403, 403, 403, 404, 404, 403],
+    ("GET", "/review/notifications"): [L, 200, 200, 403, 403, 200, 200, 200],
+    ("POST", "/review/notifications/read"): [L, 302, 302, 403, 403, 302, 302, 302],
 }
 
 
@@ -66,10 +92,13 @@ def world(app, county, db, receive, login, frozen):
         files={"evidence": [(pdf_bytes(), "报告.pdf")]},
     )
     assert response.status_code == 302
+    # The second item is the county's to fix (the bureau could also set this on the item page).
+    unit_item = rows[1]["id"]
+    db.execute("UPDATE rectifications SET unit_id = ? WHERE id = ?", [county["unit"], unit_item])
     evidence = next(db.query("SELECT sha256 FROM evidence_files"))["sha256"]
     photo = next(db.query("SELECT photo_sha256 FROM inspection_photos"))["photo_sha256"]
     return {
-        **county, "inspection": inspection_id, "item": item["id"], "evidence": evidence,
+        **county, "inspection": inspection_id, "item": item["id"], "unit_item": unit_item, "evidence": evidence,
         "photo": photo, "bad_token": "x" * 43, "unknown_hash": "0" * 64,
     }  # fmt: skip
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 # 学段: the stages a school can be (the school registry, checklist conditions, filters).
 STAGES = ("幼儿园", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "教学点")
 
-ROLE_NAMES = {"inspector": "督学", "school": "学校", "bureau": "教育局", "admin": "系统管理员"}
+ROLE_NAMES = {
+    "inspector": "督学",
+    "school": "学校",
+    "bureau": "教育局",
+    "admin": "系统管理员",
+    # A county department's or a township's account: it answers its unit's rectification items.
+    "department": "责任单位",
+}
+
+# 责任单位 other than the school itself (rectification items a county unit must fix).
+UNIT_KINDS = {"department": "县直部门", "township": "乡镇政府"}
 
 # 检查方式, after the supervision plan's section 五 (明查 / 暗访 are how a visit is announced).
 INSPECTION_TYPES = ("综合督导", "专项督查", "随机走访", "明查", "暗访")

@@ -341,7 +341,9 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         for role, png in signature_pngs.items()
     ]  # fmt: skip
     edits = payload.get("rectifications") if isinstance(payload.get("rectifications"), list) else []
-    rectification_rows = rules.items_from_result(result, edits, payload["date"])
+    rectification_rows = rules.items_from_result(
+        result, edits, payload["date"], rules.fix_templates(compiled), school.get("township")
+    )
     try:
         inspections.insert(db, row, answer_rows, photo_rows, signature_rows, rectification_rows)
     except sqlite3.IntegrityError:

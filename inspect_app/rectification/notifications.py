@@ -148,7 +148,8 @@ def school_reminders(
             )  # fmt: skip
         )
     for item in items:
-        if item["status"] not in ("pending", "returned"):
+        # An item a county unit fixes is the unit's to answer, and its deadline the unit's.
+        if item["status"] not in ("pending", "returned") or item.get("unit_id"):
             continue
         due = rules.urgency(item["status"], item["deadline"], today)
         if due.band == "normal":
@@ -162,6 +163,50 @@ def school_reminders(
                 dedupe_key=f"due:{item['id']}:{item['deadline']}:{due.band}",
             )
         )
+    return notices
+
+
+def to_answerers(item: dict, kind: str, link: str, unit_accounts: list[int]) -> list[Notice]:
+    """The reviewer decided: tell the school, or every account of the item's unit."""
+    if not item.get("unit_id"):
+        return [to_school(item, kind, link)]
+    text = f"{_SCHOOL_TEXT[kind]}：{item['school_name']} {_short(item['problem'])}"
+    return [Notice(kind=kind, text=text, link=link, user_id=uid) for uid in unit_accounts]
+
+
+def unit_reminders(
+    items: list[dict], today: date, accounts: list[int], item_link: Callable[[int], str]
+) -> list[Notice]:
+    """A department account's read-time notices: each item its unit was given, and each time
+    an open one enters a more urgent band (the unit's counterpart of :func:`school_reminders`)."""
+    notices = []
+    for item in items:
+        for uid in accounts:
+            notices.append(
+                Notice(
+                    kind="new_items",
+                    text=f"{item['school_name']}的整改事项由本单位负责：{_short(item['problem'])}",
+                    link=item_link(item["id"]),
+                    user_id=uid,
+                    dedupe_key=f"unit:{item['id']}:{item['unit_id']}:u{uid}",
+                )
+            )
+        if item["status"] not in ("pending", "returned"):
+            continue
+        due = rules.urgency(item["status"], item["deadline"], today)
+        if due.band == "normal":
+            continue
+        for uid in accounts:
+            notices.append(
+                Notice(
+                    kind="deadline",
+                    text=f"{item['school_name']}整改事项{due.countdown}（时限 {item['deadline']}）："
+                    f"{_short(item['problem'])}",
+                    link=item_link(item["id"]),
+                    user_id=uid,
+                    dedupe_key=f"due:{item['id']}:{item['deadline']}:{due.band}:u{uid}",
+                )
+            )
     return notices
 
 

@@ -10,18 +10,72 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# How a fix template names the school itself as the responsible unit (no unit on the item).
+SCHOOL_UNIT_NAMES = frozenset({"", "学校", "本校", "校方", "受检学校"})
+_TOWNSHIP_ENDINGS = ("乡政府", "镇政府", "乡人民政府", "镇人民政府", "街道办事处", "乡镇政府")
 
-def items_from_result(result: dict, edits: list[dict] | None, inspection_date: str) -> list[dict]:
+
+# A fix template cannot know which township a school is in: 「乡镇政府」 means the school's own.
+_ANY_TOWNSHIP = "乡镇政府"
+
+
+def responsible_unit(name: object, township: str | None = None) -> str | None:
+    """The county unit a fix template names (「县财政局」), or None when it is the school's.
+
+    「乡镇政府」 becomes the government of the school's ``township`` (「东镇人民政府」).
+    """
+    text = name.strip()[:50] if isinstance(name, str) else ""
+    if text == _ANY_TOWNSHIP and township:
+        return f"{township}人民政府"
+    return None if text in SCHOOL_UNIT_NAMES else text
+
+
+def unit_kind(name: str) -> str:
+    """``township`` for a township government, otherwise ``department`` (a county department)."""
+    return "township" if name.endswith(_TOWNSHIP_ENDINGS) else "department"
+
+
+def evidence_required(fix: dict | None) -> int:
+    """Whether answering the item needs an evidence file (照片或 PDF): yes, unless the checklist's
+    fix template says ``evidence: false`` (a measure with nothing to photograph, e.g. a
+    training plan still to be held)."""
+    return 0 if isinstance(fix, dict) and fix.get("evidence") is False else 1
+
+
+def fix_templates(compiled: dict) -> dict[str, dict]:
+    """Each item's fix template in a compiled checklist, by item id (items without one left out)."""
+    return {
+        item["id"]: item["fix"]
+        for section in compiled.get("sections") or []
+        for item in section.get("items") or []
+        if isinstance(item.get("fix"), dict)
+    }
+
+
+def items_from_result(
+    result: dict,
+    edits: list[dict] | None,
+    inspection_date: str,
+    fixes: dict[str, dict] | None = None,
+    township: str | None = None,
+) -> list[dict]:
     """One item per drafted rectification of a scoring result, with the inspector's edits applied.
 
     ``edits`` come from the phone's review screen: ``{"item", "action", "owner", "deadline"}``;
     an edit may change the action, owner and deadline of a draft, never add or drop one.
+    ``fixes`` are the checklist's fix templates (:func:`fix_templates`): the responsible unit
+    comes from the draft when the scoring engine carries it, else from the template;
+    ``township`` is the school's (for a unit named 「乡镇政府」).
     """
     by_item = {e.get("item"): e for e in edits or [] if isinstance(e, dict)}
+    fixes = fixes or {}
     start = date.fromisoformat(inspection_date)
     items = []
     for seq, draft in enumerate(result["rectifications"], start=1):
         edit = by_item.get(draft["item"], {})
+        unit = responsible_unit(
+            draft.get("unit") or fixes.get(draft["item"], {}).get("unit"), township
+        )
         deadline = (start + timedelta(days=int(draft["days"]))).isoformat()
         edited_deadline = edit.get("deadline")
         if (
@@ -40,6 +94,9 @@ def items_from_result(result: dict, edits: list[dict] | None, inspection_date: s
                 "action": _text(edit.get("action")) or draft["action"],
                 "owner": _text(edit.get("owner")) or draft["owner"],
                 "deadline": deadline,
+                "unit": unit,
+                "unit_kind": unit_kind(unit) if unit else None,
+                "evidence_required": evidence_required(fixes.get(draft["item"])),
             }
         )
     return items
@@ -69,6 +126,8 @@ EVENT_NAMES = {
     "approve_extension": "同意延期",
     "refuse_extension": "不同意延期",
     "reinspect": "现场复查",
+    "assign_unit": "调整责任单位",
+    "repeat": "再次发现（屡查屡犯）",
 }
 
 # Which side of the loop may take each action: the school answers, the reviewer decides.
@@ -182,6 +241,28 @@ def decide(item: dict, action: str, side: str, today: date, **form) -> Move:
     return Move({}, "reinspect", _required(form, "note", "复查情况"), {})
 
 
+def assign_unit(item: dict, unit: dict | None) -> Move:
+    """The bureau names who fixes an item: a county unit, or (``unit`` None) the school itself."""
+    if item["status"] == "closed":
+        raise IllegalMove("该事项已销号，不能再变更。")
+    new_id = unit["id"] if unit else None
+    if new_id == item.get("unit_id"):
+        raise IllegalMove("责任单位没有变化。")
+    before = item.get("unit_name") or "学校"
+    after = unit["name"] if unit else "学校"
+    return Move(
+        {"unit_id": new_id},
+        "assign_unit",
+        f"责任单位由「{before}」调整为「{after}」",
+        {"from": item.get("unit_id"), "to": new_id, "from_name": before, "to_name": after},
+    )
+
+
+def unit_label(item: dict) -> str | None:
+    """「由县财政局负责」 for an item a county unit fixes; None for the school's own items."""
+    return f"由{item['unit_name']}负责" if item.get("unit_id") and item.get("unit_name") else None
+
+
 def _required(form: dict, key: str, label: str) -> str:
     text = _text(form.get(key), 2000)
     if not text:
@@ -241,7 +322,9 @@ def by_urgency(items: list[dict], today: date) -> list[dict]:
     """Open items first, most urgent (earliest deadline) first; closed items after, newest first."""
     open_items = [i for i in items if i["status"] != "closed"]
     closed = [i for i in items if i["status"] == "closed"]
-    open_items.sort(key=lambda i: (i["deadline"], i["inspection_id"], i["seq"]))
+    open_items.sort(
+        key=lambda i: (i["deadline"], i.get("number") or "", i["inspection_id"], i["seq"])
+    )
     closed.sort(key=lambda i: i.get("closed_at") or "", reverse=True)
     return open_items + closed
 
@@ -256,6 +339,7 @@ class Summary:
     closed: int
     open: int
     overdue: int
+    by_units: int = 0  # open items a county unit fixes (a school's summary only)
 
     @property
     def line(self) -> str:
@@ -264,13 +348,27 @@ class Summary:
             f"正在整改 {self.open} 个，逾期 {self.overdue} 个"
         )
 
+    @property
+    def units_note(self) -> str:
+        """Beside a school's summary line: the open items that are a county unit's to fix."""
+        if not self.by_units:
+            return ""
+        return f"其中 {self.by_units} 个由县直部门或乡镇负责整改，不计入本校逾期。"
 
-def summarize(findings: int, items: list[dict], today: date) -> Summary:
+
+def summarize(findings: int, items: list[dict], today: date, *, school: bool = False) -> Summary:
     """「发现问题 N 个，整改 N 个，其中整改完成 N 个，正在整改 N 个，逾期 N 个」 for a set of items.
 
     ``findings`` is the number of problems the inspections found (a finding without a fix
-    template has no item, so it may exceed the item count).
+    template has no item, so it may exceed the item count). ``school``: the summary a school
+    reads of its own list, where an item a county unit fixes is not the school's delay.
     """
     closed = sum(1 for i in items if i["status"] == "closed")
-    overdue = sum(1 for i in items if urgency(i["status"], i["deadline"], today).band == "overdue")
-    return Summary(findings, len(items), closed, len(items) - closed, overdue)
+    counted = [i for i in items if not (school and i.get("unit_id"))]
+    overdue = sum(
+        1 for i in counted if urgency(i["status"], i["deadline"], today).band == "overdue"
+    )
+    by_units = (
+        sum(1 for i in items if i.get("unit_id") and i["status"] != "closed") if school else 0
+    )
+    return Summary(findings, len(items), closed, len(items) - closed, overdue, by_units)

@@ -6,7 +6,7 @@ import json
 
 from sqlite_utils import Database
 
-from inspect_app.storage import jobs
+from inspect_app.storage import jobs, units
 from inspect_app.storage.db import write
 
 _SELECT = """
@@ -56,21 +56,81 @@ def insert(
         db.table("inspection_photos").insert_all(photos)
         db.table("signatures").insert_all(signatures)
         for item in rectifications:
-            row = {
-                **item,
-                "inspection_id": inspection["id"],
-                "school_id": inspection["school_id"],
-                "status": "pending",
-                "reviewer_id": inspection["inspector_id"],
-                "version": 1,
-                "created_at": at,
-                "updated_at": at,
-            }
-            rectification_id = db.table("rectifications").insert(row).last_pk
-            db.table("rectification_events").insert(
-                {"rectification_id": rectification_id, "at": at, "user_id": inspection["inspector_id"],
-                 "actor": "督学", "kind": "created", "text": item["problem"], "data": "{}", "evidence": "[]"}
-            )  # fmt: skip
+            _open_or_join(db, inspection, item, at)
+
+
+def _open_or_join(db: Database, inspection: dict, item: dict, at: str) -> None:
+    """Open an item for a finding, or join the school's open item for the same problem.
+
+    The same checklist item failed again while the school's item for it is still open is the
+    same problem (屡查屡犯): the open item takes the latest finding, its timeline records the
+    repeat, and no second item is opened. Either way the inspection's finding is recorded, so
+    its 整改清单 lists every problem it found.
+    """
+    inspector = inspection["inspector_id"]
+    found_on = inspection["date"]
+    open_item = next(
+        db.query(
+            """SELECT r.id, r.problem, r.number FROM rectifications r
+               JOIN inspections i ON i.id = r.inspection_id
+               WHERE r.school_id = ? AND r.item_id = ? AND i.checklist_id = ?
+                 AND r.status != 'closed' AND i.status = 'valid' AND r.inspection_id != ?
+               ORDER BY r.id DESC LIMIT 1""",
+            [
+                inspection["school_id"],
+                item["item_id"],
+                inspection["checklist_id"],
+                inspection["id"],
+            ],
+        ),
+        None,
+    )
+    if open_item is not None:
+        rectification_id = open_item["id"]
+        db.execute(
+            """UPDATE rectifications SET problem = ?, repeats = repeats + 1,
+                 version = version + 1, updated_at = ? WHERE id = ?""",
+            [item["problem"], at, rectification_id],
+        )
+        event = {"kind": "repeat", "data": {"inspection_id": inspection["id"], "date": found_on,
+                 "previous": open_item["problem"]}}  # fmt: skip
+    else:
+        # The responsible unit arrives by name (from the fix template) and is kept by id.
+        unit, kind = item.get("unit"), item.get("unit_kind") or "department"
+        row = {
+            **{k: v for k, v in item.items() if k not in ("unit", "unit_kind")},
+            "unit_id": units.ensure(db, unit, kind) if unit else None,
+            "number": _next_number(db, inspection["school_id"], found_on[:4]),
+            "inspection_id": inspection["id"],
+            "school_id": inspection["school_id"],
+            "status": "pending",
+            "reviewer_id": inspector,
+            "version": 1,
+            "created_at": at,
+            "updated_at": at,
+        }
+        rectification_id = db.table("rectifications").insert(row).last_pk
+        event = {"kind": "created", "data": {}}
+    db.table("rectification_events").insert(
+        {"rectification_id": rectification_id, "at": at, "user_id": inspector, "actor": "督学",
+         "kind": event["kind"], "text": item["problem"],
+         "data": json.dumps(event["data"], ensure_ascii=False), "evidence": "[]"}
+    )  # fmt: skip
+    db.table("rectification_findings").insert(
+        {"inspection_id": inspection["id"], "item_id": item["item_id"],
+         "rectification_id": rectification_id, "seq": item["seq"], "problem": item["problem"],
+         "found_on": found_on}
+    )  # fmt: skip
+
+
+def _next_number(db: Database, school_id: int, year: str) -> str:
+    """The school's next item number of ``year`` (2026-017); called inside the write lock."""
+    last = db.execute(
+        """SELECT max(CAST(substr(number, 6) AS INTEGER)) FROM rectifications
+           WHERE school_id = ? AND number LIKE ? || '-%'""",
+        [school_id, year],
+    ).fetchone()[0]
+    return f"{year}-{(last or 0) + 1:03d}"
 
 
 def for_school(db: Database, school_id: int) -> list[dict]:
@@ -162,9 +222,19 @@ def may_see_photo(db: Database, sha256: str, user: dict) -> bool:
 
 
 def rectifications(db: Database, inspection_id: str) -> list[dict]:
-    """The inspection's 整改清单 in its order (the rectification loop lives in storage/rectifications.py)."""
+    """The inspection's 整改清单 in its order (the rectification loop lives in storage/rectifications.py).
+
+    Every problem the inspection found, with the problem as it measured it: a repeat finding
+    lists the item it joined (its number, deadline and unit), opened by an earlier visit.
+    """
     return list(
         db.query(
-            "SELECT * FROM rectifications WHERE inspection_id = ? ORDER BY seq", [inspection_id]
+            """SELECT r.*, f.seq AS seq, f.problem AS problem, r.inspection_id AS opened_by,
+                      un.name AS unit_name
+               FROM rectification_findings f
+               JOIN rectifications r ON r.id = f.rectification_id
+               LEFT JOIN units un ON un.id = r.unit_id
+               WHERE f.inspection_id = ? ORDER BY f.seq""",
+            [inspection_id],
         )
     )

@@ -787,6 +787,72 @@ def _document_jobs(db: Database) -> None:
     )
 
 
+@migrations(name="0023_responsible_units")
+def _responsible_units(db: Database) -> None:
+    # 责任单位: many findings are the county's to fix (编制, 改薄 projects, broadband, subsidies
+    # paid by 财政), not the school's. A unit is a county department or a township government;
+    # an item with no unit is the school's own. A department account (role ``department``)
+    # answers its unit's items, at every school.
+    db.table("units").create(
+        {"id": int, "name": str, "kind": str, "head": str, "active": int, "created_at": str},
+        pk="id",
+        not_null={"name", "kind", "created_at"},
+        defaults={"active": 1},
+    )  # fmt: skip
+    db.table("units").create_index(["name"], unique=True)
+    # Plain ALTER TABLE: sqlite-utils' add_column(fk=...) rebuilds the table, which would drop
+    # the tally and data-version triggers on rectifications and users.
+    for table in ("rectifications", "users"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN unit_id INTEGER REFERENCES units(id)")
+    db.table("rectifications").create_index(["unit_id", "status"])
+
+
+@migrations(name="0023b_rectification_findings")
+def _rectification_findings(db: Database) -> None:
+    # One item per problem: a failed checklist item found again at a school that still has an
+    # open item for it joins that item instead of opening a second. Each inspection's findings
+    # are kept here (which item each joined, with the problem as that visit measured it), so an
+    # inspection's 整改清单 still lists every problem it found.
+    db.execute(
+        """CREATE TABLE rectification_findings (
+             inspection_id TEXT NOT NULL REFERENCES inspections(id),
+             item_id TEXT NOT NULL,
+             rectification_id INTEGER NOT NULL REFERENCES rectifications(id),
+             seq INTEGER NOT NULL,
+             problem TEXT NOT NULL,
+             found_on TEXT NOT NULL,
+             PRIMARY KEY (inspection_id, item_id)
+           )"""
+    )
+    db.execute(
+        "CREATE INDEX rectification_findings_by_item ON rectification_findings (rectification_id)"
+    )
+    db.execute(
+        """INSERT INTO rectification_findings
+           SELECT r.inspection_id, r.item_id, r.id, r.seq, r.problem, i.date
+           FROM rectifications r JOIN inspections i ON i.id = r.inspection_id"""
+    )
+    # 编号: unique in the school's list across inspections (2026-017), by year of the finding.
+    # repeats: how many later visits found the problem again (屡查屡犯 when > 0).
+    # evidence_required: whether an answer needs a file (from the checklist, kept per item).
+    for column in (
+        "number TEXT",
+        "repeats INTEGER NOT NULL DEFAULT 0",
+        "evidence_required INTEGER NOT NULL DEFAULT 1",
+    ):
+        db.execute(f"ALTER TABLE rectifications ADD COLUMN {column}")
+    db.execute(
+        """UPDATE rectifications SET number = (
+             SELECT printf('%s-%03d', y, n) FROM (
+               SELECT r.id, substr(i.date, 1, 4) AS y,
+                      ROW_NUMBER() OVER (PARTITION BY r.school_id, substr(i.date, 1, 4)
+                                         ORDER BY i.date, i.received_at, r.inspection_id, r.seq) AS n
+               FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+             ) x WHERE x.id = rectifications.id)"""
+    )
+    db.execute("CREATE UNIQUE INDEX rectifications_number ON rectifications (school_id, number)")
+
+
 @migrations(name="0024_surveys")
 def _surveys(db: Database) -> None:
     # Survey versions (kind: survey) apart from checklist_versions, which every inspection

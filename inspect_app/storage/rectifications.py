@@ -38,7 +38,7 @@ _SELECT = """
     SELECT r.*, s.name AS school_name, s.code AS school_code, s.principal AS school_principal,
            i.date AS inspection_date, i.type AS inspection_type, i.status AS inspection_status,
            v.title AS checklist_title, u.display_name AS reviewer_name,
-           c.display_name AS closed_by_name,
+           c.display_name AS closed_by_name, un.name AS unit_name, un.kind AS unit_kind,
            (SELECT max(at) FROM rectification_events e
              WHERE e.rectification_id = r.id AND e.kind = 'respond') AS responded_at,
            (SELECT max(at) FROM rectification_events e
@@ -50,10 +50,14 @@ _SELECT = """
     JOIN checklist_versions v ON v.hash = i.checklist_hash
     LEFT JOIN users u ON u.id = r.reviewer_id
     LEFT JOIN users c ON c.id = r.closed_by
+    LEFT JOIN units un ON un.id = r.unit_id
 """
 
+# An item one inspection found: it opened it, or a repeat finding of it joined it.
+_FOUND_BY = "r.id IN (SELECT rectification_id FROM rectification_findings WHERE inspection_id = ?)"
+
 # The columns a Move may change; anything else would be a programming error.
-_CHANGEABLE = {"status", "deadline", "extension_until"}
+_CHANGEABLE = {"status", "deadline", "extension_until", "unit_id"}
 
 
 class Stale(Exception):
@@ -69,13 +73,31 @@ def for_school(db: Database, school_id: int, inspection_id: str | None = None) -
     sql = _SELECT + f" WHERE r.school_id = ? AND {_VALID}"
     params: list[object] = [school_id]
     if inspection_id:
-        sql += " AND r.inspection_id = ?"
+        sql += f" AND {_FOUND_BY}"
         params.append(inspection_id)
-    return list(db.query(sql + " ORDER BY r.deadline, r.seq", params))
+    return list(db.query(sql + " ORDER BY r.deadline, r.number", params))
+
+
+def for_unit(db: Database, unit_id: int, inspection_id: str | None = None) -> list[dict]:
+    """The items a county unit answers, at every school (or those one inspection found)."""
+    sql = _SELECT + f" WHERE r.unit_id = ? AND {_VALID}"
+    params: list[object] = [unit_id]
+    if inspection_id:
+        sql += f" AND {_FOUND_BY}"
+        params.append(inspection_id)
+    return list(db.query(sql + " ORDER BY r.deadline, s.name, r.number", params))
 
 
 def for_inspection(db: Database, inspection_id: str) -> list[dict]:
-    return list(db.query(_SELECT + " WHERE r.inspection_id = ? ORDER BY r.seq", [inspection_id]))
+    """The items an inspection found: those it opened and those its repeat findings joined."""
+    return list(
+        db.query(
+            _SELECT
+            + f""" JOIN rectification_findings f
+                ON f.rectification_id = r.id AND f.inspection_id = ? ORDER BY f.seq""",
+            [inspection_id],
+        )
+    )
 
 
 def of_inspections_before(db: Database, before: str) -> list[dict]:
@@ -198,7 +220,8 @@ def evidence_items(db: Database, sha256: str) -> list[dict]:
     """The items (school and reviewer) whose timeline carries this evidence file."""
     return list(
         db.query(
-            """SELECT DISTINCT r.id, r.school_id, r.reviewer_id FROM rectification_events e
+            """SELECT DISTINCT r.id, r.school_id, r.reviewer_id, r.unit_id
+               FROM rectification_events e
                JOIN rectifications r ON r.id = e.rectification_id
                WHERE EXISTS (SELECT 1 FROM json_each(e.evidence) j
                              WHERE json_extract(j.value, '$.sha256') = ?)""",

@@ -269,6 +269,16 @@ CREATE TABLE "rectification_events" (
    "evidence" TEXT
 );
 
+CREATE TABLE rectification_findings (
+             inspection_id TEXT NOT NULL REFERENCES inspections(id),
+             item_id TEXT NOT NULL,
+             rectification_id INTEGER NOT NULL REFERENCES rectifications(id),
+             seq INTEGER NOT NULL,
+             problem TEXT NOT NULL,
+             found_on TEXT NOT NULL,
+             PRIMARY KEY (inspection_id, item_id)
+           );
+
 CREATE TABLE rectification_tally (
              inspection_id TEXT NOT NULL,
              school_id INTEGER NOT NULL,
@@ -298,7 +308,7 @@ CREATE TABLE "rectifications" (
    "updated_at" TEXT,
    "closed_at" TEXT,
    "closed_by" INTEGER REFERENCES "users"("id")
-);
+, unit_id INTEGER REFERENCES units(id), number TEXT, repeats INTEGER NOT NULL DEFAULT 0, evidence_required INTEGER NOT NULL DEFAULT 1);
 
 CREATE TABLE "regions" (
    "id" INTEGER PRIMARY KEY,
@@ -409,6 +419,15 @@ CREATE TABLE "survey_versions" (
    "stored_at" TEXT NOT NULL
 );
 
+CREATE TABLE "units" (
+   "id" INTEGER PRIMARY KEY,
+   "name" TEXT NOT NULL,
+   "kind" TEXT NOT NULL,
+   "head" TEXT,
+   "active" INTEGER DEFAULT 1,
+   "created_at" TEXT NOT NULL
+);
+
 CREATE TABLE "users" (
    "id" INTEGER PRIMARY KEY,
    "username" TEXT NOT NULL,
@@ -419,7 +438,7 @@ CREATE TABLE "users" (
    "active" INTEGER DEFAULT 1,
    "created_at" TEXT,
    "last_login_at" TEXT
-, "must_change_password" INTEGER NOT NULL DEFAULT 0);
+, "must_change_password" INTEGER NOT NULL DEFAULT 0, unit_id INTEGER REFERENCES units(id));
 
 CREATE TABLE "worker_heartbeats" (
    "worker_id" TEXT PRIMARY KEY,
@@ -507,6 +526,8 @@ CREATE INDEX "idx_notifications_user_id_read_at"
 CREATE INDEX "idx_rectification_events_rectification_id_at"
     ON "rectification_events" ("rectification_id", "at");
 
+CREATE INDEX rectification_findings_by_item ON rectification_findings (rectification_id);
+
 CREATE UNIQUE INDEX "idx_rectifications_inspection_id_item_id"
     ON "rectifications" ("inspection_id", "item_id");
 
@@ -516,7 +537,12 @@ CREATE INDEX "idx_rectifications_school_id_status"
 CREATE INDEX "idx_rectifications_status_deadline"
     ON "rectifications" ("status", "deadline");
 
+CREATE INDEX "idx_rectifications_unit_id_status"
+    ON "rectifications" ("unit_id", "status");
+
 CREATE INDEX rectifications_by_inspection ON rectifications (inspection_id, status, deadline, extension_until, school_id, seq);
+
+CREATE UNIQUE INDEX rectifications_number ON rectifications (school_id, number);
 
 CREATE UNIQUE INDEX "idx_regions_parent_id_name"
     ON "regions" ("parent_id", "name");
@@ -564,6 +590,9 @@ CREATE INDEX "idx_survey_throttle_address_hash_at"
 
 CREATE INDEX "idx_survey_throttle_at"
     ON "survey_throttle" ("at");
+
+CREATE UNIQUE INDEX "idx_units_name"
+    ON "units" ("name");
 
 CREATE UNIQUE INDEX "idx_users_username"
     ON "users" ("username");

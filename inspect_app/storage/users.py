@@ -22,8 +22,9 @@ def by_username(db: Database, username: str) -> dict | None:
 
 def list_all(db: Database, role: str | None = None) -> list[dict]:
     sql = """
-        SELECT users.*, schools.name AS school_name
+        SELECT users.*, schools.name AS school_name, units.name AS unit_name
         FROM users LEFT JOIN schools ON schools.id = users.school_id
+        LEFT JOIN units ON units.id = users.unit_id
     """
     params: list = []
     if role:
@@ -40,6 +41,7 @@ def create(
     role: str,
     password_hash: str,
     school_id: int | None = None,
+    unit_id: int | None = None,
     active: bool = True,
     must_change_password: bool = False,
 ) -> int:
@@ -50,6 +52,7 @@ def create(
                 "display_name": display_name,
                 "role": role,
                 "school_id": school_id,
+                "unit_id": unit_id,
                 "password_hash": password_hash,
                 "active": int(active),
                 "must_change_password": int(must_change_password),

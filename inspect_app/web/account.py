@@ -17,7 +17,7 @@ from inspect_app.web.guards import role_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-ALL_ROLES = ("inspector", "school", "bureau", "admin")
+ALL_ROLES = ("inspector", "school", "bureau", "admin", "department")
 
 
 def personal_words(user: dict) -> list[str]:

@@ -29,11 +29,11 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from inspect_app.checklist.scoring import OUTCOME_NAMES
-from inspect_app.common.vocabulary import ROLE_NAMES, STAGES
+from inspect_app.common.vocabulary import ROLE_NAMES, STAGES, UNIT_KINDS
 from inspect_app.directory import school_import
 from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.inspections import catalog
-from inspect_app.storage import audit, inspections, jobs, schools, sessions, users
+from inspect_app.storage import audit, inspections, jobs, schools, sessions, units, users
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
 
@@ -54,6 +54,7 @@ class UserForm(FlaskForm):
     display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32)])
     role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLE_NAMES.items()])
     school_id = SelectField("所属学校", coerce=int, choices=[], validate_choice=False)
+    unit_id = SelectField("所属责任单位", coerce=int, choices=[], validate_choice=False)
     password = PasswordField("密码", validators=[Optional(), Length(8, 128, "密码至少 8 位")])
     active = BooleanField("启用", default=True)
 
@@ -63,6 +64,10 @@ class UserForm(FlaskForm):
         db = get_db()
         self.school_id.choices = [SelectChoice(0, "（无）")] + [
             SelectChoice(s["id"], f"{s['name']}（{s['code']}）") for s in schools.search(db)
+        ]
+        self.unit_id.choices = [SelectChoice(0, "（无）")] + [
+            SelectChoice(u["id"], f"{u['name']}（{UNIT_KINDS[u['kind']]}）")
+            for u in units.list_all(db)
         ]
         if g.user["role"] != "admin":
             # Only an administrator may create or promote administrators.
@@ -83,6 +88,13 @@ class UserForm(FlaskForm):
                 raise ValidationError("学校账号必须选择所属学校")
         elif field.data:
             raise ValidationError("只有学校账号可以关联学校")
+
+    def validate_unit_id(self, field):
+        if self.role.data == "department":
+            if not field.data or units.get(get_db(), field.data) is None:
+                raise ValidationError("责任单位账号必须选择所属单位")
+        elif field.data:
+            raise ValidationError("只有责任单位账号可以关联责任单位")
 
     def validate_password(self, field):
         if self.editing is None and not field.data:
@@ -184,6 +196,7 @@ def user_edit(user_id: int | None = None):
             "display_name": form.display_name.data.strip(),
             "role": form.role.data,
             "school_id": form.school_id.data or None,
+            "unit_id": form.unit_id.data or None,
             "active": form.active.data,
         }
         if user is None:
@@ -234,9 +247,64 @@ class _FormObject:
             self.active = bool(row["active"])
         if "school_id" in row:
             self.school_id = row["school_id"] or 0
+        if "unit_id" in row:
+            self.unit_id = row["unit_id"] or 0
         for flag in ("boarding", "township_central", "poverty_village"):
             if flag in row:
                 setattr(self, flag, bool(row[flag]))
+
+
+class UnitForm(FlaskForm):
+    name = StringField(
+        "单位名称",
+        validators=[DataRequired("请填写单位名称，如 县财政局、东镇人民政府"), Length(max=50)],
+    )
+    kind = SelectField("类别", choices=[SelectChoice(k, v) for k, v in UNIT_KINDS.items()])
+    head = StringField("负责人", validators=[Optional(), Length(max=32)])
+    active = BooleanField("启用", default=True)
+
+    def __init__(self, *args, editing: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def validate_name(self, field):
+        name = field.data.strip()
+        if name in ("学校", "本校", "校方", "受检学校"):
+            raise ValidationError("学校本身不是责任单位：学校负责的事项无需设置责任单位")
+        existing = units.by_name(get_db(), name)
+        if existing and (self.editing is None or existing["id"] != self.editing["id"]):
+            raise ValidationError("已有同名的责任单位")
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def unit_list(unit_id: int | None = None):
+    """责任单位: the county departments and townships that fix findings, and their accounts."""
+    db = get_db()
+    unit = units.get(db, unit_id) if unit_id else None
+    if unit_id and unit is None:
+        abort(404)
+    form = UnitForm(obj=_FormObject(unit) if unit else None, editing=unit)
+    if form.validate_on_submit():
+        fields = {
+            "name": form.name.data.strip(),
+            "kind": form.kind.data,
+            "head": (form.head.data or "").strip(),
+            "active": int(form.active.data),
+        }
+        if unit is None:
+            saved = units.create(db, name=fields["name"], kind=fields["kind"], head=fields["head"])
+        else:
+            units.update(db, unit["id"], **fields)
+            saved = unit["id"]
+        audit.record(db, "unit_saved", user=g.user, target=f"unit:{saved}", detail=fields)
+        flash(f"已保存责任单位 {fields['name']}。", "success")
+        return redirect(url_for("admin.unit_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/units.html", form=form, unit=unit, units=units.list_all(db), kinds=UNIT_KINDS
+    ), status
 
 
 @bp.route("/schools/new", methods=["GET", "POST"])

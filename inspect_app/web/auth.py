@@ -142,7 +142,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@role_required("inspector", "school", "bureau", "admin")
+@role_required("inspector", "school", "bureau", "admin", "department")
 def logout():
     db = get_db()
     audit.record(db, "logout", user=g.user, ip=request.remote_addr or "")

@@ -18,8 +18,9 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from inspect_app.common.clock import now, stamp
+from inspect_app.common.vocabulary import UNIT_KINDS
 from inspect_app.rectification import notifications, rules
-from inspect_app.storage import audit, inspections, schools
+from inspect_app.storage import audit, inspections, schools, units
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import get_db
@@ -76,6 +77,24 @@ class ExtensionDecisionForm(FlaskForm):
     version = HiddenField()
 
 
+class UnitForm(FlaskForm):
+    """The bureau names the responsible unit (责任单位) of an item."""
+
+    unit_id = SelectField("责任单位", coerce=int, choices=[], validate_choice=False)
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit_id.choices = [SelectChoice(0, "学校（本校负责）")] + [
+            SelectChoice(u["id"], f"{u['name']}（{UNIT_KINDS[u['kind']]}）")
+            for u in units.list_all(get_db(), active_only=True)
+        ]
+
+    def validate_unit_id(self, field):
+        if field.data not in {c.value for c in self.unit_id.choices}:
+            raise ValidationError("请选择责任单位")
+
+
 class ReinspectForm(FlaskForm):
     note = TextAreaField(
         "复查情况",
@@ -110,6 +129,10 @@ def _render_item(item: dict, status: int = 200, error: str | None = None, **form
     forms.setdefault("decide", DecideForm(formdata=None, version=item["version"]))
     forms.setdefault("extension", ExtensionDecisionForm(formdata=None, version=item["version"]))
     forms.setdefault("reinspect", ReinspectForm(formdata=None))
+    if _reviews_all():
+        forms.setdefault(
+            "unit", UnitForm(formdata=None, version=item["version"], unit_id=item["unit_id"] or 0)
+        )
     return render_template(
         "review/item.html",
         item=with_urgency([item], today())[0],
@@ -148,7 +171,9 @@ def _decide(item: dict, action: str, version_text, comment: str, form_key: str, 
         assert current is not None  # items are never deleted
         return _render_item(current, 409, stale_message(item))
     link = url_for("school.rectification_detail", rectification_id=item["id"])
-    notifications.send(db, notifications.to_school(item, action, link))
+    accounts = [a["id"] for a in units.accounts(db, item["unit_id"])] if item["unit_id"] else []
+    for notice in notifications.to_answerers(item, action, link, accounts):
+        notifications.send(db, notice)
     flash(DONE[action], "success")
     return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
 
@@ -195,6 +220,36 @@ def reinspect(rectification_id: int):
         actor=actor_label(), evidence=stored,
     )  # fmt: skip
     flash("现场复查记录已保存。", "success")
+    return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
+
+
+@bp.route("/rectifications/<int:rectification_id>/unit", methods=["POST"])
+@role_required(*MANAGERS)
+def assign_unit(rectification_id: int):
+    """The bureau names who fixes an item: the school, or a county department / township."""
+    item = _reviewable(rectification_id)
+    form = UnitForm()
+    if not form.validate_on_submit():
+        return _render_item(item, 400, "请检查填写的内容。", unit=form)
+    try:
+        version = int(form.version.data)
+    except (TypeError, ValueError):
+        abort(400)
+    if version != item["version"]:
+        return _render_item(item, 409, stale_message(item))
+    db = get_db()
+    unit = units.get(db, form.unit_id.data) if form.unit_id.data else None
+    try:
+        move = rules.assign_unit(item, unit)
+    except rules.IllegalMove as exc:
+        return _render_item(item, 409, str(exc), unit=form)
+    try:
+        items.apply(db, item, move, version=version, user_id=g.user["id"], actor=actor_label())
+    except items.Stale:
+        current = items.get(db, item["id"])
+        assert current is not None  # items are never deleted
+        return _render_item(current, 409, stale_message(item))
+    flash(f"已将责任单位设为「{unit['name'] if unit else '学校'}」。", "success")
     return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
 
 
@@ -298,7 +353,7 @@ def revoke_link(token_hash: str):
 
 
 @bp.route("/notifications")
-@role_required(*REVIEWERS)
+@role_required(*REVIEWERS, "department")
 def notification_list():
     return render_template(
         "notifications/list.html",
@@ -308,7 +363,7 @@ def notification_list():
 
 
 @bp.route("/notifications/read", methods=["POST"])
-@role_required(*REVIEWERS)
+@role_required(*REVIEWERS, "department")
 def notifications_read():
     notification_store.mark_all_read(get_db(), g.user)
     return redirect(url_for(".notification_list"))

@@ -1,8 +1,11 @@
-"""The school's side of the rectification loop: its items, answering them, asking for more time.
+"""The answering side of the rectification loop: the items, answering them, asking for more time.
 
-A school account sees only its own school. A principal without an account may hold an access
-link (``/school/link/<token>``) issued by the bureau: it opens the same pages for that one
-school — view and respond, nothing else — until it expires or is revoked.
+A school account sees only its own school, and answers the items that are the school's own; an
+item a county unit fixes (责任单位: a department or a township) it sees as 「由县财政局负责」.
+A department account (role ``department``) sees and answers only its unit's items, at every
+school; the bureau may answer a unit's item on the unit's behalf. A principal without an
+account may hold an access link (``/school/link/<token>``) issued by the bureau: it opens the
+same pages for that one school — view and respond, nothing else — until it expires or is revoked.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS, ROLE_NAMES
 from inspect_app.rectification import evidence, notifications, rules
 from inspect_app.storage import evidence as evidence_store
-from inspect_app.storage import inspections, media, schools
+from inspect_app.storage import inspections, media, schools, units
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import get_db
@@ -49,12 +52,13 @@ ACCEPT = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
 
 
 def with_urgency(rows: list[dict], day: date) -> list[dict]:
-    """Rows with ``due`` (band, countdown) and ``status_name`` for the templates."""
+    """Rows with ``due`` (band, countdown), ``status_name`` and ``unit_label`` for the templates."""
     return [
         {
             **row,
             "due": rules.urgency(row["status"], row["deadline"], day),
             "status_name": vocabulary.RECTIFICATION_STATUS[row["status"]],
+            "unit_label": rules.unit_label(row),
         }
         for row in rows
     ]
@@ -87,9 +91,14 @@ def store_uploads(checked, user_id: int | None) -> list[dict]:
     ]
 
 
-def actor_label() -> str:
+def actor_label(item: dict | None = None) -> str:
     if g.user is None:
         return "校长（访问链接）"
+    if g.user["role"] == "department" and item and item.get("unit_name"):
+        return item["unit_name"]
+    if g.user["role"] in ("bureau", "admin") and item and item.get("unit_id"):
+        # The bureau answering for a county unit (the issue's 「代为办理」).
+        return f"{ROLE_NAMES[g.user['role']]}（代{item['unit_name']}）"
     return ROLE_NAMES[g.user["role"]]
 
 
@@ -115,38 +124,68 @@ def _active_link() -> dict | None:
     return link
 
 
-def school_side(view):
-    """School accounts and access-link holders; sets ``g.school_id`` to the school they act for."""
+def _answering_side(*roles: str):
+    """School accounts, access-link holders and ``roles``; sets ``g.school_id`` (the school a
+    school account or link acts for) and ``g.unit_id`` (the unit a department account acts for)."""
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.user is not None:
-            if g.user["role"] != "school":
-                abort(403)
-            g.school_id, g.link = g.user["school_id"], None
-        else:
-            g.link = _active_link()
-            if g.link is None:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            g.school_id = g.link["school_id"]
-        return view(*args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            g.school_id = g.unit_id = g.link = None
+            if g.user is not None:
+                role = g.user["role"]
+                if role not in ("school", *roles):
+                    abort(403)
+                if role == "school":
+                    g.school_id = g.user["school_id"]
+                elif role == "department":
+                    g.unit_id = g.user["unit_id"]
+            else:
+                g.link = _active_link()
+                if g.link is None:
+                    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                g.school_id = g.link["school_id"]
+            return view(*args, **kwargs)
 
-    wrapped.access = ("school", "access_link")
-    return wrapped
+        wrapped.access = ("school", *roles, "access_link")
+        return wrapped
+
+    return decorator
+
+
+# The pages of the loop: schools, links and department accounts.
+school_side = _answering_side("department")
+# The forms that answer an item: also the bureau, for an item of a county unit (代为办理).
+answer_side = _answering_side("department", "bureau", "admin")
 
 
 def _own_item(rectification_id: int) -> dict:
     item = items.get(get_db(), rectification_id)
     if item is None:
         abort(404)
-    if item["school_id"] != g.school_id:
+    role = g.user["role"] if g.user is not None else "school"
+    if role == "school" and item["school_id"] != g.school_id:
+        abort(403)
+    if role == "department" and (g.unit_id is None or item["unit_id"] != g.unit_id):
+        abort(403)
+    if role in ("bureau", "admin") and not item["unit_id"]:
+        # The bureau answers only for a county unit; a school answers its own items.
         abort(403)
     return item
 
 
+def answer_problem(item: dict) -> str | None:
+    """Why the current user may not answer ``item`` (None when they may)."""
+    role = g.user["role"] if g.user is not None else "school"
+    if role == "school" and item["unit_id"]:
+        return f"该事项由{item['unit_name']}负责整改，由其提交整改情况，学校无需提交。"
+    return None
+
+
 def _photo_url(item: dict):
-    # Logged-in schools use the shared photo route; a link holder has no login for /api/.
-    if g.user is not None:
+    # Logged-in schools use the shared photo route; a link holder has no login for /api/, and
+    # a department account sees only the photos of its own items, through this blueprint.
+    if g.user is not None and g.user["role"] != "department":
         return lambda sha: url_for("sync.photo", sha256=sha)
     return lambda sha: url_for("school.finding_photo", rectification_id=item["id"], sha256=sha)
 
@@ -161,6 +200,10 @@ def rectification_list():
     day = today()
     inspection_id = request.args.get("inspection") or None
     inspection = inspections.get(db, inspection_id) if inspection_id else None
+    if g.unit_id is not None:
+        if inspection_id and inspection is None:
+            abort(404)
+        return _unit_list(g.unit_id, day, inspection)
     if inspection_id and (inspection is None or inspection["school_id"] != g.school_id):
         abort(404)
     rows = with_urgency(
@@ -172,9 +215,30 @@ def rectification_list():
         school=schools.get(db, g.school_id),
         open_items=[r for r in rows if r["status"] != "closed"],
         closed_items=[r for r in rows if r["status"] == "closed"],
-        summary=rules.summarize(findings, rows, day),
+        summary=rules.summarize(findings, rows, day, school=True),
         inspection=inspection,
         link=g.link,
+        school_view=True,
+    )
+
+
+def _unit_list(unit_id: int, day: date, inspection: dict | None):
+    """A department account's list: its unit's items at every school (or of one inspection)."""
+    db = get_db()
+    unit = units.get(db, unit_id)
+    if unit is None:
+        abort(403)
+    rows = items.for_unit(db, unit_id, inspection["id"] if inspection else None)
+    rows = with_urgency(rules.by_urgency(rows, day), day)
+    return render_template(
+        "school/list.html",
+        unit=unit,
+        open_items=[r for r in rows if r["status"] != "closed"],
+        closed_items=[r for r in rows if r["status"] == "closed"],
+        summary=rules.summarize(len(rows), rows, day),
+        inspection=inspection,
+        link=None,
+        school_view=False,
     )
 
 
@@ -190,6 +254,8 @@ def rectification_detail(rectification_id: int):
         photo_url=_photo_url(item),
         events=items.events(db, item["id"]),
         link=g.link,
+        answer_problem=answer_problem(item),
+        school_view=g.school_id is not None,
     )
 
 
@@ -240,19 +306,28 @@ class ExtensionForm(FlaskForm):
 def _school_form(item: dict, form, action: str, fields: tuple[str, ...], template: str):
     """Show a school action's form; on a valid submission act and go back to the item."""
     error, status = None, 200
+    if (problem := answer_problem(item)) is not None:
+        # Shown instead of the form; a POST is refused without looking at it.
+        return render_template(
+            template, item=with_urgency([item], today())[0], form=form, error=problem,
+            link=g.link, refused=True,
+        ), (409 if request.method == "POST" else 200)  # fmt: skip
     if form.validate_on_submit():
         values = {name: form[name].data for name in fields}
         # Evidence files, already checked by the form's validation (respond only).
         error = _act(item, form, action, values, getattr(form, "checked", ()))
         if error is None:
             flash("提交成功。", "success")
+            if g.user is not None and g.user["role"] in ("bureau", "admin"):
+                return redirect(url_for("review.rectification_detail", rectification_id=item["id"]))
             return redirect(url_for(".rectification_detail", rectification_id=item["id"]))
         status = 409
     elif request.method == "POST":
         status = 400
     return render_template(
-        template, item=with_urgency([item], today())[0], form=form, error=error, link=g.link
-    ), status
+        template, item=with_urgency([item], today())[0], form=form, error=error, link=g.link,
+        refused=False,
+    ), status  # fmt: skip
 
 
 def _act(item: dict, form, action: str, fields: dict, uploads=()):
@@ -273,8 +348,9 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
     db = get_db()
     try:
         items.apply(
-            db, item, move, version=version, user_id=user_id, actor=actor_label(), evidence=stored
-        )
+            db, item, move, version=version, user_id=user_id, actor=actor_label(item),
+            evidence=stored,
+        )  # fmt: skip
     except items.Stale:
         return stale_message(item)
     if item["reviewer_id"]:
@@ -290,7 +366,7 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
 
 
 @bp.route("/rectifications/<int:rectification_id>/respond", methods=["GET", "POST"])
-@school_side
+@answer_side
 def respond(rectification_id: int):
     item = _own_item(rectification_id)
     form = RespondForm(version=item["version"])
@@ -300,7 +376,7 @@ def respond(rectification_id: int):
 
 
 @bp.route("/rectifications/<int:rectification_id>/extension", methods=["GET", "POST"])
-@school_side
+@answer_side
 def extension(rectification_id: int):
     item = _own_item(rectification_id)
     form = ExtensionForm(version=item["version"], deadline=item["deadline"])
@@ -338,7 +414,7 @@ def _viewer(view):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
-    wrapped.access = ("inspector", "school", "bureau", "admin", "access_link")
+    wrapped.access = ("inspector", "school", "bureau", "admin", "department", "access_link")
     return wrapped
 
 
@@ -350,6 +426,8 @@ def _may_see(row: dict) -> bool:
         return True
     if role == "inspector":
         return row["reviewer_id"] == g.user["id"]
+    if role == "department":
+        return row["unit_id"] is not None and row["unit_id"] == g.user["unit_id"]
     return row["school_id"] == g.user["school_id"]
 
 
@@ -433,6 +511,18 @@ def refresh_school_notices(school_id: int) -> None:
     notifications.send_new(db, notices)
 
 
+def refresh_unit_notices(unit_id: int) -> None:
+    """The read-time notices of a department account: items given to its unit, deadlines near."""
+    db = get_db()
+    notices = notifications.unit_reminders(
+        items.for_unit(db, unit_id),
+        today(),
+        [a["id"] for a in units.accounts(db, unit_id)],
+        item_link=lambda r: url_for("school.rectification_detail", rectification_id=r),
+    )
+    notifications.send_new(db, notices)
+
+
 def home_panel() -> dict | None:
     """What the home page panels show: a school's summary, or a reviewer's waiting work."""
     user = g.get("user")
@@ -443,7 +533,12 @@ def home_panel() -> dict | None:
     if user["role"] == "school":
         rows = items.for_school(db, user["school_id"])
         findings = items.findings_count(db, school_id=user["school_id"])
-        return {"summary": rules.summarize(findings, rows, day)}
+        return {"summary": rules.summarize(findings, rows, day, school=True)}
+    if user["role"] == "department":
+        if not user["unit_id"]:
+            return None
+        rows = items.for_unit(db, user["unit_id"])
+        return {"summary": rules.summarize(len(rows), rows, day)}
     reviewer_id = None if user["role"] in ("bureau", "admin") else user["id"]
     waiting = items.queue(db, reviewer_id)
     return {
@@ -464,6 +559,10 @@ def rectification_globals():
     if user["role"] == "school":
         refresh_school_notices(user["school_id"])
         url = url_for("school.notification_list")
+    elif user["role"] == "department":
+        if user["unit_id"]:
+            refresh_unit_notices(user["unit_id"])
+        url = url_for("review.notification_list")
     else:
         url = url_for("review.notification_list")
     count = notification_store.unread_count(db, user)
