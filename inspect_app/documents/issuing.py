@@ -24,6 +24,7 @@ from inspect_app.common.vocabulary import REPORT_STATUS as STATUS_NAMES
 from inspect_app.documents import numbering, word
 from inspect_app.documents.render import notice_html, render_notice, render_report, report_html
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
+from inspect_app.inspections import interviews
 from inspect_app.storage import checklists, inspections, media, reports, schools
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,13 @@ def _rectification_rows(db: Database, inspection_id: str) -> list[dict]:
     ]  # fmt: skip
 
 
+def _interviews(inspection: dict) -> list[dict]:
+    """The 座谈 records the inspection was received with (checked then; payload is stored whole)."""
+    payload = json.loads(inspection.get("payload") or "{}")
+    cleaned, _ = interviews.clean(payload.get("interviews"))
+    return cleaned
+
+
 def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -> dict:
     history = reports.for_subject(db, inspection["id"], kind)
     report_id = str(uuid.uuid4())
@@ -189,6 +197,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             notes={item_id: row["note"] for item_id, row in answers.items() if row["note"]},
             photos=photos,
             rectifications=_rectification_rows(db, inspection_id),
+            interviews=_interviews(inspection),
             verify_url=f"{base_url}/verify/{report_id}",
         )
         # The Word copy is made from the same HTML, now, so it says what the PDF says.

@@ -37,6 +37,10 @@ Report context (``render_report``)
         {"item": ..., "problem": ..., "basis": ..., "action": ..., "owner": "校长",
          "deadline": "2026-05-17"},             # or "days": 60 → deadline = inspection date + days
       ],
+      "interviews": [                           # optional: 座谈 records (inspections/interviews.py)
+        {"group": "教师", "participants": 6, "topics": "待遇、培训",
+         "statements": [{"text": "...", "finding": False}, {"text": "...", "finding": True, ...}]},
+      ],
       "signatures": [
         {"role": "inspector" | "school", "name": "王建国", "title": "责任督学",
          "signed_at": "2026-03-18 16:05", "png": b"..." or "data:image/png;base64,..."},
@@ -605,6 +609,7 @@ def _report_view(context: dict) -> dict:
         "vetoes": result.get("vetoes") or [],
         "rectifications": rectifications_with_deadlines(context),
         "photos": photo_rows,
+        "interviews": context.get("interviews") or [],
         "signatures": signatures,
         "verify_url": verify_url,
         "verify_qr": qr_data_uri(verify_url) if verify_url else None,

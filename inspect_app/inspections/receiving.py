@@ -24,6 +24,7 @@ from inspect_app.checklist.model import canonical_json
 from inspect_app.common.clock import stamp
 from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
 from inspect_app.inspections import catalog
+from inspect_app.inspections import interviews as interview_rules
 from inspect_app.inspections.images import ImageRejected, clean_signature
 from inspect_app.rectification import rules
 from inspect_app.storage import inspections, media, schools
@@ -177,6 +178,8 @@ def validate(
     if not isinstance(responses, dict) or not isinstance(responses.get("answers"), dict):
         problems["responses"] = "缺少答案"
         responses = {"answers": {}, "na": []}
+    # 座谈记录 (optional; older phones send none), checked field by field like the rest
+    problems.update(interview_rules.clean(payload.get("interviews"))[1])
     if problems:
         raise PayloadError("提交的检查数据有误", problems)
     assert school is not None and checklist is not None  # else problems were raised above
@@ -343,6 +346,11 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
     edits = payload.get("rectifications") if isinstance(payload.get("rectifications"), list) else []
     rectification_rows = rules.items_from_result(
         result, edits, payload["date"], rules.fix_templates(compiled), school.get("township")
+    )
+    # A statement heard in a 座谈 and marked as a finding is a rectification item too.
+    interviews = interview_rules.clean(payload.get("interviews"))[0]
+    rectification_rows += interview_rules.rectification_rows(
+        interviews, payload["date"], len(rectification_rows) + 1
     )
     try:
         inspections.insert(db, row, answer_rows, photo_rows, signature_rows, rectification_rows)

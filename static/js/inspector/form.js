@@ -7,6 +7,7 @@ import { score } from '../engine.js';
 import * as api from './api.js';
 import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
+import { interviewsCard, interviewsPayload } from './interviews.js';
 import { downscale } from './photos.js';
 import { SignaturePad } from './signature.js';
 import * as store from './store.js';
@@ -562,6 +563,8 @@ function renderReview(main) {
   }
   if (!rows.length) rect.append(h('p', { class: 'muted' }, '没有需要整改的项目。'));
   main.append(rect);
+  // 座谈记录: a changed list is no longer what was signed; the open editor is only a draft
+  main.append(interviewsCard(draft, { onEdit: save, onChange: () => { invalidateSignatures(); save(); } }));
   main.append(h('nav', { class: 'pager' },
     h('button', { type: 'button', class: 'button', onclick: () => go('section', sections.length - 1) }, '返回检查'),
     h('button', { type: 'button', class: 'button primary', id: 'to-sign', disabled: block.length > 0, onclick: () => go('sign') }, '去签名')));
@@ -648,6 +651,7 @@ function payload() {
     photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '' })),
     prefilled: draft.prefilled.filter((id) => id in answers),
     rectifications: rectificationRows().map((r) => ({ item: r.item, action: r.action, owner: r.owner, deadline: r.deadline })),
+    interviews: interviewsPayload(draft),
     signatures: draft.signatures, client_result: result,
     started_at: draft.started_at, phone_time: new Date().toISOString(),
   };
