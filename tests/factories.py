@@ -51,6 +51,10 @@ def answer_for(item: dict, passing: bool = True):
         if floor is not None:  # e.g. 两免一补 ≥ 1250 元: 40 would fail a passing payload
             value = floor if high is None else min(floor, high)
         return int(max(low, value))
+    if kind == "sample":
+        # 抽样: a list of 20 学籍号, every file marked (合格 when passing), whichever are drawn
+        ids = [f"2015{k:04d}" for k in range(20)]
+        return {"population": ids, "seed": 7, "marks": dict.fromkeys(ids, passing)}
     if kind == "date":
         return "2026-09-01"
     if kind == "text":

@@ -47,8 +47,6 @@ CHECKLIST_ID = "fupin_comprehensive"
 # instead when that figure is one of the report's findings.
 FIGURES = {
     "poor_students_total": 86,
-    "file_sample_checked": 10,
-    "file_sample_complete": 10,
     "poor_students_aided": 86,
     "aid_deadline": "2026-03-15",
     "aid_paid_date": "2026-03-12",

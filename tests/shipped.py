@@ -105,8 +105,11 @@ GOOD: dict[str, dict] = {
     "fupin_comprehensive": {
         "poor_students_total": 20,
         "dynamic_management": "every_term",
-        "file_sample_checked": 5,
-        "file_sample_complete": 5,
+        "file_sample": {
+            "population": [f"2015{k:04d}" for k in range(20)],
+            "seed": 20261202,
+            "marks": {f"2015{k:04d}": True for k in range(20)},  # all 合格, whichever are drawn
+        },
         "poor_students_aided": 20,
         "disbursement_sample": True,
         "aid_funds_intact": True,
@@ -302,6 +305,8 @@ def complete(checklist: Checklist, school: dict, fixed: dict, rounds: int = 12) 
                 options = ["无"]
             elif item["type"] == "photo":
                 resp["photos"][item["id"]] = 1
+            elif item["type"] == "sample":
+                options = [GOOD["fupin_comprehensive"]["file_sample"]]
             if n < len(options):
                 resp["answers"][item["id"]] = options[n]
             elif item["na_allowed"] and item["id"] not in resp["na"]:

@@ -31,7 +31,7 @@ def test_a_failed_critical_item_is_named_as_the_reason_for_the_capped_grade(app,
     result, text = _report_text(app, db, county, {"disbursement_sample": False})
     assert result["cap"]["kind"] == "critical" and result["cap"]["items"] == ["disbursement_sample"]
     assert "等级封顶：" in text
-    assert "关键项不合格：抽查5名建档立卡学生" in text
+    assert "关键项不合格：对抽查的建档立卡学生逐人核对" in text
     assert f"等级最高为{result['cap']['grade']}" in text
     if result["capped"]:
         assert f"按得分应为{result['score_grade']}" in text
@@ -41,3 +41,18 @@ def test_no_cap_line_when_nothing_caps_the_grade(app, db, county):
     result, text = _report_text(app, db, county, {})
     assert result["cap"] is None
     assert "等级封顶" not in text and "一票否决：" not in text
+
+
+def test_the_report_names_the_sampled_files_and_those_found_wanting(app, db, county):
+    # 抽样: the report is where the school reads which files were checked, so the ids drawn
+    # and the one found 不合格 must be in the PDF text itself.
+    ids = [f"G2015{k:04d}" for k in range(86)]
+    answer = {"population": ids, "seed": 12345, "marks": {x: x != "G20150040" for x in ids}}
+    result, text = _report_text(app, db, county, {"file_sample": answer})
+    sample = result["items"]["file_sample"]["sample"]
+    assert len(sample["ids"]) == 10 and sample["failed"] == ["G20150040"]
+    assert "抽查10份（共86份），1份不合格：G20150040" in text
+    # every drawn id in the 检查明细, so the re-check and the school know which files were read
+    listed = text.split("抽查：", 1)[1]
+    assert all(x in listed for x in sample["ids"])
+    assert "不合格：G20150040（抽样种子12345）" in listed

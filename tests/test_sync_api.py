@@ -261,3 +261,34 @@ def test_previous_answers_offer_only_counts_marked_prefill(api, county, checklis
         previous["answers"][k] == body["responses"]["answers"][k] for k in previous["answers"]
     )
     assert "fulltime_teachers" in previous["answers"]  # 专任教师数 rarely changes between visits
+
+
+def test_previous_offers_the_sampled_files_again_for_the_re_check(api, county, checklist, db):
+    # 抽样: the re-check gets the list and the seed, and the ids the server draws from them —
+    # the same files the first visit checked, with those found 不合格 named.
+    body = factories.payload(county["school_a"], checklist)
+    ids = [f"G2015{k:04d}" for k in range(86)]
+    body["responses"]["answers"]["file_sample"] = {
+        "population": ids,
+        "seed": 12345,
+        "marks": {x: x != "G20150075" for x in ids},
+    }
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    previous = api.get(
+        f"/api/schools/{county['school_a']}/previous?checklist=fupin_comprehensive"
+    ).get_json()
+    sample = previous["samples"]["file_sample"]
+    assert (sample["population"], sample["seed"]) == (ids, 12345)
+    assert len(sample["ids"]) == 10  # ⌈√86⌉
+    assert sample["ids"][0] == "G20150075" and sample["failed"] == ["G20150075"]
+    stored = json.loads(inspections.get(db, body["id"])["result"])
+    assert stored["items"]["file_sample"]["sample"]["ids"] == sample["ids"]
+    assert "G20150075" in stored["items"]["file_sample"]["display_value"]
+
+
+def test_a_malformed_sample_list_is_refused_with_a_chinese_message(api, county, checklist):
+    body = factories.payload(county["school_a"], checklist)
+    body["responses"]["answers"]["file_sample"] = {"population": ["G1", "G1"], "seed": 1}
+    response = api.put(f"/api/inspections/{body['id']}", body)
+    assert response.status_code == 422
+    assert response.get_json()["fields"]["answers.file_sample"].startswith("「抽查建档立卡学生档案")

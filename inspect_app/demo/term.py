@@ -41,8 +41,6 @@ def _counts(school: dict, rng: random.Random, good) -> dict:
     return {
         "poor_students_total": poor,
         "poor_students_aided": poor if good() else poor - rng.randint(1, max(1, poor // 5)),
-        "file_sample_checked": 5,
-        "file_sample_complete": 5 if good() else rng.randint(2, 4),
         "suspected_count": rng.randint(0, 3),
         "primary_cohort_base": cohort,
         "primary_cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
@@ -98,6 +96,14 @@ def _answer(item: dict, counts: dict, rng: random.Random, good) -> object:
         return value
     if kind == "yesno":
         return good()
+    if kind == "sample":
+        # 抽样 from the school's list of 学籍号: every drawn file checked, a few 不合格 at weak schools
+        ids = [f"G2015{k:04d}" for k in range(max(1, counts["poor_students_total"]))]
+        return {
+            "population": ids,
+            "seed": rng.randrange(2**32),
+            "marks": {x: good() or rng.random() < 0.7 for x in ids},
+        }
     if kind == "choice":
         choices = item["choices"]
         ranked = sorted(choices, key=lambda c: (c.get("fail", False), -(c.get("score") or 0)))

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from inspect_app.checklist import score
 from inspect_app.checklist.model import canonical_json
+from inspect_app.checklist.sampling import parse as parse_sample
 from inspect_app.common.clock import stamp
 from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
 from inspect_app.inspections import catalog
@@ -104,6 +105,10 @@ def _check_value(item: dict, value) -> str | None:
         return None if _valid_date(value) else "日期格式应为 YYYY-MM-DD"
     if kind == "text":
         return None if isinstance(value, str) and len(value) <= 5000 else "应为不超过 5000 字的文字"
+    if kind == "sample":
+        rule = item.get("sample") or {}
+        _, ok = parse_sample(value, rule.get("min") or 1, rule.get("max"))
+        return None if ok else "抽样名单有误：学籍号不能为空或重复，并须记录抽样种子"
     return "该条目不需要填写"
 
 

@@ -14,6 +14,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
 
+from inspect_app.checklist.sampling import parse as parse_sample
 from inspect_app.common import vocabulary
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
@@ -61,7 +62,7 @@ def bootstrap():
     db = get_db()
     assigned = assignments.school_ids_for(db, g.user["id"])
     school_rows = [
-        {k: s[k] for k in ("id", "code", "name", "township", "stage", "enrolment")}
+        {k: s[k] for k in ("id", "code", "name", "township", "stage", "enrolment", "principal")}
         | {k: bool(s[k]) for k in ("boarding", "township_central", "poverty_village")}
         | {"assigned": s["id"] in assigned}
         for s in schools.search(db)
@@ -132,7 +133,25 @@ def previous_answers(school_id: int):
         for item_id, row in stored.items()
         if item_id in prefill and row["value"] is not None
     }
-    return jsonify(inspection_id=latest["id"], date=latest["date"], answers=answers)
+    # 抽样: the list and seed of each sample item, so a re-check can draw the same files again
+    # (ids drawn here by the scoring engine's rule, never the phone's record of them)
+    samples = {}
+    for item_id, item in checklist.items.items():
+        row = stored.get(item_id)
+        if item["type"] != "sample" or row is None:
+            continue
+        rule = item.get("sample") or {}
+        sample, ok = parse_sample(row["value"], rule.get("min") or 1, rule.get("max"))
+        if ok and sample is not None:
+            samples[item_id] = {
+                "population": row["value"]["population"],
+                "seed": sample["seed"],
+                "ids": sample["ids"],
+                "failed": sample["failed"],
+            }
+    return jsonify(
+        inspection_id=latest["id"], date=latest["date"], answers=answers, samples=samples
+    )
 
 
 def _discard_body() -> None:

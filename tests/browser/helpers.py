@@ -45,6 +45,13 @@ def answer_item(page, item, today: str) -> None:
         item.locator(".control input").fill(today)
     elif kind == "text":
         item.locator(".control textarea").fill("现场查看情况良好")
+    elif kind == "sample":
+        # 抽样: a list of 学籍号, draw, and mark every drawn file 合格
+        item.locator(".control textarea").fill("\n".join(f"G2015{k:04d}" for k in range(12)))
+        item.locator(".sample-draw").click()
+        item.locator(".sample-row").first.wait_for()
+        for button in item.locator(".sample-row .opt[data-value=ok]").all():
+            button.click()
 
 
 def fill_section(page, photos=None, skip: set[str] | None = None) -> list[str]:

@@ -215,10 +215,10 @@ def test_two_tabs_on_one_draft_lose_no_answer(context, page, live_server, shot):
     assert (
         page.locator("#item-dynamic_management .opt").first.get_attribute("aria-pressed") == "true"
     )
-    page.fill("#in-file_sample_checked", "5")
+    page.fill("#in-poor_students_aided", "5")
     page.wait_for_timeout(300)
     answers = draft_answers(page, inspection_id)
-    assert answers["poor_students_total"] == 8 and answers["file_sample_checked"] == 5
+    assert answers["poor_students_total"] == 8 and answers["poor_students_aided"] == 5
     assert "dynamic_management" in answers
 
 

@@ -206,14 +206,13 @@ def test_constraint_message_beside_the_field(page, live_server, shot):
     login(page)
     start_inspection(page)
     page.fill("#in-poor_students_total", "12")
-    page.fill("#in-file_sample_checked", "5")
-    page.fill("#in-file_sample_complete", "7")
-    message = page.locator("#item-file_sample_complete .field-msg")
+    page.fill("#in-poor_students_aided", "14")
+    message = page.locator("#item-poor_students_aided .field-msg")
     message.scroll_into_view_if_needed()
-    assert message.inner_text() == "资料完整的档案份数不能超过抽查档案份数"
-    page.fill("#in-file_sample_checked", "80")
-    assert page.locator("#item-file_sample_checked .field-msg").is_visible()
-    page.locator("#item-file_sample_checked").scroll_into_view_if_needed()
+    assert message.inner_text() == "已享受资助人数不能超过在校建档立卡学生数"
+    page.fill("#in-poor_students_aided", "-1")  # below min: the automatic range message
+    assert message.inner_text() == "本学期已享受资助的建档立卡学生数应不小于 0人"
+    page.fill("#in-poor_students_aided", "14")
     shot(page, "constraints")
     page.fill("#in-poor_students_total", "1.5")
     assert (
@@ -221,7 +220,7 @@ def test_constraint_message_beside_the_field(page, live_server, shot):
         == "请输入整数"
     )
     page.fill("#in-poor_students_total", "12")
-    page.fill("#in-file_sample_checked", "7")
+    page.fill("#in-poor_students_aided", "7")
     assert not message.is_visible()
 
 

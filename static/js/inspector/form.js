@@ -9,6 +9,7 @@ import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
 import { interviewsCard, interviewsPayload } from './interviews.js';
 import { downscale } from './photos.js';
+import { sampleControl } from './sample.js';
 import { SignaturePad } from './signature.js';
 import * as store from './store.js';
 import {
@@ -157,7 +158,7 @@ function itemCard(id) {
   }, '确认无误');
   const el = h('div', { class: `item item-${it.type}`, id: `item-${id}`, dataset: { item: id } });
   const head = h('div', { class: 'item-head' },
-    h('div', { class: 'item-label', id: `label-${id}` }, it.label, it.unit && it.type !== 'computed' ? h('span', { class: 'unit' }, `（${it.unit}）`) : null,
+    h('div', { class: 'item-label', id: `label-${id}` }, it.label, it.unit && it.type !== 'computed' && it.type !== 'sample' ? h('span', { class: 'unit' }, `（${it.unit}）`) : null,
       it.required === true && ['text', 'photo'].includes(it.type) ? h('span', { class: 'req' }, ' *') : null),
     badge);
   const tags = h('div', { class: 'tags' },
@@ -250,6 +251,10 @@ function itemCard(id) {
       const input = h('input', { type: 'date', id: `in-${id}`, 'aria-labelledby': `label-${id}`, disabled: locked, value: draft.answers[id] ?? '' });
       input.addEventListener('change', () => setAnswer(id, input.value || null));
       control = input;
+      break;
+    }
+    case 'sample': {
+      ({ control, refresh: refreshControl } = sampleControl({ it, id, locked, draft, setAnswer: (v) => setAnswer(id, v) }));
       break;
     }
     case 'computed': {

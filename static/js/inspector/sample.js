@@ -1,0 +1,116 @@
+// 抽样 on the phone: the inspector enters (or pastes from a spreadsheet) the 学籍号 or names of
+// the files, taps 随机抽样, and marks each drawn file 合格 / 不合格. The draw is engine.js
+// drawSample — the function the server scores with — so the report names exactly the files the
+// phone showed; the seed is kept in the answer. On a re-check the previous list and seed are
+// offered, which draws the same files again.
+
+import { drawSample, sampleSize } from '../engine.js';
+import { h } from './util.js';
+
+// One id per line; commas and 、 from a pasted row also separate. Blank lines are dropped and a
+// repeated id is kept once (the engine refuses duplicates, and a list with them is a mistake).
+export function parseList(text) {
+  const ids = [];
+  const seen = new Set();
+  let repeated = 0;
+  for (const part of String(text || '').split(/[\r\n,，、;；\t]+/)) {
+    const x = part.trim();
+    if (!x) continue;
+    if (seen.has(x)) { repeated++; continue; }
+    seen.add(x);
+    ids.push(x);
+  }
+  return { ids, repeated };
+}
+
+function newSeed() {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0];
+}
+
+// { control, refresh } for the item card. `draft` is the form's draft (answers, raw, previous),
+// `setAnswer(value)` the form's setter (null empties the answer).
+export function sampleControl({ it, id, locked, draft, setAnswer }) {
+  const low = it.sample?.min ?? 1;
+  const high = it.sample?.max ?? null;
+  const unit = it.unit || '份';
+  const list = h('textarea', {
+    rows: 4, id: `in-${id}`, 'aria-labelledby': `label-${id}`, disabled: locked,
+    placeholder: '每行一个学籍号或姓名，可从表格整列粘贴',
+  });
+  const info = h('p', { class: 'hint sample-info', role: 'status' });
+  const drawBtn = h('button', { type: 'button', class: 'button primary sample-draw' }, '随机抽样');
+  const editBtn = h('button', { type: 'button', class: 'button small sample-edit', hidden: true }, '修改名单');
+  const previous = draft.previous?.samples?.[id];
+  const recheckBtn = previous && !locked
+    ? h('button', { type: 'button', class: 'button sample-recheck' },
+      `复查上次抽查的 ${previous.ids.length} ${unit}（${draft.previous.date}）`)
+    : null;
+  const drawn = h('ol', { class: 'sample-list' });
+
+  const answer = () => draft.answers[id];
+  const typed = () => parseList(draft.raw?.[id] ?? list.value);
+
+  list.addEventListener('input', () => {
+    draft.raw = { ...(draft.raw || {}), [id]: list.value };
+    refresh();
+  });
+  drawBtn.addEventListener('click', () => {
+    const { ids } = typed();
+    if (locked || !ids.length) return;
+    setAnswer({ population: ids, seed: newSeed(), marks: {} });
+  });
+  editBtn.addEventListener('click', () => {
+    const a = answer();
+    if (locked || !a) return;
+    const marked = Object.keys(a.marks || {}).length;
+    if (marked && !confirm(`修改名单将重新抽样，已标记的 ${marked} ${unit}需重新检查。确定修改吗？`)) return;
+    draft.raw = { ...(draft.raw || {}), [id]: a.population.join('\n') };
+    setAnswer(null);
+  });
+  recheckBtn?.addEventListener('click', () => {
+    if (locked) return;
+    const a = answer();
+    if (a && Object.keys(a.marks || {}).length && !confirm('沿用上次的名单和抽样将清除本次已做的标记，确定吗？')) return;
+    setAnswer({ population: previous.population, seed: previous.seed, marks: {} });
+  });
+
+  function mark(x, ok) {
+    const a = answer();
+    if (locked || !a) return;
+    setAnswer({ ...a, marks: { ...(a.marks || {}), [x]: ok } });
+  }
+
+  function refresh() {
+    const a = answer();
+    const has = a && Array.isArray(a.population) && a.population.length;
+    list.hidden = !!has;
+    drawBtn.hidden = !!has || locked;
+    editBtn.hidden = !has || locked;
+    if (!has) {
+      if (document.activeElement !== list) list.value = draft.raw?.[id] ?? '';
+      const { ids, repeated } = typed();
+      drawBtn.disabled = !ids.length;
+      info.textContent = ids.length
+        ? `共 ${ids.length} ${unit}${repeated ? `（已去除重复 ${repeated} 个）` : ''}，按规则应抽查 ${sampleSize(ids.length, low, high)} ${unit}`
+        : `按规则抽查 ⌈√总数⌉ ${unit}，至少 ${low} ${unit}${high ? `、至多 ${high} ${unit}` : ''}`;
+      drawn.replaceChildren();
+      return;
+    }
+    const ids = drawSample(a.population, a.seed, low, high);
+    const marks = a.marks || {};
+    const done = ids.filter((x) => typeof marks[x] === 'boolean').length;
+    info.textContent = `共 ${a.population.length} ${unit}，随机抽取 ${ids.length} ${unit}，已检查 ${done} ${unit}`;
+    drawn.replaceChildren(...ids.map((x) => h('li', { class: 'sample-row', dataset: { id: x } },
+      h('span', { class: 'sample-id' }, x),
+      h('span', { class: 'opts opts-row', role: 'radiogroup', 'aria-label': `${x} 检查结果` },
+        h('button', { type: 'button', class: 'opt', dataset: { value: 'ok' }, 'aria-pressed': String(marks[x] === true),
+          disabled: locked, onclick: () => mark(x, true) }, '合格'),
+        h('button', { type: 'button', class: 'opt', dataset: { value: 'bad' }, 'aria-pressed': String(marks[x] === false),
+          disabled: locked, onclick: () => mark(x, false) }, '不合格')))));
+  }
+
+  const control = h('div', { class: 'sample' }, list, info, h('div', { class: 'actions' }, drawBtn, recheckBtn, editBtn), drawn);
+  return { control, refresh };
+}
