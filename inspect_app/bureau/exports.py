@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import IO
 
@@ -118,7 +118,7 @@ class _Versions(dict):
         return version
 
 
-def _item_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
+def _item_groups(db: Database, inspections: Iterable[tuple]) -> Iterator[Group]:
     """Each inspection's columns once, then one tail per answer.
 
     The same answer to the same item recurs across thousands of inspections, so a tail is
@@ -148,7 +148,7 @@ def _item_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
         yield Group(head, rows, repeating=True)
 
 
-def _finding_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
+def _finding_groups(db: Database, inspections: Iterable[tuple]) -> Iterator[Group]:
     versions = _Versions(db)
     tails: dict[tuple, tuple] = {}  # the checklist's default wording recurs: built once
 
@@ -171,7 +171,9 @@ def _finding_groups(db: Database, inspections: list[tuple]) -> Iterator[Group]:
             yield Group(head, rows, repeating=True)
 
 
-def _rectification_groups(db: Database, inspections: list[tuple], today: date) -> Iterator[Group]:
+def _rectification_groups(
+    db: Database, inspections: Iterable[tuple], today: date
+) -> Iterator[Group]:
     status_names, day = vocabulary.RECTIFICATION_STATUS, today.isoformat()
     for iid, inspected, _kind, _cid, _hash, code, name, township in inspections:
         rows = []
@@ -187,9 +189,39 @@ def _rectification_groups(db: Database, inspections: list[tuple], today: date) -
             yield Group([code, name, township, _day(inspected)], rows)
 
 
-def sheets(db: Database, overview: figures.Overview) -> list[Sheet]:
-    """The four sheets of an export, lazily: rows are produced as they are written."""
-    inspections = storage.inspections(db, overview.filters)
+# progress(stage, done, total): how many of the export's inspection passes are written.
+Progress = Callable[[str, int, int], None]
+
+
+def _tracked(
+    inspections: list[tuple], progress: Progress | None, stage: str, offset: int, total: int
+) -> Iterator[tuple]:
+    """The inspections, reporting every 100 taken (the three long sheets each walk them)."""
+    if progress is None:
+        yield from inspections
+        return
+    progress(stage, offset, total)
+    for n, inspection in enumerate(inspections, start=1):
+        yield inspection
+        if n % 100 == 0:
+            progress(stage, offset + n, total)
+    progress(stage, offset + len(inspections), total)
+
+
+def sheets(
+    db: Database, overview: figures.Overview, progress: Progress | None = None
+) -> list[Sheet]:
+    """The four sheets of an export, lazily: rows are produced as they are written.
+
+    ``progress`` is told how far the writing is: the three sheets after the school summary
+    each walk the period's inspections, so the whole is three times their number.
+    """
+    every = storage.inspections(db, overview.filters)
+    total = 3 * len(every)
+
+    def walk(n: int, stage: str) -> Iterator[tuple]:
+        return _tracked(every, progress, stage, n * len(every), total)
+
     titles = {c["id"]: c["title"] for c in store.checklist_titles(db)}
     return [
         Sheet(
@@ -205,29 +237,32 @@ def sheets(db: Database, overview: figures.Overview) -> list[Sheet]:
             "检查条目",
             ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
              "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"],
-            _item_groups(db, inspections),
+            _item_groups(db, walk(0, "检查条目")),
             [38, 12, 10, 12, 24, 12, 24, 20, 18, 20, 40, 9, 7, 7, 20, 30],
         ),
         Sheet(
             "问题清单",
             ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
              "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任人", "整改时限"],
-            _finding_groups(db, inspections),
+            _finding_groups(db, walk(1, "问题清单")),
             [38, 12, 12, 24, 12, 24, 20, 18, 40, 16, 50, 40, 40, 10, 12],
         ),
         Sheet(
             "整改情况",
             ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "问题描述", "依据", "整改措施", "责任人",
              "整改时限", "申请延期至", "状态", "是否逾期", "逾期天数", "销号日期"],
-            _rectification_groups(db, inspections, overview.today),
+            _rectification_groups(db, walk(2, "整改情况"), overview.today),
             [12, 24, 12, 12, 6, 50, 40, 40, 10, 12, 12, 10, 9, 9, 12],
         ),
     ]  # fmt: skip
 
 
-def write_xlsx(db: Database, overview: figures.Overview, target: str | IO[bytes]) -> dict[str, int]:
+def write_xlsx(
+    db: Database, overview: figures.Overview, target: str | IO[bytes],
+    progress: Progress | None = None,
+) -> dict[str, int]:  # fmt: skip
     """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…)."""
-    return xlsx.write(target, sheets(db, overview))
+    return xlsx.write(target, sheets(db, overview, progress))
 
 
 def _flat(rows: Iterable[list | Group]) -> Iterator[list]:
@@ -262,12 +297,13 @@ def _csv_value(value):
 
 
 def write_csv_zip(
-    db: Database, overview: figures.Overview, target: str | IO[bytes]
-) -> dict[str, int]:
+    db: Database, overview: figures.Overview, target: str | IO[bytes],
+    progress: Progress | None = None,
+) -> dict[str, int]:  # fmt: skip
     """One CSV per sheet (UTF-8 with BOM, so Excel reads the Chinese), zipped."""
     counts: dict[str, int] = {}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for n, sheet in enumerate(sheets(db, overview), start=1):
+        for n, sheet in enumerate(sheets(db, overview, progress), start=1):
             with archive.open(f"{n}-{sheet.title}.csv", "w", force_zip64=True) as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
                 writer = csv.writer(text)

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping
 from datetime import timedelta
 
-from inspect_app.bureau import stored
+from inspect_app.bureau import export_jobs, stored
 from inspect_app.common.clock import now, stamp, today_in_china
 from inspect_app.documents import issuing
 from inspect_app.documents.render import ReportError
@@ -87,6 +87,13 @@ class Worker:
             # a stale heartbeat means a dead or hung process, not a slow document.
             beating = threading.Thread(target=self._keep_beating, name="heartbeat", daemon=True)
             beating.start()
+            # Spreadsheet exports have their own thread: a province's workbook takes tens of
+            # seconds, and the documents behind it should not wait for it.
+            exporting = threading.Thread(
+                target=export_jobs.ExportWorker(self.config, self._stop).run, name="exports",
+                daemon=True,
+            )  # fmt: skip
+            exporting.start()
             poll = float(self.config["DOCUMENT_WORKER_POLL_SECONDS"])
             while not self._stop.is_set():
                 try:

@@ -1,4 +1,4 @@
-"""Rows for the bureau's spreadsheet exports, read inspection by inspection.
+"""Rows for the bureau's spreadsheet exports, read inspection by inspection; and export jobs.
 
 A province's year is 40 000 inspections and 3.2 M answers. Sorting the answers by school in
 one query made SQLite build a 3.2 M-row temporary B-tree before the first row came out;
@@ -9,10 +9,15 @@ building a dict for each of millions of rows costs more than the query.
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timedelta
+
 from sqlite_utils import Database
 
+from inspect_app.common.clock import now, stamp
 from inspect_app.common.periods import Filters
 from inspect_app.storage.analytics import inspection_where
+from inspect_app.storage.db import write
 
 
 def inspections(db: Database, f: Filters) -> list[tuple]:
@@ -66,3 +71,147 @@ def rectifications(db: Database, inspection_id: str) -> list[tuple]:
            FROM rectifications WHERE inspection_id = ?""",
         [inspection_id],
     ).fetchall()
+
+
+# ---------------------------------------------------------------------------
+# Export jobs: a spreadsheet the bureau asked for, written by the worker (bureau/export_jobs.py)
+
+_JOB_COLUMNS = """j.id, j.format, j.args, j.label, j.status, j.done, j.total, j.stage,
+    j.attempts, j.run_after, j.lease_until, j.claim, j.claimed_by, j.last_error, j.path,
+    j.filename, j.size, j.rows, j.requested_by, j.created_at, j.updated_at, j.finished_at"""
+
+
+def enqueue_job(db: Database, *, format: str, args: str, label: str, requested_by: int) -> int:
+    """Queue an export (``format`` xlsx or zip, ``args`` the filters as stored); its id."""
+    at = stamp()
+    with write(db):
+        return db.execute(
+            """INSERT INTO export_jobs (format, args, label, status, done, total, attempts,
+                 run_after, requested_by, created_at, updated_at)
+               VALUES (?, ?, ?, 'queued', 0, 0, 0, ?, ?, ?, ?) RETURNING id""",
+            [format, args, label, at, requested_by, at, at],
+        ).fetchone()[0]
+
+
+def claim_job(
+    db: Database, worker_id: str, *, lease_seconds: float, max_attempts: int,
+    moment: datetime | None = None,
+) -> dict | None:  # fmt: skip
+    """Take the next due export, as :func:`inspect_app.storage.jobs.claim` takes documents:
+    queued, or running under a lease that has passed (its worker died); a dead worker's job
+    that used its attempts up is failed instead."""
+    moment = moment or now()
+    at = stamp(moment)
+    with write(db):
+        while True:
+            row = db.execute(
+                """SELECT id, status, attempts FROM export_jobs
+                   WHERE (status = 'queued' AND run_after <= :at)
+                      OR (status = 'running' AND lease_until <= :at)
+                   ORDER BY run_after, id LIMIT 1""",
+                {"at": at},
+            ).fetchone()
+            if row is None:
+                return None
+            job_id, status, attempts = row
+            if status == "running" and attempts >= max_attempts:
+                db.execute(
+                    """UPDATE export_jobs SET status = 'failed', claim = NULL, lease_until = NULL,
+                       last_error = ?, updated_at = ? WHERE id = ?""",
+                    [EXPORT_CRASHED, at, job_id],
+                )
+                continue
+            token = secrets.token_hex(16)
+            db.execute(
+                """UPDATE export_jobs SET status = 'running', attempts = attempts + 1,
+                   claim = ?, claimed_by = ?, lease_until = ?, done = 0, stage = NULL,
+                   updated_at = ? WHERE id = ?""",
+                [token, worker_id, stamp(moment + timedelta(seconds=lease_seconds)), at, job_id],
+            )
+            return get_job(db, job_id)
+
+
+EXPORT_CRASHED = "导出过程中断（后台进程意外退出）"
+
+
+def job_progress(
+    db: Database, job_id: int, claim: str, *, done: int, total: int, stage: str,
+    lease_seconds: float,
+) -> bool:  # fmt: skip
+    """Record how far the export is (and extend its lease); False when the claim was lost."""
+    at = now()
+    cursor = db.execute(
+        """UPDATE export_jobs SET done = ?, total = ?, stage = ?, lease_until = ?, updated_at = ?
+           WHERE id = ? AND claim = ?""",
+        [done, total, stage, stamp(at + timedelta(seconds=lease_seconds)), stamp(at), job_id,
+         claim],
+    )  # fmt: skip
+    return cursor.rowcount == 1
+
+
+def finish_job(
+    db: Database, job_id: int, claim: str, *, path: str, filename: str, size: int, rows: str
+) -> bool:
+    at = stamp()
+    cursor = db.execute(
+        """UPDATE export_jobs SET status = 'done', claim = NULL, lease_until = NULL,
+           last_error = NULL, path = ?, filename = ?, size = ?, rows = ?, done = total,
+           finished_at = ?, updated_at = ? WHERE id = ? AND claim = ?""",
+        [path, filename, size, rows, at, at, job_id, claim],
+    )
+    return cursor.rowcount == 1
+
+
+def fail_job(
+    db: Database, job_id: int, claim: str, reason: str, *, retry_at: datetime | None
+) -> bool:
+    """Record why the export failed; queue it again at ``retry_at``, or stop (None)."""
+    at = stamp()
+    cursor = db.execute(
+        """UPDATE export_jobs SET status = ?, claim = NULL, lease_until = NULL, last_error = ?,
+           run_after = ?, updated_at = ? WHERE id = ? AND claim = ?""",
+        ["queued" if retry_at else "failed", reason[:2000], stamp(retry_at) if retry_at else at,
+         at, job_id, claim],
+    )  # fmt: skip
+    return cursor.rowcount == 1
+
+
+def get_job(db: Database, job_id: int) -> dict | None:
+    cursor = db.execute(
+        f"""SELECT {_JOB_COLUMNS}, u.display_name AS requested_by_name FROM export_jobs j
+            LEFT JOIN users u ON u.id = j.requested_by WHERE j.id = ?""",
+        [job_id],
+    )
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+
+def recent_jobs(db: Database, limit: int = 30) -> list[dict]:
+    """The latest exports, newest first, with who asked for them."""
+    cursor = db.execute(
+        f"""SELECT {_JOB_COLUMNS}, u.display_name AS requested_by_name FROM export_jobs j
+            LEFT JOIN users u ON u.id = j.requested_by ORDER BY j.id DESC LIMIT ?""",
+        [limit],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def finished_before(db: Database, moment: datetime) -> list[dict]:
+    """Exports finished before ``moment``: their files are removed."""
+    return list(
+        db.query(
+            """SELECT id, path FROM export_jobs
+               WHERE status = 'done' AND updated_at < ?""",
+            [stamp(moment)],
+        )
+    )
+
+
+def expire_job(db: Database, job_id: int) -> None:
+    """An old export whose file was removed: listed as 已过期, no longer downloadable."""
+    db.execute(
+        "UPDATE export_jobs SET status = 'expired', path = NULL, updated_at = ? WHERE id = ? "
+        "AND status = 'done'",
+        [stamp(), job_id],
+    )

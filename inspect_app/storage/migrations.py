@@ -1008,3 +1008,42 @@ def _figure_sets(db: Database) -> None:
            ) WITHOUT ROWID"""
     )
 
+
+@migrations(name="0026b_export_jobs")
+def _export_jobs(db: Database) -> None:
+    # A province's full-year workbook takes 12–40 s to write: as a web request it ran into a
+    # reverse proxy's timeout. The bureau now asks for an export, the worker writes it
+    # (claimed under a lease, as document_jobs), reports how far it is in done/total, and any
+    # server process offers the finished file for download.
+    db.table("export_jobs").create(
+        {
+            "id": int,
+            "format": str,  # xlsx | zip
+            "args": str,  # the filters and day, as bureau/stored.py keys them
+            "label": str,  # what the list calls it: the period and checklist in words
+            "status": str,  # queued 排队中 | running 导出中 | done 已完成 | failed 失败 | expired 已过期
+            "done": int,
+            "total": int,
+            "stage": str,  # the sheet being written
+            "attempts": int,
+            "run_after": str,
+            "lease_until": str,
+            "claim": str,
+            "claimed_by": str,
+            "last_error": str,
+            "path": str,
+            "filename": str,
+            "size": int,
+            "rows": str,  # rows written per sheet (JSON)
+            "requested_by": int,
+            "created_at": str,
+            "updated_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("requested_by", "users", "id")],
+        not_null={"format", "args", "label", "status", "done", "total", "attempts", "run_after",
+                  "created_at", "updated_at"},  # fmt: skip
+        defaults={"status": "queued", "done": 0, "total": 0, "attempts": 0},
+    )
+    db.table("export_jobs").create_index(["status", "run_after"])

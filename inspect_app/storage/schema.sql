@@ -134,6 +134,31 @@ CREATE TABLE "evidence_files" (
    "uploaded_at" TEXT NOT NULL
 );
 
+CREATE TABLE "export_jobs" (
+   "id" INTEGER PRIMARY KEY,
+   "format" TEXT NOT NULL,
+   "args" TEXT NOT NULL,
+   "label" TEXT NOT NULL,
+   "status" TEXT NOT NULL DEFAULT 'queued',
+   "done" INTEGER NOT NULL DEFAULT 0,
+   "total" INTEGER NOT NULL DEFAULT 0,
+   "stage" TEXT,
+   "attempts" INTEGER NOT NULL DEFAULT 0,
+   "run_after" TEXT NOT NULL,
+   "lease_until" TEXT,
+   "claim" TEXT,
+   "claimed_by" TEXT,
+   "last_error" TEXT,
+   "path" TEXT,
+   "filename" TEXT,
+   "size" INTEGER,
+   "rows" TEXT,
+   "requested_by" INTEGER REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL,
+   "updated_at" TEXT NOT NULL,
+   "finished_at" TEXT
+);
+
 CREATE TABLE figure_orders (
              set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
              sort TEXT NOT NULL,  -- e.g. total:desc
@@ -479,6 +504,9 @@ CREATE INDEX "idx_document_jobs_status_run_after"
 
 CREATE UNIQUE INDEX "idx_document_numbers_report_id"
     ON "document_numbers" ("report_id");
+
+CREATE INDEX "idx_export_jobs_status_run_after"
+    ON "export_jobs" ("status", "run_after");
 
 CREATE INDEX figure_sets_viewed ON figure_sets (viewed_at);
 

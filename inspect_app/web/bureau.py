@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
 from datetime import date
 
 from flask import (
@@ -21,7 +20,14 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from inspect_app.bureau import bulletins, charts, commentary, exports, figures, gathering, stored
+from inspect_app.bureau import (
+    bulletins,
+    charts,
+    commentary,
+    export_jobs,
+    figures,
+    stored,
+)
 from inspect_app.common import periods, vocabulary
 from inspect_app.common.clock import local_time, now
 from inspect_app.common.vocabulary import INSPECTION_TYPES, STAGES
@@ -29,6 +35,7 @@ from inspect_app.documents import preview
 from inspect_app.storage import analytics as store
 from inspect_app.storage import assignments, jobs, schools, users
 from inspect_app.storage import bulletins as bulletin_records
+from inspect_app.storage import exports as export_storage
 from inspect_app.storage.db import get_db, write
 from inspect_app.web import today
 from inspect_app.web.guards import role_required
@@ -89,11 +96,6 @@ def _filter_context(filters: periods.Filters) -> dict:
         "types": INSPECTION_TYPES,
         "args": filters.query_args(),
     }
-
-
-def _overview(filters: periods.Filters, sort: str = "total", descending: bool = True):
-    rows = gathering.gather(get_db(), filters, today())
-    return figures.overview(rows, filters, today(), sort, descending)
 
 
 def _stale_seconds() -> float:
@@ -344,38 +346,80 @@ def plan_delete(assignment_id: int):
 # Exports
 
 
-def _send_built(build, mimetype: str, name: str):
-    """Build a file on disk and stream it; the file is unlinked once opened."""
-    handle, path = tempfile.mkstemp(prefix="export-", dir=current_app.instance_path)
-    os.close(handle)
-    try:
-        build(path)
-        stream = open(path, "rb")  # noqa: SIM115 - closed by send_file's response
-    finally:
-        os.unlink(path)
-    return send_file(stream, mimetype=mimetype, as_attachment=True, download_name=name)
-
-
-@bp.get("/export.xlsx")
+@bp.post("/exports")
 @role_required(*BUREAU)
-def export_xlsx():
-    overview = _overview(read_filters())
-    return _send_built(
-        lambda path: exports.write_xlsx(get_db(), overview, path),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        exports.filename(overview, "xlsx"),
-    )
+def export_start():
+    """Queue an export of the filters on the page; the worker writes it (bureau/export_jobs.py)."""
+    fmt = request.form.get("format", "xlsx")
+    if fmt not in export_jobs.FORMATS:
+        abort(400)
+    filters = read_filters(request.form)
+    job_id = export_jobs.start(get_db(), fmt, filters, today(), g.user["id"])
+    return redirect(url_for("bureau.export_status", job_id=job_id))
 
 
-@bp.get("/export.zip")
+def _export_job(job_id: int) -> dict:
+    job = export_storage.get_job(get_db(), job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _export_view(job: dict) -> dict:
+    return {
+        **job,
+        "percent": export_jobs.percent(job),
+        "status_name": export_jobs.STATUS.get(job["status"], job["status"]),
+        "format_name": export_jobs.FORMATS.get(job["format"], job["format"]),
+        "created": local_time(job["created_at"]),
+        "finished": local_time(job["finished_at"]),
+        "size_mb": round((job["size"] or 0) / 2**20, 1),
+    }
+
+
+@bp.get("/exports")
 @role_required(*BUREAU)
-def export_csv():
-    overview = _overview(read_filters())
-    return _send_built(
-        lambda path: exports.write_csv_zip(get_db(), overview, path),
-        "application/zip",
-        exports.filename(overview, "zip"),
+def export_list():
+    jobs_ = [_export_view(j) for j in export_storage.recent_jobs(get_db())]
+    return render_template("bureau/exports.html", jobs=jobs_, args={})
+
+
+@bp.get("/exports/<int:job_id>")
+@role_required(*BUREAU)
+def export_status(job_id: int):
+    return render_template("bureau/export.html", job=_export_view(_export_job(job_id)), args={})
+
+
+@bp.get("/exports/<int:job_id>.json")
+@role_required(*BUREAU)
+def export_progress(job_id: int):
+    """For the page's progress bar (polled while the export runs)."""
+    job = _export_view(_export_job(job_id))
+    return {
+        "status": job["status"],
+        "status_name": job["status_name"],
+        "percent": job["percent"],
+        "stage": job["stage"] or "",
+        "error": job["last_error"] or "",
+        "download": url_for("bureau.export_download", job_id=job_id)
+        if job["status"] == "done"
+        else None,
+    }
+
+
+@bp.get("/exports/<int:job_id>/download")
+@role_required(*BUREAU)
+def export_download(job_id: int):
+    job = _export_job(job_id)
+    if job["status"] != "done" or not job["path"] or not os.path.exists(job["path"]):
+        abort(404)
+    mimetype = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if job["format"] == "xlsx"
+        else "application/zip"
     )
+    return send_file(job["path"], mimetype=mimetype, as_attachment=True,
+                     download_name=job["filename"])  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
