@@ -291,3 +291,18 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
         assert current == fresh["hash"]
     finally:
         db.close()
+
+
+def test_a_version_stored_without_its_source_still_downloads_as_itself(app, db, login, county):
+    """Versions stored before the library kept sources are written back from their compiled
+    form, and only served when that gives the same hash."""
+    version = current_hash(app, "canteen_special")
+    with db.conn:
+        db.execute("DELETE FROM checklist_sources WHERE hash = ?", [version])
+    bureau = login("bureau")
+    book = bureau.get(f"/library/versions/{version}.xlsx")
+    assert book.status_code == 200
+    checklist, errors = wb.check_workbook(book.data)
+    assert not errors and checklist is not None and checklist.hash == version
+    text = bureau.get(f"/library/versions/{version}.yaml").get_data(as_text=True)
+    assert yaml.safe_load(text)["id"] == "canteen_special"

@@ -26,6 +26,7 @@ from flask_wtf.file import FileField, FileRequired
 from inspect_app.checklist import workbook
 from inspect_app.checklist.diff import diff
 from inspect_app.checklist.loader import TYPE_LABELS
+from inspect_app.checklist.source import rebuilt_document
 from inspect_app.inspections import catalog
 from inspect_app.inspections import library as checking
 from inspect_app.storage import library, schools
@@ -205,9 +206,16 @@ def _set_retired(checklist_id: str, retired: bool):
 def _version_source(checklist_hash: str) -> tuple[dict, str]:
     db = get_db()
     checklist = catalog.by_hash(db, checklist_hash)
-    text = library.source(db, checklist_hash) if checklist else None
-    if checklist is None or text is None:
+    if checklist is None:
         abort(404)
+    text = library.source(db, checklist_hash)
+    if text is None:
+        # a version stored before sources were kept: written back from its compiled form,
+        # and only when that compiles to the very same hash
+        doc = rebuilt_document(checklist.compiled)
+        if doc is None:
+            abort(404)
+        text = workbook.dump_yaml(doc)
     return checklist.compiled, text
 
 
