@@ -114,3 +114,44 @@ def unassigned_schools(
             [end, start, *params],
         )
     )
+
+
+def routine_visits(
+    db: Database,
+    checklist_id: str,
+    start: str,
+    end: str,
+    *,
+    township_id: int | None = None,
+    stage: str = "",
+) -> list[dict]:
+    """Every school with its valid routine visits (挂牌督导: inspections with `checklist_id`)
+    dated in [start, end], by any inspector: the count, the latest date, and the inspectors
+    the plan gives it in that period (names joined by 、)."""
+    where: list[str] = []
+    params: list[object] = []
+    if township_id:
+        where.append("s.township_id = ?")
+        params.append(township_id)
+    if stage:
+        where.append("s.stage = ?")
+        params.append(stage)
+    extra = ("WHERE " + " AND ".join(where)) if where else ""
+    visits = """FROM inspections i WHERE i.school_id = s.id AND i.checklist_id = ?
+                  AND i.status = 'valid' AND i.date BETWEEN ? AND ?"""
+    return list(
+        db.query(
+            f"""SELECT s.id, s.code, s.name, s.stage, t.name AS township,
+                   (SELECT COUNT(*) {visits}) AS visits,
+                   (SELECT MAX(i.date) {visits}) AS last_visit,
+                   (SELECT group_concat(name, '、') FROM (
+                      SELECT DISTINCT u.display_name AS name FROM assignments a
+                      JOIN users u ON u.id = a.inspector_id
+                      WHERE a.school_id = s.id AND a.period_start <= ? AND a.period_end >= ?
+                      ORDER BY u.display_name)) AS inspectors
+                FROM schools s JOIN regions t ON t.id = s.township_id
+                {extra}
+                ORDER BY t.name, s.code""",
+            [checklist_id, start, end, checklist_id, start, end, end, start, *params],
+        )
+    )

@@ -254,6 +254,29 @@ def school(school_id: int):
 # Supervision plan
 
 
+# 挂牌督导: the routine visits of a 责任督学 are inspections with this checklist; 教育督导条例
+# 第十四条 asks for at least two per school each term.
+ROUTINE_CHECKLIST = "routine_visit"
+ROUTINE_VISITS_PER_TERM = 2
+
+
+def _routine_short(db, filters: periods.Filters) -> tuple[periods.Period, list[dict]]:
+    """The term the page's period starts in, and the schools with fewer routine visits in it
+    (so far) than the 条例 asks, fewest first."""
+    term = periods.term_period(*periods.term_of(filters.period.start))
+    rows = assignments.routine_visits(
+        db,
+        ROUTINE_CHECKLIST,
+        term.start.isoformat(),
+        term.end.isoformat(),
+        township_id=filters.township_id,
+        stage=filters.stage,
+    )
+    short = [r for r in rows if r["visits"] < ROUTINE_VISITS_PER_TERM]
+    short.sort(key=lambda r: (r["visits"], r["township"], r["code"]))
+    return term, short
+
+
 def _plan_page(filters: periods.Filters, status: int = 200, form: dict | None = None):
     db = get_db()
     period = filters.period
@@ -266,8 +289,12 @@ def _plan_page(filters: periods.Filters, status: int = 200, form: dict | None = 
         db, start, end, township_id=filters.township_id, stage=filters.stage
     )
     behind = [r for r in rows if r["behind"]]
+    routine_term, routine_short = _routine_short(db, filters)
     return render_template(
         "bureau/plan.html",
+        routine_term=routine_term,
+        routine_short=routine_short,
+        routine_minimum=ROUTINE_VISITS_PER_TERM,
         rows=rows,
         totals=figures.plan_totals(rows),
         inspectors_progress=figures.by_inspector(rows),
