@@ -306,3 +306,28 @@ def test_a_version_stored_without_its_source_still_downloads_as_itself(app, db, 
     assert not errors and checklist is not None and checklist.hash == version
     text = bureau.get(f"/library/versions/{version}.yaml").get_data(as_text=True)
     assert yaml.safe_load(text)["id"] == "canteen_special"
+
+
+def test_every_kind_of_workbook_mistake_is_shown_on_the_upload_page(login, county):
+    """The 26 mistakes of tests/test_workbook.py, uploaded through the app: each page names
+    the sheet, row and column, and offers no publish button."""
+    from tests.test_workbook import MISTAKES
+
+    bureau = login("bureau")
+    for name, change, expected in MISTAKES:
+        book = load_workbook(io.BytesIO(wb.template_workbook()))
+        change(book)
+        out = io.BytesIO()
+        book.save(out)
+        page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, out.getvalue(), 'x.xlsx'))}")
+        html = page.get_data(as_text=True)
+        items = [
+            re.sub(r"<[^>]+>", "", li)
+            for li in re.findall(r"<li>(.*?)</li>", html.split('id="upload-errors"')[1], re.S)
+        ]
+        import html as html_lib
+
+        items = [html_lib.unescape(i) for i in items]
+        assert page.status_code == 422, name
+        assert any(i.startswith(expected) for i in items), (name, items)
+        assert 'id="publish-button"' not in html, name

@@ -347,3 +347,22 @@ def test_cli_exports_imports_and_validates_files(tmp_path):
     template = tmp_path / "t.xlsx"
     result = runner.invoke(checklists_cli, ["export", "--template", "-o", str(template)])
     assert result.exit_code == 0 and wb.check_workbook(template.read_bytes())[1] == []
+
+
+def test_a_zip_bomb_or_a_huge_sheet_is_refused_before_it_is_read():
+    import zipfile
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (wb.MAX_UNPACKED_BYTES + 1))
+    assert [str(e) for e in wb.check_workbook(bomb.getvalue())[1]] == [
+        "文件解压后过大，不像是检查单工作簿，请确认选择了正确的文件"
+    ]
+    book = load_workbook(io.BytesIO(wb.template_workbook()))
+    book["检查项"].cell(row=wb.MAX_ROWS + 10, column=1).value = "x"
+    out = io.BytesIO()
+    book.save(out)
+    errors = [str(e) for e in wb.check_workbook(out.getvalue())[1]]
+    assert errors == [
+        f"工作表“检查项”：有 {wb.MAX_ROWS + 10} 行，超过 {wb.MAX_ROWS} 行，不像是检查单（请删除多余的行）"
+    ]

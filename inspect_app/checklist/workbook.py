@@ -699,9 +699,24 @@ def _yaml_scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# A checklist workbook is a few hundred rows; these bounds refuse a zip bomb or a sheet of a
+# million rows before openpyxl spends the server's memory on it.
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024
+MAX_ROWS = 5000
+
+
+class _TooBig(Exception):
+    pass
+
+
 def _open(data: bytes) -> Any:
+    import zipfile
+
     from openpyxl import load_workbook
 
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+            raise _TooBig
     return load_workbook(io.BytesIO(data), data_only=False, read_only=False)
 
 
@@ -757,11 +772,20 @@ def read_workbook(data: bytes) -> tuple[dict | None, _Source | None, list[Workbo
     reader = _Reader()
     try:
         book = _open(data)
+    except _TooBig:
+        return None, None, [WorkbookError("", None, None,
+                                          "文件解压后过大，不像是检查单工作簿，请确认选择了正确的文件")]  # fmt: skip
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         return None, None, [WorkbookError("", None, None,
                                           "无法打开：文件不是 Excel 工作簿（.xlsx）。"
                                           "请用 Excel 或 WPS 另存为 .xlsx 后再上传")]  # fmt: skip
     names = book.sheetnames
+    for ws in book.worksheets:
+        if ws.max_row > MAX_ROWS and ws.title != GUIDE:
+            reader.error(ws.title, None, None,
+                         f"有 {ws.max_row} 行，超过 {MAX_ROWS} 行，不像是检查单（请删除多余的行）")  # fmt: skip
+    if reader.errors:
+        return None, None, reader.errors
     for required in (SETTINGS, GRADES, ITEMS):
         if required not in names:
             close = difflib.get_close_matches(required, names, n=1, cutoff=0.3)
