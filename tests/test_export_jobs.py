@@ -72,7 +72,7 @@ def test_the_export_is_written_in_the_background_with_progress(
     response = client.get(status["download"])
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert book.sheetnames == ["学校汇总", "检查条目", "问题清单", "整改情况"]
+    assert book.sheetnames == ["学校汇总", "检查条目", "问题清单", "整改情况", "满意度测评"]
     listed = BeautifulSoup(client.get("/bureau/exports").get_data(as_text=True), "html.parser")
     row = listed.select_one("#export-list tbody tr")
     assert row["data-status"] == "done" and "下载" in row.get_text()

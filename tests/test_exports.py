@@ -44,7 +44,7 @@ def _workbook(client):
 def test_xlsx_holds_the_schools_items_findings_and_rectifications(client, auth, received):
     auth.login("bureau")
     wb = _workbook(client)
-    assert wb.sheetnames == ["学校汇总", "检查条目", "问题清单", "整改情况"]
+    assert wb.sheetnames == ["学校汇总", "检查条目", "问题清单", "整改情况", "满意度测评"]
     schools = list(wb["学校汇总"].values)
     assert schools[0][:4] == ("排名", "学校代码", "学校名称", "乡镇")
     by_code = {row[1]: row for row in schools[1:]}
@@ -94,7 +94,8 @@ def test_csv_zip_has_one_bom_csv_per_sheet_with_the_same_rows(client, auth, rece
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
-    assert names == ["1-学校汇总.csv", "2-检查条目.csv", "3-问题清单.csv", "4-整改情况.csv"]
+    assert names == ["1-学校汇总.csv", "2-检查条目.csv", "3-问题清单.csv", "4-整改情况.csv",
+                     "5-满意度测评.csv"]  # fmt: skip
     for name, sheet in zip(names, wb.sheetnames, strict=True):
         raw = archive.read(name)
         assert raw.startswith(b"\xef\xbb\xbf")
@@ -107,7 +108,7 @@ def test_export_of_an_empty_period_still_has_headers(client, auth, received):
     auth.login("bureau")
     response = _export(client, "xlsx", {"period": "month", "key": "2025-01"})
     wb = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert [len(list(wb[name].values)) for name in wb.sheetnames] == [4, 1, 1, 1]
+    assert [len(list(wb[name].values)) for name in wb.sheetnames] == [4, 1, 1, 1, 1]
 
 
 def test_answers_read_as_the_report_prints_them(client, auth, received):

@@ -517,3 +517,51 @@ def test_a_school_sees_its_own_satisfaction_and_no_other_schools(app, client, pa
         "0",
         "不足 5 份，不显示",
     ]
+
+
+def test_the_xlsx_export_has_a_satisfaction_sheet_with_the_threshold(
+    app, client, db, parent_round, county
+):
+    import io
+    import threading
+
+    from openpyxl import load_workbook
+
+    from inspect_app.bureau import export_jobs
+    from inspect_app.common import periods
+    from inspect_app.common.clock import today_in_china
+    from inspect_app.storage.db import open_database
+
+    for n in range(5):
+        _answer(client, parent_round["codes"][county["school_b"]], n,
+                {"overall": "satisfied" if n else "average"})  # fmt: skip
+    _answer(client, parent_round["codes"][county["school_a"]], 9, {"overall": "satisfied"})
+    bureau = User(app, "bureau")
+    term = periods.current_period("term", today_in_china())
+    response = bureau.post("/bureau/exports", {"period": "term", "key": term.key, "format": "xlsx"})
+    assert response.status_code == 302
+    job = response.headers["Location"].rsplit("/", 1)[1]
+    worker_db = open_database(app.config["DATABASE"])
+    try:
+        assert export_jobs.ExportWorker(app.config, threading.Event()).run_once(worker_db)
+    finally:
+        worker_db.close()
+    status = bureau.get(f"/bureau/exports/{job}.json").get_json()
+    book = load_workbook(io.BytesIO(bureau.get(status["download"]).data), read_only=True)
+    rows = list(book["满意度测评"].values)
+    assert rows[0] == (
+        "调查",
+        "调查时段",
+        "学校代码",
+        "学校名称",
+        "乡镇",
+        "调查对象",
+        "答卷数",
+        "满意度",
+        "说明",
+    )
+    by_school = {r[3]: r for r in rows[1:]}
+    assert set(by_school) == {"西乡初级中学", "东镇中心小学"}  # school C was not asked
+    # 4 of 5 answers 满意; the cell is a percentage (0.8 shows as 80.0%)
+    assert by_school["西乡初级中学"][5:8] == ("家长", 5, 0.8) and not by_school["西乡初级中学"][8]
+    assert by_school["东镇中心小学"][5:] == ("家长", 1, None, "不足 5 份，不显示")

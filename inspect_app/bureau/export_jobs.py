@@ -117,7 +117,7 @@ def run(db: Database, config: Mapping, job: dict, stop: threading.Event | None =
     partial = target + ".part"
     try:
         write = exports.write_xlsx if job["format"] == "xlsx" else exports.write_csv_zip
-        counts = write(db, overview, partial, progress)
+        counts = write(db, overview, partial, progress, int(config.get("SURVEY_MIN_RESPONSES", 5)))
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):

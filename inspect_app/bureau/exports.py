@@ -24,6 +24,7 @@ from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
 from inspect_app.common import vocabulary
 from inspect_app.storage import analytics as store
 from inspect_app.storage import exports as storage
+from inspect_app.surveys import gathering as surveys
 
 
 def _yes(flag) -> str:
@@ -208,10 +209,22 @@ def _tracked(
     progress(stage, offset + len(inspections), total)
 
 
+def _survey_rows(db: Database, overview: figures.Overview, min_responses: int) -> Iterator[list]:
+    period = overview.filters.period
+    school_ids = {s["id"] for s in overview.schools}
+    for row in surveys.export_rows(
+        db, period.start.isoformat(), period.end.isoformat(), school_ids, min_responses
+    ):
+        yield [*row[:7], None if row[7] is None else Percent(row[7]), row[8]]
+
+
 def sheets(
-    db: Database, overview: figures.Overview, progress: Progress | None = None
+    db: Database,
+    overview: figures.Overview,
+    progress: Progress | None = None,
+    min_responses: int = 5,
 ) -> list[Sheet]:
-    """The four sheets of an export, lazily: rows are produced as they are written.
+    """The five sheets of an export, lazily: rows are produced as they are written.
 
     ``progress`` is told how far the writing is: the three sheets after the school summary
     each walk the period's inspections, so the whole is three times their number.
@@ -254,15 +267,23 @@ def sheets(
             _rectification_groups(db, walk(2, "整改情况"), overview.today),
             [12, 24, 12, 12, 6, 50, 40, 40, 10, 12, 12, 10, 9, 9, 12],
         ),
+        # 社会认可度: the survey rounds of the period at these schools (figures from
+        # ``min_responses`` responses per group, SURVEY_MIN_RESPONSES)
+        Sheet(
+            "满意度测评",
+            ["调查", "调查时段", "学校代码", "学校名称", "乡镇", "调查对象", "答卷数", "满意度", "说明"],
+            _survey_rows(db, overview, min_responses),
+            [36, 14, 12, 24, 12, 8, 8, 9, 18],
+        ),
     ]  # fmt: skip
 
 
 def write_xlsx(
     db: Database, overview: figures.Overview, target: str | IO[bytes],
-    progress: Progress | None = None,
+    progress: Progress | None = None, min_responses: int = 5,
 ) -> dict[str, int]:  # fmt: skip
     """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…)."""
-    return xlsx.write(target, sheets(db, overview, progress))
+    return xlsx.write(target, sheets(db, overview, progress, min_responses))
 
 
 def _flat(rows: Iterable[list | Group]) -> Iterator[list]:
@@ -298,12 +319,12 @@ def _csv_value(value):
 
 def write_csv_zip(
     db: Database, overview: figures.Overview, target: str | IO[bytes],
-    progress: Progress | None = None,
+    progress: Progress | None = None, min_responses: int = 5,
 ) -> dict[str, int]:  # fmt: skip
     """One CSV per sheet (UTF-8 with BOM, so Excel reads the Chinese), zipped."""
     counts: dict[str, int] = {}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for n, sheet in enumerate(sheets(db, overview, progress), start=1):
+        for n, sheet in enumerate(sheets(db, overview, progress, min_responses), start=1):
             with archive.open(f"{n}-{sheet.title}.csv", "w", force_zip64=True) as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
                 writer = csv.writer(text)

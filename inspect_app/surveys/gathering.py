@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist
+from inspect_app.common.clock import local_time
 from inspect_app.inspections import catalog
 from inspect_app.storage import surveys as stored
 from inspect_app.storage.schools import as_scoring_school
@@ -60,3 +61,36 @@ def school_summary(db: Database, school_id: int, min_responses: int) -> list[dic
         if result is not None:
             out.append({"round": round_row, **result})
     return out
+
+
+def rounds_in(db: Database, start: str, end: str) -> list[dict]:
+    """Rounds of a reporting period: opened for it, or opened on one of its days (Beijing)."""
+    return [r for r in stored.rounds(db) if start <= local_day(r["created_at"]) <= end]
+
+
+def local_day(moment: str) -> str:
+    return local_time(moment)[:10]
+
+
+def export_rows(
+    db: Database, start: str, end: str, school_ids: set[int], min_responses: int
+) -> list[list]:
+    """The XLSX export's 满意度测评 sheet: one row per round, school and respondent group.
+
+    The index is a share (0–1) or None below the privacy threshold, with the reason in the
+    last column; the counts are always there.
+    """
+    rows: list[list] = []
+    for round_row in reversed(rounds_in(db, start, end)):
+        for school in round_results(db, round_row, min_responses):
+            if school["school_id"] not in school_ids:
+                continue
+            for group in school["results"]["groups"]:
+                shown = group["shown"] and group["index"] is not None
+                rows.append(
+                    [round_row["title"], round_row["period_label"] or local_day(round_row["created_at"]),
+                     school["school_code"], school["name"], school["township"], group["name"],
+                     group["responses"], group["index"] / 100 if shown else None,
+                     "" if group["shown"] else f"不足 {min_responses} 份，不显示"]
+                )  # fmt: skip
+    return rows
