@@ -137,3 +137,75 @@ def test_guide_page_lists_every_column(browser, live_server):
         assert re.search(r"是否题\s", text)
     finally:
         context.close()
+
+
+DRAFT = """async () => {
+  const store = await import('/static/js/inspector/store.js');
+  const api = await import('/static/js/inspector/api.js');
+  const draft = await store.get('drafts', decodeURIComponent(location.hash.slice(1)));
+  const compiled = await api.checklist(draft.checklist_hash);
+  return { hash: draft.checklist_hash, version: compiled.version,
+           items: compiled.sections.flatMap((s) => s.items.map((i) => i.id)) };
+}"""
+
+
+def test_a_publication_reaches_the_next_phone_while_a_started_draft_keeps_its_version(
+    browser, live_server
+):
+    from inspect_app.inspections.library import check_upload
+    from inspect_app.storage import library, users
+
+    from .helpers import start_inspection
+
+    phones = []
+    try:
+        first = new_context(browser, live_server)
+        phones.append(first)
+        page_a = first.new_page()
+        page_a.set_default_timeout(15000)
+        login(page_a, "duxue1")
+        start_inspection(page_a)
+        before = page_a.evaluate(DRAFT)
+
+        # the bureau publishes a new version of that checklist meanwhile
+        doc = yaml.safe_load(
+            (SOURCE.parent / "fupin_comprehensive.yaml").read_text(encoding="utf-8")
+        )
+        doc["version"] = "2027.1"
+        doc["sections"][0]["items"].append(
+            {"id": "aid_board", "type": "yesno", "label": "校内公示栏公示资助名单", "points": 2,
+             "fix": {"action": "公示资助名单", "owner": "校长", "days": 7}}
+        )  # fmt: skip
+        checked = check_upload("new.xlsx", wb.to_workbook(doc))
+        assert not checked.errors and checked.checklist is not None
+        db = live_server.db()
+        try:
+            clerk = users.by_username(db, "jyj")
+            upload_id = library.save_upload(
+                db, file_name="new.xlsx", fmt="xlsx", original=b"", yaml_text=checked.yaml_text,
+                compiled=checked.checklist.compiled, errors=[], checklist_id=doc["id"], user=clerk,
+            )  # fmt: skip
+            library.publish(db, upload_id, clerk)
+        finally:
+            db.close()
+
+        # another phone starting now gets the new version at its sync
+        second = new_context(browser, live_server)
+        phones.append(second)
+        page_b = second.new_page()
+        page_b.set_default_timeout(15000)
+        login(page_b, "duxue2")
+        start_inspection(page_b)
+        after = page_b.evaluate(DRAFT)
+        assert after["hash"] == checked.checklist.hash and after["version"] == "2027.1"
+        assert "aid_board" in after["items"]
+
+        # the draft started before keeps its own version, reopened or not
+        page_a.reload()
+        page_a.wait_for_selector("body[data-ready='1']")
+        kept = page_a.evaluate(DRAFT)
+        assert kept["hash"] == before["hash"] != after["hash"]
+        assert "aid_board" not in kept["items"] and kept["version"] == before["version"]
+    finally:
+        for context in phones:
+            context.close()
