@@ -180,6 +180,12 @@ def pdf_bytes(extra: bytes = b"") -> bytes:
     return out + b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
 
 
+def evidence(seed: int = 7) -> dict:
+    """``files=`` for a reply form: one photo, as every item needs evidence unless its fix
+    template says otherwise."""
+    return {"evidence": [(factories.jpeg_bytes(seed), "整改后照片.jpg")]}
+
+
 def item_row(db: Database, rectification_id: int) -> dict:
     return next(db.query("SELECT * FROM rectifications WHERE id = ?", [rectification_id]))
 

@@ -9,7 +9,7 @@ import pytest
 from inspect_app.rectification import notifications
 from inspect_app.rectification.notifications import Notice
 
-from .support import version_on
+from .support import evidence, version_on
 
 
 class Recorder:
@@ -110,7 +110,7 @@ def test_reviewer_is_told_of_answers_and_extension_requests_school_of_decisions(
     school, reviewer, other = login("sch_a"), login("insp"), login("bureau")
     respond = f"/school/rectifications/{rows[0]['id']}/respond"
     school.post(respond, {"measures": "措施", "result": "结果", "done_on": "2026-11-24",
-                          "version": version_on(school.page(respond))})  # fmt: skip
+                          "version": version_on(school.page(respond))}, files=evidence())  # fmt: skip
     extension = f"/school/rectifications/{rows[1]['id']}/extension"
     school.post(
         extension,

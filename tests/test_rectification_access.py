@@ -12,7 +12,7 @@ from inspect_app.directory.passwords import hash_password
 from inspect_app.storage import users
 
 from . import factories
-from .support import PASSWORD, User, pdf_bytes, version_on
+from .support import PASSWORD, User, evidence, pdf_bytes, version_on
 
 ROLES = ["anonymous", "insp", "insp2", "sch_a", "sch_b", "bureau", "admin", "dept"]
 L = "login"  # a redirect to the login page
@@ -147,7 +147,7 @@ def test_an_inspectors_queue_holds_only_their_items(app, receive, login, db, fro
     school = login("sch_a")
     url = f"/school/rectifications/{rows[0]['id']}/respond"
     school.post(url, {"measures": "措施", "result": "结果", "done_on": "2026-11-24",
-                      "version": version_on(school.page(url))})  # fmt: skip
+                      "version": version_on(school.page(url))}, files=evidence())  # fmt: skip
     with app.app_context():
         users.create(db, username="insp2", display_name="另一位督学", role="inspector",
                      password_hash=hash_password(PASSWORD, app.config))  # fmt: skip

@@ -9,7 +9,7 @@ from inspect_app.rectification import rules
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import open_database
 
-from .support import event_kinds, item_row, version_on
+from .support import event_kinds, evidence, item_row, version_on
 
 TODAY = date(2026, 11, 25)
 
@@ -26,6 +26,7 @@ def submitted_item(receive, login):
             "done_on": "2026-11-24",
             "version": version_on(school.page(url)),
         },
+        files=evidence(),
     )
     assert response.status_code == 302
     return rows[0]["id"]
@@ -112,6 +113,7 @@ def test_school_answer_and_reviewer_extension_decision_do_not_both_land_on_one_v
     response = school.post(
         respond_url,
         {"measures": "措施", "result": "结果", "done_on": "2026-11-24", "version": stale_form},
+        files=evidence(),
     )
     assert response.status_code == 409 and "您的操作未生效" in response.get_data(as_text=True)
     # The refused form keeps what the school typed.

@@ -88,6 +88,7 @@ def test_school_answers_reviewer_returns_school_answers_again_reviewer_closes(
             "done_on": "2026-11-25",
             "version": version_on(form),
         },
+        files={"evidence": [(factories.jpeg_bytes(11), "签字页.jpg")]},
     )
     assert response.status_code == 302
     page = reviewer.page(review_url)

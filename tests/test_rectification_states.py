@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from inspect_app.rectification.rules import REVIEWER_ACTIONS, SCHOOL_ACTIONS, IllegalMove, decide
 
-from .support import event_kinds, item_row, version_on
+from .support import event_kinds, evidence, item_row, version_on
 
 TODAY = date(2026, 11, 25)
 FORM = {
@@ -147,8 +147,8 @@ def test_school_cannot_answer_twice(receive, login, db, frozen):
     url = f"/school/rectifications/{rows[0]['id']}/respond"
     form = {"measures": "措施", "result": "结果", "done_on": "2026-11-24"}
     version = version_on(school.page(url))
-    assert school.post(url, {**form, "version": version}).status_code == 302
-    again = school.post(url, {**form, "version": str(int(version) + 1)})
+    assert school.post(url, {**form, "version": version}, files=evidence()).status_code == 302
+    again = school.post(url, {**form, "version": str(int(version) + 1)}, files=evidence(8))
     assert again.status_code == 409
     assert "正在等待复查，不能重复提交" in again.get_data(as_text=True)
     assert event_kinds(db, rows[0]["id"]) == ["created", "respond"]
@@ -171,7 +171,7 @@ def test_return_without_a_comment_is_refused(receive, login, db, frozen):
     school, reviewer = login("sch_a"), login("insp")
     url = f"/school/rectifications/{rows[0]['id']}/respond"
     school.post(url, {"measures": "措施", "result": "结果", "done_on": "2026-11-24",
-                      "version": version_on(school.page(url))})  # fmt: skip
+                      "version": version_on(school.page(url))}, files=evidence())  # fmt: skip
     response = reviewer.post(
         f"/review/rectifications/{rows[0]['id']}/decide",
         {"action": "return", "comment": "", "version": str(rows[0]["version"] + 1)},
@@ -186,7 +186,7 @@ def test_closed_item_offers_no_forms_and_refuses_an_extension(receive, login, db
     school, reviewer = login("sch_a"), login("bureau")
     url = f"/school/rectifications/{item_id}/respond"
     school.post(url, {"measures": "措施", "result": "结果", "done_on": "2026-11-24",
-                      "version": version_on(school.page(url))})  # fmt: skip
+                      "version": version_on(school.page(url))}, files=evidence())  # fmt: skip
     reviewer.post(f"/review/rectifications/{item_id}/decide", {"action": "accept", "version": "2"})
     assert item_row(db, item_id)["status"] == "closed"
     page = school.page(f"/school/rectifications/{item_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from inspect_app.rectification import rules
 from inspect_app.rectification.evidence import EvidenceRejected, check
 
 from . import factories
@@ -81,7 +82,11 @@ def test_bad_upload_is_refused_next_to_the_field_and_the_form_kept(
     assert page.select_one("#result").get_text().strip() == FORM["result"]
     assert page.select_one("#done_on")["value"] == FORM["done_on"]
     assert item_row(db, rows[0]["id"])["status"] == "pending"
-    assert db["evidence_files"].count == 0, "nothing from a refused form is kept"
+    # The good photo beside the bad file is kept and shown: the school need not choose it again.
+    assert db["evidence_files"].count == 1
+    kept = page.select("ul.kept li[data-kept]")
+    assert [k.select_one(".name").get_text() for k in kept] == ["好照片.jpg"]
+    assert school.get(kept[0].select_one("img")["src"]).status_code == 200
 
 
 def test_missing_fields_are_named(receive, login, frozen):
@@ -120,3 +125,58 @@ def test_served_evidence_is_never_html(receive, login, frozen):
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
     assert served.data.startswith(b"\xff\xd8")
+
+
+def test_evidence_is_required_unless_the_fix_template_waives_it(receive, login, db, frozen):
+    _, rows = receive()
+    school = login("sch_a")
+    url = f"/school/rectifications/{rows[0]['id']}/respond"
+    page = school.page(url)
+    assert "（必填）" in page.select_one("#evidence-label").get_text()
+    # The browser is told today's date as the latest allowed (frozen at 2026-11-25).
+    assert page.select_one("#done_on")["max"] == "2026-11-25"
+    response = school.post(url, {**FORM, "version": version_on(page)})
+    assert response.status_code == 400
+    error = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one(
+        "#evidence-error"
+    )
+    assert "该事项须上传佐证材料" in error.get_text()
+    assert item_row(db, rows[0]["id"])["status"] == "pending"
+    # A template with ``evidence: false`` (kept on the item when it opened) needs no file.
+    db.execute("UPDATE rectifications SET evidence_required = 0 WHERE id = ?", [rows[0]["id"]])
+    page = school.page(url)
+    assert "（必填）" not in page.select_one("#evidence-label").get_text()
+    assert school.post(url, {**FORM, "version": version_on(page)}).status_code == 302
+
+
+def test_evidence_rule_read_from_the_fix_template():
+    assert rules.evidence_required({"action": "a", "evidence": False}) == 0
+    assert rules.evidence_required({"action": "a"}) == 1
+    assert rules.evidence_required(None) == 1
+
+
+def test_kept_files_are_only_the_sessions_own(receive, login, db, frozen):
+    """A kept file is named by its hash; another account naming it gains nothing."""
+    _, rows = receive()
+    school_a = login("sch_a")
+    url = f"/school/rectifications/{rows[0]['id']}/respond"
+    response = school_a.post(
+        url,
+        {**FORM, "measures": "", "version": version_on(school_a.page(url))},
+        files={"evidence": [(factories.jpeg_bytes(21), "甲校照片.jpg")]},
+    )
+    assert response.status_code == 400
+    sha = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one(
+        "input[name=kept]"
+    )["value"]
+    # The kept photo shows to its own session, and to nobody else.
+    assert school_a.get(f"/school/evidence/{sha}").status_code == 200
+    assert login("insp").get(f"/school/evidence/{sha}").status_code == 404
+    # A second session of the same school account did not upload it: the hash is ignored.
+    other = login("sch_a")
+    url_other = f"/school/rectifications/{rows[1]['id']}/respond"
+    response = other.post(
+        url_other, {**FORM, "version": version_on(other.page(url_other)), "kept": sha}
+    )
+    assert response.status_code == 400
+    assert "该事项须上传佐证材料" in response.get_data(as_text=True)

@@ -93,7 +93,7 @@ def for_inspection(db: Database, inspection_id: str) -> list[dict]:
     return list(
         db.query(
             _SELECT
-            + f""" JOIN rectification_findings f
+            + """ JOIN rectification_findings f
                 ON f.rectification_id = r.id AND f.inspection_id = ? ORDER BY f.seq""",
             [inspection_id],
         )

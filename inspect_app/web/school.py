@@ -277,12 +277,66 @@ class RespondForm(FlaskForm):
     evidence = MultipleFileField("佐证材料", render_kw={"accept": ACCEPT})
     version = HiddenField()
 
+    def __init__(self, *args, required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required = required
+        # Files already kept for this answer (shown, and sent again as ``kept``).
+        self.stored: list[dict] = kept_files(request.form.getlist("kept"))
+        # The browser refuses a future date too (static/js/rectification.js reads ``max``).
+        self.done_on.render_kw = {"type": "date", "max": today().isoformat()}
+
     def validate_done_on(self, field):
         if problem := rules.done_date_problem(field.data, today()):
             raise ValidationError(problem)
 
     def validate_evidence(self, field):
-        self.checked = read_uploads(field.data)
+        # Every good file is kept at once, so that a mistake anywhere on the form (or a bad
+        # file beside it) never makes the school choose its photos again.
+        new, problems = keep_uploads(field.data)
+        self.stored = _unique(self.stored + new)
+        if problems:
+            raise ValidationError("；".join(problems))
+        if len(self.stored) > MAX_FILES:
+            raise ValidationError(f"最多上传 {MAX_FILES} 个文件，请移除一些。")
+        if self.required and not self.stored:
+            raise ValidationError("该事项须上传佐证材料：整改后的现场照片或 PDF 文件，至少 1 个。")
+
+
+_KEPT = "kept_evidence"
+
+
+def keep_uploads(uploads) -> tuple[list[dict], list[str]]:
+    """Check and store each uploaded file; the good ones are remembered for this session (so
+    the form can show them again), the bad ones are named in Chinese."""
+    kept, problems = [], []
+    user_id = g.user["id"] if g.user else None
+    for upload in [f for f in uploads or [] if f and f.filename]:
+        data = upload.read(evidence.MAX_EVIDENCE_BYTES + 1)
+        try:
+            clean = evidence.check(data)
+        except evidence.EvidenceRejected as exc:
+            problems.append(f"「{upload.filename}」{exc}")
+            continue
+        kept += store_uploads([(clean, upload.filename)], user_id)
+    if kept:
+        session[_KEPT] = (session.get(_KEPT, []) + [k["sha256"] for k in kept])[-50:]
+    return kept, problems
+
+
+def kept_files(shas: list[str]) -> list[dict]:
+    """The files of ``shas`` this session uploaded (anything else is ignored, never trusted)."""
+    mine = set(session.get(_KEPT, []))
+    out = []
+    for sha in shas:
+        row = evidence_store.get(get_db(), sha) if sha in mine and _SHA256.match(sha) else None
+        if row is not None:
+            out.append({"sha256": sha, "mime": row["mime"], "name": row["original_name"] or ""})
+    return _unique(out)
+
+
+def _unique(files: list[dict]) -> list[dict]:
+    """``files`` without repeats (the same photo chosen twice is one file), in their order."""
+    return list({f["sha256"]: f for f in files}.values())
 
 
 class ExtensionForm(FlaskForm):
@@ -314,8 +368,8 @@ def _school_form(item: dict, form, action: str, fields: tuple[str, ...], templat
         ), (409 if request.method == "POST" else 200)  # fmt: skip
     if form.validate_on_submit():
         values = {name: form[name].data for name in fields}
-        # Evidence files, already checked by the form's validation (respond only).
-        error = _act(item, form, action, values, getattr(form, "checked", ()))
+        # Evidence files, already checked and stored by the form's validation (respond only).
+        error = _act(item, form, action, values, getattr(form, "stored", ()))
         if error is None:
             flash("提交成功。", "success")
             if g.user is not None and g.user["role"] in ("bureau", "admin"):
@@ -330,7 +384,7 @@ def _school_form(item: dict, form, action: str, fields: tuple[str, ...], templat
     ), status  # fmt: skip
 
 
-def _act(item: dict, form, action: str, fields: dict, uploads=()):
+def _act(item: dict, form, action: str, fields: dict, stored=()):
     """Decide and apply a school action; returns an error message, or None when it is done."""
     try:
         version = int(form.version.data)
@@ -344,7 +398,6 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
     except rules.IllegalMove as exc:
         return str(exc)
     user_id = g.user["id"] if g.user else None
-    stored = store_uploads(uploads, user_id)
     db = get_db()
     try:
         items.apply(
@@ -369,7 +422,7 @@ def _act(item: dict, form, action: str, fields: dict, uploads=()):
 @answer_side
 def respond(rectification_id: int):
     item = _own_item(rectification_id)
-    form = RespondForm(version=item["version"])
+    form = RespondForm(version=item["version"], required=bool(item["evidence_required"]))
     return _school_form(
         item, form, "respond", ("measures", "result", "done_on"), "school/respond.html"
     )
@@ -419,6 +472,8 @@ def _viewer(view):
 
 
 def _may_see(row: dict) -> bool:
+    if row.get("kept"):
+        return True
     if g.user is None:
         return row["school_id"] == g.link["school_id"]
     role = g.user["role"]
@@ -437,7 +492,9 @@ def evidence_file(sha256: str):
     db = get_db()
     row = evidence_store.get(db, sha256) if _SHA256.match(sha256) else None
     # Unknown and forbidden look the same, so a hash reveals nothing about other schools.
-    if row is None or not any(_may_see(r) for r in items.evidence_items(db, sha256)):
+    # A file this session just uploaded for an answer not sent yet is its own to see again.
+    kept = [{"kept": True}] if sha256 in session.get(_KEPT, []) else []
+    if row is None or not any(_may_see(r) for r in items.evidence_items(db, sha256) + kept):
         abort(404)
     is_pdf = row["mime"] == "application/pdf"
     response = send_file(

@@ -111,13 +111,25 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
     assert fits_the_phone(page)
     snap(page, "02_item")
 
-    # Respond; a fake photo is refused next to the field and the text stays.
+    # Respond. The file control is a Chinese button (the browser's own is hidden), and a date
+    # after today is refused in the browser before anything is sent.
     page.click("text=填写整改情况")
+    button = page.locator("label.file-button")
+    assert button.inner_text() == "拍照 / 选择照片或 PDF" and button.is_visible()
+    assert page.locator("#evidence").bounding_box()["width"] <= 1
     page.fill("#measures", "重新比对建档立卡学生名单，建立每月比对制度")
     page.fill("#result", "名单已与扶贫部门数据一致")
+    page.fill("#done_on", "2026-11-30")
+    respond_url = page.url
+    page.click("form.card button[type=submit]")
+    assert page.inner_text("#done_on-client-error") == "整改完成日期不能晚于今天"
+    assert page.url == respond_url and not page.locator(".flash-error").count()
+    snap(page, "03_future_date")
     page.fill("#done_on", "2026-11-24")
+    assert not page.locator("#done_on-client-error").count()
+
+    # A fake photo is refused next to the field; the text stays.
     page.set_input_files("#evidence", [evidence_files["fake"]])
-    snap(page, "03_respond")
     page.click("form.card button[type=submit]")
     page.wait_for_selector("#evidence-error")
     assert "无法识别的文件内容" in page.inner_text("#evidence-error")
@@ -125,35 +137,74 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
     assert fits_the_phone(page)
     snap(page, "04_bad_upload")
 
+    # Good files chosen, but the measures emptied: the form is refused, the files are kept.
     page.set_input_files("#evidence", [evidence_files["photo"], evidence_files["pdf"]])
+    assert page.locator(".chosen li").count() == 2
+    assert button.inner_text().startswith("已选择 2 个文件")
+    page.wait_for_function("document.querySelector('.chosen img')?.naturalWidth > 0")
+    snap(page, "05_chosen")
+    page.fill("#measures", "")
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector("#measures-error")
+    kept = page.locator("ul.kept li[data-kept]")
+    assert kept.count() == 2
+    assert sorted(kept.locator(".name").all_inner_texts()) == ["整改后照片.jpg", "整改报告.pdf"]
+    page.wait_for_function("document.querySelector('ul.kept img')?.naturalWidth > 0")
+    assert fits_the_phone(page)
+    snap(page, "06_kept_after_error")
+    page.fill("#measures", "重新比对建档立卡学生名单，建立每月比对制度")
     page.click("form.card button[type=submit]")
     page.wait_for_selector(".flash-success")
     assert "等待督学复查" in page.inner_text(".banner")
     assert page.locator(".timeline .files a").count() == 2
-    snap(page, "05_submitted")
+    snap(page, "07_submitted")
 
-    # The reviewer (the inspector who found it) signs it off, on a desktop-width screen.
-    reviewer_context = new_context(browser, live_server, width=1100, geolocation=False)
+    # The reviewer (the inspector who found it) signs it off on a phone: before / after, side
+    # by side on a wide screen and stacked here, above the 销号 buttons.
+    reviewer_context = new_context(browser, live_server, width=390, geolocation=False)
     try:
         reviewer = reviewer_context.new_page()
         login(reviewer, "duxue1", next_path="/review/")
         reviewer.locator("ul.items li[data-item] a").first.click()
         reviewer.wait_for_selector("#decide")
-        snap(reviewer, "06_review_item")
+        reviewer.wait_for_function(
+            "[...document.querySelectorAll('#compare img')].every(i => i.naturalWidth > 0)"
+        )
+        before = reviewer.locator("#compare .before img")
+        after = reviewer.locator("#compare .after img")
+        assert before.count() == 1 and after.count() == 1
+        assert reviewer.locator("#compare .after a.pdf").count() == 1
+        compare_box = reviewer.locator("#compare").bounding_box()
+        decide_box = reviewer.locator("#decide button[value=accept]").bounding_box()
+        assert compare_box["y"] + compare_box["height"] <= decide_box["y"]
+        assert fits_the_phone(reviewer)
+        snap(reviewer, "08_review_item_phone")
         reviewer.fill("#comment", "现场核实，台账已更新")
         reviewer.click("button[value=accept]")
         reviewer.wait_for_selector(".flash-success")
-        snap(reviewer, "07_reviewed")
+        snap(reviewer, "09_reviewed")
     finally:
         reviewer_context.close()
+    wide = new_context(browser, live_server, width=1100, geolocation=False)
+    try:
+        desk = wide.new_page()
+        login(desk, "duxue1", next_path="/review/")
+        desk.goto(page.url.replace("/school/", "/review/"))
+        desk.wait_for_selector("#compare")
+        b = desk.locator("#compare .before").bounding_box()
+        a = desk.locator("#compare .after").bounding_box()
+        assert abs(a["y"] - b["y"]) < 2 and a["x"] > b["x"] + b["width"] - 1  # side by side
+        snap(desk, "10_review_item_wide")
+    finally:
+        wide.close()
 
     # The school sees it closed, with who signed it off and when; it moves below the open ones.
     page.reload()
     assert "复查通过并销号" in page.inner_text(".banner")
     assert "复查通过，销号" in page.locator(".timeline li").last.inner_text()
-    snap(page, "08_after_review")
+    snap(page, "11_after_review")
     page.goto("/school/rectifications")
     closed = page.locator("ul.items").nth(1).locator("li[data-item]")
     assert closed.count() == 1 and closed.locator(".status").inner_text() == "已销号"
     assert "其中整改完成 1 个" in page.inner_text("[data-summary]")
-    snap(page, "09_list_after")
+    snap(page, "12_list_after")
