@@ -121,3 +121,17 @@ def test_a_report_without_interviews_keeps_its_headings(app, db, county, checkli
         ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
     ).stdout.decode()
     assert "、座谈了解" not in text and "四、整改清单" in text and "五、签字确认" in text
+
+
+def test_the_inspection_page_lists_the_interviews(app, db, county, checklist):
+    from .support import User
+
+    body = factories.payload(county["school_a"], checklist)
+    body["interviews"] = [TEACHERS]
+    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+    page = User(app, "sch_a").page(f"/inspections/{body['id']}")
+    card = page.select_one("#interviews")
+    assert card.select_one("h3").get_text() == "教师座谈（6 人）"
+    assert [li.get_text(" ", strip=True) for li in card.select("li")] == [
+        "生活补助按月足额发放", "近两年没有参加过县级以上培训 列为问题",
+    ]  # fmt: skip

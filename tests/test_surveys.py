@@ -565,3 +565,25 @@ def test_the_xlsx_export_has_a_satisfaction_sheet_with_the_threshold(
     # 4 of 5 answers 满意; the cell is a percentage (0.8 shows as 80.0%)
     assert by_school["西乡初级中学"][5:8] == ("家长", 5, 0.8) and not by_school["西乡初级中学"][8]
     assert by_school["东镇中心小学"][5:] == ("家长", 1, None, "不足 5 份，不显示")
+
+
+def test_a_round_for_one_inspection_shows_on_that_inspection_page(app, client, db, county):
+    from inspect_app.inspections import receiving
+    from inspect_app.storage import users
+
+    from .factories import payload
+
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"].compiled
+    body = payload(county["school_a"], checklist)
+    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+    bureau = User(app, "bureau")
+    bureau.post("/bureau/surveys/", {"survey": "parent_satisfaction", "inspection_id": body["id"]})
+    code = stored.round_schools(db, stored.rounds(db)[0]["id"])[0]["code"]
+    page = User(app, "sch_a").page(f"/inspections/{body['id']}")
+    cells = [td.get_text(strip=True) for td in page.select("#inspection-surveys td")]
+    assert cells[1:] == ["家长", "0", "不足 5 份，不显示"]
+    for n in range(5):
+        _answer(client, code, n, {"overall": "satisfied", "meal_quality": "dissatisfied"})
+    page = User(app, "sch_a").page(f"/inspections/{body['id']}")
+    assert page.select_one("#inspection-surveys td.index").get_text(strip=True) == "50.0%"

@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, abort, current_app, g, make_response, render_template, send_file
 
 from inspect_app.common import vocabulary
+from inspect_app.inspections import interviews as interview_rules
 from inspect_app.storage import inspections, jobs, reports
 from inspect_app.storage.assignments import school_ids_for
 from inspect_app.storage.db import get_db
@@ -58,6 +59,9 @@ def inspection_view(inspection_id: str):
         documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),
         status_names=vocabulary.REPORT_STATUS,
         job=jobs.for_inspection(db, inspection_id),
+        interviews=interview_rules.clean(
+            json.loads(inspection["payload"] or "{}").get("interviews")
+        )[0],
     )
 
 

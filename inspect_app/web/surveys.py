@@ -134,6 +134,18 @@ def survey_results_of(school_id: int) -> list[dict]:
     return gathering.school_summary(get_db(), school_id, _min_responses())
 
 
+@bp.app_template_global()
+def survey_results_of_inspection(inspection_id: str, school_id: int) -> list[dict]:
+    """The rounds opened for one inspection, with its school's results (inspection page)."""
+    db = get_db()
+    out = []
+    for round_row in stored.inspection_rounds(db, inspection_id):
+        result = gathering.school_result(db, round_row, school_id, _min_responses())
+        if result is not None:
+            out.append({"round": round_row, **result})
+    return out
+
+
 def _round(round_id: int) -> dict:
     row = stored.get_round(get_db(), round_id)
     if row is None:
