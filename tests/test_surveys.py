@@ -587,3 +587,10 @@ def test_a_round_for_one_inspection_shows_on_that_inspection_page(app, client, d
         _answer(client, code, n, {"overall": "satisfied", "meal_quality": "dissatisfied"})
     page = User(app, "sch_a").page(f"/inspections/{body['id']}")
     assert page.select_one("#inspection-surveys td.index").get_text(strip=True) == "50.0%"
+
+
+def test_the_round_page_explains_the_index_in_the_respondents_words(app, parent_round):
+    page = User(app, "bureau").page(f"/bureau/surveys/{parent_round['id']}")
+    text = page.get_text()
+    assert "选择“满意、比较满意”的回答占有效回答的比例（“不了解”不计入）" in text
+    assert "fairly_satisfied" not in text

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 
+from inspect_app.checklist import Checklist
 from inspect_app.common import periods
 from inspect_app.common.vocabulary import RESPONDENT_GROUPS, SURVEY_ROUND_STATUS
 from inspect_app.documents.posters import render_poster
@@ -166,6 +167,7 @@ def round_detail(round_id: int):
     survey = gathering.survey_of(db, row)
     return render_template(
         "surveys/round.html",
+        terms=_index_terms(survey),
         round=row,
         survey=survey,
         schools=gathering.round_results(db, row, _min_responses()),
@@ -175,6 +177,19 @@ def round_detail(round_id: int):
         link=public_link,
         args={},
     )
+
+
+def _index_terms(survey: Checklist) -> dict[str, str]:
+    """The index's satisfied and excluded answers in the respondents' words (满意、比较满意)."""
+    labels: dict[str, str] = {}
+    for item in survey.items.values():
+        for choice in item.get("choices") or []:
+            labels.setdefault(choice["value"], choice["label"])
+    terms = survey.satisfaction or {}
+    return {
+        key: "、".join(labels.get(v, v) for v in terms.get(key) or [])
+        for key in ("satisfied", "excluded")
+    }
 
 
 @bp.post("/<int:round_id>/close")

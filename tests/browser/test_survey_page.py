@@ -125,3 +125,27 @@ def test_the_page_is_small_and_loads_nothing_from_elsewhere(page, live_server, s
     assert requests and all(url.startswith(live_server.url) for url in requests)
     paths = sorted(url[len(live_server.url) :] for url in requests)
     assert paths == [f"/s/{survey_link['code']}", "/static/js/engine.js", "/static/js/survey.js"]
+
+
+def test_bureau_opens_a_round_for_a_township_and_reads_the_results(browser, live_server, shot):
+    from .conftest import login, new_context
+
+    ctx = new_context(browser, live_server, width=1280)
+    page = ctx.new_page()
+    try:
+        login(page, "jyj", next_path="/bureau/surveys/")
+        page.select_option("#survey", "parent_satisfaction")
+        township = page.locator("#township_id option").nth(1)
+        page.select_option("#township_id", township.get_attribute("value"))
+        page.click("#open-round button[type=submit]")
+        page.wait_for_selector("#round-schools")
+        shot(page, "round-opened", full_page=True)
+        rows = page.locator("#round-schools tbody tr")
+        assert rows.count() >= 1
+        assert "不足 5 份，不显示" in rows.first.inner_text()
+        # the poster link is a PDF for that school
+        poster = rows.first.locator("a", has_text="下载海报")
+        response = page.request.get(poster.get_attribute("href"))
+        assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    finally:
+        ctx.close()
