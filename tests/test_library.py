@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -240,6 +241,25 @@ def _form_token(client, path: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
+def _upload_via(client, doc: dict) -> str:
+    """Upload a workbook through the page's form; returns the publish form's action."""
+    body, boundary = _multipart(
+        {"csrf_token": _form_token(client, "/library/")}, "file", "new.xlsx", wb.to_workbook(doc)
+    )
+    _, _, page = client.request(
+        "POST", "/library/upload", body,
+        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )  # fmt: skip
+    return re.search(r'action="(/library/uploads/\d+/publish)"', page.decode()).group(1)
+
+
+def _publish(client, action: str) -> None:
+    token = _form_token(client, action.removesuffix("/publish"))
+    _, _, page = client.request("POST", action, f"csrf_token={token}".encode(),
+                                {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert "已发布" in page.decode()
+
+
 def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
     instance = live_server.prepare_instance(tmp_path / "instance", inspectors=2)
     first, base_a = live_server.serve(instance, tmp_path / "a.log", workers=1)
@@ -256,18 +276,7 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
             admin = live_server.Client(base_a)
             admin.login("admin")
             doc, _ = changed_doc()
-            body, boundary = _multipart(
-                {"csrf_token": _form_token(admin, "/library/")}, "file", "new.xlsx",
-                wb.to_workbook(doc),
-            )  # fmt: skip
-            _, _, page = admin.request(
-                "POST", "/library/upload", body,
-                {"Content-Type": f"multipart/form-data; boundary={boundary}"},
-            )  # fmt: skip
-            action = re.search(r'action="(/library/uploads/\d+/publish)"', page.decode()).group(1)
-            token = _form_token(admin, action.removesuffix("/publish"))
-            admin.request("POST", action, f"csrf_token={token}".encode(),
-                          {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+            _publish(admin, _upload_via(admin, doc))
 
             # the other process, never restarted, offers the new version at once
             for phone in phones:
@@ -275,6 +284,32 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
                 assert fresh["version"] == "2027.1" and fresh["hash"] != old["hash"]
             # and the inspection started on the old version is received with it
             phones[1].send_upload(started)
+
+            # two clerks publish two versions at the same moment, one through each process:
+            # both are recorded, one of them is current, and both processes agree which
+            other = live_server.Client(base_b)
+            other.login("admin")
+            actions = []
+            for clerk, label in ((admin, "2027.2"), (other, "2027.3")):
+                doc["version"] = label
+                actions.append((clerk, _upload_via(clerk, doc)))
+            start = threading.Barrier(2)
+            failures: list[str] = []
+
+            def publish(clerk, action):
+                start.wait()
+                try:
+                    _publish(clerk, action)
+                except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+                    failures.append(repr(exc))
+
+            threads = [threading.Thread(target=publish, args=a) for a in actions]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert failures == []
+            offered = {phone.checklist()["hash"] for phone in phones}
         finally:
             second.stop()
     finally:
@@ -288,7 +323,22 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
         current = db.execute(
             "SELECT current_hash FROM checklist_library WHERE checklist_id = 'fupin_comprehensive'"
         ).fetchone()[0]
-        assert current == fresh["hash"]
+        assert offered == {current}
+        published = [
+            r["version"]
+            for r in db.query(
+                """SELECT v.version FROM checklist_publications p
+                     JOIN checklist_versions v ON v.hash = p.hash
+                    WHERE p.checklist_id = 'fupin_comprehensive' ORDER BY p.id"""
+            )
+        ]
+        assert published[1:2] == ["2027.1"] and sorted(published[2:]) == ["2027.2", "2027.3"]
+        assert (
+            published[-1]
+            == db.execute(
+                "SELECT version FROM checklist_versions WHERE hash = ?", [current]
+            ).fetchone()[0]
+        )
     finally:
         db.close()
 
@@ -331,3 +381,15 @@ def test_every_kind_of_workbook_mistake_is_shown_on_the_upload_page(login, count
         assert page.status_code == 422, name
         assert any(i.startswith(expected) for i in items), (name, items)
         assert 'id="publish-button"' not in html, name
+
+
+def test_a_new_checklist_is_published_and_offered(app, login, county):
+    bureau, inspector = login("bureau"), login("insp")
+    uid = upload_id(upload(bureau, wb.template_workbook(), "模板.xlsx"))
+    html = bureau.get(f"/library/uploads/{uid}").get_data(as_text=True)
+    assert "新的检查单：2 个部分、6 个条目" in html
+    bureau.post(f"/library/uploads/{uid}/publish")
+    offered = {c["id"]: c for c in inspector.get("/api/bootstrap").get_json()["checklists"]}
+    assert offered["new_checklist"]["title"] == "某某专项督导检查单"
+    listing = bureau.get("/library/").get_data(as_text=True)
+    assert "某某专项督导检查单" in listing and "已用于 0 次检查" in listing
