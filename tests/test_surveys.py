@@ -594,3 +594,29 @@ def test_the_round_page_explains_the_index_in_the_respondents_words(app, parent_
     text = page.get_text()
     assert "选择“满意、比较满意”的回答占有效回答的比例（“不了解”不计入）" in text
     assert "fairly_satisfied" not in text
+
+
+def test_the_ranking_has_a_satisfaction_column(app, client, db, received, county):
+    from .support import TERM
+
+    with app.app_context():
+        survey = catalog.surveys()["parent_satisfaction"]
+    round_id = stored.create_round(
+        db, survey_id=survey.id, survey_hash=survey.hash, title="家长满意度测评",
+        school_ids=[county["school_a"], county["school_b"]], created_by=county["bureau"],
+    )  # fmt: skip
+    codes = {r["school_id"]: r["code"] for r in stored.round_schools(db, round_id)}
+    for n in range(5):
+        _answer(client, codes[county["school_a"]], n, {"overall": "satisfied"})
+    _answer(client, codes[county["school_b"]], 7, {"overall": "satisfied"})
+    page = User(app, "bureau").page(
+        "/bureau/ranking?" + "&".join(f"{k}={v}" for k, v in TERM.items())
+    )
+    headers = [th.get_text(strip=True) for th in page.select("#ranking thead th")]
+    column = headers.index("社会认可度")
+    cells = {
+        tr.select_one("th a").get_text(): tr.find_all(["td", "th"])[column].get_text(strip=True)
+        for tr in page.select("#ranking tbody tr")
+    }
+    assert cells["东镇中心小学"] == "100.0%"
+    assert cells["西乡初级中学"] == "1 份"  # below the threshold: the count, not a figure

@@ -245,3 +245,18 @@ def add_response(
             # the same response id under another device token: a forged re-send
             return "device"
     return "created"
+
+
+def responses_version(db: Database, round_id: int) -> tuple:
+    """What identifies a round's set of responses in this database: answers are only ever
+    added, so their number and the newest rowid change with each one. The file path and the
+    bureau data version's origin keep two databases (or a restored file) apart."""
+    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
+    try:
+        origin = db.execute("SELECT origin FROM bureau_data_version WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        origin = None
+    n, last = db.execute(
+        "SELECT COUNT(*), MAX(rowid) FROM survey_responses WHERE round_id = ?", [round_id]
+    ).fetchone()
+    return (path, origin[0] if origin else None, round_id, n, last)

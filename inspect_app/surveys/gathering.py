@@ -3,6 +3,9 @@ and a school's rounds. Reads storage, computes with surveys/results.py (pure).""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist
@@ -28,8 +31,29 @@ def survey_of(db: Database, round_row: dict) -> Checklist:
     return survey
 
 
+# Results per round and set of responses: the ranking and the school pages read every round
+# of a period, and scoring each response costs ~80 µs (10 000 answers: most of a second).
+_cache: OrderedDict[tuple, list[dict]] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
 def round_results(db: Database, round_row: dict, min_responses: int) -> list[dict]:
     """Every school of a round with its results (counts always; figures from N responses)."""
+    key = (*stored.responses_version(db, round_row["id"]), round_row["survey_hash"], min_responses)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    results = _round_results(db, round_row, min_responses)
+    with _cache_lock:
+        _cache[key] = results
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return results
+
+
+def _round_results(db: Database, round_row: dict, min_responses: int) -> list[dict]:
     survey = survey_of(db, round_row)
     by_school: dict[int, list[dict]] = {}
     for response in stored.responses(db, round_row["id"]):
@@ -43,14 +67,10 @@ def round_results(db: Database, round_row: dict, min_responses: int) -> list[dic
 
 def school_result(db: Database, round_row: dict, school_id: int, min_responses: int) -> dict | None:
     """One school's results in a round, or None when the school was not asked in it."""
-    row = next(
-        (r for r in stored.round_schools(db, round_row["id"]) if r["school_id"] == school_id), None
+    return next(
+        (r for r in round_results(db, round_row, min_responses) if r["school_id"] == school_id),
+        None,
     )
-    if row is None:
-        return None
-    survey = survey_of(db, round_row)
-    responses = stored.responses(db, round_row["id"], school_id)
-    return {**row, "results": school_results(survey, scoring_school(row), responses, min_responses)}
 
 
 def school_summary(db: Database, school_id: int, min_responses: int) -> list[dict]:
@@ -94,3 +114,16 @@ def export_rows(
                      "" if group["shown"] else f"不足 {min_responses} 份，不显示"]
                 )  # fmt: skip
     return rows
+
+
+def satisfaction_by_school(
+    db: Database, start: str, end: str, min_responses: int
+) -> dict[int, dict]:
+    """社会认可度 for the ranking: each school's newest round of the period, all its respondent
+    groups together (``results.all``: responses always, index only from N responses)."""
+    out: dict[int, dict] = {}
+    for round_row in rounds_in(db, start, end):  # newest first
+        for school in round_results(db, round_row, min_responses):
+            if school["school_id"] not in out:
+                out[school["school_id"]] = {"round": round_row["title"], **school["results"]["all"]}
+    return out

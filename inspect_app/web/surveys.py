@@ -136,6 +136,14 @@ def survey_results_of(school_id: int) -> list[dict]:
 
 
 @bp.app_template_global()
+def satisfaction_of_period(period: periods.Period) -> dict[int, dict]:
+    """社会认可度 column of the ranking: school id → its newest round's pooled results."""
+    return gathering.satisfaction_by_school(
+        get_db(), period.start.isoformat(), period.end.isoformat(), _min_responses()
+    )
+
+
+@bp.app_template_global()
 def survey_results_of_inspection(inspection_id: str, school_id: int) -> list[dict]:
     """The rounds opened for one inspection, with its school's results (inspection page)."""
     db = get_db()
