@@ -3,6 +3,7 @@
 // engine.js for a school chosen from the registry. Nothing is stored: answers live in memory.
 
 import { score } from './engine.js';
+import { sampleControl } from './inspector/sample.js';
 import { $, clear, h } from './inspector/util.js';
 
 const data = JSON.parse($('#preview-data').textContent);
@@ -10,14 +11,15 @@ const compiled = data.checklist;
 const screen = $('#preview-screen');
 const picker = $('#preview-school');
 let school = null;
-let answers = {};
+// the shape of the phone's draft that its controls read (sample.js keeps the typed list in raw)
+const draft = { answers: {}, raw: {}, previous: null };
 let na = [];
 let photos = {};
 let section = 0;
 
 function responses() {
   const clean = {};
-  for (const [id, v] of Object.entries(answers)) if (v !== null && v !== '' && !na.includes(id)) clean[id] = v;
+  for (const [id, v] of Object.entries(draft.answers)) if (v !== null && v !== '' && !na.includes(id)) clean[id] = v;
   return { answers: clean, na, photos };
 }
 
@@ -32,8 +34,8 @@ function toNumber(text, integer) {
 
 function setAnswer(id, v) {
   na = na.filter((x) => x !== id);
-  if (v === null) delete answers[id];
-  else answers[id] = v;
+  if (v === null) delete draft.answers[id];
+  else draft.answers[id] = v;
   render();
 }
 
@@ -48,6 +50,7 @@ function optionButtons(it, options, isOn, onPick) {
 function control(it) {
   const id = it.id;
   const naOpt = it.na_allowed ? [{ value: '__na', label: '不适用' }] : [];
+  const answers = draft.answers;
   const pickNA = () => { delete answers[id]; if (!na.includes(id)) na.push(id); render(); };
   switch (it.type) {
     case 'yesno':
@@ -87,6 +90,12 @@ function control(it) {
       const input = h('input', { type: 'date', id: `in-${id}`, value: answers[id] ?? '' });
       input.addEventListener('change', () => setAnswer(id, input.value || null));
       return input;
+    }
+    case 'sample': {
+      // the phone's own 抽样 control: enter the list, draw, mark each drawn file
+      const { control: el, refresh } = sampleControl({ it, id, locked: false, draft, setAnswer: (v) => setAnswer(id, v) });
+      refresh();
+      return el;
     }
     case 'photo':
       return h('button', { type: 'button', class: 'tool', onclick: () => { photos[id] = (photos[id] || 0) + 1; render(); } },
@@ -130,6 +139,7 @@ function render() {
   if (!school) return;
   const result = score(compiled, school.school, responses());
   const sections = compiled.sections.filter((s) => result.sections.find((x) => x.id === s.id)?.applicable);
+  const scrolled = screen.scrollTop; // an answer re-renders the screen: stay where the thumb was
   clear(screen);
   if (!sections.length) {
     screen.append(h('p', { class: 'card warn', id: 'preview-none' }, '这份检查单的各部分都不适用于这所学校。'));
@@ -153,16 +163,17 @@ function render() {
         return r.outcome === 'not_applicable' ? null : card(it, r);
       })),
     h('nav', { class: 'preview-nav' },
-      h('button', { type: 'button', class: 'button', id: 'preview-prev', disabled: section === 0, onclick: () => { section -= 1; render(); } }, '上一部分'),
-      h('button', { type: 'button', class: 'button', id: 'preview-next', disabled: section >= sections.length - 1, onclick: () => { section += 1; render(); } }, '下一部分')),
+      h('button', { type: 'button', class: 'button', id: 'preview-prev', disabled: section === 0, onclick: () => { section -= 1; render(); screen.scrollTop = 0; } }, '上一部分'),
+      h('button', { type: 'button', class: 'button', id: 'preview-next', disabled: section >= sections.length - 1, onclick: () => { section += 1; render(); screen.scrollTop = 0; } }, '下一部分')),
     result.findings.length ? h('section', { class: 'card', id: 'preview-findings' }, h('h2', {}, '存在问题（预览）'),
       h('ul', {}, result.rectifications.map((f) => h('li', {}, `${f.problem} — ${f.action}（${f.owner}，${f.days} 天）`)))) : null);
   $('#preview-total').textContent = scoreLine(result);
+  screen.scrollTop = scrolled;
 }
 
 function choose() {
   school = data.schools.find((s) => String(s.id) === picker.value) || null;
-  answers = {}; na = []; photos = {}; section = 0;
+  draft.answers = {}; draft.raw = {}; na = []; photos = {}; section = 0;
   render();
 }
 

@@ -209,3 +209,50 @@ def test_a_publication_reaches_the_next_phone_while_a_started_draft_keeps_its_ve
     finally:
         for context in phones:
             context.close()
+
+
+def test_preview_of_a_stored_version_draws_a_sample_and_keeps_the_scroll(
+    browser, live_server, shot
+):
+    db = live_server.db()
+    try:
+        version = next(db.query(
+            "SELECT current_hash FROM checklist_library WHERE checklist_id = 'fupin_comprehensive'"
+        ))["current_hash"]  # fmt: skip
+    finally:
+        db.close()
+    context = new_context(browser, live_server, width=1280)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        login(page, "admin", next_path=f"/library/versions/{version}/preview")
+        # the sample is shown once the school has 建档立卡 pupils (relevant)
+        count = page.locator("#in-poor_students_total")
+        count.fill("20")
+        count.press("Tab")
+        card = page.locator('#preview-screen .item[data-item="file_sample"]')
+        card.wait_for()
+        # the phone's own 抽样 control: a list of 学籍号, draw, mark every drawn file 合格
+        card.locator("textarea").fill("\n".join(f"G2015{k:04d}" for k in range(20)))
+        card.locator(".sample-draw").click()
+        card = page.locator('#preview-screen .item[data-item="file_sample"]')
+        rows = card.locator(".sample-row")
+        rows.first.wait_for()
+        assert rows.count() == 5  # ⌈√20⌉ = 5, as the engine draws
+        screen = page.locator("#preview-screen")
+        for k in range(rows.count()):
+            before = screen.evaluate("el => el.scrollTop")
+            page.locator('#preview-screen .item[data-item="file_sample"] .sample-row').nth(
+                k
+            ).locator(".opt[data-value=ok]").click()
+            assert abs(screen.evaluate("el => el.scrollTop") - before) < 2  # no jump to the top
+        card = page.locator('#preview-screen .item[data-item="file_sample"]')
+        assert card.get_attribute("data-outcome") == "pass"
+        card.scroll_into_view_if_needed()
+        page.locator(".phone-frame").screenshot(
+            path="/tmp/shots/checklist-library-sample-preview.png"
+        )
+        assert not errors, errors
+    finally:
+        context.close()
