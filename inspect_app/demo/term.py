@@ -294,3 +294,38 @@ def seed_term(db: Database, compiled: dict, media_dir: str, *, seed: int = 2026)
             received.append(payload["id"])
     progress_rectifications(db, rng, date.today(), ROUNDS[1].isoformat())
     return received
+
+
+# 挂牌督导 this term: how many routine visits each school has had so far, in turn — a few
+# schools below the two a term that 教育督导条例 第十四条 asks, so the plan page has some to show.
+ROUTINE_PATTERN = (2, 3, 2, 1, 2, 0, 2, 2, 1)
+ROUTINE_DAYS = (date(2026, 9, 16), date(2026, 10, 14), date(2026, 11, 11))
+
+
+def seed_routine_visits(
+    db: Database, compiled: dict, media_dir: str, *, seed: int = 2027
+) -> list[str]:
+    """Routine visits (the 挂牌督导 checklist) by each school's planned inspector, received
+    through the real path. Run after :func:`seed_term` (it uses the term's assignments)."""
+    rng = random.Random(seed)
+    inspectors = {u["id"]: u for u in users.list_all(db, role="inspector")}
+    received = []
+    for n, school in enumerate(schools.search(db)):
+        planned = [
+            a["inspector_id"]
+            for a in assignments.progress(db, TERM_START.isoformat(), TERM_END.isoformat())
+            if a["school_id"] == school["id"]
+        ]
+        if not planned:
+            continue
+        inspector = inspectors[planned[0]]
+        for visit in range(ROUTINE_PATTERN[n % len(ROUTINE_PATTERN)]):
+            day = ROUTINE_DAYS[visit] + timedelta(days=rng.randint(0, 9))
+            quality = rng.uniform(0.75, 1.0)
+            payload, photos = inspection_payload(compiled, school, quality, day, inspector, rng)
+            payload["type"] = "随机走访"
+            for sha, data in photos.items():
+                media.store(db, media_dir, sha, clean_photo(data), inspector["id"])
+            receiving.receive(db, payload, payload["id"], inspector)
+            received.append(payload["id"])
+    return received
