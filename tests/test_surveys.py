@@ -620,3 +620,41 @@ def test_the_ranking_has_a_satisfaction_column(app, client, db, received, county
     }
     assert cells["东镇中心小学"] == "100.0%"
     assert cells["西乡初级中学"] == "1 份"  # below the threshold: the count, not a figure
+
+
+def test_the_bulletin_prints_satisfaction_only_for_schools_over_the_threshold(
+    app, client, db, received, county, tmp_path
+):
+    from datetime import date
+
+    from inspect_app.bureau import bulletins
+    from inspect_app.common import periods
+
+    with app.app_context():
+        survey = catalog.surveys()["parent_satisfaction"]
+    round_id = stored.create_round(
+        db, survey_id=survey.id, survey_hash=survey.hash, title="家长满意度测评（第四季度）",
+        school_ids=[county["school_a"], county["school_b"]], created_by=county["bureau"],
+    )  # fmt: skip
+    codes = {r["school_id"]: r["code"] for r in stored.round_schools(db, round_id)}
+    for n in range(5):
+        _answer(
+            client, codes[county["school_a"]], n, {"overall": "satisfied" if n < 3 else "average"}
+        )
+    for n in range(5, 9):
+        _answer(client, codes[county["school_b"]], n, {"overall": "dissatisfied"})
+    today = date(2026, 12, 20)
+    period = periods.parse_period("quarter", "2026-Q4", today)
+    draft = bulletins.prepare(db, period, "fupin_comprehensive", "", today)
+    pdf = bulletins.render(draft, app.config, report_id=None, version=1)
+    (tmp_path / "b.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "b.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    flat = "".join(text.split())
+    assert "社会认可度（满意度测评）" in flat
+    assert "家长满意度测评（第四季度）：共2所学校参加" in flat
+    assert "东镇中心小学东镇家长5份60.0%" in flat
+    # school B has 4 answers: neither its figure nor its row is printed
+    start = flat.index("社会认可度（满意度测评）")
+    section = flat[start : flat.index("工作要求", start)]
+    assert "西乡初级中学" not in section

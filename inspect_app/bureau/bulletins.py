@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlite_utils import Database
@@ -25,6 +25,7 @@ from inspect_app.documents.signing import sign_pdf
 from inspect_app.storage import analytics as store
 from inspect_app.storage import bulletins as records
 from inspect_app.storage import reports
+from inspect_app.surveys import gathering as surveys
 
 KIND = "bulletin"
 
@@ -66,6 +67,9 @@ class Draft:
     checklist_title: str
     commentary: str
     blocks: list[commentary_text.Block]
+    # The period's survey rounds with every school's counts and indices before the privacy
+    # threshold, which view() applies with the deployment's SURVEY_MIN_RESPONSES.
+    surveys: list[dict] = field(default_factory=list)
 
     @property
     def period(self) -> periods.Period:
@@ -105,7 +109,32 @@ def prepare(
             if chosen
             else f"{period.label}没有有效的检查记录，不能签发通报。请确认时段是否选对。"
         )
-    return Draft(overview, chosen, title, commentary_text.clean(commentary), blocks)
+    rounds = [
+        {"title": r["title"], "schools": surveys.round_results(db, r, 1)}
+        for r in reversed(surveys.rounds_in(db, period.start.isoformat(), period.end.isoformat()))
+    ]
+    return Draft(overview, chosen, title, commentary_text.clean(commentary), blocks, rounds)
+
+
+def survey_view(rounds: list[dict], min_responses: int) -> list[dict]:
+    """社会认可度 for the bulletin: per round, the schools whose respondent groups reached the
+    threshold with their index, and how many took part. Below it a school is only counted."""
+    out = []
+    for r in rounds:
+        rows, asked = [], 0
+        for school in r["schools"]:
+            for group in school["results"]["groups"]:
+                asked += group["responses"] > 0
+                if group["responses"] >= min_responses and group["index"] is not None:
+                    rows.append(
+                        {"school": school["name"], "township": school["township"],
+                         "group": group["name"], "responses": group["responses"],
+                         "index": group["index"]}
+                    )  # fmt: skip
+        rows.sort(key=lambda row: (-row["index"], row["school"]))
+        out.append({"title": r["title"], "schools": len(r["schools"]), "answered": asked,
+                    "rows": rows})  # fmt: skip
+    return out
 
 
 def _checklist_title(db: Database, checklist_id: str) -> str:
@@ -174,6 +203,8 @@ def view(
         if report_id
         else None,
         "status_names": vocabulary.RECTIFICATION_STATUS,
+        "surveys": survey_view(draft.surveys, int(config.get("SURVEY_MIN_RESPONSES", 5))),
+        "survey_min": int(config.get("SURVEY_MIN_RESPONSES", 5)),
     }
 
 
