@@ -15,6 +15,7 @@ DEFAULT_PATTERNS = {
     "report": "青督检〔{year}〕{seq}号",
     "notice": "青督改〔{year}〕{seq}号",
     "bulletin": "青督通〔{year}〕{seq}号",
+    "draw": "青督抽〔{year}〕{seq}号",
 }
 
 

@@ -1047,3 +1047,30 @@ def _export_jobs(db: Database) -> None:
         defaults={"status": "queued", "done": 0, "total": 0, "attempts": 0},
     )
     db.table("export_jobs").create_index(["status", "run_after"])
+
+
+@migrations(name="0026c_draws")
+def _draws(db: Database) -> None:
+    # 回避: an inspector is never drawn for a school listed here, or for any school of a
+    # listed township (their former school, the township they live in); an inspector's own
+    # school (users.school_id) is avoided without a row.
+    db.table("draw_conflicts").create(
+        {"id": int, "inspector_id": int, "school_id": int, "township_id": int, "reason": str,
+         "created_by": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("inspector_id", "users", "id"), ("school_id", "schools", "id"),
+                      ("township_id", "regions", "id"), ("created_by", "users", "id")],
+        not_null={"inspector_id", "reason", "created_at"},
+    )  # fmt: skip
+    db.table("draw_conflicts").create_index(["inspector_id"])
+    # 双随机 draws: everything the draw was computed from (the schools and inspectors in
+    # order, the conflicts, share and seed) and its result, so anyone can compute it again
+    # from the published seed; the signed record is a report of kind "draw".
+    db.table("draws").create(
+        {"id": int, "period_kind": str, "period_key": str, "seed": str, "inputs": str,
+         "result": str, "digest": str, "report_id": str, "created_by": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id"), ("created_by", "users", "id")],
+        not_null={"period_kind", "period_key", "seed", "inputs", "result", "digest",
+                  "created_at"},
+    )  # fmt: skip

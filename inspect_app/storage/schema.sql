@@ -124,6 +124,29 @@ CREATE TABLE "document_numbers" (
    PRIMARY KEY ("kind", "year", "seq")
 );
 
+CREATE TABLE "draw_conflicts" (
+   "id" INTEGER PRIMARY KEY,
+   "inspector_id" INTEGER NOT NULL REFERENCES "users"("id"),
+   "school_id" INTEGER REFERENCES "schools"("id"),
+   "township_id" INTEGER REFERENCES "regions"("id"),
+   "reason" TEXT NOT NULL,
+   "created_by" INTEGER REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL
+);
+
+CREATE TABLE "draws" (
+   "id" INTEGER PRIMARY KEY,
+   "period_kind" TEXT NOT NULL,
+   "period_key" TEXT NOT NULL,
+   "seed" TEXT NOT NULL,
+   "inputs" TEXT NOT NULL,
+   "result" TEXT NOT NULL,
+   "digest" TEXT NOT NULL,
+   "report_id" TEXT REFERENCES "reports"("id"),
+   "created_by" INTEGER REFERENCES "users"("id"),
+   "created_at" TEXT NOT NULL
+);
+
 CREATE TABLE "evidence_files" (
    "sha256" TEXT PRIMARY KEY,
    "path" TEXT NOT NULL,
@@ -504,6 +527,9 @@ CREATE INDEX "idx_document_jobs_status_run_after"
 
 CREATE UNIQUE INDEX "idx_document_numbers_report_id"
     ON "document_numbers" ("report_id");
+
+CREATE INDEX "idx_draw_conflicts_inspector_id"
+    ON "draw_conflicts" ("inspector_id");
 
 CREATE INDEX "idx_export_jobs_status_run_after"
     ON "export_jobs" ("status", "run_after");

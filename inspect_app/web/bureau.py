@@ -24,6 +24,7 @@ from inspect_app.bureau import (
     bulletins,
     charts,
     commentary,
+    draws,
     export_jobs,
     figures,
     stored,
@@ -33,8 +34,9 @@ from inspect_app.common.clock import local_time, now
 from inspect_app.common.vocabulary import INSPECTION_TYPES, STAGES
 from inspect_app.documents import preview
 from inspect_app.storage import analytics as store
-from inspect_app.storage import assignments, jobs, schools, users
+from inspect_app.storage import assignments, jobs, reports, schools, users
 from inspect_app.storage import bulletins as bulletin_records
+from inspect_app.storage import draws as draw_storage
 from inspect_app.storage import exports as export_storage
 from inspect_app.storage.db import get_db, write
 from inspect_app.web import today
@@ -608,3 +610,172 @@ def bulletin_issue():
     return redirect(url_for("bureau.bulletin_list", period=draft.period.kind,
                             **{f"key_{draft.period.kind}": draft.period.key},
                             checklist=draft.checklist_id))  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# 双随机 draws and 回避
+
+
+DRAW_KINDS = ("month", "quarter", "term", "year")
+
+
+def _draw_page(form: dict | None = None, status: int = 200):
+    db = get_db()
+    choices = {k: periods.period_choices(k, today()) for k in DRAW_KINDS}
+    form = form or {"period": "term", "key": choices["term"][0].key, "share": 20,
+                    "per_school": 2, "planned_visits": 1, "seed": ""}  # fmt: skip
+    return render_template(
+        "bureau/draws.html",
+        form=form,
+        kinds={k: periods.PERIOD_KINDS[k] for k in DRAW_KINDS},
+        choices=choices,
+        draws=[
+            {**d, "label": _draw_label(d), "at": local_time(d["created_at"])}
+            for d in draw_storage.recent(db)
+        ],  # fmt: skip
+        conflicts=draw_storage.conflicts(db),
+        inspectors=draw_storage.active_inspectors(db),
+        townships=schools.townships(db),
+        stages=STAGES,
+        all_schools=schools.search(db),
+        args={},
+    ), status
+
+
+def _draw_label(row: dict) -> str:
+    try:
+        return periods.from_key(row["period_key"]).label
+    except periods.PeriodError:
+        return row["period_key"]
+
+
+@bp.get("/draws")
+@role_required(*BUREAU)
+def draw_list():
+    return _draw_page()
+
+
+def _posted_int(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@bp.post("/draws")
+@role_required(*BUREAU)
+def draw_make():
+    form = request.form
+    values = {k: form.get(k, "") for k in
+              ("period", "key", "share", "per_school", "planned_visits", "seed", "township",
+               "stage")}  # fmt: skip
+    errors = []
+    kind = values["period"] if values["period"] in DRAW_KINDS else ""
+    period = None
+    try:
+        if not kind:
+            raise periods.PeriodError("请选择抽查时段")
+        period = periods.parse_period(kind, values["key"], today())
+    except periods.PeriodError as exc:
+        errors.append(str(exc))
+    share, per_school = _posted_int("share"), _posted_int("per_school")
+    visits = _posted_int("planned_visits")
+    if share is None or not 1 <= share <= 100:
+        errors.append("抽取比例应为 1 至 100 之间的整数")
+    if per_school is None or not 1 <= per_school <= 10:
+        errors.append("每校督学人数应为 1 至 10 之间的整数")
+    if visits is None or not 1 <= visits <= 20:
+        errors.append("计划次数应为 1 至 20 之间的整数")
+    stage = values["stage"] if values["stage"] in STAGES else ""
+    if not errors:
+        assert period is not None and share and per_school and visits
+        request_ = draws.Request(period=period, share=share, per_school=per_school,
+                                 township_id=_posted_int("township"), stage=stage,
+                                 seed=values["seed"], planned_visits=visits)  # fmt: skip
+        try:
+            draw_id = draws.perform(get_db(), current_app.config, request_, by=g.user["id"],
+                                    today=today())  # fmt: skip
+        except draws.DrawError as exc:
+            errors.append(str(exc))
+        else:
+            flash("已完成随机抽取，抽查记录已签发并列入督导计划。", "success")
+            return redirect(url_for("bureau.draw_detail", draw_id=draw_id))
+    for message in errors:
+        flash(message, "error")
+    return _draw_page(values, 400)
+
+
+@bp.get("/draws/<int:draw_id>")
+@role_required(*BUREAU)
+def draw_detail(draw_id: int):
+    db = get_db()
+    record = draw_storage.get(db, draw_id)
+    if record is None:
+        abort(404)
+    names = {u["id"]: u["display_name"] for u in users.list_all(db, "inspector")}
+    rows = []
+    for school_id, chosen in record["result"]:
+        school = schools.get(db, school_id) or {"code": "", "name": str(school_id), "township": ""}
+        rows.append({**school, "inspectors": [names.get(i, str(i)) for i in chosen]})
+    rows.sort(key=lambda r: r["code"])
+    return render_template(
+        "bureau/draw.html",
+        record=record,
+        label=_draw_label(record),
+        rows=rows,
+        consistent=draws.recheck(record),
+        at=local_time(record["created_at"]),
+        args={},
+    )
+
+
+@bp.get("/draws/<int:draw_id>.pdf")
+@role_required(*BUREAU)
+def draw_pdf(draw_id: int):
+    db = get_db()
+    record = draw_storage.get(db, draw_id)
+    row = reports.get(db, record["report_id"]) if record and record["report_id"] else None
+    if row is None:
+        abort(404)
+    return send_file(
+        os.path.join(current_app.config["REPORTS_DIR"], row["path"]),
+        mimetype="application/pdf",
+        download_name=f"双随机抽查记录-{row['doc_number'] or row['id'][:8]}.pdf",
+        etag=row["sha256"],
+    )
+
+
+@bp.post("/draws/conflicts")
+@role_required(*BUREAU)
+def conflict_add():
+    db = get_db()
+    inspector = users.get(db, _posted_int("inspector_id") or 0)
+    school_id, township_id = _posted_int("school_id"), _posted_int("township_id")
+    reason = request.form.get("reason", "").strip()[:100]
+    errors = []
+    if inspector is None or inspector["role"] != "inspector":
+        errors.append("请选择督学")
+    if bool(school_id) == bool(township_id):
+        errors.append("请选择一所学校或一个乡镇（二选一）")
+    elif school_id and schools.get(db, school_id) is None:
+        errors.append("学校不存在")
+    elif township_id and township_id not in {t["id"] for t in schools.townships(db)}:
+        errors.append("乡镇不存在")
+    if not reason:
+        errors.append("请填写回避原因，如「原任职学校」")
+    if errors:
+        for message in errors:
+            flash(message, "error")
+        return _draw_page(status=400)
+    assert inspector is not None
+    draw_storage.add_conflict(db, inspector_id=inspector["id"], school_id=school_id,
+                              township_id=township_id, reason=reason, by=g.user["id"])  # fmt: skip
+    flash(f"已登记 {inspector['display_name']} 的回避关系。", "success")
+    return redirect(url_for("bureau.draw_list"))
+
+
+@bp.post("/draws/conflicts/<int:conflict_id>/delete")
+@role_required(*BUREAU)
+def conflict_delete(conflict_id: int):
+    if not draw_storage.remove_conflict(get_db(), conflict_id):
+        abort(404)
+    flash("已删除该回避关系。", "success")
+    return redirect(url_for("bureau.draw_list"))
