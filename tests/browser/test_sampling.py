@@ -60,3 +60,33 @@ def test_the_phone_draws_the_files_the_server_draws_and_marks_decide(page, live_
     assert page.locator("#in-file_sample").is_visible() and rows.count() == 0
     assert page.locator("#in-file_sample").input_value().splitlines() == ids
     assert "file_sample" not in _draft(page, inspection_id)["answers"]
+
+
+def test_a_re_check_is_offered_the_files_sampled_last_time(page, live_server, shot):
+    ids = [f"G2015{k:04d}" for k in range(40)]
+    seed = 987654321
+    drawn = draw_sample(ids, seed, 5, 30)  # what the server sends as last time's ids
+    previous = {
+        "inspection_id": "x",
+        "date": "2026-10-12",
+        "answers": {},
+        "samples": {
+            "file_sample": {"population": ids, "seed": seed, "ids": drawn, "failed": drawn[:1]}
+        },
+    }
+    page.route("**/api/schools/*/previous*", lambda route: route.fulfill(json=previous))
+    login(page)
+    inspection_id = start_inspection(page)
+    page.fill("#in-poor_students_total", "40")
+    item = page.locator("#item-file_sample")
+    button = item.locator(".sample-recheck")
+    button.wait_for()
+    assert button.inner_text() == f"复查上次抽查的 {len(drawn)} 份（2026-10-12）"
+    item.scroll_into_view_if_needed()
+    shot(page, "re-check-offered")
+    button.click()
+    rows = item.locator(".sample-row")
+    rows.first.wait_for()
+    assert [r.get_attribute("data-id") for r in rows.all()] == drawn  # the same files again
+    answer = _draft(page, inspection_id)["answers"]["file_sample"]
+    assert (answer["population"], answer["seed"], answer["marks"]) == (ids, seed, {})
