@@ -253,11 +253,14 @@ def _upload_via(client, doc: dict) -> str:
     return re.search(r'action="(/library/uploads/\d+/publish)"', page.decode()).group(1)
 
 
-def _publish(client, action: str) -> None:
-    token = _form_token(client, action.removesuffix("/publish"))
-    _, _, page = client.request("POST", action, f"csrf_token={token}".encode(),
+def _publish(client, action: str) -> str:
+    """Press 发布 on the upload's page (its form as it is); returns the page that follows."""
+    html = client.get(action.removesuffix("/publish")).decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    against = re.search(r'name="compared_with" value="(\w*)"', html).group(1)
+    _, _, page = client.request("POST", action, f"csrf_token={token}&compared_with={against}".encode(),
                                 {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-    assert "已发布" in page.decode()
+    return page.decode()
 
 
 def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
@@ -276,7 +279,7 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
             admin = live_server.Client(base_a)
             admin.login("admin")
             doc, _ = changed_doc()
-            _publish(admin, _upload_via(admin, doc))
+            assert "已发布" in _publish(admin, _upload_via(admin, doc))
 
             # the other process, never restarted, offers the new version at once
             for phone in phones:
@@ -285,30 +288,33 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
             # and the inspection started on the old version is received with it
             phones[1].send_upload(started)
 
-            # two clerks publish two versions at the same moment, one through each process:
-            # both are recorded, one of them is current, and both processes agree which
+            # two clerks, each having read the differences against 2027.1, publish two
+            # versions at the same moment, one through each process: one is published, the
+            # other is told that the current version changed meanwhile (never a silent
+            # replacement), and both processes agree which version is current
             other = live_server.Client(base_b)
             other.login("admin")
             actions = []
             for clerk, label in ((admin, "2027.2"), (other, "2027.3")):
                 doc["version"] = label
-                actions.append((clerk, _upload_via(clerk, doc)))
+                action = _upload_via(clerk, doc)
+                html = clerk.get(action.removesuffix("/publish")).decode()
+                assert "2027.1" in html  # the difference is read against 2027.1
+                actions.append((clerk, action))
             start = threading.Barrier(2)
-            failures: list[str] = []
+            pages: list[str] = []
 
             def publish(clerk, action):
                 start.wait()
-                try:
-                    _publish(clerk, action)
-                except Exception as exc:  # noqa: BLE001 (collected and asserted below)
-                    failures.append(repr(exc))
+                pages.append(_publish(clerk, action))
 
             threads = [threading.Thread(target=publish, args=a) for a in actions]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-            assert failures == []
+            assert sorted("已发布" in p for p in pages) == [False, True]
+            assert any("已有人发布了这份检查单的另一个版本" in p for p in pages)
             offered = {phone.checklist()["hash"] for phone in phones}
         finally:
             second.stop()
@@ -332,7 +338,8 @@ def test_two_server_processes_serve_what_one_of_them_published(tmp_path):
                     WHERE p.checklist_id = 'fupin_comprehensive' ORDER BY p.id"""
             )
         ]
-        assert published[1:2] == ["2027.1"] and sorted(published[2:]) == ["2027.2", "2027.3"]
+        assert published[1:2] == ["2027.1"] and len(published) == 3
+        assert published[2] in ("2027.2", "2027.3")
         assert (
             published[-1]
             == db.execute(
@@ -393,3 +400,32 @@ def test_a_new_checklist_is_published_and_offered(app, login, county):
     assert offered["new_checklist"]["title"] == "某某专项督导检查单"
     listing = bureau.get("/library/").get_data(as_text=True)
     assert "某某专项督导检查单" in listing and "已用于 0 次检查" in listing
+
+
+def test_publishing_after_someone_else_published_is_refused_until_the_diff_is_read_again(
+    app, login, county
+):
+    first, second = login("bureau"), login("admin")
+    doc, _ = changed_doc()
+    mine = upload_id(upload(first, wb.to_workbook(doc), "a.xlsx"))
+    doc["version"] = "2027.9"
+    theirs = upload_id(upload(second, wb.to_workbook(doc), "b.xlsx"))
+    read = {}
+    for user, uid in ((first, mine), (second, theirs)):
+        html = user.get(f"/library/uploads/{uid}").get_data(as_text=True)
+        read[uid] = re.search(r'name="compared_with" value="(\w*)"', html).group(1)
+    before = current_hash(app)
+    assert read[mine] == read[theirs] == before
+    first.post(f"/library/uploads/{mine}/publish", data={"compared_with": read[mine]})
+    published = current_hash(app)
+    assert published != before
+    refused = second.post(
+        f"/library/uploads/{theirs}/publish", data={"compared_with": read[theirs]}
+    )
+    page = second.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "已有人发布了这份检查单的另一个版本" in page
+    assert current_hash(app) == published
+    # read again, the differences are against the new current version, and it publishes
+    assert f'name="compared_with" value="{published}"' in page
+    second.post(f"/library/uploads/{theirs}/publish", data={"compared_with": published})
+    assert current_hash(app) != published

@@ -189,11 +189,16 @@ class PublishRefused(Exception):
     """Why an upload cannot be published (a Chinese sentence)."""
 
 
-def publish(db: Database, upload_id: int, user: dict, ip: str = "") -> dict:
+def publish(
+    db: Database, upload_id: int, user: dict, ip: str = "", compared_with: str | None = None
+) -> dict:
     """Make an upload's version the current one of its checklist, in one transaction.
 
     Returns {"checklist_id", "hash", "previous"}. Publishing the version that is already
     current changes nothing but is refused with a reason, as is an upload with errors.
+    `compared_with`: the current version the clerk read the differences against ("" for
+    none); when another version became current since, publishing is refused, so that two
+    clerks publishing at once never replace each other's version unseen.
     """
     with write(db):
         row = upload(db, upload_id)
@@ -210,6 +215,12 @@ def publish(db: Database, upload_id: int, user: dict, ip: str = "") -> dict:
             and current["retired_at"] is None
         ):
             raise PublishRefused("这个版本已经是当前版本，无需再次发布")
+        now_current = current["current_hash"] if current else ""
+        if compared_with is not None and compared_with != now_current:
+            raise PublishRefused(
+                "在您查看差异之后，已有人发布了这份检查单的另一个版本。"
+                "请查看与新的当前版本的差异后再决定是否发布"
+            )
         versions.store_version(db, checklist_hash, compiled)
         store_source(db, checklist_hash, row["yaml"])
         now = stamp()

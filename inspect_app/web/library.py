@@ -147,7 +147,14 @@ def publish(upload_id: int):
     if library.upload(db, upload_id) is None:
         abort(404)
     try:
-        done = library.publish(db, upload_id, g.user, _ip())
+        done = library.publish(
+            # the page's form always says which version its differences were read against
+            db,
+            upload_id,
+            g.user,
+            _ip(),
+            compared_with=request.form.get("compared_with"),
+        )
     except library.PublishRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("library.upload_view", upload_id=upload_id))
