@@ -70,3 +70,10 @@ def test_shell_files_exist_and_manifest_is_installable():
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:
         assert (static / icon["src"].removeprefix("/static/")).is_file()
+
+
+def test_every_phone_module_is_precached():
+    # A module the form imports but the service worker does not precache breaks the form offline.
+    static = Path(PROJECT_ROOT / "static")
+    modules = {p.relative_to(static).as_posix() for p in (static / "js/inspector").glob("*.js")}
+    assert modules <= set(SHELL_STATIC), modules - set(SHELL_STATIC)

@@ -33,6 +33,8 @@ SHELL_STATIC = (
     "js/inspector/outbox.js",
     "js/inspector/photos.js",
     "js/inspector/interviews.js",
+    "js/inspector/plausible.js",
+    "js/inspector/sample.js",
     "js/inspector/signature.js",
     "js/inspector/draftlock.js",
     "js/inspector/home.js",

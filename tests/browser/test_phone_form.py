@@ -242,7 +242,7 @@ def test_draft_survives_closing_the_page(context, page, live_server, shot):
     inspection_id = start_inspection(page)
     page.locator("#item-dynamic_management .opt").first.click()
     page.fill("#in-poor_students_total", "8")
-    page.locator("#item-poor_students_total .note summary").click()
+    page.locator("#item-poor_students_total .tool-note").click()
     page.fill("#item-poor_students_total .note-input", "名册与学籍系统一致")
     page.close()  # no save button, no timer: every change was already written
     again = context.new_page()

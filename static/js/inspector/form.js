@@ -9,12 +9,13 @@ import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
 import { interviewsCard, interviewsPayload } from './interviews.js';
 import { downscale } from './photos.js';
+import { plausibility } from './plausible.js';
 import { sampleControl } from './sample.js';
 import { SignaturePad } from './signature.js';
 import * as store from './store.js';
 import {
-  $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, STATE_NAMES,
-  toast, uuid, watchNetwork,
+  $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, sha256Hex,
+  STATE_NAMES, toast, uuid, watchNetwork,
 } from './util.js';
 
 const root = () => $('#form-root');
@@ -66,6 +67,7 @@ function recompute() {
   for (const card of Object.values(cards)) card.update();
   renderScorebar();
   renderToc();
+  renderBottombar();
 }
 
 // Everything that blocks signing: the engine's missing list plus unconfirmed carried-over answers.
@@ -147,6 +149,7 @@ function itemCard(id) {
   const badge = h('span', { class: 'badge' });
   const message = h('p', { class: 'error field-msg', hidden: true, id: `msg-${id}` });
   const evidence = h('p', { class: 'error evidence-msg', hidden: true }, '该项不符合要求，须拍照留证');
+  const plaus = h('p', { class: 'plaus-msg', hidden: true, id: `plaus-${id}`, role: 'status' });
   const prefillTag = h('span', { class: 'tag tag-prefill', hidden: true }, '沿用上次');
   const confirmPrefill = h('button', {
     type: 'button', class: 'button small confirm-prefill', hidden: true,
@@ -172,9 +175,10 @@ function itemCard(id) {
   const naOption = it.na_allowed ? [{ value: '__na', label: '不适用' }] : [];
   const pick = (v) => {
     if (locked) return;
-    if (v === '__na') setNA(id, !draft.na.includes(id));
-    else if (draft.answers[id] === v && !draft.na.includes(id)) setAnswer(id, null); // tap again to clear
-    else setAnswer(id, v);
+    // Tapping the chosen answer again changes nothing (a quick double tap once emptied an
+    // answer); another option replaces it, and clearing is the card's explicit 清除.
+    if (v === '__na') { if (!draft.na.includes(id)) setNA(id, true); }
+    else if (draft.answers[id] !== v || draft.na.includes(id)) setAnswer(id, v);
   };
   const markPressed = (group, isOn) => {
     for (const b of group.querySelectorAll('.opt')) {
@@ -201,7 +205,7 @@ function itemCard(id) {
     case 'multi': {
       control = choiceButtons(it, [...it.choices, ...naOption], (v) => {
         if (locked) return;
-        if (v === '__na') return setNA(id, !draft.na.includes(id));
+        if (v === '__na') return draft.na.includes(id) ? undefined : setNA(id, true);
         const cur = new Set(draft.answers[id] || []);
         if (cur.has(v)) cur.delete(v);
         else cur.add(v);
@@ -215,7 +219,7 @@ function itemCard(id) {
     case 'integer': case 'decimal': {
       const integer = it.type === 'integer';
       const input = h('input', {
-        type: 'text', inputmode: integer ? 'numeric' : 'decimal', autocomplete: 'off', id: `in-${id}`,
+        type: 'text', inputmode: integer ? 'numeric' : 'decimal', autocomplete: 'off', id: `in-${id}`, enterkeyhint: 'next',
         'aria-labelledby': `label-${id}`, 'aria-describedby': `msg-${id}`, disabled: locked,
         value: draft.raw?.[id] ?? (draft.answers[id] ?? ''),
       });
@@ -228,11 +232,20 @@ function itemCard(id) {
         setAnswer(id, parsed.error ? null : parsed.value);
       });
       const na = naOption.length ? h('button', { type: 'button', class: 'opt opt-na', dataset: { value: '__na' }, onclick: () => {
-        if (locked) return;
+        if (locked || draft.na.includes(id)) return;
         input.value = '';
         draft.raw = { ...(draft.raw || {}), [id]: '' };
-        setNA(id, !draft.na.includes(id));
+        setNA(id, true);
       } }, '不适用') : null;
+      // 下一项 on the keyboard goes straight to the next number field of the section
+      input.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter') return;
+        e.preventDefault();
+        const fields = [...document.querySelectorAll('.section .item:not([hidden]) .num input')];
+        const next = fields[fields.indexOf(input) + 1];
+        if (next) next.focus();
+        else input.blur();
+      });
       control = h('div', { class: 'numrow' }, h('div', { class: 'num' }, input, it.unit ? h('span', { class: 'unit-suffix' }, it.unit) : null), na, local);
       refreshControl = () => {
         if (na) { na.setAttribute('aria-pressed', String(draft.na.includes(id))); na.disabled = locked; }
@@ -270,13 +283,25 @@ function itemCard(id) {
       control = null;
   }
   if (control) el.append(h('div', { class: 'control' }, control));
-  el.append(message, evidence, h('div', { class: 'prefill-row' }, confirmPrefill));
+  el.append(message, plaus, evidence, h('div', { class: 'prefill-row' }, confirmPrefill));
 
+  // One small row of tools instead of three blocks on every card: 依据 opens the method and
+  // basis, 照片 n opens the camera at once, 备注 ✓ shows a note was written, 清除 is the only
+  // way to empty an answer. Panels open on demand, and by themselves when the item fails.
+  const tools = h('div', { class: 'item-tools' });
+  const panels = h('div', { class: 'item-panels' });
+  let guidePanel = null;
   if (it.guidance || it.basis) {
-    el.append(h('details', { class: 'guide' }, h('summary', {}, '检查方法与依据'),
+    guidePanel = h('div', { class: 'guide-body', id: `guide-${id}`, hidden: true },
       it.guidance ? h('p', {}, h('b', {}, '检查方法：'), it.guidance) : null,
       it.basis ? h('p', {}, h('b', {}, '依据：'), it.basis) : null,
-      it.target && result.items[id]?.display_target ? h('p', {}, h('b', {}, '标准：'), result.items[id].display_target) : null));
+      it.target && result.items[id]?.display_target ? h('p', {}, h('b', {}, '标准：'), result.items[id].display_target) : null);
+    const guideBtn = h('button', { type: 'button', class: 'tool tool-guide', 'aria-expanded': 'false', 'aria-controls': guidePanel.id, onclick: () => {
+      guidePanel.hidden = !guidePanel.hidden;
+      guideBtn.setAttribute('aria-expanded', String(!guidePanel.hidden));
+    } }, '依据');
+    tools.append(guideBtn);
+    panels.append(guidePanel);
   }
 
   // photos: every item may carry evidence; photo items have nothing else
@@ -296,19 +321,50 @@ function itemCard(id) {
     }
     busy.hidden = true;
   });
-  const cam = h('label', { class: `button photo-btn${it.type === 'photo' ? ' primary' : ''}`, for: `file-${id}` }, '拍照 / 选照片');
-  const photoRow = h('div', { class: 'photos' }, thumbs, locked ? null : h('div', { class: 'photo-actions' }, fileInput, cam, busy));
-  el.append(photoRow);
+  const cam = locked ? h('span', { class: 'tool tool-photo photo-count' })
+    : h('label', { class: `tool tool-photo photo-btn${it.type === 'photo' ? ' primary' : ''}`, for: `file-${id}` });
+  tools.append(cam);
+  if (!locked) tools.append(fileInput);
+  panels.append(h('div', { class: 'photos' }, thumbs, busy));
 
+  let note = null;
+  let notePanel = null;
+  let noteBtn = null;
+  let noteTouched = false; // the inspector opened or closed it: no more opening by itself
   if (it.type !== 'note') {
-    const note = h('textarea', { rows: 2, class: 'note-input', disabled: locked, placeholder: '记录现场情况' }, draft.notes[id] ?? '');
+    note = h('textarea', { rows: 2, class: 'note-input', disabled: locked, placeholder: '记录现场情况', 'aria-label': `${it.label}的备注` }, draft.notes[id] ?? '');
+    notePanel = h('div', { class: 'note-body', id: `note-${id}`, hidden: !draft.notes[id] }, note);
+    noteBtn = h('button', { type: 'button', class: 'tool tool-note', 'aria-controls': notePanel.id, onclick: () => {
+      noteTouched = true;
+      notePanel.hidden = !notePanel.hidden;
+      if (!notePanel.hidden) note.focus();
+      refreshNote();
+    } });
     note.addEventListener('input', () => {
       if (note.value.trim()) draft.notes[id] = note.value;
       else delete draft.notes[id];
+      refreshNote();
       save();
     });
-    el.append(h('details', { class: 'note', open: !!draft.notes[id] }, h('summary', {}, draft.notes[id] ? '备注（已填）' : '添加备注'), note));
+    tools.append(noteBtn);
+    panels.append(notePanel);
   }
+  function refreshNote() {
+    if (!noteBtn) return;
+    const written = !!draft.notes[id]?.trim();
+    noteBtn.textContent = written ? '备注 ✓' : '备注';
+    noteBtn.classList.toggle('done', written);
+    noteBtn.setAttribute('aria-expanded', String(!notePanel.hidden));
+  }
+  const clearBtn = locked ? null : h('button', { type: 'button', class: 'tool tool-clear', hidden: true, onclick: () => {
+    if (draft.raw?.[id] !== undefined) draft.raw = { ...draft.raw, [id]: '' };
+    if (draft.na.includes(id)) setNA(id, false);
+    else setAnswer(id, null);
+    const input = el.querySelector('.control input, .control textarea');
+    if (input) input.value = '';
+  } }, '清除');
+  if (clearBtn) tools.append(clearBtn);
+  el.append(tools, panels);
 
   function renderThumbs() {
     clear(thumbs);
@@ -342,6 +398,17 @@ function itemCard(id) {
     message.classList.toggle('finding-msg', r.outcome === 'fail');
     el.classList.toggle('invalid', r.outcome === 'error');
     evidence.hidden = !r.evidence_missing;
+    const n = photos.filter((x) => x.item === id).length;
+    const needsPhoto = r.evidence_missing || (it.type === 'photo' && !n);
+    cam.textContent = it.type === 'photo' && !locked ? (n ? `拍照 / 选照片（已有 ${n} 张）` : '拍照 / 选照片') : `照片 ${n}`;
+    cam.classList.toggle('need', needsPhoto && it.type !== 'photo');
+    // a failing item is where evidence and a note matter: open the note by itself, once
+    if (r.outcome === 'fail' && notePanel && notePanel.hidden && !noteTouched && !locked) notePanel.hidden = false;
+    refreshNote();
+    if (clearBtn) clearBtn.hidden = draft.answers[id] === undefined && !draft.na.includes(id) && !draft.raw?.[id];
+    const warn = plausibility(it, draft.answers[id], draft, r.outcome);
+    plaus.textContent = warn;
+    plaus.hidden = !warn;
     const pending = draft.prefill_pending.includes(id);
     prefillTag.hidden = !draft.prefilled.includes(id) || !pending;
     confirmPrefill.hidden = !pending || locked;
@@ -352,10 +419,52 @@ function itemCard(id) {
   return { el, update };
 }
 
+// Where the phone is now, for the photo's stamp: a fix of the last minute will do; without
+// one in 4 s the place recorded when the inspection started, said as such.
+function currentPlace() {
+  return new Promise((resolve) => {
+    const fallback = () => resolve(draft.location ? { ...draft.location, from_start: true } : null);
+    if (!('geolocation' in navigator)) return fallback();
+    navigator.geolocation.getCurrentPosition(
+      (pos) => resolve({ latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy,
+        captured_at: new Date(pos.timestamp || Date.now()).toISOString() }),
+      fallback, { enableHighAccuracy: true, timeout: 4000, maximumAge: 60000 });
+  });
+}
+
+// The facts burnt into the photo, kept as data beside it too (payload photos[].stamp).
+export function stampLines(stamp) {
+  const where = stamp.latitude === null
+    ? `位置：未能定位${stamp.location_note ? `（${stamp.location_note}）` : ''}`
+    : `位置：${stamp.latitude.toFixed(5)}, ${stamp.longitude.toFixed(5)} 精度约 ${Math.round(stamp.accuracy)} 米${stamp.location_from_start ? '（开始检查时）' : ''}`;
+  return [`学校：${stamp.school}`, `时间：${formatTime(stamp.taken_at, { seconds: true })}（北京时间）`, where, `督学：${stamp.inspector}`];
+}
+
 async function addPhoto(itemId, file) {
-  const { blob, width, height, sha256 } = await downscale(file);
+  const original = await sha256Hex(file);
+  // The same camera picture on a second item is the same evidence: one stamped image (one
+  // hash, sent once), listed under both items; the item is its caption, not in its stamp.
+  const same = photos.find((p) => p.stamp?.original_sha256 === original);
+  if (same) {
+    const record = { ...same, id: uuid(), item: itemId, caption: '', created_at: new Date().toISOString() };
+    await store.put('photos', record);
+    photos.push(record);
+    invalidateSignatures();
+    save();
+    recompute();
+    return;
+  }
+  const place = await currentPlace();
+  const stamp = {
+    school: draft.school.name, taken_at: new Date().toISOString(), timezone: 'Asia/Shanghai',
+    latitude: place?.latitude ?? null, longitude: place?.longitude ?? null, accuracy: place?.accuracy ?? null,
+    location_from_start: !!place?.from_start, location_note: place ? '' : draft.location_note || '',
+    inspector: draft.inspector?.display_name || bootUser?.display_name || '',
+  };
+  const { blob, width, height, sha256, original_sha256, stamp_height } = await downscale(file, stampLines(stamp), original);
   const record = {
     id: uuid(), inspection: draft.id, item: itemId, blob, sha256, width, height, caption: '',
+    stamp: { ...stamp, original_sha256, original_size: file.size, stamp_height },
     created_at: new Date().toISOString(), uploaded: false,
   };
   await store.put('photos', record); // the Blob itself goes to IndexedDB before it is shown
@@ -394,26 +503,67 @@ function scoreLine() {
   return { total: `已得 ${p.earned}/${p.assessed} 分`, grade: projected ? `预计 ${p.grade}` : '进行中', kind: 'none' };
 }
 
+let capOpen = false;
 function renderScorebar() {
   const bar = $('#scorebar');
   const p = result.progress;
   const share = p.items ? Math.round((p.answered / p.items) * 100) : 0;
   const line = scoreLine();
   // Two rows at phone width: the school's full name (it wraps, never ellipsised: the principal
-  // checks it is theirs) beside 目录, then the running score with the share answered.
+  // checks it is theirs), then the running score with the share answered. 目录 is in the
+  // bottom bar, under the thumb.
   clear(bar).append(
     h('div', { class: 'sb-row sb-head' },
       h('div', { class: 'sb-school' }, h('strong', {}, draft.school.name),
-        h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存')),
-      h('button', { type: 'button', class: 'button small', id: 'toc-toggle', onclick: () => {
-        const toc = $('#toc');
-        if (toc) { toc.open = !toc.open; if (toc.open) toc.scrollIntoView({ block: 'start' }); }
-      } }, '目录')),
+        h('span', { class: 'meta', id: 'saved' }, draft.status === 'locked' ? '已锁定' : '已保存'))),
     h('div', { class: 'sb-row sb-score' },
       h('span', { class: 'sb-total', id: 'total' }, line.total),
       h('span', { class: `sb-grade grade-${line.kind}`, id: 'grade' }, line.grade),
       h('span', { class: 'meta', id: 'answered' }, `已答 ${p.answered}/${p.items}（${share}%）`)),
-    result.cap ? h('p', { class: 'meta sb-cap', id: 'cap-reason' }, result.cap.reason) : '');
+    result.cap ? h('p', { class: `meta sb-cap${capOpen ? ' open' : ''}`, id: 'cap-reason', onclick: (e) => {
+      capOpen = !capOpen;
+      e.currentTarget.classList.toggle('open', capOpen);
+    } }, result.cap.reason) : '');
+}
+
+// The bottom bar, within thumb reach: 上一部分 / 目录 (with progress) / 下一部分, and the
+// same three places on the review and signing pages.
+function renderBottombar() {
+  const bar = $('#bottombar');
+  if (!bar) return;
+  document.body.classList.toggle('has-bottombar', draft.status !== 'locked');
+  if (draft.status === 'locked') { clear(bar); bar.hidden = true; return; }
+  bar.hidden = false;
+  const p = result.progress;
+  const share = p.items ? Math.round((p.answered / p.items) * 100) : 0;
+  const i = draft.section || 0;
+  const place = draft.view === 'review' ? '复核' : draft.view === 'sign' ? '签名' : `第 ${i + 1}/${sections.length} 部分`;
+  const block = blockers().length;
+  const button = (id, label, onclick, { primary = false, disabled = false } = {}) =>
+    h('button', { type: 'button', class: `button${primary ? ' primary' : ''}`, id, disabled, onclick }, label);
+  let back;
+  let forward;
+  if (draft.view === 'review') {
+    back = button('back-to-form', '返回检查', () => go('section', sections.length - 1));
+    forward = button('to-sign', '去签名', () => go('sign'), { primary: true, disabled: block > 0 });
+  } else if (draft.view === 'sign') {
+    back = button('back-to-review', '返回复核', () => go('review'));
+    forward = h('span', { class: 'bb-spacer' });
+  } else {
+    back = button('prev', '上一部分', () => go('section', i - 1), { disabled: i === 0 });
+    forward = i < sections.length - 1 ? button('next', '下一部分', () => go('section', i + 1), { primary: true })
+      : button('to-review', '复核', () => go('review'), { primary: true });
+  }
+  const toc = h('button', { type: 'button', class: 'button bb-toc', id: 'toc-toggle', 'aria-expanded': String(!$('#toc')?.hidden), 'aria-controls': 'toc', onclick: () => toggleToc() },
+    h('span', { class: 'bb-toc-label' }, '目录'), h('span', { class: 'bb-toc-progress', id: 'toc-progress' }, `${place} · ${share}%`));
+  clear(bar).append(h('div', { class: 'bb-progress', style: `--share:${share}%` }), back, toc, forward);
+}
+
+function toggleToc(open) {
+  const toc = $('#toc');
+  if (!toc) return;
+  toc.hidden = open === undefined ? !toc.hidden : !open;
+  $('#toc-toggle')?.setAttribute('aria-expanded', String(!toc.hidden));
 }
 
 function renderToc() {
@@ -435,6 +585,7 @@ function renderToc() {
 }
 
 function go(view, index = draft.section, focusItem = null) {
+  toggleToc(false);
   draft.view = view;
   draft.section = index;
   save();
@@ -456,7 +607,11 @@ function go(view, index = draft.section, focusItem = null) {
 function render() {
   cards = {};
   const main = clear(root());
-  main.append(h('details', { class: 'toc card', id: 'toc' }, h('summary', {}, '目录与进度'), h('ol', { id: 'toc-list', class: 'toc-list' })));
+  // 目录 opens as a sheet above the bottom bar, so jumping needs no scrolling to the top
+  main.append(h('section', { class: 'toc card', id: 'toc', hidden: true, 'aria-label': '目录与进度' },
+    h('div', { class: 'toc-head' }, h('h2', {}, '目录与进度'),
+      h('button', { type: 'button', class: 'button small', id: 'toc-close', onclick: () => toggleToc(false) }, '关闭')),
+    h('ol', { id: 'toc-list', class: 'toc-list' })));
   if (draft.status === 'locked') renderLocked(main);
   else if (draft.view === 'review') renderReview(main);
   else if (draft.view === 'sign') renderSign(main);
@@ -500,11 +655,6 @@ function renderSection(main) {
     box.append(card.el);
   }
   main.append(box);
-  main.append(h('nav', { class: 'pager' },
-    i > 0 ? h('button', { type: 'button', class: 'button', onclick: () => go('section', i - 1) }, '上一部分') : h('span'),
-    i < sections.length - 1
-      ? h('button', { type: 'button', class: 'button primary', id: 'next', onclick: () => go('section', i + 1) }, '下一部分')
-      : h('button', { type: 'button', class: 'button primary', id: 'to-review', onclick: () => go('review') }, '复核')));
 }
 
 function missingList(list) {
@@ -570,9 +720,6 @@ function renderReview(main) {
   main.append(rect);
   // 座谈记录: a changed list is no longer what was signed; the open editor is only a draft
   main.append(interviewsCard(draft, { onEdit: save, onChange: () => { invalidateSignatures(); save(); } }));
-  main.append(h('nav', { class: 'pager' },
-    h('button', { type: 'button', class: 'button', onclick: () => go('section', sections.length - 1) }, '返回检查'),
-    h('button', { type: 'button', class: 'button primary', id: 'to-sign', disabled: block.length > 0, onclick: () => go('sign') }, '去签名')));
   if (block.length) main.append(h('p', { class: 'hint center' }, '所有必填项完成后才能签名。'));
 }
 
@@ -595,7 +742,9 @@ function renderSign(main) {
     const saved = draft.signatures[role.key];
     // Typed but not yet signed: kept in the draft, so a reload before 确认签名 loses nothing.
     const typed = draft.signers?.[role.key] || {};
-    const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? typed.name ?? (role.key === 'inspector' ? bootUser?.display_name || '' : ''), autocomplete: 'off' });
+    // who usually signs: the inspector's own name, and the principal the registry knows
+    const usual = role.key === 'inspector' ? bootUser?.display_name || '' : draft.school_info?.principal || '';
+    const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? typed.name ?? usual, autocomplete: 'off' });
     const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? typed.title ?? role.defaultTitle, autocomplete: 'off' });
     const keepTyped = () => {
       draft.signers = { ...(draft.signers || {}), [role.key]: { name: name.value, title: title.value } };
@@ -653,7 +802,8 @@ function payload() {
     location: draft.location || null, location_note: draft.location ? '' : draft.location_note || '',
     responses: { answers, na: rs.na, photos: rs.photos },
     notes: Object.fromEntries(Object.entries(draft.notes).filter(([k, v]) => items[k] && v.trim())),
-    photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '' })),
+    // the stamp's facts and the camera original's hash travel with each photo
+    photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '', ...(p.stamp ? { stamp: p.stamp } : {}) })),
     prefilled: draft.prefilled.filter((id) => id in answers),
     rectifications: rectificationRows().map((r) => ({ item: r.item, action: r.action, owner: r.owner, deadline: r.deadline })),
     interviews: interviewsPayload(draft),
@@ -672,7 +822,7 @@ async function submit() {
     result = score(compiled, draft.school, responses());
     if (blockers().length || !ROLES.every((r) => draft.signatures[r.key])) throw new Error('还有未完成的项目或签名');
     const body = payload();
-    await outbox.enqueue(draft, body);
+    await outbox.enqueue(draft, body, { ...summaryOf(result, rectificationRows()), lowest_grade: compiled.grades.at(-1).grade });
     draft.status = 'locked';
     // offline, 正在上传 would promise what cannot happen yet
     toast(navigator.onLine ? '已保存到「待上传」，正在上传…' : '已保存，联网后自动上传');
@@ -687,12 +837,51 @@ async function submit() {
   }
 }
 
+// What the principal reads on the phone right after signing, offline too: the engine's score
+// and grade (and why it is capped), the findings, and the rectification list with deadlines.
+export function summaryOf(res, rectifications) {
+  return {
+    total: res.total, grade: res.grade, score_grade: res.score_grade ?? null, capped: !!res.capped,
+    cap_reason: res.cap?.reason || '', vetoes: res.vetoes.map((v) => v.problem),
+    findings: res.findings.map((f) => ({ problem: f.problem, basis: f.basis || '', local: !!f.local })),
+    rectifications: rectifications.map((r) => ({ problem: r.problem, action: r.action, owner: r.owner, deadline: r.deadline })),
+  };
+}
+
+export function summaryView(head, sum, lowestGrade) {
+  return h('section', { class: 'card result-summary', id: 'result-summary' },
+    h('h2', {}, '检查结果'),
+    h('p', { class: 'meta' }, head),
+    h('div', { class: 'summary' },
+      h('div', { class: 'big-score' }, h('span', { id: 'summary-total' }, sum.total === null ? '—' : String(sum.total)), h('small', {}, ' 分')),
+      h('div', { class: `grade-pill grade-${sum.grade === lowestGrade ? 'veto' : 'ok'}`, id: 'summary-grade' }, sum.grade || '未评')),
+    sum.cap_reason ? h('p', { class: sum.capped ? 'error' : 'meta', id: 'summary-cap' },
+      sum.capped ? `等级受限：${sum.cap_reason}（按得分为${sum.score_grade || '未评'}）` : sum.cap_reason) : null,
+    sum.vetoes.length ? h('p', { class: 'error' }, `一票否决：${sum.vetoes.join('；')}`) : null,
+    h('h3', {}, `发现的问题（${sum.findings.length}）`),
+    sum.findings.length ? h('ol', { class: 'findings', id: 'summary-findings' }, sum.findings.map((f) => h('li', {}, f.problem,
+      f.basis ? h('span', { class: 'meta' }, `依据：${f.basis}${f.local ? '（本地标准）' : ''}`) : null)))
+      : h('p', { class: 'muted' }, '未发现问题。'),
+    h('h3', {}, `整改清单（${sum.rectifications.length} 项）`),
+    sum.rectifications.length ? h('ol', { class: 'summary-rects', id: 'summary-rects' }, sum.rectifications.map((r) => h('li', {},
+      h('strong', {}, r.problem), h('span', { class: 'meta' }, `整改措施：${r.action}`),
+      h('span', { class: 'meta' }, `责任人：${r.owner || '—'} · 整改期限：`, h('b', { class: 'deadline' }, r.deadline)))))
+      : h('p', { class: 'muted' }, '没有需要整改的项目。'));
+}
+
+function reportLink(url) {
+  return h('a', { class: 'button primary wide', id: 'report-link', href: url }, '查看正式报告与签章 PDF');
+}
+
 async function renderLocked(main) {
   main.append(h('h1', {}, '检查已锁定'));
   const state = h('p', { class: 'lock-state', id: 'lock-state' }, '已签名锁定，不能再修改。');
-  main.append(h('section', { class: 'card' }, state,
-    h('p', {}, `${draft.school.name} · ${draft.type} · ${draft.date}`),
-    h('a', { class: 'button primary wide', href: '/inspector/' }, '返回工作台，查看上传状态')));
+  const official = h('p', { class: 'hint', id: 'official-hint' }, '正式报告（签章 PDF，可扫码核验）在上传后由服务器生成，联网后可在此查看。');
+  const statusCard = h('section', { class: 'card' }, state, official,
+    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台，查看上传状态'));
+  result = score(compiled, draft.school, responses());
+  main.append(statusCard,
+    summaryView(`${draft.school.name} · ${draft.type} · ${draft.date}`, summaryOf(result, rectificationRows()), compiled.grades.at(-1).grade));
   const box = h('section', { class: 'section locked' });
   for (const sec of sections) {
     box.append(h('h2', {}, sec.title));
@@ -702,13 +891,13 @@ async function renderLocked(main) {
       box.append(card.el);
     }
   }
-  result = score(compiled, draft.school, responses());
-  main.append(box);
+  main.append(h('details', { class: 'card locked-record' }, h('summary', {}, '查看全部检查记录'), box));
   const showState = async () => {
     const item = await store.get('outbox', draft.id);
     const sent = await store.get('submitted', draft.id);
     state.textContent = sent ? '服务器已收到。' : item ? `已签名锁定 · ${STATE_NAMES[item.state] || item.state}${item.message && item.message !== STATE_NAMES[item.state] ? `：${item.message}` : ''}` : '已签名锁定。';
     state.dataset.state = sent ? 'submitted' : item?.state || '';
+    if (sent?.report_url && !$('#report-link')) official.replaceWith(reportLink(sent.report_url));
   };
   addEventListener('outbox-change', showState);
   showState();
@@ -746,9 +935,22 @@ async function load() {
   draft = id ? await store.get('drafts', id) : null;
   if (!draft) {
     const sent = id ? await store.get('submitted', id) : null;
+    clear($('#scorebar'));
     clear(root()).append(h('section', { class: 'card' },
-      h('p', {}, sent ? '这份检查已上传到服务器。' : '在本机上找不到这份检查。'),
-      h('a', { class: 'button primary', href: '/inspector/' }, '返回工作台')));
+      h('p', { class: 'lock-state', id: 'lock-state', dataset: { state: sent ? 'submitted' : '' } }, sent ? '这份检查已上传到服务器。' : '在本机上找不到这份检查。'),
+      sent?.report_url ? reportLink(sent.report_url) : null,
+      h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')),
+    sent?.summary ? summaryView(`${sent.school_name} · ${sent.date}`, sent.summary, sent.summary.lowest_grade) : '');
+    return false;
+  }
+  if (draft.status === 'trashed') {
+    clear(root()).append(h('section', { class: 'card', id: 'in-trash' },
+      h('p', {}, '这份检查已删除，在回收站中（7 天内可恢复）。'),
+      h('button', { type: 'button', class: 'button primary wide', id: 'restore', onclick: async () => {
+        await store.put('drafts', { ...draft, status: 'draft', trashed_at: null });
+        load();
+      } }, '恢复并继续填写'),
+      h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
     return false;
   }
   if (draft.status !== 'locked' && !(await draftlock.claim(draft.id, stopEditing))) {

@@ -5,7 +5,7 @@ import * as outbox from './outbox.js';
 import * as store from './store.js';
 import {
   $, clear, formatTime, h, registerServiceWorker, requestPersistence, STATE_NAMES, storageSummary,
-  toast, watchNetwork,
+  toast, today, uuid, watchNetwork,
 } from './util.js';
 
 let schools = [];
@@ -28,16 +28,79 @@ function renderSchools() {
   }
 }
 
+// A discarded draft goes to a trash on this phone for 7 days (nothing is lost by one tap),
+// then it and its photos are deleted for good.
+export const TRASH_DAYS = 7;
+const DAY_MS = 24 * 3600 * 1000;
+
+async function purgeTrash() {
+  const old = (await store.all('drafts'))
+    .filter((d) => d.status === 'trashed' && Date.now() - Date.parse(d.trashed_at) > TRASH_DAYS * DAY_MS);
+  for (const d of old) {
+    const photos = await store.photosFor(d.id);
+    await store.tx(['drafts', 'photos'], 'readwrite', (s) => {
+      s.drafts.delete(d.id);
+      for (const p of photos) s.photos.delete(p.id);
+    });
+  }
+}
+
+async function setTrashed(d, on) {
+  const now = new Date().toISOString();
+  const fresh = await store.get('drafts', d.id); // the form may have saved since the list was drawn
+  if (!fresh) return;
+  await store.put('drafts', on ? { ...fresh, status: 'trashed', trashed_at: now } : { ...fresh, status: 'draft', trashed_at: null });
+  renderDrafts();
+}
+
+async function discard(d) {
+  if (!confirm(`删除「${d.school?.name || '学校'} · ${d.type}」这份未完成的检查？\n删除后放入回收站，${TRASH_DAYS} 天内可以恢复。`)) return;
+  await setTrashed(d, true);
+  toast('已移到回收站', 'info', { label: '撤销', onclick: () => setTrashed(d, false) });
+}
+
+// A copy for another visit with the same checklist: the answers and notes, never the photos,
+// signatures or location (they belong to the visit that made them).
+async function duplicate(d) {
+  const now = new Date().toISOString();
+  const copy = {
+    ...structuredClone(d), id: uuid(), status: 'draft', date: today(), signatures: {}, signers: {},
+    location: null, location_note: '复制的检查，开始时未定位', copied_from: d.id, trashed_at: null,
+    started_at: now, updated_at: now, view: 'section', section: 0, prefill_offer: d.prefill_offer || null,
+  };
+  await store.put('drafts', copy);
+  toast('已复制，照片和签名不复制');
+  renderDrafts();
+}
+
 async function renderDrafts() {
-  const drafts = (await store.all('drafts')).filter((d) => d.status !== 'locked')
-    .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+  const all = await store.all('drafts');
+  const byTime = (a, b) => (a.updated_at < b.updated_at ? 1 : -1);
+  const drafts = all.filter((d) => d.status !== 'locked' && d.status !== 'trashed').sort(byTime);
   const list = clear($('#drafts'));
   if (!drafts.length) list.append(h('li', { class: 'empty' }, '没有未完成的检查。'));
   for (const d of drafts) {
     const answered = Object.keys(d.answers || {}).length;
-    list.append(h('li', {}, h('a', { href: `/inspector/form#${d.id}`, class: 'draft-link' },
-      h('strong', {}, `${d.school?.name || '学校'} · ${d.type}`),
-      h('span', { class: 'meta' }, `${d.date} · 已填 ${answered} 项 · 最后保存 ${formatTime(d.updated_at)}`))));
+    list.append(h('li', { class: 'draft-item', dataset: { id: d.id } },
+      h('a', { href: `/inspector/form#${d.id}`, class: 'draft-link' },
+        h('strong', {}, `${d.school?.name || '学校'} · ${d.type}`),
+        h('span', { class: 'meta' }, `${d.date} · 已填 ${answered} 项 · 最后保存 ${formatTime(d.updated_at)}${d.copied_from ? ' · 复制件' : ''}`)),
+      h('div', { class: 'draft-actions' },
+        h('button', { type: 'button', class: 'button small draft-copy', onclick: () => duplicate(d) }, '复制'),
+        h('button', { type: 'button', class: 'button small draft-discard', onclick: () => discard(d) }, '删除'))));
+  }
+  const trashed = all.filter((d) => d.status === 'trashed').sort((a, b) => (a.trashed_at < b.trashed_at ? 1 : -1));
+  const trash = $('#trash');
+  trash.hidden = !trashed.length;
+  $('#trash-count').textContent = String(trashed.length);
+  const tlist = clear($('#trash-list'));
+  for (const d of trashed) {
+    const left = Math.max(0, Math.ceil((Date.parse(d.trashed_at) + TRASH_DAYS * DAY_MS - Date.now()) / DAY_MS));
+    tlist.append(h('li', { class: 'draft-item', dataset: { id: d.id } },
+      h('div', { class: 'pad' }, h('strong', {}, `${d.school?.name || '学校'} · ${d.type}`),
+        h('span', { class: 'meta' }, `${d.date} · 删除于 ${formatTime(d.trashed_at)} · ${left} 天后彻底删除`)),
+      h('div', { class: 'draft-actions' },
+        h('button', { type: 'button', class: 'button small draft-restore', onclick: async () => { await setTrashed(d, false); toast('已恢复'); } }, '恢复'))));
   }
 }
 
@@ -121,7 +184,7 @@ async function main() {
   };
   $('#tab-mine').addEventListener('click', () => tab(false));
   $('#tab-all').addEventListener('click', () => tab(true));
-  renderDrafts();
+  purgeTrash().then(renderDrafts);
   renderOutbox();
   renderRecent();
   try {

@@ -59,14 +59,45 @@ function renderChecklists() {
     $('#checklist-hint').textContent = '';
     return;
   }
-  const fit = boot.checklists.filter((c) => compiled[c.hash] && applies(compiled[c.hash], scoringSchool(school)));
+  // The comprehensive checklist first (the usual visit), special ones after; chosen by default
+  // unless the inspection type chosen says otherwise.
+  const fit = boot.checklists.filter((c) => compiled[c.hash] && applies(compiled[c.hash], scoringSchool(school)))
+    .sort((a, b) => (typeFor(a) === COMPREHENSIVE ? 0 : 1) - (typeFor(b) === COMPREHENSIVE ? 0 : 1) || a.title.localeCompare(b.title, 'zh'));
   const unknown = boot.checklists.filter((c) => !compiled[c.hash]);
   if (!fit.length) select.append(h('option', { value: '' }, '没有适用于该校的检查单'));
+  const type = chosenType();
+  const keep = fit.find((c) => c.hash === previous);
+  const chosen = keep || (type === SPECIAL && fit.find((c) => typeFor(c) === SPECIAL)) || fit[0];
   for (const c of fit) {
-    select.append(h('option', { value: c.hash, selected: c.hash === previous }, `${c.title}（${c.version}）`));
+    select.append(h('option', { value: c.hash, selected: c === chosen }, `${c.title}（${c.version}）`));
   }
+  followChecklist();
   $('#checklist-hint').textContent = `${school.stage}${school.boarding ? ' · 寄宿制' : ''}${school.township_central ? ' · 乡镇中心校' : ''}` +
     (unknown.length ? ` · 另有 ${unknown.length} 份检查单未能下载（需联网）` : '');
+}
+
+// Which inspection type a checklist is for, from its title (综合督导 / 专项督查 in the
+// server's vocabulary); null when the title says neither.
+const COMPREHENSIVE = '综合督导';
+const SPECIAL = '专项督查';
+function typeFor(c) {
+  if (!c) return null;
+  if (/专项/.test(c.title)) return SPECIAL;
+  if (/综合/.test(c.title)) return COMPREHENSIVE;
+  return null;
+}
+
+const chosenType = () => document.querySelector('input[name=type]:checked')?.value;
+
+// The type follows the checklist: choosing a 专项 checklist makes it a 专项督查 and back, while
+// a way of visiting the inspector picked on purpose (随机走访, 明查, 暗访) is left alone.
+function followChecklist() {
+  const c = boot.checklists.find((x) => x.hash === $('#checklist').value);
+  const want = typeFor(c);
+  const now = chosenType();
+  if (!want || (now && ![COMPREHENSIVE, SPECIAL].includes(now))) return;
+  const radio = document.querySelector(`input[name=type][value="${want}"]`);
+  if (radio) radio.checked = true;
 }
 
 function locate() {
@@ -119,7 +150,7 @@ async function start(e) {
   const now = new Date().toISOString();
   const draft = {
     id: uuid(), status: 'draft', school_id: school.id, school: scoringSchool(school),
-    school_info: { township: school.township || '' }, checklist_hash: hash, checklist_id: c.id,
+    school_info: { township: school.township || '', principal: school.principal || '' }, checklist_hash: hash, checklist_id: c.id,
     checklist_title: c.title, type, date: $('#date').value || today(),
     location, location_note: location ? '' : note,
     answers: {}, na: [], notes: {}, prefilled: [], prefill_pending: [], rectifications: {},
@@ -160,6 +191,15 @@ async function main() {
   renderSchools();
   $('#school-filter').addEventListener('input', renderSchools);
   $('#school').addEventListener('change', renderChecklists);
+  $('#checklist').addEventListener('change', followChecklist);
+  // 专项督查 chosen first: offer the special checklist; back to 综合督导: the comprehensive one
+  types.addEventListener('change', () => {
+    const t = chosenType();
+    const c = boot.checklists.find((x) => x.hash === $('#checklist').value);
+    if (![COMPREHENSIVE, SPECIAL].includes(t) || typeFor(c) === t) return;
+    const other = [...$('#checklist').options].find((o) => typeFor(boot.checklists.find((x) => x.hash === o.value)) === t);
+    if (other) $('#checklist').value = other.value;
+  });
   $('#geo-retry').addEventListener('click', locate);
   $('#start-form').addEventListener('submit', (e) => start(e).catch((err) => {
     $('#begin').disabled = false;

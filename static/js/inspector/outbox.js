@@ -28,7 +28,7 @@ export const owner = (user) => (user ? { id: user.id, username: user.username, d
 
 // Lock the draft and queue it in one transaction: either both happen or neither.
 // A second call for the same inspection (double tap) finds it queued and changes nothing.
-export async function enqueue(draft, payload) {
+export async function enqueue(draft, payload, summary = null) {
   const now = new Date().toISOString();
   // Drafts started before owners were recorded: the account that last loaded 工作台 here.
   const inspector = draft.inspector || owner((await store.getMeta('bootstrap'))?.user);
@@ -36,6 +36,7 @@ export async function enqueue(draft, payload) {
     const entry = {
       id: draft.id, payload, state: 'queued', attempts: 0, message: '', inspector,
       school_name: draft.school?.name || '', date: draft.date, queued_at: now, next_try: 0,
+      summary, // what the principal was shown; still readable on the phone after the upload
     };
     s.drafts.put({ ...draft, status: 'locked', locked_at: draft.locked_at || now });
     // add() fails on an existing key, which aborts the transaction; check first instead.
@@ -164,6 +165,7 @@ async function sendOne(ctx, item) {
       total: data?.total ?? item.payload.client_result?.total ?? null,
       grade: data?.grade ?? item.payload.client_result?.grade ?? null,
       received_at: data?.received_at || new Date().toISOString(), report_url: data?.report_url || null,
+      summary: item.summary || null,
     });
     s.outbox.delete(item.id);
     s.drafts.delete(item.id);

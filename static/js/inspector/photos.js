@@ -26,8 +26,28 @@ async function decode(file) {
   }
 }
 
-// File → {blob, width, height, sha256}; the hash is over exactly the stored (uploaded) bytes.
-export async function downscale(file) {
+// The stamp practice asks for, burnt into the pixels so it travels with every copy of the
+// photo: a dark band along the bottom with white text, one line per fact.
+function drawStamp(ctx, width, height, lines) {
+  const size = Math.max(14, Math.round(Math.min(width, height) / 28));
+  const pad = Math.round(size * 0.5);
+  const band = lines.length * Math.round(size * 1.3) + pad * 2;
+  ctx.fillStyle = 'rgba(0, 0, 0, 0.62)';
+  ctx.fillRect(0, height - band, width, band);
+  ctx.fillStyle = '#fff';
+  ctx.textBaseline = 'top';
+  ctx.font = `600 ${size}px sans-serif`;
+  lines.forEach((line, i) => {
+    ctx.fillText(line, pad, height - band + pad + i * Math.round(size * 1.3), width - pad * 2);
+  });
+  return band;
+}
+
+// File → {blob, width, height, sha256, original_sha256, stamp_height}; sha256 is over exactly
+// the stored (uploaded) bytes, original_sha256 over the camera's file before shrinking and
+// stamping, so the original can later be matched if it is produced.
+export async function downscale(file, stampLines = null, originalSha = null) {
+  const original_sha256 = originalSha || await sha256Hex(file);
   const image = await decode(file);
   const w0 = image.width, h0 = image.height;
   if (!w0 || !h0) throw new Error('无法读取这张照片');
@@ -43,10 +63,11 @@ export async function downscale(file) {
   ctx.imageSmoothingQuality = 'high';
   ctx.drawImage(image, 0, 0, width, height);
   image.close?.();
+  const stamp_height = stampLines?.length ? drawStamp(ctx, width, height, stampLines) : 0;
   const blob = await new Promise((resolve, reject) =>
     canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('照片压缩失败'))), 'image/jpeg', QUALITY));
   canvas.width = canvas.height = 0; // release the bitmap memory at once on low-end phones
-  return { blob, width, height, sha256: await sha256Hex(blob) };
+  return { blob, width, height, sha256: await sha256Hex(blob), original_sha256, stamp_height };
 }
 
 export async function blobToBase64(blob) {

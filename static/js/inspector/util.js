@@ -32,22 +32,27 @@ export function clear(el) {
 }
 
 // Local calendar date as YYYY-MM-DD (the inspector's day, not UTC's).
+// Beijing time whatever the phone's own time zone: dates and times the inspector, the
+// principal and the report read are China Standard Time (UTC+8, no daylight saving).
+const BEIJING_MS = 8 * 3600 * 1000;
+const p2 = (n) => String(n).padStart(2, '0');
+const ymd = (u) => `${u.getUTCFullYear()}-${p2(u.getUTCMonth() + 1)}-${p2(u.getUTCDate())}`;
+
 export function today(d = new Date()) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return ymd(new Date(d.getTime() + BEIJING_MS));
 }
 
 export function addDays(dateText, days) {
   const [y, m, d] = dateText.split('-').map(Number);
-  return today(new Date(y, m - 1, d + Number(days || 0)));
+  return ymd(new Date(Date.UTC(y, m - 1, d + Number(days || 0))));
 }
 
-export function formatTime(iso) {
+export function formatTime(iso, { seconds = false } = {}) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const p = (n) => String(n).padStart(2, '0');
-  return `${today(d)} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  const b = new Date(d.getTime() + BEIJING_MS);
+  return `${ymd(b)} ${p2(b.getUTCHours())}:${p2(b.getUTCMinutes())}${seconds ? `:${p2(b.getUTCSeconds())}` : ''}`;
 }
 
 export function formatBytes(n) {
@@ -73,17 +78,24 @@ export function uuid() {
 }
 
 let toastTimer = null;
-export function toast(message, kind = 'info') {
+// action: {label, onclick} adds one button (e.g. 撤销), and the toast stays longer to reach it.
+export function toast(message, kind = 'info', action = null) {
   let el = document.getElementById('toast');
   if (!el) {
     el = h('div', { id: 'toast', class: 'toast', role: 'status', 'aria-live': 'polite' });
     document.body.append(el);
   }
-  el.textContent = message;
+  clear(el).append(h('span', {}, message));
+  if (action) {
+    el.append(h('button', { type: 'button', class: 'toast-action', id: 'toast-action', onclick: () => {
+      el.hidden = true;
+      action.onclick();
+    } }, action.label));
+  }
   el.dataset.kind = kind;
   el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 3500);
+  toastTimer = setTimeout(() => { el.hidden = true; }, action ? 8000 : 3500);
 }
 
 // A persistent message under the top bar (login expired, storage problems …).
