@@ -90,3 +90,21 @@ def test_a_re_check_is_offered_the_files_sampled_last_time(page, live_server, sh
     assert [r.get_attribute("data-id") for r in rows.all()] == drawn  # the same files again
     answer = _draft(page, inspection_id)["answers"]["file_sample"]
     assert (answer["population"], answer["seed"], answer["marks"]) == (ids, seed, {})
+
+
+def test_the_list_can_be_imported_from_a_gbk_csv_of_the_registry(page, live_server, shot):
+    # 学籍系统 exports opened in Excel on Chinese Windows and saved as CSV are GBK-encoded
+    csv = "序号,姓名,学籍号\n" + "\n".join(f"{k + 1},学生{k},G2015{k:04d}" for k in range(12))
+    login(page)
+    start_inspection(page)
+    page.fill("#in-poor_students_total", "12")
+    item = page.locator("#item-file_sample")
+    page.locator("#file-sample-file_sample").set_input_files(
+        {"name": "学籍名单.csv", "mimeType": "text/csv", "buffer": csv.encode("gbk")}
+    )
+    info = item.locator(".sample-info")
+    info.filter(has_text="共 12 份").wait_for()
+    assert page.input_value("#in-file_sample").splitlines() == [f"G2015{k:04d}" for k in range(12)]
+    assert info.inner_text() == "共 12 份，按规则应抽查 5 份"  # ⌈√12⌉ = 4, at least 5
+    item.scroll_into_view_if_needed()
+    shot(page, "imported")

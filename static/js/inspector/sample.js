@@ -23,6 +23,27 @@ export function parseList(text) {
   return { ids, repeated };
 }
 
+// The ids of a CSV or text file exported from the 学籍系统 or a spreadsheet: the 学籍号 column
+// when a header names one (else 姓名, else the first column); a header row is not an id.
+export function idsFromTable(text) {
+  const rows = String(text || '').replace(/^\ufeff/, '').split(/\r?\n/)
+    .map((line) => line.split(/[,\t，]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim()));
+  const header = rows[0] || [];
+  let col = header.findIndex((c) => /学籍/.test(c));
+  if (col < 0) col = header.findIndex((c) => /姓名/.test(c));
+  const body = col >= 0 ? rows.slice(1) : rows;
+  return body.map((r) => r[Math.max(col, 0)] || '').filter(Boolean).join('\n');
+}
+
+// Spreadsheets saved as CSV on a Chinese Windows are GBK, not UTF-8: decode as UTF-8 and fall
+// back to GBK when that produced replacement characters.
+async function readText(file) {
+  const bytes = await file.arrayBuffer();
+  const utf8 = new TextDecoder('utf-8').decode(bytes);
+  if (!utf8.includes('\ufffd')) return utf8;
+  try { return new TextDecoder('gbk').decode(bytes); } catch { return utf8; }
+}
+
 function newSeed() {
   const a = new Uint32Array(1);
   crypto.getRandomValues(a);
@@ -40,6 +61,17 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     placeholder: '每行一个学籍号或姓名，可从表格整列粘贴',
   });
   const info = h('p', { class: 'hint sample-info', role: 'status' });
+  const file = h('input', { type: 'file', id: `file-sample-${id}`, accept: '.csv,.txt,text/csv,text/plain', hidden: true });
+  const fileBtn = h('label', { class: 'button small sample-import', for: `file-sample-${id}` }, '从文件导入（CSV/TXT）');
+  file.addEventListener('change', async () => {
+    const f = file.files && file.files[0];
+    file.value = '';
+    if (!f || locked) return;
+    const text = idsFromTable(await readText(f));
+    list.value = list.value.trim() ? `${list.value.trim()}\n${text}` : text;
+    draft.raw = { ...(draft.raw || {}), [id]: list.value };
+    refresh();
+  });
   const drawBtn = h('button', { type: 'button', class: 'button primary sample-draw' }, '随机抽样');
   const editBtn = h('button', { type: 'button', class: 'button small sample-edit', hidden: true }, '修改名单');
   const previous = draft.previous?.samples?.[id];
@@ -86,6 +118,7 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     const a = answer();
     const has = a && Array.isArray(a.population) && a.population.length;
     list.hidden = !!has;
+    fileBtn.hidden = !!has || locked;
     drawBtn.hidden = !!has || locked;
     editBtn.hidden = !has || locked;
     if (!has) {
@@ -111,6 +144,7 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
           disabled: locked, onclick: () => mark(x, false) }, '不合格')))));
   }
 
-  const control = h('div', { class: 'sample' }, list, info, h('div', { class: 'actions' }, drawBtn, recheckBtn, editBtn), drawn);
+  const control = h('div', { class: 'sample' }, list, file, info,
+    h('div', { class: 'actions' }, drawBtn, fileBtn, recheckBtn, editBtn), drawn);
   return { control, refresh };
 }
