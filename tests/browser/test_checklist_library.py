@@ -55,6 +55,7 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         login(page, "jyj", next_path="/library/")
+        shot(page, "index", full_page=True)
         page.set_input_files("#file", str(bad))
         page.click("#upload-submit")
         page.wait_for_selector("#upload-errors")
@@ -126,11 +127,12 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         context.close()
 
 
-def test_guide_page_lists_every_column(browser, live_server):
+def test_guide_page_lists_every_column(browser, live_server, shot):
     context = new_context(browser, live_server, width=1280)
     page = context.new_page()
     try:
         login(page, "jyj", next_path="/library/guide")
+        shot(page, "guide", full_page=True)
         text = page.locator("main").inner_text()
         for column in wb.item_columns():
             assert column.header in text
