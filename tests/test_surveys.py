@@ -658,3 +658,39 @@ def test_the_bulletin_prints_satisfaction_only_for_schools_over_the_threshold(
     start = flat.index("社会认可度（满意度测评）")
     section = flat[start : flat.index("工作要求", start)]
     assert "西乡初级中学" not in section
+
+
+def test_a_report_issued_after_the_answers_carries_the_round_of_its_inspection(
+    app, client, db, county
+):
+    from inspect_app.documents import issuing
+    from inspect_app.inspections import receiving
+    from inspect_app.storage import reports, users
+
+    from .factories import payload
+
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"].compiled
+    body = payload(county["school_a"], checklist)
+    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+    User(app, "bureau").post(
+        "/bureau/surveys/", {"survey": "parent_satisfaction", "inspection_id": body["id"]}
+    )
+    code = stored.round_schools(db, stored.rounds(db)[0]["id"])[0]["code"]
+    for n in range(6):
+        _answer(
+            client,
+            code,
+            n,
+            {"overall": "satisfied" if n % 2 else "fairly_satisfied", "aid_fair": "average"},
+        )
+    issuing.issue_report(db, app.config, body["id"])
+    data = reports.read(app.config["REPORTS_DIR"], reports.current(db, body["id"], "report"))
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout
+    flat = "".join(text.decode().split())
+    assert "四、满意度测评" in flat and "五、整改清单" in flat
+    section = flat[flat.index("四、满意度测评") : flat.index("五、整改清单")]
+    # 6 parents, 6 of their 12 rated answers satisfied (aid_fair: 一般)
+    assert "家长" in section and "6份" in section and "50.0%" in section

@@ -26,6 +26,8 @@ from inspect_app.documents.render import notice_html, render_notice, render_repo
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
 from inspect_app.inspections import interviews
 from inspect_app.storage import checklists, inspections, media, reports, schools
+from inspect_app.storage import surveys as stored_surveys
+from inspect_app.surveys import gathering as survey_results
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,19 @@ def _rectification_rows(db: Database, inspection_id: str) -> list[dict]:
     ]  # fmt: skip
 
 
+def _surveys(db: Database, config: Mapping, inspection: dict) -> list[dict]:
+    """Survey rounds opened for this inspection, with the school's results at the time of
+    issue (a report issued before the answers came in has none; a later version does)."""
+    threshold = int(config.get("SURVEY_MIN_RESPONSES", 5))
+    out = []
+    for round_row in stored_surveys.inspection_rounds(db, inspection["id"]):
+        result = survey_results.school_result(db, round_row, inspection["school_id"], threshold)
+        if result is not None:
+            out.append({"title": round_row["title"], "min_responses": threshold,
+                        "groups": result["results"]["groups"]})  # fmt: skip
+    return out
+
+
 def _interviews(inspection: dict) -> list[dict]:
     """The 座谈 records the inspection was received with (checked then; payload is stored whole)."""
     payload = json.loads(inspection.get("payload") or "{}")
@@ -198,6 +213,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             photos=photos,
             rectifications=_rectification_rows(db, inspection_id),
             interviews=_interviews(inspection),
+            surveys=_surveys(db, config, inspection),
             verify_url=f"{base_url}/verify/{report_id}",
         )
         # The Word copy is made from the same HTML, now, so it says what the PDF says.

@@ -41,6 +41,9 @@ Report context (``render_report``)
         {"group": "教师", "participants": 6, "topics": "待遇、培训",
          "statements": [{"text": "...", "finding": False}, {"text": "...", "finding": True, ...}]},
       ],
+      "surveys": [                              # optional: survey rounds opened for this inspection
+        {"title": "...", "min_responses": 5, "groups": [...]},   # surveys/results.py groups
+      ],
       "signatures": [
         {"role": "inspector" | "school", "name": "王建国", "title": "责任督学",
          "signed_at": "2026-03-18 16:05", "png": b"..." or "data:image/png;base64,..."},
@@ -610,6 +613,7 @@ def _report_view(context: dict) -> dict:
         "rectifications": rectifications_with_deadlines(context),
         "photos": photo_rows,
         "interviews": context.get("interviews") or [],
+        "surveys": context.get("surveys") or [],
         "signatures": signatures,
         "verify_url": verify_url,
         "verify_qr": qr_data_uri(verify_url) if verify_url else None,
