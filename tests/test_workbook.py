@@ -246,11 +246,11 @@ MISTAKES = [
     ("yes/no cell", put("night_duty", "一票否决", "可能"),
      "工作表“检查项”第 8 行“一票否决”列：应填“是”或“否”，这里是“可能”"),
     ("fix action missing", put("night_duty", "整改措施", None),
-     "工作表“检查项”第 8 行“整改措施”列：缺少必填字段“整改措施”"),
+     "工作表“检查项”第 8 行“整改措施”列：请填写“整改措施”"),
     ("negative days", put("night_duty", "整改期限（天）", -3),
      "工作表“检查项”第 8 行“整改期限（天）”列：“整改期限（天）”应为正整数"),
     ("duplicate id", put("backbone", "编号", "fulltime"),
-     "工作表“检查项”第 4 行“编号”列：条目 id fulltime 重复（第 3 行已使用）"),
+     "工作表“检查项”第 4 行“编号”列：条目编号 fulltime 重复（第 3 行已使用）"),
     ("version typed as a number", setting("版本", 2027.1),
      f"工作表“设置”第 {2 + [c.key for c in wb.settings_columns()].index('version')} 行“内容”列："
      "版本应按文本填写"),
@@ -263,7 +263,7 @@ MISTAKES = [
     ("points on a photo", put("duty_photo", "分值", 3),
      "工作表“检查项”第 9 行“分值”列：照片题不计分，不能设置“分值”"),
     ("bad id", put("fulltime", "编号", "Full Time"),
-     "工作表“检查项”第 3 行“编号”列：条目 id“Full Time”格式不对"),
+     "工作表“检查项”第 3 行“编号”列：条目编号“Full Time”格式不对"),
     ("unknown placeholder", put("backbone_ratio", "问题描述", "占比 {val}"),
      "工作表“检查项”第 5 行“问题描述”列：“问题描述”中的 {val} 无法识别"),
     ("misspelt header", _rename_header("题目", "题 目"),
@@ -283,7 +283,7 @@ MISTAKES = [
      "工作表“检查项”第 2 行“类型”列：条目之前须先有一行类型为“部分”的行"),
     ("choice item without choices", _drop_sheet("选项"),
      "工作表“检查项”第 6 行“类型”列：单选题、多选题须在工作表“选项”中填写选项"),
-    ("title missing", setting("名称", None), "工作表“设置”：缺少必填字段“名称”"),
+    ("title missing", setting("名称", None), "工作表“设置”：请填写“名称”"),
 ]  # fmt: skip
 
 

@@ -1054,8 +1054,26 @@ def _translate(message: str, sheet: str, src: _Source) -> str:
             return m.group(0)
 
         message = pattern.sub(field_name, message)
+    for yaml_words, sheet_words in _YAML_WORDS:
+        message = message.replace(yaml_words, sheet_words)
     # Chinese typography: no spaces around a quoted column name
-    return re.sub(r" ?(“[^”]*”) ?", r"\1", message)
+    message = re.sub(r" ?(“[^”]*”) ?", r"\1", message)
+    return re.sub(r"^(?:计算项)?缺少必填字段(“[^”]*”)", r"请填写\1", message)
+
+
+# What the loader says in YAML's words, said as a clerk fills the sheet.
+_YAML_WORDS = (
+    ("fail: true 的选项", "“判为不合格”为“是”的选项"),
+    ("fail 选项", "“判为不合格”的选项"),
+    ("evidence: on_fail", "照片要求“不合格时拍照”"),
+    ("format: percent", "显示格式“百分比”"),
+    ("veto: true", "“一票否决”填“是”"),
+    ("true 或 false", "“是”或“否”"),
+    ("条目 id", "条目编号"),
+    ("部分 id", "部分编号"),
+    ("检查单 id", "检查单编号"),
+    ("kind: survey", "类别“调查问卷”"),
+)
 
 
 def _locate(error: LoadError, src: _Source) -> WorkbookError:
