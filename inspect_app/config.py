@@ -58,6 +58,11 @@ class Defaults:
     }
     # Days after the last deadline within which a school reports back on its rectifications.
     RECTIFICATION_REPLY_DAYS = 30
+    # The clocks the rules set (standards.md, 省): the school's written 整改报告 is due this many
+    # days after the inspection's notice; after a reviewer sends an item back, the school's new
+    # answer (the 复查 request) is due this many days after that decision.
+    RECTIFICATION_REPORT_DAYS = 30
+    RECTIFICATION_REVIEW_REQUEST_DAYS = 15
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
     DATABASE = None
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

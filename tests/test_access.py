@@ -120,6 +120,9 @@ MATRIX = {
     ("POST", "/review/rectifications/999/extension"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/rectifications/999/reinspect"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/rectifications/999/unit"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/review/clocks"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/school/inspections/{new_uuid}/report"): [302, 403, 404, 404, 403, 403],
+    ("POST", "/school/inspections/{new_uuid}/report"): [302, 403, 404, 404, 403, 403],
     ("GET", "/review/inspections/{new_uuid}"): [302, 404, 403, 403, 404, 404],
     ("GET", "/review/schools/{school_a}"): [302, 403, 403, 403, 200, 200],
     ("POST", "/review/schools/{school_a}/links"): [302, 403, 403, 403, 200, 200],
@@ -192,6 +195,9 @@ DEPARTMENT = {
     ("GET", "/school/rectifications/999/photos/{photo_hash}"): 404,
     ("GET", "/school/evidence/{photo_hash}"): 404,
     ("GET", "/school/link/{photo_hash}"): 409,
+    # The 整改报告 is the school's own, not a unit's.
+    ("GET", "/school/inspections/{new_uuid}/report"): 403,
+    ("POST", "/school/inspections/{new_uuid}/report"): 403,
     ("GET", "/review/notifications"): 200,
     ("POST", "/review/notifications/read"): 302,
     # Public pages answer a department account as they answer anyone.

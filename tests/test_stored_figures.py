@@ -3,6 +3,8 @@ read by every process, the same numbers and orders as computing them, current af
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -117,7 +119,7 @@ def test_without_a_worker_a_write_is_shown_at_once(app, db, client, auth, receiv
 
 
 def test_with_a_worker_the_page_does_not_wait_and_the_worker_refreshes_it(
-    app, db, client, auth, received, computed
+    app, db, client, auth, received, computed, monkeypatch
 ):
     auth.login("bureau")
     query = {**TERM, "checklist": "fupin_comprehensive"}
@@ -128,11 +130,14 @@ def test_with_a_worker_the_page_does_not_wait_and_the_worker_refreshes_it(
     assert _stats(page) == before  # the stored set, computed seconds ago
     assert "正在重新汇总" in page.select_one("#figures-time").get_text()
     assert len(computed) == 1
-    # The worker, between documents, recomputes the sets that were viewed.
-    worker = document_worker.Worker(app.config, worker_id="test:1")
+    # The worker, between documents, recomputes the sets that were viewed — not more often
+    # than every few seconds while data keeps arriving.
     other = open_database(app.config["DATABASE"])
     try:
-        worker._idle(other)
+        document_worker.Worker(app.config, worker_id="test:1")._idle(other)
+        assert len(computed) == 1  # computed a moment ago
+        monkeypatch.setattr(stored, "REFRESH_AT_MOST_EVERY", timedelta(0))
+        document_worker.Worker(app.config, worker_id="test:1")._idle(other)
     finally:
         other.close()
     assert len(computed) == 2

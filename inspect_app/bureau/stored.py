@@ -36,6 +36,9 @@ OVERDUE_SHOWN = 20
 VIEW_EVERY = timedelta(seconds=60)
 # Sets viewed within this long are refreshed by the worker when the data changes.
 REFRESH_VIEWED_WITHIN = timedelta(days=2)
+# While uploads keep arriving, a set is recomputed at most this often (a province's costs the
+# worker about a second of a core each time): the dashboard trails the data by seconds.
+REFRESH_AT_MOST_EVERY = timedelta(seconds=10)
 FORGET_AFTER = timedelta(days=7)
 # While a worker runs, a set computed this recently is shown even if data arrived since (the
 # worker refreshes it within seconds; the page says it is being recomputed).
@@ -215,7 +218,10 @@ def refresh_stale(db: Database, today: date, limit: int = 5) -> int:
     if version is None:
         return 0
     done = 0
-    for stored in figure_sets.stale_viewed(db, version, now() - REFRESH_VIEWED_WITHIN, limit):
+    moment = now()
+    for stored in figure_sets.stale_viewed(
+        db, version, moment - REFRESH_VIEWED_WITHIN, moment - REFRESH_AT_MOST_EVERY, limit
+    ):
         filters, day = filters_of(stored["key"])
         if day != today:  # yesterday's set: the next view computes today's
             continue

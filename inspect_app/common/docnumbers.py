@@ -10,11 +10,17 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
-KINDS = {"report": "督导检查报告", "notice": "整改通知书", "bulletin": "督导通报"}
+KINDS = {
+    "report": "督导检查报告",
+    "notice": "整改通知书",
+    "bulletin": "督导通报",
+    "rectification_report": "整改报告",
+}
 DEFAULT_PATTERNS = {
     "report": "青督检〔{year}〕{seq}号",
     "notice": "青督改〔{year}〕{seq}号",
     "bulletin": "青督通〔{year}〕{seq}号",
+    "rectification_report": "青督改报〔{year}〕{seq}号",
     "draw": "青督抽〔{year}〕{seq}号",
 }
 

@@ -19,7 +19,7 @@ def public_facts(db: Database, row: dict) -> dict:
              "status": vocabulary.REPORT_STATUS[row["status"]], "status_key": row["status"],
              "created_at": row["created_at"], "doc_number": row.get("doc_number") or "",
              "issued_at": local_time(row["created_at"])}  # fmt: skip
-    if row["kind"] in ("report", "notice"):
+    if row["kind"] in ("report", "notice", "rectification_report"):
         inspection = inspections.get(db, row["subject_id"])
         assert inspection is not None, row["subject_id"]  # a report is issued for an inspection
         facts.update(

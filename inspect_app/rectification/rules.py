@@ -372,3 +372,37 @@ def summarize(findings: int, items: list[dict], today: date, *, school: bool = F
         sum(1 for i in items if i.get("unit_id") and i["status"] != "closed") if school else 0
     )
     return Summary(findings, len(items), closed, len(items) - closed, overdue, by_units)
+
+
+# --- The clocks the rules set: 整改报告 within 30 days, 复查 request within 15 (configurable). --
+
+
+@dataclass(frozen=True)
+class Clock:
+    due: date
+    state: str  # done 按时 | late_done 逾期报送 | open 未到期 | late 已逾期
+    days: int  # days left (open), days late (late, late_done), 0 when done on time
+
+    @property
+    def label(self) -> str:
+        if self.state == "done":
+            return "已按时报送"
+        if self.state == "late_done":
+            return f"逾期 {self.days} 天后报送"
+        if self.state == "late":
+            return f"已逾期 {self.days} 天"
+        return "今天到期" if self.days == 0 else f"剩余 {self.days} 天"
+
+    @property
+    def late(self) -> bool:
+        return self.state in ("late", "late_done")
+
+
+def clock(start: date, days: int, done_on: date | None, today: date) -> Clock:
+    """A rule's clock started on ``start`` with ``days`` to act, done on ``done_on`` (or not)."""
+    due = start + timedelta(days=days)
+    if done_on is not None:
+        late = (done_on - due).days
+        return Clock(due, "late_done", late) if late > 0 else Clock(due, "done", 0)
+    left = (due - today).days
+    return Clock(due, "late", -left) if left < 0 else Clock(due, "open", left)

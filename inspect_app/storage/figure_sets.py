@@ -126,13 +126,16 @@ def viewed(db: Database, set_id: int) -> None:
     db.execute("UPDATE figure_sets SET viewed_at = ? WHERE id = ?", [stamp(), set_id])
 
 
-def stale_viewed(db: Database, version: str, since: datetime, limit: int = 20) -> list[dict]:
-    """Sets viewed since ``since`` that were computed at another data version, most recently
-    viewed first."""
+def stale_viewed(
+    db: Database, version: str, since: datetime, computed_before: datetime, limit: int = 20
+) -> list[dict]:
+    """Sets viewed since ``since`` that were computed before ``computed_before`` at another
+    data version, most recently viewed first."""
     found = db.execute(
         f"""SELECT {", ".join(_COLUMNS)} FROM figure_sets
-            WHERE version != ? AND viewed_at >= ? ORDER BY viewed_at DESC LIMIT ?""",
-        [version, stamp(since), limit],
+            WHERE version != ? AND viewed_at >= ? AND computed_at < ?
+            ORDER BY viewed_at DESC LIMIT ?""",
+        [version, stamp(since), stamp(computed_before), limit],
     ).fetchall()
     return [dict(zip(_COLUMNS, row, strict=True)) for row in found]
 

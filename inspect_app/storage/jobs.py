@@ -31,6 +31,21 @@ def enqueue(db: Database, inspection_id: str, at: str | None = None) -> None:
     )
 
 
+def requeue(db: Database, inspection_id: str, at: str | None = None) -> None:
+    """Queue the inspection's documents again (a new document of it is due, e.g. its 整改报告).
+
+    A running claim is dropped: its worker's finish no longer counts, and the job is claimed
+    again, so the new document is issued even if the running one had already looked."""
+    at = at or stamp()
+    enqueue(db, inspection_id, at)
+    db.execute(
+        """UPDATE document_jobs SET status = 'queued', attempts = 0, run_after = ?, claim = NULL,
+             lease_until = NULL, last_error = NULL, updated_at = ?, finished_at = NULL
+           WHERE inspection_id = ?""",
+        [at, at, inspection_id],
+    )
+
+
 def claim(
     db: Database, worker_id: str, *, lease_seconds: float, max_attempts: int,
     moment: datetime | None = None,

@@ -853,6 +853,27 @@ def _rectification_findings(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX rectifications_number ON rectifications (school_id, number)")
 
 
+@migrations(name="0023c_rectification_reports")
+def _rectification_reports(db: Database) -> None:
+    # 整改报告: within 30 days of the notice the school sends one written report per inspection
+    # (standards.md, 省), gathering the measures of all its items; it is issued as a signed PDF
+    # with its own 文号 (reports.kind = 'rectification_report', issued by the document worker).
+    db.execute(
+        """CREATE TABLE rectification_reports (
+             id INTEGER PRIMARY KEY,
+             inspection_id TEXT NOT NULL UNIQUE REFERENCES inspections(id),
+             school_id INTEGER NOT NULL REFERENCES schools(id),
+             summary TEXT NOT NULL,
+             items TEXT NOT NULL,
+             evidence TEXT NOT NULL DEFAULT '[]',
+             submitted_by INTEGER REFERENCES users(id),
+             submitted_by_name TEXT NOT NULL,
+             submitted_at TEXT NOT NULL
+           )"""
+    )
+    db.execute("CREATE INDEX rectification_reports_by_school ON rectification_reports (school_id)")
+
+
 @migrations(name="0024_surveys")
 def _surveys(db: Database) -> None:
     # Survey versions (kind: survey) apart from checklist_versions, which every inspection

@@ -327,6 +327,18 @@ CREATE TABLE rectification_findings (
              PRIMARY KEY (inspection_id, item_id)
            );
 
+CREATE TABLE rectification_reports (
+             id INTEGER PRIMARY KEY,
+             inspection_id TEXT NOT NULL UNIQUE REFERENCES inspections(id),
+             school_id INTEGER NOT NULL REFERENCES schools(id),
+             summary TEXT NOT NULL,
+             items TEXT NOT NULL,
+             evidence TEXT NOT NULL DEFAULT '[]',
+             submitted_by INTEGER REFERENCES users(id),
+             submitted_by_name TEXT NOT NULL,
+             submitted_at TEXT NOT NULL
+           );
+
 CREATE TABLE rectification_tally (
              inspection_id TEXT NOT NULL,
              school_id INTEGER NOT NULL,
@@ -581,6 +593,8 @@ CREATE INDEX "idx_rectification_events_rectification_id_at"
     ON "rectification_events" ("rectification_id", "at");
 
 CREATE INDEX rectification_findings_by_item ON rectification_findings (rectification_id);
+
+CREATE INDEX rectification_reports_by_school ON rectification_reports (school_id);
 
 CREATE UNIQUE INDEX "idx_rectifications_inspection_id_item_id"
     ON "rectifications" ("inspection_id", "item_id");

@@ -7,7 +7,7 @@ import json
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, send_file
 
-from inspect_app.common import vocabulary
+from inspect_app.common import docnumbers, vocabulary
 from inspect_app.inspections import interviews as interview_rules
 from inspect_app.storage import inspections, jobs, reports
 from inspect_app.storage.assignments import school_ids_for
@@ -121,7 +121,7 @@ def document_copy(report_id: str):
     data = reports.read_copy(current_app.config["REPORTS_DIR"], row)
     if data is None:  # issued before copies were kept: the PDF is all there is
         abort(404)
-    names = {"report": "督导检查报告", "notice": "整改通知书", "bulletin": "督导通报"}
+    names = docnumbers.KINDS
     number = row["doc_number"] or row["id"][:8]
     return send_file(
         io.BytesIO(data),
@@ -132,7 +132,7 @@ def document_copy(report_id: str):
 
 
 def _send(row: dict):
-    names = {"report": "督导检查报告", "notice": "整改通知书", "bulletin": "督导通报"}
+    names = docnumbers.KINDS
     path = f"{current_app.config['REPORTS_DIR']}/{row['path']}"
     response = send_file(
         path,

@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from inspect_app.common.clock import now, stamp
+from inspect_app.common.clock import local_time, now, stamp
 from inspect_app.common.vocabulary import UNIT_KINDS
 from inspect_app.rectification import notifications, rules
-from inspect_app.storage import audit, inspections, schools, units
+from inspect_app.storage import audit, inspections, rectification_reports, schools, units
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import get_db
@@ -270,6 +280,46 @@ def inspection(inspection_id: str):
         inspection=row,
         rows=rows,
         summary=rules.summarize(findings, rows, day),
+    )
+
+
+# --- The clocks the rules set (bureau): who is late on each. ---------------------------------
+
+
+def _day(moment: str | None):
+    return date.fromisoformat(local_time(moment)[:10]) if moment else None
+
+
+@bp.route("/clocks")
+@role_required(*MANAGERS)
+def clocks():
+    """整改报告 due 30 days after the inspection, 复查 requests due 15 days after a send-back
+    (both configurable): every school's standing, the late ones first."""
+    db = get_db()
+    day = today()
+    report_days = current_app.config.get("RECTIFICATION_REPORT_DAYS", 30)
+    request_days = current_app.config.get("RECTIFICATION_REVIEW_REQUEST_DAYS", 15)
+    reports_rows = [
+        {**r, "clock": rules.clock(date.fromisoformat(r["date"]), report_days,
+                                   _day(r["submitted_at"]), day)}
+        for r in rectification_reports.report_clock(db)
+    ]  # fmt: skip
+    request_rows = [
+        {**r, "clock": rules.clock(_day(r["returned_at"]) or day, request_days, None, day)}
+        for r in rectification_reports.review_request_clock(db)
+    ]
+
+    def order(row):
+        return (not row["clock"].late, row["clock"].state == "done", row["clock"].due)
+
+    return render_template(
+        "review/clocks.html",
+        reports=sorted(reports_rows, key=order),
+        requests=sorted(request_rows, key=order),
+        report_days=report_days,
+        request_days=request_days,
+        late_reports=sum(1 for r in reports_rows if r["clock"].state == "late"),
+        late_requests=sum(1 for r in request_rows if r["clock"].late),
     )
 
 

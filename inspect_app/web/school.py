@@ -37,7 +37,7 @@ from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS, ROLE_NAMES
 from inspect_app.rectification import evidence, notifications, rules
 from inspect_app.storage import evidence as evidence_store
-from inspect_app.storage import inspections, media, schools, units
+from inspect_app.storage import inspections, media, rectification_reports, schools, units
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import get_db
@@ -210,8 +210,13 @@ def rectification_list():
         rules.by_urgency(items.for_school(db, g.school_id, inspection_id), day), day
     )
     findings = items.findings_count(db, school_id=g.school_id, inspection_id=inspection_id)
+    report = rectification_reports.for_inspection(db, inspection_id) if inspection else None
     return render_template(
         "school/list.html",
+        report=report,
+        report_clock=report_clock_for(inspection, report["submitted_at"] if report else None)
+        if inspection and rows
+        else None,
         school=schools.get(db, g.school_id),
         open_items=[r for r in rows if r["status"] != "closed"],
         closed_items=[r for r in rows if r["status"] == "closed"],
@@ -436,6 +441,96 @@ def extension(rectification_id: int):
     return _school_form(
         item, form, "request_extension", ("reason", "until"), "school/extension.html"
     )
+
+
+# --- 整改报告: one written report per inspection, gathering its items' measures. -------------
+
+# The school's pages (and a link holder's); not a department's: the report is the school's.
+report_side = _answering_side()
+
+
+class ReportForm(FlaskForm):
+    summary = TextAreaField(
+        "总体整改情况",
+        validators=[
+            DataRequired("请填写总体整改情况：组织领导、采取的措施、取得的成效、仍需解决的问题"),
+            Length(max=5000, message="不能超过 5000 字"),
+        ],
+        render_kw={"rows": 8},
+    )
+    evidence = MultipleFileField("附件", render_kw={"accept": ACCEPT})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored: list[dict] = kept_files(request.form.getlist("kept"))
+        self.required = False
+
+    def validate_evidence(self, field):
+        new, problems = keep_uploads(field.data)
+        self.stored = _unique(self.stored + new)
+        if problems:
+            raise ValidationError("；".join(problems))
+        if len(self.stored) > MAX_FILES:
+            raise ValidationError(f"最多上传 {MAX_FILES} 个文件，请移除一些。")
+
+
+def gathered_items(db, school_id: int, inspection_id: str) -> list[dict]:
+    """The inspection's items as the report lists them: each one's latest answer."""
+    out = []
+    for item in rules.by_urgency(items.for_school(db, school_id, inspection_id), today()):
+        answer = next(
+            (e for e in reversed(items.events(db, item["id"])) if e["kind"] == "respond"), None
+        )
+        out.append(
+            {"id": item["id"], "number": item["number"] or str(item["seq"]), "problem": item["problem"],
+             "status": RECTIFICATION_STATUS[item["status"]], "unit": item["unit_name"] or "学校",
+             "measures": answer["data"].get("measures", "") if answer else "",
+             "result": answer["data"].get("result", "") if answer else "",
+             "done_on": answer["data"].get("done_on", "") if answer else ""}
+        )  # fmt: skip
+    return out
+
+
+def report_clock_for(inspection: dict, submitted_at: str | None) -> rules.Clock:
+    days = current_app.config.get("RECTIFICATION_REPORT_DAYS", 30)
+    done = date.fromisoformat(local_time(submitted_at)[:10]) if submitted_at else None
+    return rules.clock(date.fromisoformat(inspection["date"]), days, done, today())
+
+
+@bp.route("/inspections/<inspection_id>/report", methods=["GET", "POST"])
+@report_side
+def rectification_report(inspection_id: str):
+    """The school's 整改报告 for one inspection: written once, issued as a numbered PDF."""
+    db = get_db()
+    inspection = inspections.get(db, inspection_id)
+    if inspection is None or inspection["school_id"] != g.school_id:
+        abort(404)
+    rows = gathered_items(db, g.school_id, inspection_id)
+    if not rows:
+        abort(404)
+    submitted = rectification_reports.for_inspection(db, inspection_id)
+    form = ReportForm()
+    status = 200
+    if submitted is None and form.validate_on_submit():
+        name = g.user["display_name"] if g.user else f"{inspection['school_name']}校长（访问链接）"
+        try:
+            rectification_reports.submit(
+                db, inspection_id=inspection_id, school_id=g.school_id,
+                summary=form.summary.data.strip(), items=rows, evidence=form.stored,
+                user_id=g.user["id"] if g.user else None, user_name=name,
+            )  # fmt: skip
+        except rectification_reports.AlreadySubmitted:
+            flash("该次检查的整改报告已经提交过了。", "error")
+        else:
+            flash("整改报告已提交，正在生成带文号的 PDF。", "success")
+        return redirect(url_for(".rectification_report", inspection_id=inspection_id))
+    if request.method == "POST":
+        status = 409 if submitted else 400
+    return render_template(
+        "school/report.html", inspection=inspection, rows=rows, form=form, submitted=submitted,
+        clock=report_clock_for(inspection, submitted["submitted_at"] if submitted else None),
+        link=g.link,
+    ), status  # fmt: skip
 
 
 @bp.route("/rectifications/<int:rectification_id>/photos/<sha256>")
