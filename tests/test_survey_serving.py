@@ -22,7 +22,7 @@ from . import live_server
 LIMIT = 70  # answer attempts one address may make in the window
 
 
-def _open_round(instance: live_server.Instance) -> dict[int, str]:
+def _open_round(instance: live_server.Instance) -> tuple[int, dict[int, str]]:
     db = open_database(instance.database)
     try:
         survey = next(
@@ -33,7 +33,7 @@ def _open_round(instance: live_server.Instance) -> dict[int, str]:
             db, survey_id="parent_satisfaction", survey_hash=survey["hash"], title="并发测试",
             school_ids=instance.school_ids[:2], created_by=admin,
         )  # fmt: skip
-        return {r["school_id"]: r["code"] for r in surveys.round_schools(db, round_id)}
+        return round_id, {r["school_id"]: r["code"] for r in surveys.round_schools(db, round_id)}
     finally:
         db.close()
 
@@ -59,7 +59,7 @@ def test_many_respondents_at_once_each_stored_once_and_the_address_limit_holds(t
     instance = live_server.prepare_instance(
         tmp_path / "instance", inspectors=1, school_count=3, SURVEY_ADDRESS_LIMIT=LIMIT
     )
-    codes = _open_round(instance)
+    round_id, codes = _open_round(instance)
     server, base = live_server.serve(instance, tmp_path / "serve.log", workers=3)
     try:
         schools = list(codes)
@@ -116,7 +116,7 @@ def test_many_respondents_at_once_each_stored_once_and_the_address_limit_holds(t
         db.close()
     assert len(rows) == 45
     assert len({r["device_hash"] for r in rows}) == 45
-    assert {r["device_hash"] for r in rows} == {device_key(d) for d in devices}
+    assert {r["device_hash"] for r in rows} == {device_key(d, round_id) for d in devices}
     by_school = {sid: sum(1 for r in rows if r["school_id"] == sid) for sid in schools}
     assert by_school == {schools[0]: 23, schools[1]: 22}
     # the re-sent answers were stored once, with their first content

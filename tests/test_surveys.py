@@ -272,7 +272,9 @@ def test_one_answer_per_device_and_a_resend_is_not_a_second(client, db, parent_r
     again = client.post(f"/s/{code}", json=_body(token, "device-token-aaaaaaaa"))
     assert again.status_code == 409 and "已经提交过" in again.json["message"]
     rows = list(db.query("SELECT * FROM survey_responses"))
-    assert len(rows) == 1 and rows[0]["device_hash"] == rules.device_key("device-token-aaaaaaaa")
+    assert len(rows) == 1 and rows[0]["device_hash"] == rules.device_key(
+        "device-token-aaaaaaaa", parent_round["id"]
+    )
     assert rows[0]["respondent_group"] == "parent" and json.loads(rows[0]["answers"]) == {
         "overall": "satisfied"
     }
@@ -694,3 +696,20 @@ def test_a_report_issued_after_the_answers_carries_the_round_of_its_inspection(
     section = flat[flat.index("四、满意度测评") : flat.index("五、整改清单")]
     # 6 parents, 6 of their 12 rated answers satisfied (aid_fair: 一般)
     assert "家长" in section and "6份" in section and "50.0%" in section
+
+
+def test_one_phone_in_two_rounds_cannot_be_linked_by_its_stored_token(app, client, db, county):
+    with app.app_context():
+        survey = catalog.surveys()["parent_satisfaction"]
+    codes = []
+    for title in ("第一轮", "第二轮"):
+        round_id = stored.create_round(
+            db, survey_id=survey.id, survey_hash=survey.hash, title=title,
+            school_ids=[county["school_a"]], created_by=county["bureau"],
+        )  # fmt: skip
+        codes.append(stored.round_schools(db, round_id)[0]["code"])
+    for code in codes:  # the same browser token answers both rounds
+        body = _body(_token(client, code), "one-phone-token-0001")
+        assert client.post(f"/s/{code}", json=body).status_code == 201
+    hashes = [r["device_hash"] for r in db.query("SELECT device_hash FROM survey_responses")]
+    assert len(hashes) == 2 and hashes[0] != hashes[1]

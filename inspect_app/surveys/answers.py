@@ -34,9 +34,13 @@ class SubmissionError(ValueError):
         self.field = field
 
 
-def device_key(token: str) -> str:
-    """The stored form of a browser's device token (one response per device per round)."""
-    return hashlib.sha256(("survey-device:" + token).encode("ascii")).hexdigest()
+def device_key(token: str, round_id: int) -> str:
+    """The stored form of a browser's device token (one response per device per round).
+
+    Keyed by the round too: the browser keeps one token for every survey, and the same hash
+    in two rounds would link one person's answers across them.
+    """
+    return hashlib.sha256(f"survey-device:{round_id}:{token}".encode("ascii")).hexdigest()
 
 
 def address_key(secret: str, address: str, day: str) -> str:

@@ -178,7 +178,7 @@ def submit(code: str):
         round_id=link["round_id"],
         school_id=link["school_id"],
         group=group,
-        device_hash=rules.device_key(device),
+        device_hash=rules.device_key(device, link["round_id"]),
         answers=answers,
         received_on=_today().isoformat(),
     )
