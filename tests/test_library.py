@@ -140,6 +140,14 @@ def test_publish_a_new_version_phones_get_it_and_a_started_draft_keeps_its_own(
     # ... the draft started on the old one is received with it, scored by it
     receiving.receive(db, draft, draft["id"], users.get(db, county["insp"]))
     assert inspections.get(db, draft["id"])["checklist_hash"] == old
+    # old inspections stay reproducible: their version scores them as they were scored
+    from inspect_app.checklist import score
+    from inspect_app.storage import schools
+
+    school = schools.as_scoring_school(schools.get(db, county["school_a"]))
+    stored = inspections.get(db, draft["id"])
+    rescored = score(catalog.by_hash(db, old), school, draft["responses"])
+    assert rescored["total"] == stored["total"] and rescored["grade"] == stored["grade"]
     # and a new inspection on the new version is received with the new one
     fresh = factories.payload(
         county["school_b"], inspector.get(f"/api/checklists/{new}").get_json()
