@@ -22,10 +22,24 @@ from sqlite_utils import Database
 from inspect_app.common.clock import local_time
 from inspect_app.common.vocabulary import REPORT_STATUS as STATUS_NAMES
 from inspect_app.documents import numbering, word
-from inspect_app.documents.render import notice_html, render_notice, render_report, report_html
+from inspect_app.documents.render import (
+    notice_html,
+    rectification_report_html,
+    render_notice,
+    render_rectification_report,
+    render_report,
+    report_html,
+)
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
 from inspect_app.inspections import interviews
-from inspect_app.storage import checklists, inspections, media, reports, schools
+from inspect_app.storage import (
+    checklists,
+    inspections,
+    media,
+    rectification_reports,
+    reports,
+    schools,
+)
 from inspect_app.storage import surveys as stored_surveys
 from inspect_app.surveys import gathering as survey_results
 
@@ -153,7 +167,7 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
     report_id = str(uuid.uuid4())
     version = len(history) + 1
     previous = next((r for r in reversed(history) if r["status"] == "valid"), None)
-    title = "督导检查报告" if kind == "report" else "整改通知书"
+    title = {"report": "督导检查报告", "rectification_report": "整改报告"}.get(kind, "整改通知书")
     # The 文号 is printed on the document, so it is reserved first; a failure gives it back.
     with numbering.numbered(db, config, kind, report_id) as doc_number:
         pdf, docx = render(report_id, version, previous, doc_number)
@@ -249,6 +263,35 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
     return _issue(db, config, inspection, "notice", render)
 
 
+def issue_rectification_report(db: Database, config: Mapping, inspection_id: str) -> dict | None:
+    """The school's 整改报告 for the inspection, as it submitted it; None when not submitted."""
+    row = rectification_reports.for_inspection(db, inspection_id)
+    inspection = inspections.get(db, inspection_id)
+    if row is None:
+        return None
+    if inspection is None:
+        raise LookupError(f"inspection {inspection_id}")
+    notice = reports.current(db, inspection_id, "notice")
+
+    def render(
+        report_id: str, version: int, previous: dict | None, doc_number: str
+    ) -> tuple[bytes, bytes]:
+        context = _base_context(db, config, inspection)
+        context.update(
+            report_no=doc_number,
+            notice_no=notice["doc_number"] if notice else "",
+            summary=row["summary"],
+            items=row["items"],
+            attachments=row["evidence"],
+            submitted_on=row["submitted_at"][:10],
+            submitted_by=row["submitted_by_name"],
+        )
+        html = rectification_report_html(context)
+        return render_rectification_report(context), word.from_html(html)
+
+    return _issue(db, config, inspection, "rectification_report", render)
+
+
 def issue_documents(db: Database, config: Mapping, inspection_id: str) -> tuple[dict, dict | None]:
     return issue_report(db, config, inspection_id), issue_notice(db, config, inspection_id)
 
@@ -276,5 +319,11 @@ def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:
         # IntegrityError: another process issued it meanwhile.
         with contextlib.suppress(sqlite3.IntegrityError):
             issue_notice(db, config, inspection_id)
+    # The school's 整改报告, once it is submitted (the job is queued again then).
+    if rectification_reports.for_inspection(db, inspection_id) and not reports.for_subject(
+        db, inspection_id, "rectification_report"
+    ):
+        with contextlib.suppress(sqlite3.IntegrityError):
+            issue_rectification_report(db, config, inspection_id)
     assert report is not None
     return report

@@ -773,6 +773,31 @@ def notice_html(context: dict) -> str:
     return render_html("notice.html", _notice_view(context))
 
 
+def _rectification_report_view(context: dict) -> dict:
+    return {
+        "bureau": _bureau(context),
+        "school": context.get("school") or {},
+        "inspection": dict(context.get("inspection") or {}),
+        "report_no": context.get("report_no") or "",
+        "notice_no": context.get("notice_no") or "",
+        "summary": context.get("summary") or "",
+        "items": context.get("items") or [],
+        "attachments": context.get("attachments") or [],
+        "submitted_on": _parse_date(context.get("submitted_on")) or dt.date.today(),
+        "submitted_by": context.get("submitted_by") or "",
+    }
+
+
+def rectification_report_html(context: dict) -> str:
+    """The school's 整改报告 as HTML: what :func:`render_rectification_report` lays out."""
+    return render_html("rectification_report.html", _rectification_report_view(context))
+
+
+def render_rectification_report(context: dict) -> bytes:
+    """Render a school's 整改报告 for one inspection (its items' measures) to PDF bytes."""
+    return html_to_pdf(rectification_report_html(context))
+
+
 def render_report(context: dict, *, photo_loader: PhotoLoader) -> bytes:
     """Render the inspection report (督导检查报告) described by ``context`` to PDF bytes.
 
