@@ -366,3 +366,15 @@ def test_a_zip_bomb_or_a_huge_sheet_is_refused_before_it_is_read():
     assert errors == [
         f"工作表“检查项”：有 {wb.MAX_ROWS + 10} 行，超过 {wb.MAX_ROWS} 行，不像是检查单（请删除多余的行）"
     ]
+
+
+def test_full_width_numbers_typed_by_a_chinese_ime_are_numbers():
+    book = load_workbook(io.BytesIO(wb.template_workbook()))
+    put("backbone_ratio", "分值", "５")(book)
+    put("night_duty", "整改期限（天）", "１４")(book)
+    out = io.BytesIO()
+    book.save(out)
+    checklist, errors = wb.check_workbook(out.getvalue())
+    assert errors == [] and checklist is not None
+    assert checklist.items["backbone_ratio"]["points"] == 5
+    assert checklist.items["night_duty"]["fix"]["days"] == 14

@@ -31,6 +31,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -346,7 +347,8 @@ class _Reader:
         if kind == NUMBER:
             if isinstance(raw, (int, float)):  # a 是/否 cell too: the loader says 应为数字
                 return raw
-            text = raw.strip()
+            # full-width digits and signs (５、－３、１．５) are what a Chinese IME often types
+            text = unicodedata.normalize("NFKC", raw).strip()
             if _INT_RE.fullmatch(text):
                 return int(text)
             if _FLOAT_RE.fullmatch(text):
