@@ -41,11 +41,40 @@ def _pick(page, item: str, value: str) -> None:
     page.locator(f'fieldset[data-item="{item}"] label.opt:has(input[value="{value}"])').click()
 
 
+def _link_from_poster(browser, live_server, survey_link, tmp_path) -> str:
+    """What a parent's camera reads: the poster the bureau downloads, its QR code decoded."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    from .conftest import login, new_context
+
+    live_server.app.config["PUBLIC_URL"] = live_server.url  # the address phones reach
+    ctx = new_context(browser, live_server, width=1280)
+    try:
+        bureau = ctx.new_page()
+        login(bureau, "jyj", next_path="/bureau/surveys/")
+        url = f"/bureau/surveys/{survey_link['round']}/posters/{survey_link['school']['id']}.pdf"
+        response = bureau.request.get(url)
+        assert response.status == 200
+        (tmp_path / "poster.pdf").write_bytes(response.body())
+    finally:
+        ctx.close()
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "poster.pdf"),
+                    str(tmp_path / "poster")], check=True)  # fmt: skip
+    found = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
+    assert len(found) == 1
+    return found[0].text
+
+
 def test_parent_answers_offline_then_online_and_is_thanked(
-    page, context, live_server, survey_link, shot
+    browser, page, context, live_server, survey_link, shot, tmp_path
 ):
     code = survey_link["code"]
-    page.goto(f"/s/{code}")
+    link = _link_from_poster(browser, live_server, survey_link, tmp_path)
+    assert link == f"{live_server.url}/s/{code}"
+    page.goto(link)  # the parent scanned the poster at the school gate
     assert page.locator("header h1").inner_text() == survey_link["school"]["name"]
     page.wait_for_selector("#survey:not([hidden])")
     shot(page, "opened")
