@@ -713,3 +713,18 @@ def test_one_phone_in_two_rounds_cannot_be_linked_by_its_stored_token(app, clien
         assert client.post(f"/s/{code}", json=body).status_code == 201
     hashes = [r["device_hash"] for r in db.query("SELECT device_hash FROM survey_responses")]
     assert len(hashes) == 2 and hashes[0] != hashes[1]
+
+
+def test_a_round_past_its_closing_day_refuses_answers_and_says_so(
+    app, client, db, parent_round, county
+):
+    code = parent_round["codes"][county["school_a"]]
+    token = _token(client, code)
+    db.execute(
+        "UPDATE survey_rounds SET closes_on = '2026-01-31' WHERE id = ?", [parent_round["id"]]
+    )
+    db.conn.commit()
+    assert client.get(f"/s/{code}").status_code == 410
+    assert client.post(f"/s/{code}", json=_body(token, "device-token-late0001")).status_code == 410
+    page = User(app, "bureau").page(f"/bureau/surveys/{parent_round['id']}")
+    assert page.select_one("#round-status").get_text() == "已过截止日期"

@@ -130,6 +130,12 @@ def round_open():
 
 
 @bp.app_template_global()
+def today_iso() -> str:
+    """Today in China as YYYY-MM-DD: a round past its closing day takes no more answers."""
+    return today().isoformat()
+
+
+@bp.app_template_global()
 def survey_results_of(school_id: int) -> list[dict]:
     """社会认可度 for a school's page in the bureau's figures: its survey rounds with results."""
     return gathering.school_summary(get_db(), school_id, _min_responses())
