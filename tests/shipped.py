@@ -182,7 +182,11 @@ GOOD: dict[str, dict] = {
         "voc_free_tuition": True,
         "voc_public_funding": 1500,
         "voc_special_funds": True,
-        "voc_grant": True,
+        "voc_grant": {
+            "population": [f"Z2024{k:04d}" for k in range(30)],
+            "seed": 4,
+            "marks": {f"Z2024{k:04d}": True for k in range(30)},
+        },
         "voc_yulu": "all",
         "voc_training": True,
         "migrant_admission": True,
