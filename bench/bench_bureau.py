@@ -1,13 +1,19 @@
 """Benchmark the bureau's roll-ups on a province-sized database.
 
     .venv/bin/python bench/bench_bureau.py [--db /tmp/bench_bureau.db] [--runs 3] [--before] [--quick]
-        [--no-export]
+        [--no-export] [--no-server | --server-only] [--workers 4] [--clients 10]
 
 Generates (once; reused if the file exists) 10 000 schools, 40 000 inspections over 2026 with
 ~80 answers each (≈ 3.2 M answer rows) and their rectifications, with bulk inserts — the one
 place rows are synthesized rather than received. Prints one table: the dashboard and ranking
-queries with several filters (target ≤ 0.5 s), the full-year XLSX export of every school in a
-subprocess (≤ 15 s, peak RSS ≤ 500 MB) and a bulletin for a 300-school area (≤ 10 s).
+queries with several filters (target ≤ 0.5 s), the same pages read from the figures stored in
+the database (``figure_sets``: what every server process reads cold, ≤ 0.5 s) and what
+computing and storing them costs (the worker's refresh after a write), the full-year XLSX
+export of every school in a subprocess (≤ 15 s, peak RSS ≤ 500 MB), a bulletin for a
+300-school area (≤ 10 s), and the province dashboard and ranking through the production server
+(``flask serve``: gunicorn, ``--workers`` processes, one document worker) on a copy of the
+database: the first view of a set (computed in the request), then ``--clients`` bureau users at
+once right after a restart (every process cold; p95 ≤ 1 s).
 Rows are printed as they are measured (medians of ``--runs``). ``--before`` also times the
 previous query code (kept below as ``legacy_gather``: the latest-per-school window recomputed
 in five queries, failed items from the answers, every overdue row to Python) on the same
@@ -21,17 +27,19 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_app.bureau import bulletins, figures, gathering  # noqa: E402
+from inspect_app.bureau import bulletins, figures, gathering, stored  # noqa: E402
 from inspect_app.checklist import load_checklist  # noqa: E402
 from inspect_app.common import periods
 from inspect_app.storage import analytics as store  # noqa: E402
@@ -261,6 +269,128 @@ def query_rows(db, runs: int, cases: dict, gather=None, label: str = ""):
             yield (f"排名 {name}（缓存）", warm, 0.5)
 
 
+def stored_rows(db, runs: int, cases: dict):
+    """Yield (name, seconds, target): each case's figures computed and stored (what the worker
+    does after the data changed, and the first view of a set), then the dashboard and a
+    ranking page read from the stored set by a process with nothing in memory."""
+    for name, f in cases.items():
+        start = time.perf_counter()
+        stored.compute(db, f, TODAY, viewed=False)
+        yield (f"汇总入库 {name}（后台）", time.perf_counter() - start, 10.0)
+
+        def dashboard(f=f):
+            gathering.clear_cache()
+            return stored.dashboard(db, f, TODAY)
+
+        def ranking(f=f):
+            gathering.clear_cache()
+            return stored.ranking_page(db, f, TODAY, sort="change", page=3)
+
+        yield (f"已存总览 {name}", timed(dashboard, runs), 0.5)
+        yield (f"已存排名 {name}（按变化，第3页）", timed(ranking, runs), 0.5)
+
+
+SERVER_CASE = {"period": "year", "key": "2026", "checklist": "fupin_comprehensive"}
+
+
+def _server_instance(path: str, folder: Path):
+    """An instance folder whose database is a copy of the benchmark's, with a bureau account."""
+    from inspect_app import create_app
+    from inspect_app.directory.passwords import hash_password
+    from inspect_app.documents import issuing
+    from tests import live_server
+
+    instance = folder / "instance"
+    instance.mkdir(parents=True)
+    shutil.copyfile(path, instance / "inspect.db")
+    settings = {**live_server.FAST, "TODAY_OVERRIDE": TODAY.isoformat()}
+    app = create_app({"INSTANCE_PATH": str(instance), **settings})
+    issuing.key_paths(app.config)
+    db = open_database(str(instance / "inspect.db"))
+    db.table("users").insert(
+        {"username": "bench_bureau", "display_name": "教育局", "role": "bureau",
+         "password_hash": hash_password(live_server.PASSWORD, app.config), "active": 1},
+    )  # fmt: skip
+    db.execute("DELETE FROM figure_sets")
+    db.close()
+    return live_server.Instance(instance, [], [], settings)
+
+
+def _timed_gets(clients: list, path: str, rounds: int) -> list[float]:
+    times: list[float] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(clients))
+
+    def client(c) -> None:
+        barrier.wait()
+        for _ in range(rounds):
+            start = time.perf_counter()
+            try:
+                c.get(path)
+            except Exception as exc:  # counted
+                errors.append(exc)
+            times.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} 次请求失败：{errors[0]!r}")
+    return sorted(times)
+
+
+def server_rows(path: str, workers: int, clients: int):
+    """Yield (name, seconds, target) for the dashboard and ranking through `flask serve`."""
+    from urllib.parse import urlencode
+
+    from tests import live_server
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_bureau_server_"))
+    try:
+        instance = _server_instance(path, folder)
+        query = urlencode(SERVER_CASE)
+        pages = {"总览": f"/bureau/?{query}", "排名": f"/bureau/ranking?{query}&sort=change&page=3"}
+        for restart in (False, True):
+            server, base = live_server.serve(instance, folder / "serve.log", workers=workers)
+            try:
+                users = []
+                for _ in range(clients):
+                    c = live_server.Client(base)
+                    c.login("bench_bureau")
+                    users.append(c)
+                if not restart:
+                    # No stored figures yet: the first view computes them in its request.
+                    start = time.perf_counter()
+                    users[0].get(pages["总览"])
+                    yield (
+                        "服务器 总览 首次查看（在请求中汇总入库）",
+                        time.perf_counter() - start,
+                        10.0,
+                    )
+                    continue
+                # A restart: every web process starts with nothing in memory.
+                for name, page in pages.items():
+                    one = _timed_gets(users[:1], page, 5)
+                    yield (f"服务器 {name} 1 用户 中位数（进程全冷）", statistics.median(one), 0.5)
+                    times = _timed_gets(users, page, 5)
+                    p95 = times[int(0.95 * (len(times) - 1))]
+                    yield (
+                        f"服务器 {name} {clients} 用户同时 中位数",
+                        statistics.median(times),
+                        1.0,
+                    )
+                    yield (f"服务器 {name} {clients} 用户同时 p95", p95, 1.0)
+            finally:
+                server.stop()
+        log = (folder / "serve.log").read_text(errors="replace")
+        if "Traceback" in log:
+            print(log[log.index("Traceback") :][:2000], file=sys.stderr)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def child_export(path: str, out: str) -> None:
     from inspect_app.bureau import exports
 
@@ -336,6 +466,10 @@ def main() -> None:
     parser.add_argument("--before", action="store_true")
     parser.add_argument("--quick", action="store_true", help="two cases, one run, no bulletin")
     parser.add_argument("--no-export", action="store_true", help="skip the XLSX export")
+    parser.add_argument("--no-server", action="store_true", help="skip the server measurement")
+    parser.add_argument("--server-only", action="store_true", help="only the server measurement")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument("--clients", type=int, default=10, help="bureau users at once")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_export:
@@ -364,6 +498,11 @@ def main() -> None:
         }
     width = 44
     print(f"{'项目':<{width}}{'实测':>10}{'目标':>8}  结论", flush=True)
+    if args.server_only:
+        for name, value, target in server_rows(args.db, args.workers, args.clients):
+            print_row(width, name, value, target)
+        print(f"结束时负载 {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        return
     before = {}
     if args.before:
         for name, value, target in query_rows(db, runs, cases, legacy_gather, "改进前 "):
@@ -371,6 +510,11 @@ def main() -> None:
             print_row(width, name, value, target)
     for name, value, target in query_rows(db, runs, cases):
         print_row(width, name, value, target, before.get(name))
+    for name, value, target in stored_rows(db, runs, cases):
+        print_row(width, name, value, target)
+    if not args.no_server:
+        for name, value, target in server_rows(args.db, args.workers, args.clients):
+            print_row(width, name, value, target)
     if not args.no_export:
         export_row(width, args.db)
     if not args.quick:
