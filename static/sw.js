@@ -2,7 +2,9 @@
 // which stamps the shell version and file list below). It never touches IndexedDB: drafts and the
 // outbox survive every update. POST/PUT and the session/CSRF endpoint always go to the network.
 
+__OUTBOX_IMPORT__
 const VERSION = '__VERSION__';
+const SYNC_TAG = 'inspect-outbox'; // outbox.js SYNC_TAG
 const SHELL_CACHE = `inspect-shell-${VERSION}`;
 const DATA_CACHE = 'inspect-data-v1'; // /api/bootstrap and immutable /api/checklists/<hash>
 const KEEP = [SHELL_CACHE, DATA_CACHE];
@@ -99,6 +101,13 @@ function offlinePage() {
     '<p>此页面尚未保存到本机。已填写的检查保存在本机，不会丢失。</p><p><a href="/inspector/">打开督学工作台</a></p>',
     { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
 }
+
+// Background Sync: the browser wakes this worker when the network is back, page or no page.
+// Only the module worker (registered where SyncManager exists) has the outbox imported.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG || !backgroundFlush) return;
+  event.waitUntil(backgroundFlush());
+});
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;

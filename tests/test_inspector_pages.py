@@ -43,6 +43,11 @@ def test_service_worker_at_root(client):
         assert f"'/static/{name}'" in body
     for page in PAGES:
         assert f"'{page}'" in body
+    # the classic worker has no outbox; the module one (Background Sync) imports it
+    assert "__OUTBOX_IMPORT__" not in body and "const backgroundFlush = null;" in body
+    module = client.get("/sw.js?module=1").get_data(as_text=True)
+    assert "import { backgroundFlush } from '/static/js/inspector/outbox.js';" in module
+    assert "__OUTBOX_IMPORT__" not in module
 
 
 def test_service_worker_version_changes_with_the_shell(client, app, tmp_path, monkeypatch):

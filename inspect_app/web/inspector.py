@@ -13,7 +13,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 
 from inspect_app.web.guards import public, role_required
 
@@ -104,8 +104,17 @@ def service_worker():
     """The service worker at the site root (scope ``/``), stamped with the shell version."""
     source = (_folder(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
     urls = [*SHELL_PAGES, *(f"/static/{name}" for name in SHELL_STATIC)]
-    body = source.replace("__VERSION__", shell_version()).replace(
-        "__SHELL__", ",\n  ".join(f"'{url}'" for url in urls)
+    # ?module=1: the module worker (Chromium, Background Sync) imports the outbox to send it
+    # from the sync event; the classic one has none and relies on pages being open.
+    outbox = (
+        "import { backgroundFlush } from '/static/js/inspector/outbox.js';"
+        if request.args.get("module") == "1"
+        else "const backgroundFlush = null;"
+    )
+    body = (
+        source.replace("__OUTBOX_IMPORT__", outbox)
+        .replace("__VERSION__", shell_version())
+        .replace("__SHELL__", ",\n  ".join(f"'{url}'" for url in urls))
     )
     response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

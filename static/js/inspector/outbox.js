@@ -12,11 +12,36 @@ const LOCK = 'inspect-outbox-flush';
 const BASE_DELAY = 5000;
 const MAX_DELAY = 5 * 60 * 1000;
 const LOGIN_URL = '/login?next=/inspector/';
-const channel = 'BroadcastChannel' in window ? new BroadcastChannel('inspect-outbox') : null;
+export const SYNC_TAG = 'inspect-outbox';
+// globalThis: this module also runs in the service worker, for Background Sync
+const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('inspect-outbox') : null;
 
 function changed() {
   dispatchEvent(new CustomEvent('outbox-change'));
   channel?.postMessage('change');
+}
+
+// Ask the browser to wake the service worker when the network is back (Background Sync),
+// so a queued inspection goes up with no inspector page open; without it, the page-open
+// retries below are all there is.
+export async function requestBackgroundSync() {
+  if (typeof window === 'undefined' || !('serviceWorker' in navigator) || !('SyncManager' in window)) return false;
+  try {
+    const reg = await navigator.serviceWorker.ready;
+    if (!reg.sync) return false;
+    await reg.sync.register(SYNC_TAG);
+    return true;
+  } catch {
+    return false; // e.g. permission refused: the page-open retries remain
+  }
+}
+
+// The service worker's sync event: one flush; anything still waiting rejects, so the browser
+// retries the sync later with its own back-off.
+export async function backgroundFlush() {
+  await flush();
+  const left = (await items()).filter((i) => ['queued', 'waiting', 'uploading'].includes(i.state));
+  if (left.length) throw new Error(`${left.length} 份检查仍待上传`);
 }
 channel?.addEventListener('message', () => dispatchEvent(new CustomEvent('outbox-change')));
 
@@ -45,6 +70,7 @@ export async function enqueue(draft, payload, summary = null) {
     return entry;
   });
   changed();
+  requestBackgroundSync();
   return queued;
 }
 
@@ -215,6 +241,7 @@ async function backoff(item, message) {
   const attempts = (item.attempts || 0) + 1;
   const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.min(attempts - 1, 10));
   await update(item.id, { state: 'waiting', attempts, message, next_try: Date.now() + delay });
+  requestBackgroundSync();
 }
 
 async function loginExpired(queue) {
@@ -234,6 +261,7 @@ async function schedule() {
 
 // Flush now, whenever the network comes back, when the page becomes visible, and on back-off.
 export function startAutoFlush() {
+  requestBackgroundSync();
   addEventListener('online', () => flush());
   document.addEventListener('visibilitychange', () => { if (!document.hidden) flush(); });
   return flush();

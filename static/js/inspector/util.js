@@ -100,6 +100,7 @@ export function toast(message, kind = 'info', action = null) {
 
 // A persistent message under the top bar (login expired, storage problems …).
 export function banner(message, link) {
+  if (typeof document === 'undefined') return; // in the service worker (Background Sync)
   const el = document.getElementById('banner');
   if (!el) return;
   clear(el);
@@ -125,9 +126,17 @@ export function watchNetwork() {
   show();
 }
 
+// Where the browser has Background Sync (Chromium), the service worker is a module that
+// imports the outbox, so the outbox is sent when the signal returns even with no inspector page
+// open; elsewhere (or if a module worker is refused) the classic one, and the outbox is sent
+// whenever an inspector page is open.
 export function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {
+  const classic = () => navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  const start = 'SyncManager' in window
+    ? navigator.serviceWorker.register('/sw.js?module=1', { scope: '/', type: 'module' }).catch(classic)
+    : classic();
+  start.catch(() => {
     // No service worker (e.g. private mode): the pages still work online, and drafts still
     // live in IndexedDB.
   });
