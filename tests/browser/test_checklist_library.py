@@ -77,9 +77,15 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         db = live_server.db()
         try:
             row = next(db.query("SELECT id FROM schools WHERE boarding = 1 ORDER BY id LIMIT 1"))
+            day_school = next(
+                db.query("SELECT id FROM schools WHERE boarding = 0 ORDER BY id LIMIT 1")
+            )
             school = schools.as_scoring_school(schools.get(db, row["id"]))
         finally:
             db.close()
+        # a school the checklist does not apply to (not boarding) is told so
+        page.select_option("#preview-school", str(day_school["id"]))
+        page.wait_for_selector("#preview-none")
         page.select_option("#preview-school", str(row["id"]))
         page.wait_for_selector('#preview-screen .item[data-item="dorm_rules_posted"]')
         frame = page.locator(".phone-frame").bounding_box()
