@@ -378,3 +378,37 @@ def test_full_width_numbers_typed_by_a_chinese_ime_are_numbers():
     assert errors == [] and checklist is not None
     assert checklist.items["backbone_ratio"]["points"] == 5
     assert checklist.items["night_duty"]["fix"]["days"] == 14
+
+
+def _expressions(compiled: dict):
+    for section in compiled["sections"]:
+        if section.get("applies_if"):
+            yield section["applies_if"]
+        for item in section["items"]:
+            for key in ("applies_if", "relevant", "calculation", "constraint", "target", "pass_if"):
+                if item.get(key) is not None:
+                    yield item[key]
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(awkward_sources())
+def test_expressions_written_back_as_text_parse_to_the_same_tree(source):
+    """What the diff shows for a threshold (and a rebuilt source holds) is the expression."""
+    from inspect_app.checklist.diff import expression_text
+    from inspect_app.checklist.expressions import parse
+
+    compiled = compile_source(to_yaml(source))
+    for node in _expressions(compiled):
+        assert parse(expression_text(node)) == node, expression_text(node)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_expressions_written_back_parse_to_the_same_tree(path):
+    from inspect_app.checklist.diff import expression_text
+    from inspect_app.checklist.expressions import parse
+
+    checklist, _ = check_file(path)
+    assert checklist is not None
+    for node in _expressions(checklist.compiled):
+        assert parse(expression_text(node)) == node, expression_text(node)
