@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspect_app.checklist.loader import FIX_KEYS, TYPE_LABELS
+from inspect_app.checklist.model import content_hash
 from inspect_app.checklist.workbook import item_columns
 
 # expression precedence, lowest first (as the parser in expressions.py)
@@ -100,8 +101,12 @@ def _show(key: str, value: Any) -> str:
         return TYPE_LABELS.get(value, value)
     if isinstance(value, (int, float)):
         return _number(value)
-    if isinstance(value, (list, dict)):
-        return str(value)
+    if isinstance(value, dict):  # e.g. 抽样规则 {min: 5, max: 30}
+        return (
+            "、".join(f"{k} {_show(k, v)}" for k, v in value.items() if v is not None) or "（空）"
+        )
+    if isinstance(value, list):
+        return "、".join(_show(key, v) for v in value)
     return str(value)
 
 
@@ -171,7 +176,8 @@ def diff(old: dict | None, new: dict) -> dict:
     """
     headers = _headers()
     result: dict[str, Any] = {
-        "same": old is not None and old.get("hash") == new.get("hash"),
+        # by content, not by the stored "hash" field (which a caller may not have refreshed)
+        "same": old is not None and content_hash(old) == content_hash(new),
         "summary": [],
         "top": [],
         "grades": [],
