@@ -63,6 +63,20 @@ class Defaults:
     # answer (the 复查 request) is due this many days after that decision.
     RECTIFICATION_REPORT_DAYS = 30
     RECTIFICATION_REVIEW_REQUEST_DAYS = 15
+    # Notices beyond the in-app list (rectification/delivery.py, run by `flask notify`): e-mail
+    # over SMTP (off while SMTP_HOST is unset), and a signed webhook to the bureau's SMS or
+    # WeChat gateway (off while WEBHOOK_URL is unset). A failed delivery is retried after
+    # NOTIFY_RETRY_SECONDS, doubling each time, NOTIFY_MAX_ATTEMPTS times in all.
+    SMTP_HOST = None
+    SMTP_PORT = 25
+    SMTP_SENDER = "noreply@localhost"
+    SMTP_STARTTLS = False
+    SMTP_USER = None
+    SMTP_PASSWORD = None
+    WEBHOOK_URL = None
+    WEBHOOK_SECRET = None
+    NOTIFY_RETRY_SECONDS = 60
+    NOTIFY_MAX_ATTEMPTS = 6
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
     DATABASE = None
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

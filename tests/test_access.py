@@ -25,6 +25,9 @@ MATRIX = {
     # Ending a login that is not one's own (or no longer exists) ends nothing.
     ("POST", "/account/sessions/999999/end"): [302, 302, 302, 302, 302, 302],
     ("POST", "/account/sessions/end-others"): [302, 302, 302, 302, 302, 302],
+    ("GET", "/account/notifications"): [302, 200, 200, 200, 200, 200],
+    # An empty form is a valid choice: no e-mail, no gateway.
+    ("POST", "/account/notifications"): [302, 302, 302, 302, 302, 302],
     ("GET", "/schools"): [302, 200, 302, 302, 200, 200],
     ("GET", "/schools/{school_a}"): [302, 200, 200, 403, 200, 200],
     ("GET", "/admin/users"): [302, 403, 403, 403, 200, 200],
@@ -176,6 +179,8 @@ DEPARTMENT = {
     ("POST", "/account/password"): 400,
     ("POST", "/account/sessions/999999/end"): 302,
     ("POST", "/account/sessions/end-others"): 302,
+    ("GET", "/account/notifications"): 200,
+    ("POST", "/account/notifications"): 302,
     ("GET", "/healthz"): 503,
     # The phone's API is the inspectors' (and the schools' who-am-I): not a unit's.
     ("GET", "/api/session"): 403,

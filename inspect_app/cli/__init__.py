@@ -24,6 +24,33 @@ from inspect_app.storage import media, schools, users
 from inspect_app.storage.db import open_database
 
 
+@click.command("notify")
+@click.option("--digest", is_flag=True, help="同时发送每日汇总（每天运行一次，如凌晨）")
+@with_appcontext
+def notify_command(digest: bool) -> None:
+    """Send the e-mails and webhook calls that are due (retries included); with --digest, the
+    daily digests of the days before today."""
+    from datetime import datetime, time
+
+    from inspect_app.common.clock import CHINA, today_in_china
+    from inspect_app.rectification import delivery
+
+    db = open_database(current_app.config["DATABASE"])
+    try:
+        counts = delivery.deliver_due(db, current_app.config)
+        click.echo(
+            f"已发送 {counts['sent']} 条，稍后重试 {counts['retry']} 条，放弃 {counts['failed']} 条。"
+        )
+        if digest:
+            day = today_in_china(current_app.config.get("TODAY_OVERRIDE"))
+            start = datetime.combine(day, time(0), CHINA)
+            click.echo(
+                f"已发送每日汇总 {delivery.send_digests(db, current_app.config, start)} 份。"
+            )
+    finally:
+        db.close()
+
+
 @click.command("seed-demo")
 @click.option("--inspections", is_flag=True, help="同时生成一个学期的督导检查、整改和正式文件")
 @with_appcontext
@@ -153,6 +180,7 @@ def import_backup_command(file: str, username: str) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_backup_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(notify_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(serving.serve_command)
     app.cli.add_command(serving.worker_command)

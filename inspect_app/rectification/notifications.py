@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from inspect_app.rectification import rules
+from inspect_app.storage import deliveries
 from inspect_app.storage import notifications as store
 
 
@@ -63,6 +64,12 @@ def send(db: Database, notice: Notice) -> bool:
         return False
     for channel in _channels:
         channel.deliver(db, notice)
+    # E-mail and webhook: logged here for each addressee's chosen channels, sent by
+    # rectification.delivery (flask notify) with retries, or in a daily digest.
+    deliveries.queue(
+        db, kind=notice.kind, text=notice.text, link=notice.link, user_id=notice.user_id,
+        school_id=notice.school_id,
+    )  # fmt: skip
     return True
 
 

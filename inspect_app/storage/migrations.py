@@ -874,6 +874,46 @@ def _rectification_reports(db: Database) -> None:
     db.execute("CREATE INDEX rectification_reports_by_school ON rectification_reports (school_id)")
 
 
+@migrations(name="0023d_notification_channels")
+def _notification_channels(db: Database) -> None:
+    # Notifications that reach people: beside the in-app list, e-mail (SMTP) and a signed
+    # webhook the bureau points at its SMS or WeChat gateway. Per user and channel: the address
+    # (e-mail, or the phone number / WeChat id the gateway needs), which events (a JSON list of
+    # notice kinds; empty = all) and whether they come as one daily digest.
+    db.execute(
+        """CREATE TABLE notification_channels (
+             user_id INTEGER NOT NULL REFERENCES users(id),
+             channel TEXT NOT NULL,
+             address TEXT NOT NULL,
+             events TEXT NOT NULL DEFAULT '[]',
+             digest INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (user_id, channel)
+           )"""
+    )
+    # The delivery log: one row per message to send, with its attempts (retries back off) and
+    # outcome; status queued 待发送 | digest 待汇总 | sent 已发送 | failed 已放弃.
+    db.execute(
+        """CREATE TABLE notification_deliveries (
+             id INTEGER PRIMARY KEY,
+             user_id INTEGER NOT NULL REFERENCES users(id),
+             channel TEXT NOT NULL,
+             address TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             text TEXT NOT NULL,
+             link TEXT NOT NULL DEFAULT '',
+             status TEXT NOT NULL,
+             attempts INTEGER NOT NULL DEFAULT 0,
+             next_attempt_at TEXT NOT NULL,
+             last_error TEXT,
+             created_at TEXT NOT NULL,
+             delivered_at TEXT
+           )"""
+    )
+    db.execute(
+        "CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at)"
+    )
+
+
 @migrations(name="0024_surveys")
 def _surveys(db: Database) -> None:
     # Survey versions (kind: survey) apart from checklist_versions, which every inspection

@@ -275,6 +275,31 @@ CREATE TABLE "login_failures" (
    "at" TEXT NOT NULL
 );
 
+CREATE TABLE notification_channels (
+             user_id INTEGER NOT NULL REFERENCES users(id),
+             channel TEXT NOT NULL,
+             address TEXT NOT NULL,
+             events TEXT NOT NULL DEFAULT '[]',
+             digest INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (user_id, channel)
+           );
+
+CREATE TABLE notification_deliveries (
+             id INTEGER PRIMARY KEY,
+             user_id INTEGER NOT NULL REFERENCES users(id),
+             channel TEXT NOT NULL,
+             address TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             text TEXT NOT NULL,
+             link TEXT NOT NULL DEFAULT '',
+             status TEXT NOT NULL,
+             attempts INTEGER NOT NULL DEFAULT 0,
+             next_attempt_at TEXT NOT NULL,
+             last_error TEXT,
+             created_at TEXT NOT NULL,
+             delivered_at TEXT
+           );
+
 CREATE TABLE "notifications" (
    "id" INTEGER PRIMARY KEY,
    "user_id" INTEGER REFERENCES "users"("id"),
@@ -579,6 +604,8 @@ CREATE INDEX inspections_school_latest ON inspections
 
 CREATE INDEX "idx_login_failures_key_at"
     ON "login_failures" ("key", "at");
+
+CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at);
 
 CREATE UNIQUE INDEX "idx_notifications_dedupe_key"
     ON "notifications" ("dedupe_key");

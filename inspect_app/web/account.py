@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from inspect_app.common.clock import local_time
 from inspect_app.common.devices import describe
 from inspect_app.directory.passwords import check_password, hash_password, weakness
-from inspect_app.storage import audit, schools, sessions, users
+from inspect_app.storage import audit, deliveries, schools, sessions, users
 from inspect_app.storage.db import get_db
 from inspect_app.web import auth
 from inspect_app.web.guards import role_required
@@ -131,3 +132,83 @@ def end_other_sessions():
     audit.record(db, "sessions_ended", user=g.user, detail={"count": ended})
     flash(f"已退出其他设备上的 {ended} 个登录。" if ended else "没有其他设备上的登录。", "success")
     return redirect(url_for("account.overview"))
+
+
+# --- Where the user's notices go besides this site: e-mail, the SMS / WeChat gateway. --------
+
+NOTICE_KINDS = {
+    "new_items": "新的整改事项",
+    "deadline": "整改时限临近或逾期",
+    "respond": "学校提交整改情况",
+    "request_extension": "延期申请",
+    "return": "整改被退回",
+    "accept": "复查通过、销号",
+    "approve_extension": "延期申请已同意",
+    "refuse_extension": "延期申请未同意",
+}
+
+
+class MultipleCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ChannelsForm(FlaskForm):
+    email = StringField(
+        "电子邮箱",
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写正确的邮箱地址，如 name@example.com"
+            ),
+        ],
+    )
+    email_events = MultipleCheckboxField("通过邮件接收", choices=list(NOTICE_KINDS.items()))
+    email_digest = BooleanField("每天汇总成一封邮件（不逐条发送）")
+    phone = StringField(
+        "手机号或微信号（经县教育局短信 / 微信网关发送）",
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(r"^[\w@.+-]+$", message="只能包含字母、数字和 @ . + - _"),
+        ],
+    )
+    phone_events = MultipleCheckboxField("通过短信 / 微信接收", choices=list(NOTICE_KINDS.items()))
+    phone_digest = BooleanField("每天汇总成一条消息（不逐条发送）")
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@role_required(*ALL_ROLES)
+def notification_channels():
+    """Per user: which events reach them by e-mail and by the gateway, one by one or daily."""
+    db = get_db()
+    mine = deliveries.channels_of(db, g.user["id"])
+    form = ChannelsForm()
+    if request.method == "GET":
+        email, phone = mine.get("email"), mine.get("webhook")
+        form.email.data = email["address"] if email else ""
+        form.email_events.data = (
+            (email["events"] or list(NOTICE_KINDS)) if email else list(NOTICE_KINDS)
+        )
+        form.email_digest.data = bool(email and email["digest"])
+        form.phone.data = phone["address"] if phone else ""
+        form.phone_events.data = (
+            (phone["events"] or list(NOTICE_KINDS)) if phone else list(NOTICE_KINDS)
+        )
+        form.phone_digest.data = bool(phone and phone["digest"])
+    if form.validate_on_submit():
+        for channel, address, events, digest in (
+            ("email", form.email.data, form.email_events.data, form.email_digest.data),
+            ("webhook", form.phone.data, form.phone_events.data, form.phone_digest.data),
+        ):
+            chosen = [k for k in NOTICE_KINDS if k in (events or [])]
+            # Every kind chosen is stored as "all", so a kind added later reaches them too.
+            deliveries.set_channel(
+                db, g.user["id"], channel, (address or "").strip(),
+                [] if len(chosen) == len(NOTICE_KINDS) else chosen, bool(digest),
+            )  # fmt: skip
+        flash("消息接收方式已保存。", "success")
+        return redirect(url_for(".notification_channels"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/notifications.html", form=form), status

@@ -1,0 +1,168 @@
+"""Delivering notices beyond the in-app list: e-mail over SMTP and a signed webhook.
+
+Every notice sent (``notifications.send``) is logged once per channel its addressees chose
+(``storage.deliveries``); :func:`deliver_due` sends what is due, retrying a failure with a
+doubling back-off until ``NOTIFY_MAX_ATTEMPTS``; :func:`send_digests` sends each user one
+message of the previous days' notices, for channels set to a daily digest. Run both from
+``flask notify`` (cron, or after each document-worker pass).
+
+The webhook is the bureau's gateway to SMS or WeChat: a JSON POST to ``WEBHOOK_URL`` with
+``X-Inspect-Timestamp`` and ``X-Inspect-Signature: sha256=<hex>``, the HMAC-SHA256 of
+``<timestamp>.<body>`` under ``WEBHOOK_SECRET``, so the gateway can refuse forgeries and
+replays. A gateway answers 2xx when it took the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+
+from sqlite_utils import Database
+
+from inspect_app.common.clock import now as clock_now
+from inspect_app.common.clock import stamp
+from inspect_app.storage import deliveries as store
+
+CHANNELS = {"email": "电子邮件", "webhook": "短信 / 微信（网关）"}
+
+
+class DeliveryError(Exception):
+    """One attempt failed; ``str()`` says why (kept in the delivery log)."""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def send_email(config: Mapping, address: str, subject: str, text: str) -> None:
+    host = config.get("SMTP_HOST")
+    if not host:
+        raise DeliveryError("未配置邮件服务器（SMTP_HOST）")
+    message = EmailMessage()
+    message["From"] = formataddr((config.get("BUREAU_NAME", ""), config["SMTP_SENDER"]))
+    message["To"] = address
+    message["Subject"] = subject
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(host, int(config.get("SMTP_PORT", 25)), timeout=20) as smtp:
+            if config.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if config.get("SMTP_USER"):
+                smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD", ""))
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"邮件发送失败：{exc}") from exc
+
+
+def send_webhook(config: Mapping, payload: dict) -> None:
+    url = config.get("WEBHOOK_URL")
+    if not url:
+        raise DeliveryError("未配置短信 / 微信网关（WEBHOOK_URL）")
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    timestamp = str(int(clock_now().timestamp()))
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Inspect-Event": payload["kind"],
+            "X-Inspect-Timestamp": timestamp,
+            "X-Inspect-Signature": sign(config.get("WEBHOOK_SECRET") or "", timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            if not 200 <= response.status < 300:
+                raise DeliveryError(f"网关返回 {response.status}")
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"网关返回 {exc.code}") from exc
+    except (OSError, urllib.error.URLError) as exc:
+        raise DeliveryError(f"无法连接网关：{exc}") from exc
+
+
+def _subject(config: Mapping, count: int = 1) -> str:
+    name = config.get("BUREAU_NAME", "")
+    return f"{name}督导整改提醒" if count == 1 else f"{name}督导整改每日汇总（{count} 条）"
+
+
+def _send(config: Mapping, channel: str, address: str, kind: str, text: str, link: str) -> None:
+    url = config.get("PUBLIC_URL", "").rstrip("/") + link if link else ""
+    if channel == "email":
+        send_email(config, address, _subject(config), f"{text}\n\n{url}".strip())
+    else:
+        send_webhook(config, {"kind": kind, "to": address, "text": text, "url": url})
+
+
+def deliver_due(db: Database, config: Mapping, moment: datetime | None = None) -> dict:
+    """Send every delivery that is due; returns counts of sent, retried and given up."""
+    moment = moment or clock_now()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    max_attempts = int(config.get("NOTIFY_MAX_ATTEMPTS", 6))
+    base = float(config.get("NOTIFY_RETRY_SECONDS", 60))
+    for row in store.due(db, stamp(moment)):
+        try:
+            _send(config, row["channel"], row["address"], row["kind"], row["text"], row["link"])
+        except DeliveryError as exc:
+            attempt = row["attempts"] + 1
+            if attempt >= max_attempts:
+                store.mark_failed(db, row["id"], str(exc), None)
+                counts["failed"] += 1
+            else:
+                # 1, 2, 4, 8 … times the base delay, at most a day.
+                delay = min(base * 2 ** (attempt - 1), 86400)
+                store.mark_failed(db, row["id"], str(exc), stamp(moment + timedelta(seconds=delay)))
+                counts["retry"] += 1
+            continue
+        store.mark_sent(db, [row["id"]], stamp(moment))
+        counts["sent"] += 1
+    return counts
+
+
+def send_digests(db: Database, config: Mapping, day_start: datetime) -> int:
+    """One message per user and channel with the notices logged before ``day_start``.
+
+    A failed digest stays in the log as a digest and is tried again at the next run.
+    """
+    groups: dict[tuple[int, str, str], list[dict]] = {}
+    for row in store.digests_due(db, stamp(day_start)):
+        groups.setdefault((row["user_id"], row["channel"], row["address"]), []).append(row)
+    sent = 0
+    base = config.get("PUBLIC_URL", "").rstrip("/")
+    for (_, channel, address), rows in groups.items():
+        lines = [f"{n}. {r['text']}" + (f"\n   {base}{r['link']}" if r["link"] else "")
+                 for n, r in enumerate(rows, start=1)]  # fmt: skip
+        text = "\n".join(lines)
+        try:
+            if channel == "email":
+                send_email(config, address, _subject(config, len(rows)), text)
+            else:
+                send_webhook(
+                    config,
+                    {
+                        "kind": "digest",
+                        "to": address,
+                        "text": text,
+                        "count": len(rows),
+                        "url": base,
+                    },
+                )
+        except DeliveryError as exc:
+            for r in rows:
+                db.execute(
+                    "UPDATE notification_deliveries SET last_error = ? WHERE id = ?",
+                    [str(exc)[:500], r["id"]],
+                )
+            continue
+        store.mark_sent(db, [r["id"] for r in rows], stamp())
+        sent += 1
+    return sent
