@@ -437,3 +437,11 @@ def test_publishing_after_someone_else_published_is_refused_until_the_diff_is_re
     assert f'name="compared_with" value="{published}"' in page
     second.post(f"/library/uploads/{theirs}/publish", data={"compared_with": published})
     assert current_hash(app) != published
+
+
+def test_a_survey_is_not_published_as_a_checklist(login, county):
+    bureau = login("bureau")
+    text = (ROOT / "checklists" / "surveys" / "parent_satisfaction.yaml").read_bytes()
+    page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, text, 'survey.yaml'))}")
+    assert page.status_code == 422
+    assert "检查单库只发布检查单" in page.get_data(as_text=True)

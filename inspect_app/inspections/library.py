@@ -44,7 +44,10 @@ def check_upload(file_name: str, data: bytes) -> Checked:
 
 def _not_survey(checklist: Checklist | None, errors: list[str]) -> Checklist | None:
     if checklist is not None and getattr(checklist, "kind", "inspection") == "survey":
-        errors.append("这是调查问卷（kind: survey），请在问卷管理中使用；检查单库只发布检查单")
+        errors.append(
+            "这是调查问卷（类别“调查问卷”），检查单库只发布检查单；"
+            "调查问卷由系统管理员放在检查单目录的 surveys/ 子目录中"
+        )
         return None
     return checklist
 
