@@ -46,11 +46,20 @@ def _counts(school: dict, rng: random.Random, good) -> dict:
         "primary_cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
         "junior_cohort_base": cohort,
         "junior_cohort_now": cohort if good() else round(cohort * rng.uniform(0.85, 0.94)),
-        # 两免一补 per student per year (2024 rates); a short payment is 2023's old rate
-        "living_subsidy_primary_boarder": 1250 if good() else 1000,
-        "living_subsidy_junior_boarder": 1500 if good() else 1250,
-        "living_subsidy_primary_day": 625 if good() else 500,
-        "living_subsidy_junior_day": 750 if good() else 625,
+        # 两免一补 per student per year: a school applies the 2024 rates to every kind of
+        # student, or is still paying the old ones to all of them (one decision, not four)
+        **dict(
+            zip(
+                (
+                    "living_subsidy_primary_boarder",
+                    "living_subsidy_junior_boarder",
+                    "living_subsidy_primary_day",
+                    "living_subsidy_junior_day",
+                ),
+                (1250, 1500, 625, 750) if good() else (1000, 1250, 500, 625),
+                strict=True,
+            )
+        ),
         "boarders": max(1, boarders),
         "dorm_area": round(
             max(1, boarders) * (rng.uniform(3.1, 4.2) if good() else rng.uniform(2.0, 2.8)), 1
@@ -83,6 +92,14 @@ def _counts(school: dict, rng: random.Random, good) -> dict:
 
 def _answer(item: dict, counts: dict, rng: random.Random, good) -> object:
     kind = item["type"]
+    if item.get("veto") or item.get("critical"):
+        # serious failings (vetoes, critical items) are rarer than ordinary shortcomings:
+        # without this nearly every middling school is capped and 良好 hardly appears
+        weak = good
+
+        def good() -> bool:
+            return weak() or rng.random() < 0.6
+
     if item["id"] in counts and kind in ("integer", "decimal"):
         value = counts[item["id"]]
         if item["id"] == "disabled_enrolled":
@@ -99,10 +116,11 @@ def _answer(item: dict, counts: dict, rng: random.Random, good) -> object:
     if kind == "sample":
         # 抽样 from the school's list of 学籍号: every drawn file checked, a few 不合格 at weak schools
         ids = [f"G2015{k:04d}" for k in range(max(1, counts["poor_students_total"]))]
+        flawed = not good()  # a school keeps its files well, or a share of them is incomplete
         return {
             "population": ids,
             "seed": rng.randrange(2**32),
-            "marks": {x: good() or rng.random() < 0.7 for x in ids},
+            "marks": {x: not flawed or rng.random() < 0.7 for x in ids},
         }
     if kind == "choice":
         choices = item["choices"]
