@@ -247,16 +247,22 @@ def add_response(
     return "created"
 
 
-def responses_version(db: Database, round_id: int) -> tuple:
-    """What identifies a round's set of responses in this database: answers are only ever
-    added, so their number and the newest rowid change with each one. The file path and the
-    bureau data version's origin keep two databases (or a restored file) apart."""
+def school_versions(db: Database, round_id: int) -> tuple[tuple, dict[int, tuple[int, int]]]:
+    """What identifies each school's set of responses in a round: answers are only ever added,
+    so their number and the newest rowid change with each one. Returned with the database's
+    identity (file path, and the bureau data version's origin, which a restored or replaced
+    file changes), so two databases in one process never share results."""
     path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
     try:
         origin = db.execute("SELECT origin FROM bureau_data_version WHERE id = 1").fetchone()
     except sqlite3.OperationalError:
         origin = None
-    n, last = db.execute(
-        "SELECT COUNT(*), MAX(rowid) FROM survey_responses WHERE round_id = ?", [round_id]
-    ).fetchone()
-    return (path, origin[0] if origin else None, round_id, n, last)
+    versions = {
+        school_id: (n, last)
+        for school_id, n, last in db.execute(
+            """SELECT school_id, COUNT(*), MAX(rowid) FROM survey_responses
+               WHERE round_id = ? GROUP BY school_id""",
+            [round_id],
+        )
+    }
+    return (path, origin[0] if origin else None), versions

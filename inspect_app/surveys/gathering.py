@@ -31,38 +31,37 @@ def survey_of(db: Database, round_row: dict) -> Checklist:
     return survey
 
 
-# Results per round and set of responses: the ranking and the school pages read every round
-# of a period, and scoring each response costs ~80 µs (10 000 answers: most of a second).
-_cache: OrderedDict[tuple, list[dict]] = OrderedDict()
+# Results per school of a round, kept while that school's responses stay the same: the
+# ranking, the school pages and exports read every round of a period, scoring one response
+# costs ~80 µs, and while a round is open each new answer changes one school only (its
+# results are then worked out again, the other schools' are reused).
+_cache: OrderedDict[tuple, dict] = OrderedDict()
 _cache_lock = threading.Lock()
-CACHE_SIZE = 256
+CACHE_SIZE = 4096
 
 
 def round_results(db: Database, round_row: dict, min_responses: int) -> list[dict]:
     """Every school of a round with its results (counts always; figures from N responses)."""
-    key = (*stored.responses_version(db, round_row["id"]), round_row["survey_hash"], min_responses)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    results = _round_results(db, round_row, min_responses)
-    with _cache_lock:
-        _cache[key] = results
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return results
-
-
-def _round_results(db: Database, round_row: dict, min_responses: int) -> list[dict]:
     survey = survey_of(db, round_row)
-    by_school: dict[int, list[dict]] = {}
-    for response in stored.responses(db, round_row["id"]):
-        by_school.setdefault(response["school_id"], []).append(response)
-    return [
-        {**row, "results": school_results(survey, scoring_school(row),
-                                          by_school.get(row["school_id"], []), min_responses)}
-        for row in stored.round_schools(db, round_row["id"])
-    ]  # fmt: skip
+    database, versions = stored.school_versions(db, round_row["id"])
+    out = []
+    for row in stored.round_schools(db, round_row["id"]):
+        school_id = row["school_id"]
+        key = (database, round_row["id"], school_id, versions.get(school_id), survey.hash,
+               min_responses)  # fmt: skip
+        with _cache_lock:
+            results = _cache.get(key)
+            if results is not None:
+                _cache.move_to_end(key)
+        if results is None:
+            responses = stored.responses(db, round_row["id"], school_id) if key[3] else []
+            results = school_results(survey, scoring_school(row), responses, min_responses)
+            with _cache_lock:
+                _cache[key] = results
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+        out.append({**row, "results": results})
+    return out
 
 
 def school_result(db: Database, round_row: dict, school_id: int, min_responses: int) -> dict | None:
