@@ -133,3 +133,35 @@ def test_a_send_back_starts_the_15_day_clock(receive, login, db, frozen):
     )  # fmt: skip
     clocks = BeautifulSoup(bureau.get("/review/clocks").get_data(as_text=True), "html.parser")
     assert clocks.select_one(f"[data-clock=requests] tr[data-item='{item_id}']") is None
+
+
+def test_overdue_items_are_escalated_once_to_the_school_the_unit_and_the_bureau(
+    receive, login, db, county, frozen
+):
+    from inspect_app.rectification import notifications
+
+    _, rows = receive()
+    overdue = [r for r in rows if r["deadline"] < "2026-11-28"]
+    assert len(overdue) >= 2  # the shipped checklist's 7-day items
+    # One of them is the county's to fix: its escalation goes to the unit's account.
+    unit_item = overdue[0]["id"]
+    db.execute("UPDATE rectifications SET unit_id = ? WHERE id = ?", [county["unit"], unit_item])
+    day = date(2026, 11, 28)
+    sent = notifications.run_escalations(db, day)
+    assert notifications.run_escalations(db, day) == 0  # once per deadline
+    notes = list(db.query("SELECT * FROM notifications WHERE kind = 'escalated'"))
+    # Each overdue item: one to its answerer (the school, or each unit account), one per bureau user.
+    assert sent == len(notes) == 2 * len(overdue)
+    to_school = [n for n in notes if n["school_id"]]
+    assert len(to_school) == len(overdue) - 1 and {n["school_id"] for n in to_school} == {
+        county["school_a"]
+    }
+    assert [n["user_id"] for n in notes if n["user_id"] == county["dept"]] == [county["dept"]]
+    bureau_notes = [n for n in notes if n["user_id"] == county["bureau"]]
+    assert len(bureau_notes) == len(overdue)
+    assert all("已升级至县教育局督办" in n["text"] for n in notes)
+    # The bureau's page lists them until they are closed.
+    frozen("2026-11-28")
+    page = login("bureau").page("/review/clocks")
+    listed = {int(li["data-item"]) for li in page.select("[data-clock=escalated] li[data-item]")}
+    assert listed == {r["id"] for r in overdue}

@@ -28,22 +28,24 @@ from inspect_app.storage.db import open_database
 @click.option("--digest", is_flag=True, help="同时发送每日汇总（每天运行一次，如凌晨）")
 @with_appcontext
 def notify_command(digest: bool) -> None:
-    """Send the e-mails and webhook calls that are due (retries included); with --digest, the
-    daily digests of the days before today."""
+    """Raise overdue items to the bureau (逾期升级), send the e-mails and webhook calls that are
+    due (retries included); with --digest, the daily digests of the days before today."""
     from datetime import datetime, time
 
     from inspect_app.common.clock import CHINA, today_in_china
-    from inspect_app.rectification import delivery
+    from inspect_app.rectification import delivery, notifications
 
     db = open_database(current_app.config["DATABASE"])
     try:
+        today = today_in_china(current_app.config.get("TODAY_OVERRIDE"))
+        raised = notifications.run_escalations(db, today)
+        click.echo(f"逾期升级提醒 {raised} 条。")
         counts = delivery.deliver_due(db, current_app.config)
         click.echo(
             f"已发送 {counts['sent']} 条，稍后重试 {counts['retry']} 条，放弃 {counts['failed']} 条。"
         )
         if digest:
-            day = today_in_china(current_app.config.get("TODAY_OVERRIDE"))
-            start = datetime.combine(day, time(0), CHINA)
+            start = datetime.combine(today, time(0), CHINA)
             click.echo(
                 f"已发送每日汇总 {delivery.send_digests(db, current_app.config, start)} 份。"
             )

@@ -217,6 +217,59 @@ def unit_reminders(
     return notices
 
 
+def escalations(
+    items: list[dict],
+    today: date,
+    unit_accounts: Callable[[int], list[int]],
+    item_link: Callable[[int], str],
+    bureau_accounts: list[int],
+    review_link: Callable[[int], str],
+) -> list[Notice]:
+    """Overdue escalation (逾期升级): each open item past its deadline is raised to the bureau
+    once per deadline — a notice to whoever must fix it (the school's accounts, or the unit's)
+    and to every bureau account. An approved extension moves the deadline and starts afresh."""
+    notices = []
+    for item in items:
+        due = rules.urgency(item["status"], item["deadline"], today)
+        if due.band != "overdue":
+            continue
+        key = f"esc:{item['id']}:{item['deadline']}"
+        who = item.get("unit_name") or item["school_name"]
+        text = f"整改事项{due.countdown}，已升级至县教育局督办（{who}）：{_short(item['problem'])}"
+        if item.get("unit_id"):
+            notices += [
+                Notice("escalated", text, item_link(item["id"]), user_id=uid, dedupe_key=f"{key}:u{uid}")
+                for uid in unit_accounts(item["unit_id"])
+            ]  # fmt: skip
+        else:
+            notices.append(
+                Notice("escalated", text, item_link(item["id"]), school_id=item["school_id"],
+                       dedupe_key=f"{key}:s")
+            )  # fmt: skip
+        notices += [
+            Notice("escalated", f"{item['school_name']}{text}", review_link(item["id"]),
+                   user_id=uid, dedupe_key=f"{key}:b{uid}")
+            for uid in bureau_accounts
+        ]  # fmt: skip
+    return notices
+
+
+def run_escalations(db: Database, today: date) -> int:
+    """Raise every overdue open item (``flask notify`` runs this daily); returns notices sent."""
+    from inspect_app.storage import rectifications, units, users
+
+    bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
+    notices = escalations(
+        rectifications.overdue_open(db, today.isoformat()),
+        today,
+        unit_accounts=lambda unit_id: [a["id"] for a in units.accounts(db, unit_id)],
+        item_link=lambda r: f"/school/rectifications/{r}",
+        bureau_accounts=bureau,
+        review_link=lambda r: f"/review/rectifications/{r}",
+    )
+    return send_new(db, notices)
+
+
 def send_new(db: Database, notices: list[Notice]) -> int:
     """Send those of ``notices`` not sent before, with one look-up for all of them."""
     known = store.known_keys(db, [n.dedupe_key for n in notices if n.dedupe_key])

@@ -129,6 +129,17 @@ def queue(db: Database, reviewer_id: int | None) -> list[dict]:
     return list(db.query(sql + " ORDER BY waiting_since, r.id", params))
 
 
+def overdue_open(db: Database, today: str) -> list[dict]:
+    """Every open item past its deadline (``today`` as YYYY-MM-DD), longest overdue first."""
+    return list(
+        db.query(
+            _SELECT + f" WHERE {_VALID} AND r.status != 'closed' AND r.deadline < ?"
+            " ORDER BY r.deadline, s.name, r.number",
+            [today],
+        )
+    )
+
+
 def overdue_count(db: Database, reviewer_id: int | None, today: str) -> int:
     """Open items past their deadline (``today`` as YYYY-MM-DD), for one reviewer or all."""
     sql = (

@@ -145,6 +145,7 @@ NOTICE_KINDS = {
     "accept": "复查通过、销号",
     "approve_extension": "延期申请已同意",
     "refuse_extension": "延期申请未同意",
+    "escalated": "逾期升级督办",
 }
 
 

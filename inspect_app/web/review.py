@@ -312,8 +312,10 @@ def clocks():
     def order(row):
         return (not row["clock"].late, row["clock"].state == "done", row["clock"].due)
 
+    overdue = with_urgency(items.overdue_open(db, day.isoformat()), day)
     return render_template(
         "review/clocks.html",
+        overdue=overdue,
         reports=sorted(reports_rows, key=order),
         requests=sorted(request_rows, key=order),
         report_days=report_days,
