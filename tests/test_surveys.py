@@ -728,3 +728,26 @@ def test_a_round_past_its_closing_day_refuses_answers_and_says_so(
     assert client.post(f"/s/{code}", json=_body(token, "device-token-late0001")).status_code == 410
     page = User(app, "bureau").page(f"/bureau/surveys/{parent_round['id']}")
     assert page.select_one("#round-status").get_text() == "已过截止日期"
+
+
+def test_checklists_validate_checks_the_surveys_folder_too(tmp_path):
+    from flask import Flask
+
+    from inspect_app.cli.checklists import register_cli
+
+    app = Flask(__name__)
+    app.config["CHECKLIST_DIR"] = str(SURVEYS.parent)
+    register_cli(app)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        ok = runner.invoke(args=["checklists", "validate"])
+    assert ok.exit_code == 0, ok.output
+    assert "通过  parent_satisfaction" in ok.output and "通过  teacher_conditions" in ok.output
+    (tmp_path / "surveys").mkdir()
+    _write(
+        tmp_path / "surveys", GOOD.replace("respondents: [parent, student]", "respondents: [pupil]")
+    )
+    app.config["CHECKLIST_DIR"] = str(tmp_path)
+    with app.app_context():
+        bad = runner.invoke(args=["checklists", "validate"])
+    assert bad.exit_code == 1 and "未知的调查对象 pupil" in bad.output

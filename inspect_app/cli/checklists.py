@@ -71,9 +71,12 @@ def validate_paths(paths: list[str]) -> int:
 @checklists_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path())
 def validate_command(paths: tuple[str, ...]) -> None:
-    """校验检查单文件或目录（默认：配置项 CHECKLIST_DIR 指定的目录）。"""
+    """校验检查单文件或目录（默认：配置项 CHECKLIST_DIR 指定的目录及其中的 surveys/ 调查问卷）。"""
     configured = current_app.config if has_app_context() else config.load()
-    targets = list(paths) or [configured["CHECKLIST_DIR"]]
+    folder = configured["CHECKLIST_DIR"]
+    # surveys (kind: survey) are in their own subfolder, checked with the checklists
+    surveys = os.path.join(folder, "surveys")
+    targets = list(paths) or [folder, *([surveys] if os.path.isdir(surveys) else [])]
     raise SystemExit(validate_paths(targets))
 
 
