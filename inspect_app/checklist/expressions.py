@@ -744,38 +744,194 @@ def _number(x: Any, op: str) -> float:
     return x
 
 
-def _arith(op: str, left: Compiled, right: Compiled) -> Compiled:
-    def run(s: Scope) -> Any:
+# Closures below are specialised per operator and for the common operand shapes (a constant,
+# an item reference), so that scoring runs one small function per operation instead of
+# dispatching on the operator each time. Every variant evaluates, checks and fails in the same
+# order as the general form it replaces.
+
+
+def _broken_message(ident: str) -> str:
+    return f"所依赖的条目 {ident} 无法计算"
+
+
+def _arith(op: str, left: Compiled, right: Compiled, left_node: dict, right_node: dict) -> Compiled:
+    message = f"运算 {op} 需要数字"
+    if op == "+":
+
+        def add(s: Scope) -> Any:
+            a = left(s)
+            b = right(s)
+            if a is None or b is None:
+                return None
+            if type(a) is not float or type(b) is not float:
+                raise EvalError(message)
+            return a + b
+
+        return add
+    if op == "-":
+
+        def subtract(s: Scope) -> Any:
+            a = left(s)
+            b = right(s)
+            if a is None or b is None:
+                return None
+            if type(a) is not float or type(b) is not float:
+                raise EvalError(message)
+            return a - b
+
+        return subtract
+    if op == "*":
+
+        def multiply(s: Scope) -> Any:
+            a = left(s)
+            b = right(s)
+            if a is None or b is None:
+                return None
+            if type(a) is not float or type(b) is not float:
+                raise EvalError(message)
+            return a * b
+
+        return multiply
+    if op == "/" and left_node["k"] == "ref" and right_node["k"] == "ref":
+        # `a / b` of two items (every rate in the shipped checklists), references read in place
+        a_id, b_id = left_node["id"], right_node["id"]
+        a_broken, b_broken = _broken_message(a_id), _broken_message(b_id)
+
+        def ratio(s: Scope) -> Any:
+            broken = s.broken
+            if a_id in broken:
+                raise EvalError(a_broken)
+            a = s.values.get(a_id)
+            if b_id in broken:
+                raise EvalError(b_broken)
+            b = s.values.get(b_id)
+            if a is None or b is None:
+                return None
+            if type(a) is not float or type(b) is not float:
+                raise EvalError(message)
+            if b == 0:
+                raise EvalError("除数为零")
+            return a / b
+
+        return ratio
+    if op == "/":
+
+        def divide(s: Scope) -> Any:
+            a = left(s)
+            b = right(s)
+            if a is None or b is None:
+                return None
+            if type(a) is not float or type(b) is not float:
+                raise EvalError(message)
+            if b == 0:
+                raise EvalError("除数为零")
+            return a / b
+
+        return divide
+
+    def remainder(s: Scope) -> Any:
         a = left(s)
         b = right(s)
         if a is None or b is None:
             return None
-        a = _number(a, op)
-        b = _number(b, op)
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
+        if type(a) is not float or type(b) is not float:
+            raise EvalError(message)
         if b == 0:
             raise EvalError("除数为零")
-        if op == "/":
-            return a / b
         return math.fmod(a, b)  # sign of the dividend, like JavaScript's %
 
-    return run
+    return remainder
 
 
-def _order(op: str, left: Compiled, right: Compiled) -> Compiled:
+def _order(op: str, left: Compiled, right: Compiled, left_node: dict, right_node: dict) -> Compiled:
+    message = f"比较 {op} 两边应同为数字或同为日期"
+    if right_node["k"] in ("num", "str"):
+        # `x > 0`, `value >= '2026-09-01'`: the right side is a number or a text of its own type
+        constant = float(right_node["v"]) if right_node["k"] == "num" else right_node["v"]
+        kind = type(constant)
+        if left_node["k"] == "ref":
+            # `item > 0`, the commonest condition: the reference read in place
+            ident = left_node["id"]
+            broken = _broken_message(ident)
+            if op == ">":
+
+                def ref_above(s: Scope) -> Any:
+                    if ident in s.broken:
+                        raise EvalError(broken)
+                    a = s.values.get(ident)
+                    if a is None:
+                        return None
+                    if type(a) is not kind:
+                        raise EvalError(message)
+                    return a > constant
+
+                return ref_above
+        if op == "<":
+
+            def below(s: Scope) -> Any:
+                a = left(s)
+                if a is None:
+                    return None
+                if type(a) is not kind:
+                    raise EvalError(message)
+                return a < constant
+
+            return below
+        if op == "<=":
+
+            def at_most(s: Scope) -> Any:
+                a = left(s)
+                if a is None:
+                    return None
+                if type(a) is not kind:
+                    raise EvalError(message)
+                return a <= constant
+
+            return at_most
+        if op == ">":
+
+            def above(s: Scope) -> Any:
+                a = left(s)
+                if a is None:
+                    return None
+                if type(a) is not kind:
+                    raise EvalError(message)
+                return a > constant
+
+            return above
+
+        def at_least(s: Scope) -> Any:
+            a = left(s)
+            if a is None:
+                return None
+            if type(a) is not kind:
+                raise EvalError(message)
+            return a >= constant
+
+        return at_least
+
+    if op == ">=":  # `value >= target`, the commonest pass_if
+
+        def not_below(s: Scope) -> Any:
+            a = left(s)
+            b = right(s)
+            if a is None or b is None:
+                return None
+            ta = type(a)
+            if ta is not type(b) or (ta is not float and ta is not str):
+                raise EvalError(message)
+            return a >= b
+
+        return not_below
+
     def run(s: Scope) -> Any:
         a = left(s)
         b = right(s)
         if a is None or b is None:
             return None
-        ta, tb = type(a), type(b)
-        if ta is not tb or (ta is not float and ta is not str):
-            raise EvalError(f"比较 {op} 两边应同为数字或同为日期")
+        ta = type(a)
+        if ta is not type(b) or (ta is not float and ta is not str):
+            raise EvalError(message)
         if op == "<":
             return a < b
         if op == "<=":
@@ -787,16 +943,36 @@ def _order(op: str, left: Compiled, right: Compiled) -> Compiled:
     return run
 
 
+def _equal_to(left: Compiled, right_node: dict) -> Compiled | None:
+    """`x == constant` without the general `equal` (same answers), or None for other shapes."""
+    k = right_node["k"]
+    if k == "null":
+        return lambda s: left(s) is None
+    if k in ("num", "str", "bool"):
+        constant = float(right_node["v"]) if k == "num" else right_node["v"]
+        kind = type(constant)
+
+        def equal_constant(s: Scope) -> bool:
+            a = left(s)
+            return type(a) is kind and a == constant
+
+        return equal_constant
+    return None
+
+
 def _compile_bin(node: dict) -> Compiled:
     op = node["op"]
     left = compile_expression(node["l"])
     right = compile_expression(node["r"])
     if op in ("+", "-", "*", "/", "%"):
-        return _arith(op, left, right)
-    if op == "==":
-        return lambda s: equal(left(s), right(s))
-    if op == "!=":
-        return lambda s: not equal(left(s), right(s))
+        return _arith(op, left, right, node["l"], node["r"])
+    if op in ("==", "!="):
+        same = _equal_to(left, node["r"])
+        if same is None:
+            same = lambda s: equal(left(s), right(s))  # noqa: E731
+        if op == "==":
+            return same
+        return lambda s: not same(s)
     if op == "in":
 
         def member(s: Scope) -> Any:
@@ -809,7 +985,7 @@ def _compile_bin(node: dict) -> Compiled:
             return any(equal(a, x) for x in b)
 
         return member
-    return _order(op, left, right)
+    return _order(op, left, right, node["l"], node["r"])
 
 
 def _compile_call(node: dict) -> Compiled:
@@ -818,6 +994,26 @@ def _compile_call(node: dict) -> Compiled:
 
     if fn in ("min", "max"):
         pick_max = fn == "max"
+
+        if len(args) == 2:  # min(x, 1): both evaluated first, then read left to right
+            first_of, second_of = args
+            message = f"运算 {fn} 需要数字"
+
+            def extreme2(s: Scope) -> Any:
+                x = first_of(s)
+                y = second_of(s)
+                if x is None:
+                    return None
+                if type(x) is not float:
+                    raise EvalError(message)
+                if y is None:
+                    return None
+                if type(y) is not float:
+                    raise EvalError(message)
+                # ties keep the first (max(0, -0) is 0, as in the loop below)
+                return y if (y > x if pick_max else y < x) else x
+
+            return extreme2
 
         def extreme(s: Scope) -> Any:
             values = [a(s) for a in args]
@@ -856,6 +1052,21 @@ def _compile_call(node: dict) -> Compiled:
         return absolute
     if fn == "selected":
         multi_of, choice_of = args
+
+        if node["args"][1]["k"] == "str":
+            # selected(value, 'letter'): a text equals only a text of the same value, so
+            # list membership gives what `equal` would
+            choice = node["args"][1]["v"]
+
+            def selected_choice(s: Scope) -> Any:
+                m = multi_of(s)
+                if m is None:
+                    return False
+                if type(m) is not list:
+                    raise EvalError("selected 的第一个参数应为多选条目")
+                return choice in m
+
+            return selected_choice
 
         def selected(s: Scope) -> Any:
             m = multi_of(s)
@@ -929,7 +1140,7 @@ def compile_expression(node: dict) -> Compiled:
 
         def ref(s: Scope) -> Any:
             if ident in s.broken:
-                raise EvalError(f"所依赖的条目 {ident} 无法计算")
+                raise EvalError(_broken_message(ident))
             return s.values.get(ident)
 
         return ref

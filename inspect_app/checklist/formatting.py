@@ -40,17 +40,25 @@ def _fifteen_digits(x: float) -> float:
     """Round a non-negative double to 15 significant digits, exactly as JS `toPrecision(15)`.
 
     This absorbs binary noise such as 0.145 * 100 = 14.499999999999998, so that a ratio a
-    person would call 14.5 rounds to 15 and not to 14. ROUND_HALF_UP on the exact binary value
-    matches the ECMAScript rule "pick the larger n" for ties.
+    person would call 14.5 rounds to 15 and not to 14. The rule is ROUND_HALF_UP on the exact
+    binary value, which matches the ECMAScript rule "pick the larger n" for ties.
     """
     if x == 0:
         return 0.0
-    # Fast path (same result): values with at most 15 significant digits are left unchanged.
-    if float(f"{x:.15g}") == x:
-        return x
+    # Python's `.15g` rounds the exact binary value correctly, ties to even; it can differ
+    # from half-up only when that value lies exactly halfway between two 15-digit numbers,
+    # i.e. has exactly 16 significant digits, the last a 5. Such a value prints exactly in
+    # 17 digits as "…50"; any other 17-digit spelling proves there is no tie.
+    nearest = float(f"{x:.15g}")
+    if nearest == x or not f"{x:.16e}".partition("e")[0].endswith("50"):
+        return nearest
     exact = Decimal(x)
     quantum = Decimal(1).scaleb(exact.adjusted() - 14)
     return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+# 10**d as the double the literal "1e{d}" reads as, for the decimals items may have
+_FACTORS = tuple(float(f"1e{d}") for d in range(MAX_DECIMALS + 1))
 
 
 def round_half_away(x: float, decimals: int = 0) -> float:
@@ -63,7 +71,7 @@ def round_half_away(x: float, decimals: int = 0) -> float:
     if x == math.floor(x) and -1e9 < x < 1e9 and decimals <= 6:
         # Whole numbers come back unchanged from the steps below (all exact); skip them.
         return x + 0.0  # -0.0 becomes 0.0
-    factor = float(f"1e{decimals}")
+    factor = _FACTORS[decimals] if 0 <= decimals <= MAX_DECIMALS else float(f"1e{decimals}")
     scaled = abs(x) * factor
     # Whole numbers below 1e15 already have at most 15 significant digits (same result, faster).
     if scaled != math.floor(scaled) or scaled >= 1e15:

@@ -106,6 +106,8 @@ class ItemPlan:
         "is_check",
         "answerable",
         "judged",
+        "plain_key",
+        "settled",
         "judge_deps",
         "judge_waits",
         "hidden_results",
@@ -180,6 +182,15 @@ class ItemPlan:
             and (item.get("target") is None or _reads_only_value(item.get("target")))
             else None
         )
+        # an answer that is its own memo key: no inputs, hashable, never a calculation
+        self.plain_key = (
+            self.judged is not None
+            and not self.judge_deps
+            and self.type not in ("computed", "multi")
+        )
+        # Unanswered or 无法计算, an item's judgement depends on the item alone (and for a
+        # calculation on whether its inputs still wait for answers): remembered here.
+        self.settled: dict = {}
         # The item's Result entry when it is hidden or marked 不适用 depends on nothing but
         # the item: built once, copied per scoring (scoring._first_pass states as keys).
         self.hidden_results = {

@@ -415,196 +415,89 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
         for plan in sec.items:
             item_id = plan.id
             st = state[item_id]
-            hidden = plan.hidden_results.get(st)
-            if hidden is not None:
+            if st is not _SHOWN and st is not _BROKEN:
                 # Hidden or 不适用: nothing earned or possible, no finding, no photo needed.
-                if st == _MARKED_NA and plan.answerable:
+                if st is _MARKED_NA and plan.answerable:
                     shown_count += 1
                     answered_count += 1
-                items[item_id] = hidden.copy()
+                items[item_id] = plan.hidden_results[st].copy()
                 continue
             v = values[item_id]
-            judged = plan.judged
-            key = None
-            reason: str | None  # from the remembered judgement, or judged afresh below
-            if judged is not None and v is not None and st == _SHOWN:
-                # The item reads nothing but its own answer: same answer, same entry, finding
-                # and rectification as last time (copied; value and photos are this scoring's).
-                key = tuple(v) if type(v) is list else v
-                if plan.type == "computed" and type(v) is bool:
-                    key = (v, _BOOL_KEY)  # a calculation of any type: keep 是 apart from 1
-                if plan.judge_deps:
-                    key = _judge_key(key, plan, values, scope.broken, pending)
-                known = judged.get(key) if key is not None else None
-                if known is not None:
-                    entry, outcome, earned, possible, reason, finding, rect, cap_entry = known
-                    entry = entry.copy()
-                    entry["value"] = v
-                    items[item_id] = entry
-                    if plan.answerable:
-                        shown_count += 1
-                        answered_count += 1
-                    if plan.evidence is not None and _photo_count(photos, item_id) == 0:
-                        if plan.evidence == "always":
-                            entry["evidence_missing"] = outcome in ("pass", "fail", "info")
-                        else:
-                            entry["evidence_missing"] = outcome == "fail"
-                        if reason is None and entry["evidence_missing"]:
-                            reason = REASON_NO_PHOTO
-                    if reason is not None:
-                        missing.append(
-                            {
-                                "item": item_id,
-                                "label": plan.label,
-                                "section": sec.id,
-                                "reason": reason,
-                            }
-                        )
-                    if finding is not None:
-                        failed_count += 1
-                        findings.append(finding.copy())
-                        if rect is not None:
-                            rectifications.append(rect.copy())
-                        if cap_entry is not None:
-                            (vetoes if plan.veto else critical).append(cap_entry.copy())
-                        assessed_possible += possible
-                    elif outcome == "pass":
-                        assessed_earned += earned
-                        assessed_possible += possible
-                    earned_sum += earned
-                    possible_sum += possible
-                    continue
-            outcome = "info"
-            earned = 0.0
-            possible = 0.0
-            message: str | None = None
-            reason = None
-            target: Any = None
-            display_target: str | None = None
-            display_value: str | None = None  # only an item with a value has one (below)
-            if plan.answerable:  # shown or broken here
-                shown_count += 1
-                if v is not None:
-                    answered_count += 1
-
-            if st == _BROKEN:
-                outcome, message, reason = "error", errors[item_id][0], errors[item_id][1]
-                possible = plan.points
-            elif plan.type == "note":
-                outcome = "info"
+            # What the item adds to the Result, remembered under a key that holds everything
+            # it depends on (see _record); only this scoring's value and photos are redone.
+            key: Any = None
+            memo: dict | None = plan.settled
+            if st is _BROKEN:
+                key = errors[item_id]
             elif v is None:
-                if plan.type == "computed" and item_id not in pending:
-                    # Inputs settled (不适用 or hidden) yet nothing to compute: nothing to judge.
-                    outcome, message = "na", "缺少计算所需的数据，按不适用处理"
-                else:
-                    outcome = "unanswered"
-                    message = (
-                        "待相关条目填写后计算" if plan.type == "computed" else REASON_UNANSWERED
-                    )
-                    if item_id in samples:  # drawn, not every file marked yet
-                        message = describe_sample(samples[item_id], plan.unit)
-                    possible = plan.points if plan.is_check else 0.0
-                    if plan.required:
-                        reason = REASON_UNANSWERED
+                # nothing to judge: the outcome follows from the item (and for a calculation,
+                # whether its inputs still wait for answers; a sample drawn and not yet
+                # marked says which files, so it is worked out each time)
+                key = plan.type == "computed" and item_id in pending
+                if item_id in samples:
+                    memo = None
             else:
-                display_value = (
-                    describe_sample(samples[item_id], plan.unit)
-                    if plan.type == "sample"
-                    else _display(plan, v)
-                )
-                outcome, earned, possible, message, reason, target = _judge(plan, v, scope, pending)
-                if target is not None:
-                    display_target = _display(plan, target)
-                if outcome == "fail":
-                    message = _problem_sentence(plan, display_value, display_target)
-
-            evidence_missing = False
-            if plan.evidence is not None and _photo_count(photos, item_id) == 0:
-                if plan.evidence == "always":
-                    evidence_missing = outcome in ("pass", "fail", "info") and plan.type != "note"
-                else:
-                    evidence_missing = outcome == "fail"
-            if reason is None and evidence_missing:
-                reason = REASON_NO_PHOTO
+                memo = plan.judged
+                if memo is not None:
+                    if plan.plain_key:
+                        key = v
+                    else:
+                        key = tuple(v) if type(v) is list else v
+                        if plan.type == "computed" and type(v) is bool:
+                            key = (v, _BOOL_KEY)  # a calculation of any type: keep 是 apart from 1
+                        if plan.judge_deps:
+                            key = _judge_key(key, plan, values, scope.broken, pending)
+                            if key is None:
+                                memo = None
+            rec = memo.get(key) if memo is not None else None
+            if rec is None:
+                rec = _record(plan, st, v, errors.get(item_id), scope, pending, samples)
+                if memo is not None and len(memo) < _JUDGED_SIZE:
+                    memo[key] = rec
+            (
+                template,
+                reason,
+                finding,
+                rect,
+                cap_entry,
+                photo_matters,
+                n_shown,
+                n_answered,
+                n_failed,
+                earned_if_assessed,
+                possible_if_assessed,
+                earned,
+                possible,
+            ) = rec
+            items[item_id] = entry = template.copy()
+            entry["value"] = v
+            if (
+                samples and item_id in samples
+            ):  # which files were drawn: the report and the re-check
+                entry["sample"] = samples[item_id]
+            if photo_matters and _photo_count(photos, item_id) == 0:
+                entry["evidence_missing"] = True
+                if reason is None:
+                    reason = REASON_NO_PHOTO
             if reason is not None:
                 missing.append(
                     {"item": item_id, "label": plan.label, "section": sec.id, "reason": reason}
                 )
-
-            finding = rect = cap_entry = None
-            if outcome == "fail":
-                failed_count += 1
-                finding = {
-                    "item": item_id,
-                    "section": sec.id,
-                    "label": plan.label,
-                    "problem": message,
-                    "basis": plan.basis,
-                    "local": plan.local,
-                    "veto": plan.veto,
-                    "value": display_value,
-                    "target": display_target,
-                }
-                findings.append(finding)
-                if plan.fix is not None:
-                    rect = {
-                        "item": item_id,
-                        "section": sec.id,
-                        "problem": message,
-                        "basis": plan.basis,
-                        "action": plan.fix["action"],
-                        "owner": plan.fix["owner"],
-                        "days": plan.fix["days"],
-                    }
-                    if "unit" in plan.fix:  # 责任单位 when the template names one
-                        rect["unit"] = plan.fix["unit"]
-                    rectifications.append(rect)
-                if plan.veto:
-                    cap_entry = {"item": item_id, "label": plan.label, "problem": message}
-                    vetoes.append(cap_entry)
-                elif plan.critical is not None:
-                    cap_entry = {
-                        "item": item_id,
-                        "label": plan.label,
-                        "problem": message,
-                        "cap": plan.critical,
-                    }
-                    critical.append(cap_entry)
-                assessed_possible += possible
-            elif outcome == "pass":
-                assessed_earned += earned
-                assessed_possible += possible
-
+            if finding is not None:
+                findings.append(finding.copy())
+                if rect is not None:
+                    rectifications.append(rect.copy())
+                if cap_entry is not None:
+                    (vetoes if plan.veto else critical).append(cap_entry.copy())
+            # Adding 0.0 leaves a sum unchanged (sums start at +0.0, never become -0.0), so
+            # items that do not count add zeros instead of branching.
+            shown_count += n_shown
+            answered_count += n_answered
+            failed_count += n_failed
+            assessed_earned += earned_if_assessed
+            assessed_possible += possible_if_assessed
             earned_sum += earned
             possible_sum += possible
-            items[item_id] = entry = {
-                "section": sec.id,
-                "label": plan.label,
-                "type": plan.type,
-                "outcome": outcome,
-                "earned": earned,
-                "possible": possible,
-                "value": v,
-                "display_value": display_value,
-                "target": target,
-                "display_target": display_target,
-                "message": message,
-                "evidence_missing": evidence_missing,
-            }
-            if item_id in samples:  # which files were drawn: the report and the re-check
-                entry["sample"] = samples[item_id]
-            if key is not None and judged is not None and len(judged) < _JUDGED_SIZE:
-                # remembered without this scoring's photos: the fast path above redoes those
-                judged[key] = (
-                    {**entry, "evidence_missing": False},
-                    outcome,
-                    earned,
-                    possible,
-                    None if reason == REASON_NO_PHOTO else reason,
-                    None if finding is None else finding.copy(),
-                    None if rect is None else rect.copy(),
-                    None if cap_entry is None else cap_entry.copy(),
-                )
 
         section_score = None
         percent = None
@@ -680,6 +573,149 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
         "findings": findings,
         "rectifications": rectifications,
     }
+
+
+# _record's tuple: (entry, reason, finding, rectification, cap entry, whether a missing photo
+# matters, items shown, answered, failed (0 or 1), earned and possible as far as assessed
+# (pass/fail), earned, possible). The entry, finding, rectification and cap entry are
+# templates: score() copies them into each Result.
+_Record = tuple[
+    dict,
+    str | None,
+    dict | None,
+    dict | None,
+    dict | None,
+    bool,
+    int,
+    int,
+    int,
+    float,
+    float,
+    float,
+    float,
+]
+
+
+def _record(
+    plan: ItemPlan,
+    st: str,
+    v: Any,
+    error: tuple[str, str] | None,
+    scope: Scope,
+    pending: set,
+    samples: dict,
+) -> _Record:
+    """What a shown or 无法计算 item adds to the Result, before this scoring's photos: its
+    entry, the reason it is missing (if any), its finding, rectification and grade cap."""
+    outcome = "info"
+    earned = 0.0
+    possible = 0.0
+    message: str | None = None
+    reason: str | None = None
+    target: Any = None
+    display_target: str | None = None
+    display_value: str | None = None  # only an item with a value has one (below)
+
+    if st == _BROKEN:
+        assert error is not None  # _first_pass records why every broken item is broken
+        outcome, message, reason = "error", error[0], error[1]
+        possible = plan.points
+    elif plan.type == "note":
+        outcome = "info"
+    elif v is None:
+        if plan.type == "computed" and plan.id not in pending:
+            # Inputs settled (不适用 or hidden) yet nothing to compute: nothing to judge.
+            outcome, message = "na", "缺少计算所需的数据，按不适用处理"
+        else:
+            outcome = "unanswered"
+            message = "待相关条目填写后计算" if plan.type == "computed" else REASON_UNANSWERED
+            if plan.id in samples:  # drawn, not every file marked yet
+                message = describe_sample(samples[plan.id], plan.unit)
+            possible = plan.points if plan.is_check else 0.0
+            if plan.required:
+                reason = REASON_UNANSWERED
+    else:
+        display_value = (
+            describe_sample(samples[plan.id], plan.unit)
+            if plan.type == "sample"
+            else _display(plan, v)
+        )
+        outcome, earned, possible, message, reason, target = _judge(plan, v, scope, pending)
+        if target is not None:
+            display_target = _display(plan, target)
+        if outcome == "fail":
+            message = _problem_sentence(plan, display_value, display_target)
+
+    photo_matters = False
+    if plan.evidence == "always":
+        photo_matters = outcome in ("pass", "fail", "info") and plan.type != "note"
+    elif plan.evidence is not None:
+        photo_matters = outcome == "fail"
+
+    finding = rect = cap_entry = None
+    if outcome == "fail":
+        finding = {
+            "item": plan.id,
+            "section": plan.section,
+            "label": plan.label,
+            "problem": message,
+            "basis": plan.basis,
+            "local": plan.local,
+            "veto": plan.veto,
+            "value": display_value,
+            "target": display_target,
+        }
+        if plan.fix is not None:
+            rect = {
+                "item": plan.id,
+                "section": plan.section,
+                "problem": message,
+                "basis": plan.basis,
+                "action": plan.fix["action"],
+                "owner": plan.fix["owner"],
+                "days": plan.fix["days"],
+            }
+            if "unit" in plan.fix:  # 责任单位 when the template names one
+                rect["unit"] = plan.fix["unit"]
+        if plan.veto:
+            cap_entry = {"item": plan.id, "label": plan.label, "problem": message}
+        elif plan.critical is not None:
+            cap_entry = {
+                "item": plan.id,
+                "label": plan.label,
+                "problem": message,
+                "cap": plan.critical,
+            }
+    entry = {
+        "section": plan.section,
+        "label": plan.label,
+        "type": plan.type,
+        "outcome": outcome,
+        "earned": earned,
+        "possible": possible,
+        "value": v,
+        "display_value": display_value,
+        "target": target,
+        "display_target": display_target,
+        "message": message,
+        "evidence_missing": False,
+    }
+    assessed = outcome == "pass" or outcome == "fail"
+    return (
+        entry,
+        reason,
+        finding,
+        rect,
+        cap_entry,
+        photo_matters,
+        1 if plan.answerable else 0,  # shown or broken here
+        1 if plan.answerable and v is not None else 0,
+        1 if outcome == "fail" else 0,
+        earned if outcome == "pass" else 0.0,
+        possible if assessed else 0.0,
+        earned,
+        possible,
+    )
 
 
 def _band(cl: Checklist, total: float | None) -> str | None:
