@@ -131,7 +131,7 @@ def test_an_export_through_the_real_server(tmp_path):
         )
         # urllib follows the redirect to the status page: the request itself is short
         assert status == 200 and "数据导出" in body.decode()
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < 15  # a page view, even on a busy machine
         db = open_database(instance.database)
         try:
             job_id = db.execute("SELECT max(id) FROM export_jobs").fetchone()[0]

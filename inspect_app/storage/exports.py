@@ -102,6 +102,12 @@ def claim_job(
     that used its attempts up is failed instead."""
     moment = moment or now()
     at = stamp(moment)
+    # Polled every second: a plain read first, so an idle poll never takes the write lock
+    # the uploads queue for.
+    if not db.execute(
+        "SELECT 1 FROM export_jobs WHERE status IN ('queued', 'running') LIMIT 1"
+    ).fetchone():
+        return None
     with write(db):
         while True:
             row = db.execute(
