@@ -7,11 +7,9 @@ import { score } from '../engine.js';
 import * as api from './api.js';
 import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
-import { interviewsCard, interviewsPayload } from './interviews.js';
 import { downscale } from './photos.js';
 import { plausibility } from './plausible.js';
 import { sampleControl } from './sample.js';
-import { SignaturePad } from './signature.js';
 import * as store from './store.js';
 import {
   $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, sha256Hex,
@@ -30,6 +28,16 @@ let saving = Promise.resolve();
 let bootUser = null;
 let editing = true; // false while another tab edits this draft (draftlock.js)
 const thumbUrls = new Map();
+// Code only the review and signing pages use (座谈 and the signature pad), loaded the first time
+// one of them opens, so the section pages load less (bench_form.py first-load weight); the
+// service worker precaches both modules, so this works offline too.
+let finish = null;
+let finishing = null;
+function loadFinish() {
+  finishing ||= Promise.all([import('./interviews.js'), import('./signature.js')])
+    .then(([interviews, signature]) => { finish = { ...interviews, ...signature }; return finish; });
+  return finishing;
+}
 
 // ------------------------------------------------------------------ persistence
 
@@ -605,6 +613,10 @@ function go(view, index = draft.section, focusItem = null) {
 // ------------------------------------------------------------------ views
 
 function render() {
+  if (!finish && draft.status !== 'locked' && (draft.view === 'review' || draft.view === 'sign')) {
+    loadFinish().then(render, (e) => banner(`无法打开此页：${e.message}。已填写的内容仍保存在本机。`));
+    return;
+  }
   cards = {};
   const main = clear(root());
   // 目录 opens as a sheet above the bottom bar, so jumping needs no scrolling to the top
@@ -643,6 +655,7 @@ function prefillOffer() {
 function renderSection(main) {
   const i = Math.min(Math.max(0, draft.section || 0), sections.length - 1);
   const sec = sections[i];
+  if (i === sections.length - 1) loadFinish(); // the review is next: have its code ready
   main.append(prefillOffer() || '');
   const box = h('section', { class: 'section', dataset: { section: sec.id } },
     h('h1', {}, `${i + 1}/${sections.length} ${sec.title}`),
@@ -719,7 +732,7 @@ function renderReview(main) {
   if (!rows.length) rect.append(h('p', { class: 'muted' }, '没有需要整改的项目。'));
   main.append(rect);
   // 座谈记录: a changed list is no longer what was signed; the open editor is only a draft
-  main.append(interviewsCard(draft, { onEdit: save, onChange: () => { invalidateSignatures(); save(); } }));
+  main.append(finish.interviewsCard(draft, { onEdit: save, onChange: () => { invalidateSignatures(); save(); } }));
   if (block.length) main.append(h('p', { class: 'hint center' }, '所有必填项完成后才能签名。'));
 }
 
@@ -781,7 +794,7 @@ function renderSign(main) {
         } }, '确认签名')));
     main.append(box);
     let pad;
-    pads.push(() => { pad = new SignaturePad(canvas); });
+    pads.push(() => { pad = new finish.SignaturePad(canvas); });
   }
   pads.forEach((make) => make()); // after insertion, so the canvas has its layout size
   const both = ROLES.every((r) => draft.signatures[r.key]);
@@ -806,7 +819,7 @@ function payload() {
     photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '', ...(p.stamp ? { stamp: p.stamp } : {}) })),
     prefilled: draft.prefilled.filter((id) => id in answers),
     rectifications: rectificationRows().map((r) => ({ item: r.item, action: r.action, owner: r.owner, deadline: r.deadline })),
-    interviews: interviewsPayload(draft),
+    interviews: finish.interviewsPayload(draft),
     signatures: draft.signatures, client_result: result,
     started_at: draft.started_at, phone_time: new Date().toISOString(),
   };
@@ -821,6 +834,7 @@ async function submit() {
     await saving;
     result = score(compiled, draft.school, responses());
     if (blockers().length || !ROLES.every((r) => draft.signatures[r.key])) throw new Error('还有未完成的项目或签名');
+    await loadFinish();
     const body = payload();
     await outbox.enqueue(draft, body, { ...summaryOf(result, rectificationRows()), lowest_grade: compiled.grades.at(-1).grade });
     draft.status = 'locked';
