@@ -185,14 +185,7 @@ def view(db: Database, config: Mapping, record: dict, *, report_id: str, doc_num
     """The template context of ``templates/reports/draw.html``."""
     inputs = record["inputs"]
     period = periods.from_key(record["period_key"])
-    names = {u["id"]: u["display_name"] for u in storage.active_inspectors(db)}
-    names |= {
-        r[0]: r[1]
-        for r in db.execute(
-            "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(inputs["inspectors"])],
-        ).fetchall()
-    }
+    names = storage.display_names(db, inputs["inspectors"])
     drawn = []
     for school_id, chosen in record["result"]:
         school = schools.get(db, school_id) or {"code": "", "name": f"（编号 {school_id}）",

@@ -70,6 +70,15 @@ def active_inspectors(db: Database) -> list[dict]:
     )
 
 
+def display_names(db: Database, user_ids: list[int]) -> dict[int, str]:
+    """user id → display name (a draw's inspectors, active or not by now)."""
+    rows = db.execute(
+        "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(user_ids)],
+    ).fetchall()
+    return {int(i): name for i, name in rows}
+
+
 def record(
     db: Database, *, period_kind: str, period_key: str, seed: str, inputs: dict, result: list,
     digest: str, created_by: int | None,

@@ -133,7 +133,7 @@ def stale_viewed(
     data version, most recently viewed first."""
     found = db.execute(
         f"""SELECT {", ".join(_COLUMNS)} FROM figure_sets
-            WHERE version != ? AND viewed_at >= ? AND computed_at < ?
+            WHERE version != ? AND viewed_at >= ? AND computed_at <= ?
             ORDER BY viewed_at DESC LIMIT ?""",
         [version, stamp(since), stamp(computed_before), limit],
     ).fetchall()
