@@ -157,11 +157,7 @@ def send_digests(db: Database, config: Mapping, day_start: datetime) -> int:
                     },
                 )
         except DeliveryError as exc:
-            for r in rows:
-                db.execute(
-                    "UPDATE notification_deliveries SET last_error = ? WHERE id = ?",
-                    [str(exc)[:500], r["id"]],
-                )
+            store.note_error(db, [r["id"] for r in rows], str(exc))
             continue
         store.mark_sent(db, [r["id"] for r in rows], stamp())
         sent += 1

@@ -92,6 +92,15 @@ def mark_failed(db: Database, delivery_id: int, error: str, retry_at: str | None
     )
 
 
+def note_error(db: Database, ids: list[int], error: str) -> None:
+    """A digest that could not be sent: it stays a digest (tried at the next run), with why."""
+    marks = ",".join("?" * len(ids))
+    db.execute(
+        f"UPDATE notification_deliveries SET last_error = ? WHERE id IN ({marks})",
+        [error[:500], *ids],
+    )
+
+
 def digests_due(db: Database, before: str) -> list[dict]:
     """Digest rows made before ``before`` (the start of today), oldest first."""
     return list(
