@@ -380,6 +380,7 @@ def test_discard_to_trash_undo_restore_and_duplicate(browser, live_server, shot,
     trashed = page.locator(f"#trash-list .draft-item[data-id='{first}']")
     assert "7 天后彻底删除" in trashed.inner_text()
     shot(page, "trash")
+    assert trashed.bounding_box()["height"] < 180  # a list row, not a signature-pad-sized box
     trashed.locator(".draft-restore").click()
     page.locator(f"#drafts .draft-item[data-id='{first}']").wait_for()
     mine = {d["id"]: d for d in drafts_in_db(page)}[first]
