@@ -3,9 +3,11 @@ what the bar says while the form is incomplete, and that nothing in it is cut of
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -588,4 +590,30 @@ def test_inspection_page_readable_at_360(browser, live_server, shot):
     )
     assert not narrow, narrow
     assert not page.js_errors
+    context.close()
+
+
+def test_beijing_time_on_a_phone_set_to_another_zone(browser, live_server):
+    # a phone left on another zone (bought abroad, or reset) still shows and stamps Beijing time
+    context = browser.new_context(
+        viewport={"width": 360, "height": 800},
+        locale="zh-CN",
+        timezone_id="America/New_York",
+        base_url=live_server.url,
+        geolocation={"latitude": 26.58, "longitude": 107.51, "accuracy": 15},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    login(page)
+    start_inspection(page)
+    page.fill("#in-poor_students_total", "12")
+    saved = page.locator("#saved")
+    expect(saved).to_have_text(re.compile(r"已保存 \d\d:\d\d"))
+    beijing = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)
+    shown = saved.inner_text().split(" ")[1]
+    candidates = {(beijing - dt.timedelta(minutes=k)).strftime("%H:%M") for k in (0, 1)}
+    assert shown in candidates, (shown, candidates)
+    # and the date proposed for the inspection is Beijing's date
+    page.goto("/inspector/new")
+    assert page.input_value("#date") == beijing.date().isoformat()
     context.close()
