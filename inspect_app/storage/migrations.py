@@ -1103,8 +1103,18 @@ def _export_jobs(db: Database) -> None:
         },
         pk="id",
         foreign_keys=[("requested_by", "users", "id")],
-        not_null={"format", "args", "label", "status", "done", "total", "attempts", "run_after",
-                  "created_at", "updated_at"},  # fmt: skip
+        not_null={
+            "format",
+            "args",
+            "label",
+            "status",
+            "done",
+            "total",
+            "attempts",
+            "run_after",
+            "created_at",
+            "updated_at",
+        },  # fmt: skip
         defaults={"status": "queued", "done": 0, "total": 0, "attempts": 0},
     )
     db.table("export_jobs").create_index(["status", "run_after"])
