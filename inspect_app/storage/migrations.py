@@ -841,15 +841,22 @@ def _rectification_findings(db: Database) -> None:
         "evidence_required INTEGER NOT NULL DEFAULT 1",
     ):
         db.execute(f"ALTER TABLE rectifications ADD COLUMN {column}")
+    # Numbered in a keyed temporary table first: a window inside a correlated subquery is
+    # computed again for every row, which never finishes on a province's half a million items.
+    db.execute(
+        """CREATE TEMP TABLE rectification_numbers AS
+           SELECT r.id AS id, printf('%s-%03d', substr(i.date, 1, 4),
+                    ROW_NUMBER() OVER (PARTITION BY r.school_id, substr(i.date, 1, 4)
+                                       ORDER BY i.date, i.received_at, r.inspection_id, r.seq)
+                  ) AS number
+           FROM rectifications r JOIN inspections i ON i.id = r.inspection_id"""
+    )
+    db.execute("CREATE UNIQUE INDEX temp.rectification_numbers_id ON rectification_numbers (id)")
     db.execute(
         """UPDATE rectifications SET number = (
-             SELECT printf('%s-%03d', y, n) FROM (
-               SELECT r.id, substr(i.date, 1, 4) AS y,
-                      ROW_NUMBER() OVER (PARTITION BY r.school_id, substr(i.date, 1, 4)
-                                         ORDER BY i.date, i.received_at, r.inspection_id, r.seq) AS n
-               FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-             ) x WHERE x.id = rectifications.id)"""
+             SELECT n.number FROM rectification_numbers n WHERE n.id = rectifications.id)"""
     )
+    db.execute("DROP TABLE temp.rectification_numbers")
     db.execute("CREATE UNIQUE INDEX rectifications_number ON rectifications (school_id, number)")
 
 
