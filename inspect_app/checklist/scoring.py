@@ -351,6 +351,8 @@ def _first_pass(
             v, ok = raw, True
         elif plan.type == "integer" and type(raw) is int and -NUMBER_LIMIT < raw < NUMBER_LIMIT:
             v, ok = float(raw), True
+        elif plan.type == "decimal" and type(raw) is float and -NUMBER_LIMIT < raw < NUMBER_LIMIT:
+            v, ok = raw, True  # float(raw) is raw itself; NaN fails the range and goes below
         else:
             v, ok = _normalize_answer(plan, raw)
         if not ok:
