@@ -247,7 +247,8 @@ def sample_context(
     notes = {f["item"]: NOTES[n % len(NOTES)] for n, f in enumerate(result["findings"])}
     rectifications = [
         {"item": r["item_id"], "problem": r["problem"], "basis": r["basis"],
-         "action": r["action"], "owner": r["owner"], "deadline": r["deadline"]}
+         "action": r["action"], "unit": r["unit"] or "学校", "owner": r["owner"],
+         "deadline": r["deadline"]}
         for r in items_from_result(result, None, INSPECTION_DATE)
     ]  # fmt: skip
     shipped = checklist()

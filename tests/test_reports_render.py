@@ -90,10 +90,13 @@ def test_free_text_is_escaped_and_shown_literally(sample_report):
 def test_rectification_table_has_official_columns_and_deadlines(sample_report):
     context, pdf = sample_report
     text = squash(pdftext(pdf))
-    assert "序号问题描述依据整改措施责任人整改时限" in text
+    assert "序号问题描述依据整改措施责任单位责任人整改时限" in text
     assert context["rectifications"], "the sample must have findings to rectify"
+    # The county's duties go to the county's units (编制, projects, subsidies), not the principal.
+    assert {"学校"} < {item["unit"] for item in context["rectifications"]}
     for item in context["rectifications"]:
         assert squash(item["action"]) in text
+        assert squash(item["unit"]) in text
         assert cn_date(item["deadline"]) in text
 
 

@@ -31,6 +31,11 @@ def _yes(flag) -> str:
     return "是" if flag else "否"
 
 
+def _unit(unit: str | None, problem: str | None) -> str:
+    """The 责任单位 of an item: a county unit by name, else the school itself (none without an item)."""
+    return unit or ("学校" if problem else "")
+
+
 def _day(text: str | None) -> date | None:
     """A stored ISO date (or stamp) as a date cell; empty stays empty."""
     return date.fromisoformat(text[:10]) if text else None
@@ -154,10 +159,10 @@ def _finding_groups(db: Database, inspections: Iterable[tuple]) -> Iterator[Grou
     tails: dict[tuple, tuple] = {}  # the checklist's default wording recurs: built once
 
     def tail(version: _Version, raw: tuple) -> tuple:
-        item_id, value, problem, basis, action, owner, deadline = raw
+        item_id, value, problem, basis, action, owner, unit, deadline = raw
         section, label = version.item(item_id)
         made = (section, label, version.answer(item_id, value), problem or "", basis or "",
-                action or "", owner or "", _day(deadline))  # fmt: skip
+                action or "", _unit(unit, problem), owner or "", _day(deadline))  # fmt: skip
         if len(tails) < 200_000:
             tails[(version, *raw)] = made
         return made
@@ -179,10 +184,23 @@ def _rectification_groups(
     for iid, inspected, _kind, _cid, _hash, code, name, township in inspections:
         rows = []
         numbered = sorted(storage.rectifications(db, iid))  # by number (seq)
-        for seq, problem, basis, action, owner, deadline, status, extended, closed_at in numbered:
+        for (
+            seq,
+            number,
+            problem,
+            basis,
+            action,
+            owner,
+            unit,
+            deadline,
+            status,
+            extended,
+            closed_at,
+        ) in numbered:  # noqa: E501
             # A requested extension stops nothing until it is approved (as on every page).
             overdue = status != "closed" and deadline < day
-            rows.append((seq, problem, basis or "", action or "", owner or "", _day(deadline),
+            rows.append((seq, number or "", problem, basis or "", action or "", _unit(unit, problem),
+                         owner or "", _day(deadline),
                          _day(extended), status_names.get(status, status), _yes(overdue),
                          figures.days_overdue(deadline, today) if overdue else None,
                          _day(closed_at)))  # fmt: skip
@@ -256,16 +274,16 @@ def sheets(
         Sheet(
             "问题清单",
             ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
-             "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任人", "整改时限"],
+             "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任单位", "责任人", "整改时限"],
             _finding_groups(db, walk(1, "问题清单")),
-            [38, 12, 12, 24, 12, 24, 20, 18, 40, 16, 50, 40, 40, 10, 12],
+            [38, 12, 12, 24, 12, 24, 20, 18, 40, 16, 50, 40, 40, 14, 10, 12],
         ),
         Sheet(
             "整改情况",
-            ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "问题描述", "依据", "整改措施", "责任人",
-             "整改时限", "申请延期至", "状态", "是否逾期", "逾期天数", "销号日期"],
+            ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "事项编号", "问题描述", "依据", "整改措施",
+             "责任单位", "责任人", "整改时限", "申请延期至", "状态", "是否逾期", "逾期天数", "销号日期"],
             _rectification_groups(db, walk(2, "整改情况"), overview.today),
-            [12, 24, 12, 12, 6, 50, 40, 40, 10, 12, 12, 10, 9, 9, 12],
+            [12, 24, 12, 12, 6, 10, 50, 40, 40, 14, 10, 12, 12, 10, 9, 9, 12],
         ),
         # 社会认可度: the survey rounds of the period at these schools (figures from
         # ``min_responses`` responses per group, SURVEY_MIN_RESPONSES)

@@ -137,7 +137,7 @@ def _base_context(db: Database, config: Mapping, inspection: dict) -> dict:
 def _rectification_rows(db: Database, inspection_id: str) -> list[dict]:
     return [
         {"item": r["item_id"], "problem": r["problem"], "basis": r["basis"], "action": r["action"],
-         "owner": r["owner"], "deadline": r["deadline"]}
+         "unit": r["unit_name"] or "学校", "owner": r["owner"], "deadline": r["deadline"]}
         for r in inspections.rectifications(db, inspection_id)
     ]  # fmt: skip
 

@@ -51,24 +51,33 @@ def answers(db: Database, inspection_id: str) -> list[tuple]:
 
 
 def findings(db: Database, inspection_id: str) -> list[tuple]:
-    """(item_id, value, problem, basis, action, owner, deadline) for each failed item,
-    with the rectification item it opened (at most one per item), by item id."""
+    """(item_id, value, problem, basis, action, owner, unit, deadline) for each failed item,
+    by item id: the problem as this inspection measured it, and the rectification item it
+    opened or joined (a repeat finding joins the item an earlier visit opened). ``unit`` is
+    the responsible county unit, None for the school itself."""
     return db.execute(
-        """SELECT a.item_id, a.value, r.problem, r.basis, r.action, r.owner, r.deadline
+        """SELECT a.item_id, a.value, COALESCE(f.problem, r.problem), r.basis, r.action, r.owner,
+                  un.name, r.deadline
            FROM inspection_answers a
-           LEFT JOIN rectifications r ON r.inspection_id = a.inspection_id AND r.item_id = a.item_id
+           LEFT JOIN rectification_findings f
+             ON f.inspection_id = a.inspection_id AND f.item_id = a.item_id
+           LEFT JOIN rectifications r ON r.id = f.rectification_id
+           LEFT JOIN units un ON un.id = r.unit_id
            WHERE a.inspection_id = ? AND a.outcome = 'fail'""",
         [inspection_id],
     ).fetchall()
 
 
 def rectifications(db: Database, inspection_id: str) -> list[tuple]:
-    """(seq, problem, basis, action, owner, deadline, status, extension_until, closed_at),
-    in no particular order."""
+    """(seq, number, problem, basis, action, owner, unit, deadline, status, extension_until,
+    closed_at) of every item the inspection found (opened or joined), in no particular order."""
     return db.execute(
-        """SELECT seq, problem, basis, action, owner, deadline, status, extension_until,
-                  closed_at
-           FROM rectifications WHERE inspection_id = ?""",
+        """SELECT f.seq, r.number, f.problem, r.basis, r.action, r.owner, un.name, r.deadline,
+                  r.status, r.extension_until, r.closed_at
+           FROM rectification_findings f
+           JOIN rectifications r ON r.id = f.rectification_id
+           LEFT JOIN units un ON un.id = r.unit_id
+           WHERE f.inspection_id = ?""",
         [inspection_id],
     ).fetchall()
 
