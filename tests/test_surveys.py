@@ -751,3 +751,50 @@ def test_checklists_validate_checks_the_surveys_folder_too(tmp_path):
     with app.app_context():
         bad = runner.invoke(args=["checklists", "validate"])
     assert bad.exit_code == 1 and "未知的调查对象 pupil" in bad.output
+
+
+def test_closing_the_round_of_an_inspection_reissues_its_report_with_the_figures(
+    app, client, db, county
+):
+    """The usual order: the report is issued on receipt, the survey runs after the visit.
+    Closing the round queues the documents; the worker's pass issues version 2 with the
+    figures and records why; a second pass issues nothing more."""
+    from inspect_app.documents import issuing
+    from inspect_app.inspections import receiving
+    from inspect_app.storage import reports, users
+
+    from .factories import payload
+
+    with app.app_context():
+        checklist = catalog.current()["fupin_comprehensive"].compiled
+    body = payload(county["school_a"], checklist)
+    receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
+    first = issuing.ensure_documents(db, app.config, body["id"])
+    bureau = User(app, "bureau")
+    bureau.post("/bureau/surveys/", {"survey": "parent_satisfaction", "inspection_id": body["id"]})
+    round_row = stored.rounds(db)[0]
+    code = stored.round_schools(db, round_row["id"])[0]["code"]
+    for n in range(5):
+        _answer(client, code, n, {"overall": "satisfied", "aid_fair": "satisfied"})
+    # Answers alone change no signed document.
+    assert issuing.ensure_documents(db, app.config, body["id"])["id"] == first["id"]
+    bureau.post(f"/bureau/surveys/{round_row['id']}/close", {})
+    assert db.execute(
+        "SELECT status FROM document_jobs WHERE inspection_id = ?", [body["id"]]
+    ).fetchone() == ("queued",)
+    second = issuing.ensure_documents(db, app.config, body["id"])
+    assert second["id"] != first["id"] and second["version"] == 2
+    assert reports.get(db, first["id"])["status"] == "superseded"
+    flat = "".join(
+        subprocess.run(
+            ["pdftotext", "-", "-"],
+            input=reports.read(app.config["REPORTS_DIR"], second),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split()
+    )
+    assert "四、满意度测评" in flat and "100.0%" in flat and "补充满意度测评结果" in flat
+    assert issuing.ensure_documents(db, app.config, body["id"])["id"] == second["id"]
+    assert stored.rounds(db)[0]["report_id"] == second["id"]

@@ -155,6 +155,17 @@ def _surveys(db: Database, config: Mapping, inspection: dict) -> list[dict]:
     return out
 
 
+def _survey_closed_since(db: Database, config: Mapping, inspection_id: str) -> bool:
+    """Whether a round opened for the inspection has closed with figures no report carries."""
+    inspection = inspections.get(db, inspection_id)
+    unreported = [
+        r
+        for r in stored_surveys.inspection_rounds(db, inspection_id)
+        if r["status"] == "closed" and not r["report_id"]
+    ]
+    return bool(unreported) and inspection is not None and bool(_surveys(db, config, inspection))
+
+
 def _interviews(inspection: dict) -> list[dict]:
     """The 座谈 records the inspection was received with (checked then; payload is stored whole)."""
     payload = json.loads(inspection.get("payload") or "{}")
@@ -314,6 +325,15 @@ def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:
             report = issue_report(db, config, inspection_id)
         except sqlite3.IntegrityError:
             report = reports.current(db, inspection_id, "report")
+    elif _survey_closed_since(db, config, inspection_id):
+        # A survey round for this inspection closed after the report was issued: a new
+        # version carries the final satisfaction figures (the old one stays on record).
+        with contextlib.suppress(sqlite3.IntegrityError):
+            issue_report(db, config, inspection_id, reason="补充满意度测评结果")
+        report = reports.current(db, inspection_id, "report")
+    if report is not None:
+        # Whichever version was issued after a round closed carries its figures.
+        stored_surveys.mark_reported(db, inspection_id, report["id"])
     # Any notice on record counts: a revoked one was revoked on purpose, not lost.
     if not reports.for_subject(db, inspection_id, "notice"):
         # IntegrityError: another process issued it meanwhile.

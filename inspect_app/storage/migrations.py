@@ -1152,3 +1152,11 @@ def _draws(db: Database) -> None:
         not_null={"period_kind", "period_key", "seed", "inputs", "result", "digest",
                   "created_at"},
     )  # fmt: skip
+
+
+@migrations(name="0027_survey_round_reports")
+def _survey_round_reports(db: Database) -> None:
+    # The report version that carries a closed round's final figures: a round opened for an
+    # inspection closes after its report was issued, and the next version prints the figures
+    # exactly once (times alone cannot tell, both are stamped to the second).
+    db.execute("ALTER TABLE survey_rounds ADD COLUMN report_id TEXT REFERENCES reports(id)")

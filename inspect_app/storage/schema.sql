@@ -487,7 +487,7 @@ CREATE TABLE "survey_rounds" (
    "created_by" INTEGER NOT NULL REFERENCES "users"("id"),
    "created_at" TEXT NOT NULL,
    "closed_at" TEXT
-);
+, report_id TEXT REFERENCES reports(id));
 
 CREATE TABLE "survey_throttle" (
    "id" INTEGER PRIMARY KEY,

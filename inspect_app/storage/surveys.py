@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from inspect_app.common.clock import now, stamp
-from inspect_app.storage import inserted_id
+from inspect_app.storage import inserted_id, jobs
 from inspect_app.storage.db import write
 
 # Link codes: 10 characters of a 32-letter alphabet without look-alikes (50 bits), short
@@ -95,13 +95,24 @@ def get_round(db: Database, round_id: int) -> dict | None:
 
 
 def close_round(db: Database, round_id: int) -> bool:
-    """End a round (answers are refused from now on); False if it was closed already."""
+    """End a round (answers are refused from now on); False if it was closed already.
+
+    A round opened for one inspection queues that inspection's documents again in the same
+    transaction: its figures are final now, and the report's next version carries them."""
+    at = stamp()
     with write(db):
         cursor = db.execute(
             "UPDATE survey_rounds SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
-            [stamp(), round_id],
+            [at, round_id],
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        row = db.execute(
+            "SELECT inspection_id FROM survey_rounds WHERE id = ?", [round_id]
+        ).fetchone()
+        if row[0]:
+            jobs.requeue(db, row[0], at)
+        return True
 
 
 def round_schools(db: Database, round_id: int) -> list[dict]:
@@ -176,6 +187,16 @@ def school_rounds(db: Database, school_id: int) -> list[dict]:
             [school_id],
         )
     )
+
+
+def mark_reported(db: Database, inspection_id: str, report_id: str) -> None:
+    """Record that ``report_id`` carries the final figures of the inspection's closed rounds."""
+    with write(db):
+        db.execute(
+            """UPDATE survey_rounds SET report_id = ?
+               WHERE inspection_id = ? AND status = 'closed' AND report_id IS NULL""",
+            [report_id, inspection_id],
+        )
 
 
 def inspection_rounds(db: Database, inspection_id: str) -> list[dict]:
