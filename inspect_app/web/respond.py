@@ -112,7 +112,7 @@ def survey_page(code: str):
         link=link,
         survey=survey,
         groups=[(g, RESPONDENT_GROUPS[g]) for g in survey.respondents],
-        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"),
+        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c"),
         max_text=rules.MAX_TEXT_CHARS,
     )
     response = current_app.make_response(html)
