@@ -3,26 +3,21 @@ to a local gateway that fails twice before it takes the message, and the daily d
 
 from __future__ import annotations
 
-import asyncore
 import email
 import hashlib
 import hmac
 import json
 import socket
 import threading
-import warnings
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from inspect_app.rectification import delivery
 from inspect_app.web.account import NOTICE_KINDS
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import smtpd  # Python's own SMTP server (aiosmtpd is not installed): loopback only
 
 from .support import evidence, version_on
 
@@ -33,27 +28,28 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-class _Inbox(smtpd.SMTPServer):
-    def __init__(self, port: int):
-        super().__init__(("127.0.0.1", port), None, decode_data=False)
+class _Inbox:
+    """An aiosmtpd handler keeping each message it is given, with its envelope recipients."""
+
+    def __init__(self):
         self.messages: list[email.message.Message] = []
 
-    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
-        message = email.message_from_bytes(data)
-        message["X-Rcpt"] = ",".join(rcpttos)
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        message["X-Rcpt"] = ",".join(envelope.rcpt_tos)
         self.messages.append(message)
+        return "250 OK"
 
 
 @pytest.fixture
 def inbox(app):
     port = _port()
-    server = _Inbox(port)
-    thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.05}, daemon=True)
-    thread.start()
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SENDER="dudao@qingshan.test")
-    yield server
-    server.close()
-    thread.join(timeout=2)
+    yield handler
+    controller.stop()
 
 
 def _text(message) -> str:

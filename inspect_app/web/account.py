@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -154,6 +154,10 @@ class MultipleCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# SelectChoice, not (value, label) tuples: wtforms 3.4 drops the tuples.
+_NOTICE_CHOICES = [SelectChoice(kind, label) for kind, label in NOTICE_KINDS.items()]
+
+
 class ChannelsForm(FlaskForm):
     email = StringField(
         "电子邮箱",
@@ -165,7 +169,7 @@ class ChannelsForm(FlaskForm):
             ),
         ],
     )
-    email_events = MultipleCheckboxField("通过邮件接收", choices=list(NOTICE_KINDS.items()))
+    email_events = MultipleCheckboxField("通过邮件接收", choices=_NOTICE_CHOICES)
     email_digest = BooleanField("每天汇总成一封邮件（不逐条发送）")
     phone = StringField(
         "手机号或微信号（经县教育局短信 / 微信网关发送）",
@@ -175,7 +179,7 @@ class ChannelsForm(FlaskForm):
             Regexp(r"^[\w@.+-]+$", message="只能包含字母、数字和 @ . + - _"),
         ],
     )
-    phone_events = MultipleCheckboxField("通过短信 / 微信接收", choices=list(NOTICE_KINDS.items()))
+    phone_events = MultipleCheckboxField("通过短信 / 微信接收", choices=_NOTICE_CHOICES)
     phone_digest = BooleanField("每天汇总成一条消息（不逐条发送）")
 
 
