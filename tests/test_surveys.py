@@ -259,6 +259,14 @@ def test_respondent_page_is_small_and_names_the_school(client, parent_round, cou
     # the boarding school gets the boarding questions; the questions come from the survey
     assert page.select_one('fieldset[data-item="boarding_conditions"]') is not None
     assert len(response.data) < 40_000
+    # The privacy promise on the page is the threshold the server applies.
+    assert "每所学校回收满 5 份后才显示统计结果" in page.get_text()
+
+
+def test_respondent_page_states_the_configured_threshold(app, client, parent_round, county):
+    app.config["SURVEY_MIN_RESPONSES"] = 8
+    page = client.get(f"/s/{parent_round['codes'][county['school_a']]}").get_data(as_text=True)
+    assert "回收满 8 份后才显示" in page and "回收满 5 份" not in page
 
 
 def test_one_answer_per_device_and_a_resend_is_not_a_second(client, db, parent_round, county):

@@ -114,6 +114,8 @@ def survey_page(code: str):
         groups=[(g, RESPONDENT_GROUPS[g]) for g in survey.respondents],
         data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c"),
         max_text=rules.MAX_TEXT_CHARS,
+        # The privacy threshold as configured, so the promise on the page is the one kept.
+        min_responses=int(current_app.config.get("SURVEY_MIN_RESPONSES", 5)),
     )
     response = current_app.make_response(html)
     # A weak network pays for every byte and nginx may not be in front (`make run`): the
