@@ -22,7 +22,7 @@ test: system-test-deps $(STAMP)
 	$(BIN)/ruff format --check inspect_app tests bench
 	$(BIN)/mypy
 	node --test tests/js/*.test.mjs
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 install: $(STAMP)
 
