@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -47,7 +48,9 @@ def test_an_interview_recorded_offline_reaches_the_rectification_list_and_the_re
     second.locator("input[name=finding]").check()
     second.locator("textarea[name=action]").fill("制定教师培训计划，本学期每人至少参加一次县级培训")
     second.locator("input[name=days]").fill("45")
-    # closing the page mid-way loses nothing: the editor is part of the draft
+    # closing the page mid-way loses nothing: the editor is part of the draft, once its
+    # write (queued behind the previous keystrokes' writes) has landed in IndexedDB
+    _wait_until_drafted(page, inspection_id, '"days":"45"')
     page.reload()
     page.wait_for_selector("#interview-editor")
     assert (
@@ -104,3 +107,16 @@ def test_an_interview_recorded_offline_reaches_the_rectification_list_and_the_re
     ).stdout.decode()
     assert "四、座谈了解" in text and "教师座谈（6 人）" in text
     assert "近两年没有参加过县级以上培训" in text.replace("\n", "")
+
+
+def _wait_until_drafted(page, inspection_id: str, text: str, seconds: float = 10) -> None:
+    """Until the draft stored in IndexedDB holds ``text`` (page.evaluate awaits the read;
+    wait_for_function would take the pending promise itself as truthy)."""
+    deadline = time.monotonic() + seconds
+    read = """async (id) => {
+        const store = await import('/static/js/inspector/store.js');
+        return JSON.stringify(await store.get('drafts', id));
+    }"""
+    while text not in (page.evaluate(read, inspection_id) or ""):
+        assert time.monotonic() < deadline, f"draft never held {text}"
+        page.wait_for_timeout(50)
