@@ -689,3 +689,13 @@ def test_a_sample_item_takes_no_constraint_and_other_types_no_sample(tmp_path):
     assert only(errors_of(tmp_path, text))[4] == "抽样检查不能使用字段 constraint"
     text = HEADER + DRILL + "        sample: {min: 5}\n"
     assert only(errors_of(tmp_path, text))[4] == "是否题不能使用字段 sample"
+
+
+def test_a_file_that_cannot_be_read_is_named_in_chinese(tmp_path):
+    folder = tmp_path / "boarding.yaml"  # a folder named like a checklist
+    folder.mkdir()
+    missing = tmp_path / "missing.yaml"
+    (_, [is_folder]), (_, [gone]) = check_file(folder), check_file(missing)
+    assert str(is_folder).endswith("无法读取文件：这是一个文件夹，不是文件")
+    assert str(gone).endswith("无法读取文件：文件不存在")
+    assert "directory" not in str(is_folder) and "No such" not in str(gone)

@@ -9,6 +9,7 @@ mapping key, value and list entry; errors inside an expression point at the char
 from __future__ import annotations
 
 import difflib
+import errno
 import math
 import os
 import re
@@ -1514,13 +1515,28 @@ def _type_name(t: str) -> str:
     return TYPE_NAMES.get(t, t)
 
 
+# Why a file cannot be read, in the author's words (the OS's strerror is English).
+_READ_FAILURES = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有读取该文件的权限",
+    errno.EPERM: "没有读取该文件的权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+}
+
+
+def read_failure(exc: OSError) -> str:
+    """「无法读取文件：…」 for an OSError raised opening or reading a checklist file."""
+    reason = _READ_FAILURES.get(exc.errno or 0, f"系统错误（错误码 {exc.errno}）")
+    return f"无法读取文件：{reason}"
+
+
 def _read(path: str) -> str | LoadError:
     """The file's text, or why it cannot be read."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return LoadError(path, 1, 1, None, None, f"无法读取文件：{exc.strerror or exc}")
+        return LoadError(path, 1, 1, None, None, read_failure(exc))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_app_context
 
 from inspect_app import config
 from inspect_app.checklist import workbook
-from inspect_app.checklist.loader import check_file, check_paths
+from inspect_app.checklist.loader import check_file, check_paths, read_failure
 from inspect_app.checklist.model import Checklist
 
 checklists_cli = click.Group("checklists", help="检查单：校验、导入、导出（YAML 与 Excel）。")
@@ -33,7 +33,7 @@ def _check_workbook(path: str) -> tuple[Checklist | None, list[str]]:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return None, [f"{path}: 无法读取文件：{exc.strerror or exc}"]
+        return None, [f"{path}: {read_failure(exc)}"]
     checklist, errors = workbook.check_workbook(data, os.path.basename(path))
     return checklist, [f"{path}: {e}" for e in errors]
 
