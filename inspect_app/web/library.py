@@ -123,7 +123,7 @@ def upload_view(upload_id: int):
     if row is None:
         abort(404)
     compiled = row["compiled"]
-    changes = current = None
+    changes = current = entry = None
     if compiled is not None:
         entry = library.entry(db, compiled["id"])
         current = catalog.by_hash(db, entry["current_hash"]) if entry else None
@@ -134,7 +134,7 @@ def upload_view(upload_id: int):
         upload=row,
         compiled=compiled,
         current=current.compiled if current else None,
-        entry=library.entry(db, compiled["id"]) if compiled else None,
+        entry=entry,
         changes=changes,
         preview=_preview(db, compiled) if compiled else None,
     ), status
