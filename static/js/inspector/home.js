@@ -74,7 +74,8 @@ async function duplicate(d) {
 }
 
 async function renderDrafts() {
-  const all = await store.all('drafts');
+  // 回头看 drafts are listed by followup_home.js, beside the schools they are for.
+  const all = (await store.all('drafts')).filter((d) => d.kind !== 'followup');
   const byTime = (a, b) => (a.updated_at < b.updated_at ? 1 : -1);
   const drafts = all.filter((d) => d.status !== 'locked' && d.status !== 'trashed').sort(byTime);
   const list = clear($('#drafts'));

@@ -59,7 +59,7 @@ export async function enqueue(draft, payload, summary = null) {
   const inspector = draft.inspector || owner((await store.getMeta('bootstrap'))?.user);
   const queued = await store.tx(['drafts', 'outbox'], 'readwrite', (s) => {
     const entry = {
-      id: draft.id, payload, state: 'queued', attempts: 0, message: '', inspector,
+      id: draft.id, kind: draft.kind || 'inspection', payload, state: 'queued', attempts: 0, message: '', inspector,
       school_name: draft.school?.name || '', date: draft.date, queued_at: now, next_try: 0,
       summary, // what the principal was shown; still readable on the phone after the upload
     };
@@ -180,14 +180,16 @@ async function doFlush(manual) {
 async function sendOne(ctx, item) {
   await update(item.id, { state: 'uploading', message: '' });
   await sendPhotos(ctx, item);
-  const { data } = await send(ctx, `/api/inspections/${item.id}`, {
+  // A 回头看 (followup.js) travels the same queue to its own address.
+  const url = item.kind === 'followup' ? `/api/followups/${item.id}` : `/api/inspections/${item.id}`;
+  const { data } = await send(ctx, url, {
     method: 'PUT', body: JSON.stringify(item.payload), headers: { 'Content-Type': 'application/json' }, timeout: 60000,
   });
   // Confirmed: record it and only then drop the phone's copy, all in one transaction.
   const photos = await store.photosFor(item.id);
   await store.tx(['outbox', 'drafts', 'photos', 'submitted'], 'readwrite', (s) => {
     s.submitted.put({
-      id: item.id, school_name: item.school_name, date: item.date,
+      id: item.id, kind: item.kind || 'inspection', school_name: item.school_name, date: item.date,
       total: data?.total ?? item.payload.client_result?.total ?? null,
       grade: data?.grade ?? item.payload.client_result?.grade ?? null,
       received_at: data?.received_at || new Date().toISOString(), report_url: data?.report_url || null,
