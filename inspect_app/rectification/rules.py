@@ -128,6 +128,7 @@ EVENT_NAMES = {
     "reinspect": "现场复查",
     "assign_unit": "调整责任单位",
     "repeat": "再次发现（屡查屡犯）",
+    "followup": "回头看核实",
 }
 
 # Which side of the loop may take each action: the school answers, the reviewer decides.

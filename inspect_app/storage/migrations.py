@@ -1160,3 +1160,58 @@ def _survey_round_reports(db: Database) -> None:
     # inspection closes after its report was issued, and the next version prints the figures
     # exactly once (times alone cannot tell, both are stamped to the second).
     db.execute("ALTER TABLE survey_rounds ADD COLUMN report_id TEXT REFERENCES reports(id)")
+
+
+@migrations(name="0029_followup_visits")
+def _followup_visits(db: Database) -> None:
+    # 回头看: an inspector goes back to a school and checks its open items on the spot. The
+    # visit is kept as the phone sent it (payload and its digest make a re-send recognisable),
+    # with each item's result, the photos that prove it and both signatures; the items' own
+    # changes are rectification_events of kind "followup".
+    db.table("followup_visits").create(
+        {"id": str, "school_id": int, "inspector_id": int, "date": str, "started_at": str,
+         "phone_time": str, "received_at": str, "location": str, "location_note": str,
+         "school_rep_name": str, "school_rep_title": str, "school_absent_reason": str,
+         "fixed": int, "partial": int, "not_fixed": int, "payload": str, "payload_sha256": str},
+        pk="id",
+        foreign_keys=[("school_id", "schools", "id"), ("inspector_id", "users", "id")],
+        not_null={"school_id", "inspector_id", "date", "received_at", "payload",
+                  "payload_sha256", "fixed", "partial", "not_fixed"},
+    )  # fmt: skip
+    db.table("followup_visits").create_index(["school_id", "date"])
+    db.table("followup_results").create(
+        {"visit_id": str, "rectification_id": int, "position": int, "result": str, "note": str,
+         "status_before": str, "status_after": str, "outcome": str},
+        pk=("visit_id", "rectification_id"),
+        foreign_keys=[("visit_id", "followup_visits", "id"),
+                      ("rectification_id", "rectifications", "id")],
+        not_null={"position", "result", "note", "status_before", "status_after"},
+    )  # fmt: skip
+    db.table("followup_results").create_index(["rectification_id"])
+    db.table("followup_photos").create(
+        {"visit_id": str, "position": int, "rectification_id": int, "photo_sha256": str,
+         "evidence_sha256": str, "caption": str, "stamp": str},
+        pk=("visit_id", "position"),
+        foreign_keys=[("visit_id", "followup_visits", "id"),
+                      ("rectification_id", "rectifications", "id"),
+                      ("photo_sha256", "photos", "sha256")],
+        not_null={"rectification_id", "photo_sha256", "evidence_sha256"},
+    )  # fmt: skip
+    db.table("followup_signatures").create(
+        {"visit_id": str, "role": str, "name": str, "title": str, "signed_at": str,
+         "png": bytes},
+        pk=("visit_id", "role"),
+        foreign_keys=[("visit_id", "followup_visits", "id")],
+        not_null={"name", "png"},
+    )  # fmt: skip
+
+
+@migrations(name="0032_bulk_answers_photo_stamps")
+def _bulk_answers_photo_stamps(db: Database) -> None:
+    # bulk: the answer was set by 本部分其余项均符合 on the phone (payload bulk_confirmed), so
+    # the report can say how many were. stamp: the photo's stamp data as checked on arrival
+    # (inspections/stamps.py), stamp_warnings its doubts, shown beside the photo. Inspections
+    # received before keep NULL: their stamps were never checked, so none is printed as such.
+    db.execute("ALTER TABLE inspection_answers ADD COLUMN bulk INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE inspection_photos ADD COLUMN stamp TEXT")
+    db.execute("ALTER TABLE inspection_photos ADD COLUMN stamp_warnings TEXT NOT NULL DEFAULT '[]'")

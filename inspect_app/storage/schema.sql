@@ -205,6 +205,59 @@ CREATE TABLE figure_sets (
              viewed_at TEXT,
              head BLOB NOT NULL);
 
+CREATE TABLE "followup_photos" (
+   "visit_id" TEXT REFERENCES "followup_visits"("id"),
+   "position" INTEGER,
+   "rectification_id" INTEGER NOT NULL REFERENCES "rectifications"("id"),
+   "photo_sha256" TEXT NOT NULL REFERENCES "photos"("sha256"),
+   "evidence_sha256" TEXT NOT NULL,
+   "caption" TEXT,
+   "stamp" TEXT,
+   PRIMARY KEY ("visit_id", "position")
+);
+
+CREATE TABLE "followup_results" (
+   "visit_id" TEXT REFERENCES "followup_visits"("id"),
+   "rectification_id" INTEGER REFERENCES "rectifications"("id"),
+   "position" INTEGER NOT NULL,
+   "result" TEXT NOT NULL,
+   "note" TEXT NOT NULL,
+   "status_before" TEXT NOT NULL,
+   "status_after" TEXT NOT NULL,
+   "outcome" TEXT,
+   PRIMARY KEY ("visit_id", "rectification_id")
+);
+
+CREATE TABLE "followup_signatures" (
+   "visit_id" TEXT REFERENCES "followup_visits"("id"),
+   "role" TEXT,
+   "name" TEXT NOT NULL,
+   "title" TEXT,
+   "signed_at" TEXT,
+   "png" BLOB NOT NULL,
+   PRIMARY KEY ("visit_id", "role")
+);
+
+CREATE TABLE "followup_visits" (
+   "id" TEXT PRIMARY KEY,
+   "school_id" INTEGER NOT NULL REFERENCES "schools"("id"),
+   "inspector_id" INTEGER NOT NULL REFERENCES "users"("id"),
+   "date" TEXT NOT NULL,
+   "started_at" TEXT,
+   "phone_time" TEXT,
+   "received_at" TEXT NOT NULL,
+   "location" TEXT,
+   "location_note" TEXT,
+   "school_rep_name" TEXT,
+   "school_rep_title" TEXT,
+   "school_absent_reason" TEXT,
+   "fixed" INTEGER NOT NULL,
+   "partial" INTEGER NOT NULL,
+   "not_fixed" INTEGER NOT NULL,
+   "payload" TEXT NOT NULL,
+   "payload_sha256" TEXT NOT NULL
+);
+
 CREATE TABLE "inspection_answers" (
    "inspection_id" TEXT REFERENCES "inspections"("id"),
    "item_id" TEXT,
@@ -214,7 +267,7 @@ CREATE TABLE "inspection_answers" (
    "earned" REAL,
    "possible" REAL,
    "note" TEXT,
-   "prefilled" INTEGER,
+   "prefilled" INTEGER, bulk INTEGER NOT NULL DEFAULT 0,
    PRIMARY KEY ("inspection_id", "item_id")
 );
 
@@ -228,7 +281,7 @@ CREATE TABLE "inspection_photos" (
    "photo_sha256" TEXT REFERENCES "photos"("sha256"),
    "item_id" TEXT,
    "caption" TEXT,
-   "position" INTEGER,
+   "position" INTEGER, stamp TEXT, stamp_warnings TEXT NOT NULL DEFAULT '[]',
    PRIMARY KEY ("inspection_id", "position")
 );
 
@@ -572,6 +625,12 @@ CREATE INDEX "idx_export_jobs_status_run_after"
     ON "export_jobs" ("status", "run_after");
 
 CREATE INDEX figure_sets_viewed ON figure_sets (viewed_at);
+
+CREATE INDEX "idx_followup_results_rectification_id"
+    ON "followup_results" ("rectification_id");
+
+CREATE INDEX "idx_followup_visits_school_id_date"
+    ON "followup_visits" ("school_id", "date");
 
 CREATE INDEX "idx_inspection_answers_item_id_outcome"
     ON "inspection_answers" ("item_id", "outcome");

@@ -40,11 +40,13 @@ SHELL_STATIC = (
     "js/inspector/home.js",
     "js/inspector/new.js",
     "js/inspector/form.js",
+    "js/inspector/followup.js",
+    "js/inspector/followup_home.js",
     "manifest.webmanifest",
     "icons/icon-192.png",
     "icons/icon-512.png",
 )
-SHELL_PAGES = ("/inspector/", "/inspector/new", "/inspector/form")
+SHELL_PAGES = ("/inspector/", "/inspector/new", "/inspector/form", "/inspector/followup")
 
 
 def _folder(path: str | os.PathLike[str] | None) -> Path:
@@ -59,7 +61,7 @@ def _shell_version(static_folder: str, stamp: tuple) -> str:
     for name in (*SHELL_STATIC, "sw.js"):
         digest.update(name.encode())
         digest.update((Path(static_folder) / name).read_bytes())
-    for page in ("home", "new", "form", "_shell"):
+    for page in ("home", "new", "form", "followup", "_shell"):
         path = _folder(current_app.template_folder) / "inspector" / f"{page}.html"
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

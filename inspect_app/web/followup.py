@@ -1,0 +1,163 @@
+"""回头看 on the phone: the shell page, the JSON the phone takes along and sends back, and the
+visit's record (回头看记录).
+
+The page is a shell like the form's (no user data, cached by the service worker); the phone
+keeps each school's open items in IndexedDB, so a visit can start and finish with no signal,
+and the visit goes up through the same outbox as inspections (PUT, idempotent on its UUID).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+
+from inspect_app.common.vocabulary import RECTIFICATION_STATUS
+from inspect_app.rectification import followup_rules, followups, notifications
+from inspect_app.storage import followups as visits
+from inspect_app.storage import rectifications, schools, units
+from inspect_app.storage.db import get_db
+from inspect_app.web import today
+from inspect_app.web.guards import role_required
+from inspect_app.web.inspector import INSPECTOR_ROLES, _page
+from inspect_app.web.school import actor_label, evidence_folder
+from inspect_app.web.sync import api_roles
+
+bp = Blueprint("followup", __name__)
+
+
+@bp.route("/inspector/followup")
+@role_required(*INSPECTOR_ROLES)
+def page():
+    return _page("inspector/followup.html", "followup")
+
+
+@bp.get("/api/followups")
+@api_roles(*INSPECTOR_ROLES)
+def school_list():
+    """The schools with open items this user may go back to (工作台's 回头看 card)."""
+    rows = followups.schools_for(get_db(), g.user, today())
+    return jsonify(
+        schools=[
+            {k: r[k] for k in ("school_id", "name", "code", "township", "open", "overdue", "mine")}
+            | {"assigned": r["assigned"]}
+            for r in rows
+        ]
+    )
+
+
+@bp.get("/api/followups/schools/<int:school_id>")
+@api_roles(*INSPECTOR_ROLES)
+def school_pack(school_id: int):
+    db = get_db()
+    school = schools.get(db, school_id)
+    if school is None:
+        return jsonify(error="学校不存在", message="该学校不存在。"), 404
+    day = today()
+    if not followups.may_visit(db, g.user, school_id, day):
+        return jsonify(
+            error="无权访问",
+            message="该校不在您的督导计划内，您也不是该校整改事项的复查人，不能对其回头看。",
+        ), 403
+    body = followups.pack(db, g.user, school, day)
+    response = jsonify(
+        {**body, "fetched_at": day.isoformat(), "note_labels": followup_rules.NOTE_LABELS}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.put("/api/followups/<visit_id>")
+@api_roles(*INSPECTOR_ROLES)
+def put_visit(visit_id: str):
+    try:
+        payload = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return jsonify(error="请求有误", message="提交的内容不是有效的回头看数据。"), 400
+    db = get_db()
+    try:
+        received = followups.receive(
+            db, payload, visit_id, g.user, today=today(),
+            media_dir=current_app.config["MEDIA_DIR"], evidence_dir=evidence_folder(),
+            actor=f"{actor_label()}（回头看）",
+        )  # fmt: skip
+    except followups.Forbidden as exc:
+        return jsonify(error="无权访问", message=str(exc)), 403
+    except followups.Conflict:
+        return jsonify(
+            error="数据冲突",
+            message="该回头看已提交，且服务器上的内容与本次不同。请导出备份并联系县教育局核对。",
+        ), 409
+    except followups.PayloadError as exc:
+        return jsonify(
+            error="数据有误", message=str(exc), fields=exc.fields, missing_photos=exc.missing_photos
+        ), 422
+    visit = received.visit
+    if received.created:
+        _notify(received.results)
+    return jsonify(
+        id=visit["id"],
+        received_at=visit["received_at"],
+        fixed=visit["fixed"],
+        partial=visit["partial"],
+        not_fixed=visit["not_fixed"],
+        total=None,
+        grade=None,
+        report_url=url_for(".record", visit_id=visit["id"]),
+    ), 201 if received.created else 200
+
+
+def _notify(results: list[dict]) -> None:
+    """Tell whoever must act: the school (or unit) of a closed or returned item, the reviewer
+    of an item another inspector found fixed."""
+    db = get_db()
+    for row in results:
+        item = rectifications.get(db, row["rectification_id"])
+        assert item is not None  # items are never deleted
+        before, after = row["status_before"], row["status_after"]
+        if after == before:
+            continue
+        if after in ("closed", "returned"):
+            kind = "accept" if after == "closed" else "return"
+            link = url_for("school.rectification_detail", rectification_id=item["id"])
+            accounts = (
+                [a["id"] for a in units.accounts(db, item["unit_id"])] if item["unit_id"] else []
+            )
+            for notice in notifications.to_answerers(item, kind, link, accounts):
+                notifications.send(db, notice)
+        elif after == "submitted" and item["reviewer_id"]:
+            notifications.send(
+                db,
+                notifications.Notice(
+                    kind="respond",
+                    text=f"回头看现场核实已整改，请复查销号：{item['school_name']} {item['problem'][:40]}",
+                    link=url_for("review.rectification_detail", rectification_id=item["id"]),
+                    user_id=item["reviewer_id"],
+                ),
+            )
+
+
+@bp.route("/inspector/followups/<visit_id>")
+@role_required(*INSPECTOR_ROLES)
+def record(visit_id: str):
+    """回头看记录: what was checked, found and signed, item by item."""
+    db = get_db()
+    visit = visits.get(db, visit_id)
+    if visit is None:
+        abort(404)
+    if g.user["role"] == "inspector" and visit["inspector_id"] != g.user["id"]:
+        abort(403)
+    photos: dict[int, list[dict]] = {}
+    for p in visits.photos(db, visit_id):
+        photos.setdefault(p["rectification_id"], []).append(p)
+    return render_template(
+        "inspector/followup_record.html",
+        visit=visit,
+        results=visits.results(db, visit_id),
+        photos=photos,
+        signatures=visits.signatures(db, visit_id),
+        result_names=followup_rules.RESULTS,
+        status_names=RECTIFICATION_STATUS,
+    )

@@ -1,0 +1,83 @@
+// 工作台's 回头看 card: the schools with open rectification items this inspector may go back
+// to, each school's items kept on the phone (so a visit starts with no signal), and the
+// 回头看 visits begun on this phone and not yet submitted.
+
+import * as api from './api.js';
+import * as store from './store.js';
+import { $, clear, formatTime, h } from './util.js';
+
+// Packs kept ahead per visit of 工作台: enough for an inspector's own schools; a bureau user
+// (every school) fetches the rest when opening one online.
+const KEEP = 40;
+
+export const packKey = (schoolId) => `followup-pack:${schoolId}`;
+
+// A school's open items: fresh from the server when it answers, else the copy on the phone.
+export async function schoolPack(schoolId, { timeout = 8000 } = {}) {
+  try {
+    const { data } = await api.request(`/api/followups/schools/${schoolId}`, { timeout });
+    const pack = { ...data, kept_at: new Date().toISOString() };
+    await store.putMeta(packKey(schoolId), pack);
+    return { pack, fresh: true };
+  } catch (e) {
+    const cached = await store.getMeta(packKey(schoolId));
+    if (cached && !(e instanceof api.HttpError && e.status === 403)) return { pack: cached, fresh: false, error: e };
+    throw e;
+  }
+}
+
+async function render(rows, kept) {
+  const drafts = (await store.all('drafts')).filter((d) => d.kind === 'followup' && d.status === 'draft');
+  const list = clear($('#followup-schools'));
+  $('#followup-count').textContent = String(rows.length);
+  for (const d of drafts.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))) {
+    const marked = Object.values(d.results || {}).filter((r) => r.result).length;
+    list.append(h('li', { class: 'followup-draft', dataset: { id: d.id } },
+      h('a', { href: `/inspector/followup#${d.id}` },
+        h('strong', {}, `继续回头看：${d.school.name}`),
+        h('span', { class: 'meta' }, `${d.date} · 已核实 ${marked}/${d.items.length} 项 · 最后保存 ${formatTime(d.updated_at)}`))));
+  }
+  if (!rows.length) {
+    list.append(h('li', { class: 'empty' }, '没有需要回头看的学校（您负责的学校没有未销号的整改事项）。'));
+    return;
+  }
+  for (const s of rows) {
+    const onPhone = kept.has(s.school_id);
+    list.append(h('li', { class: 'followup-school', dataset: { school: String(s.school_id) } },
+      h('a', { href: `/inspector/followup?school=${s.school_id}` },
+        h('strong', {}, s.name),
+        h('span', { class: 'meta' }, [
+          s.township, `未销号 ${s.open} 项`, s.overdue ? `逾期 ${s.overdue} 项` : '',
+          onPhone ? '已保存到本机' : '未保存到本机，需联网打开',
+        ].filter(Boolean).join(' · ')),
+        h('span', { class: 'button small followup-start' }, '回头看'))));
+  }
+}
+
+async function main() {
+  const cached = (await store.getMeta('followups')) || { schools: [] };
+  const keptNow = async (rows) => {
+    const kept = new Set();
+    for (const s of rows) if (await store.getMeta(packKey(s.school_id))) kept.add(s.school_id);
+    return kept;
+  };
+  await render(cached.schools, await keptNow(cached.schools));
+  let rows;
+  try {
+    const { data } = await api.request('/api/followups', { timeout: 8000 });
+    rows = data.schools || [];
+    await store.putMeta('followups', { schools: rows, fetched_at: new Date().toISOString() });
+  } catch {
+    return; // offline: the list and the packs from the last visit online stay
+  }
+  await render(rows, await keptNow(rows));
+  // Mine first: the schools the plan gives me, then those where I found the items.
+  const ahead = [...rows].sort((a, b) => Number(b.assigned || b.mine > 0) - Number(a.assigned || a.mine > 0)).slice(0, KEEP);
+  await Promise.allSettled(ahead.map((s) => schoolPack(s.school_id, { timeout: 20000 })));
+  const kept = await keptNow(rows);
+  await render(rows, kept);
+  $('#followup-card').dataset.ready = String(ahead.every((s) => kept.has(s.school_id)) ? 1 : 0);
+}
+
+// followup.js imports this module for schoolPack; only 工作台 draws the card.
+if (document.body.dataset.page === 'home') main();

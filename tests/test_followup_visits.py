@@ -1,0 +1,228 @@
+"""回头看: a follow-up visit sent from the phone puts each checked result on its item's timeline,
+closes or returns items as the checker's right allows, is recognised when sent again, and is
+refused with Chinese reasons (nothing stored) when incomplete."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inspect_app.storage import assignments, users
+
+from . import factories
+from .support import User
+
+PUT_HEADERS = "application/json"
+
+
+class Phone:
+    """An inspector's phone talking to the JSON API, with a fresh CSRF token."""
+
+    def __init__(self, app, username: str):
+        self.user = User(app, username)
+        self.token = self.user.get("/api/session").get_json()["csrf_token"]
+
+    def put(self, url, data, content_type=PUT_HEADERS):
+        return self.user.client.put(
+            url, data=data, headers={"X-CSRFToken": self.token, "Content-Type": content_type}
+        )
+
+    def photo(self, seed: int) -> str:
+        data = factories.jpeg_bytes(seed)
+        sha = factories.sha256(data)
+        assert self.put(f"/api/photos/{sha}", data, "image/jpeg").status_code in (200, 201)
+        return sha
+
+    def send(self, body: dict):
+        return self.put(
+            f"/api/followups/{body['id']}", json.dumps(body, ensure_ascii=False), PUT_HEADERS
+        )
+
+
+def visit(school_id: int, results: list[dict], photos: list[dict], **extra) -> dict:
+    return {
+        "id": factories.new_id(),
+        "type": "回头看",
+        "school_id": school_id,
+        "date": "2026-11-25",
+        "started_at": "2026-11-25T01:00:00Z",
+        "phone_time": "2026-11-25T02:00:00Z",
+        "location": {"latitude": 26.58, "longitude": 107.51, "accuracy": 12},
+        "results": results,
+        "photos": photos,
+        "signatures": {
+            "inspector": {"name": "测试insp", "png": factories.signature_uri()},
+            "school": {"name": "孙德明", "title": "校长", "png": factories.signature_uri()},
+        },
+        "school_absent_reason": "",
+        **extra,
+    }
+
+
+def item_row(db, rid: int) -> dict:
+    return next(db.query("SELECT * FROM rectifications WHERE id = ?", [rid]))
+
+
+def events(db, rid: int, kind: str = "followup") -> list[dict]:
+    return list(
+        db.query(
+            "SELECT * FROM rectification_events WHERE rectification_id = ? AND kind = ? ORDER BY id",
+            [rid, kind],
+        )
+    )
+
+
+@pytest.fixture
+def found(receive, frozen):
+    """A failing inspection of school A by ``insp`` (its reviewer): its open items."""
+    frozen("2026-11-25")
+    _, rows = receive("school_a")
+    assert len(rows) >= 3
+    return rows
+
+
+def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(app, db, county, found):
+    phone = Phone(app, "insp")
+    first, second, third = found[:3]
+    # The school had answered the third item: the site does not bear it out.
+    db.execute("UPDATE rectifications SET status = 'submitted' WHERE id = ?", [third["id"]])
+    pack = phone.user.get(f"/api/followups/schools/{county['school_a']}").get_json()
+    assert {i["id"] for i in pack["items"]} >= {first["id"], second["id"], third["id"]}
+    assert all(i["may_decide"] for i in pack["items"])
+    sha = phone.photo(40)
+    body = visit(
+        county["school_a"],
+        [
+            {"rectification_id": first["id"], "result": "fixed", "note": "图书已补齐并登记上架"},
+            {"rectification_id": second["id"], "result": "not_fixed", "note": "资金未到位"},
+            {"rectification_id": third["id"], "result": "partial", "note": "只完成一半"},
+        ],
+        [{"sha256": sha, "item": first["id"], "caption": "回头看"}],
+    )
+    response = phone.send(body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["fixed"] == 1 and response.get_json()["not_fixed"] == 1
+
+    closed = item_row(db, first["id"])
+    assert (closed["status"], closed["closed_by"]) == ("closed", county["insp"])
+    assert item_row(db, second["id"])["status"] == "pending"
+    assert item_row(db, third["id"])["status"] == "returned"
+    [entry] = events(db, first["id"])
+    assert entry["text"].startswith("已整改（现场核实）：图书已补齐")
+    assert json.loads(entry["data"])["outcome"] == "现场核实通过，销号"
+    [evidence] = json.loads(entry["evidence"])
+    assert events(db, second["id"])[0]["text"] == "未整改：资金未到位"
+
+    # The school sees the results on its items' timelines, the photo included.
+    school = User(app, "sch_a")
+    page = school.page(f"/school/rectifications/{first['id']}")
+    timeline = page.select_one("ol.timeline li.kind-followup")
+    assert "回头看核实" in timeline.get_text() and "图书已补齐" in timeline.get_text()
+    assert school.get(f"/school/evidence/{evidence['sha256']}").status_code == 200
+    text = school.page(f"/school/rectifications/{second['id']}").get_text()
+    assert "未整改：资金未到位" in text
+    # The visit's record, for its inspector.
+    record = phone.user.page(response.get_json()["report_url"])
+    assert "已整改 1 个，部分整改 1 个，未整改 1 个" in record.select_one("[data-summary]").text
+
+    # The same visit again (a lost confirmation, a second tap): recognised, nothing re-applied.
+    again = phone.send({**body, "phone_time": "2026-11-25T03:00:00Z"})
+    assert again.status_code == 200
+    assert len(events(db, first["id"])) == 1 and len(events(db, second["id"])) == 1
+    # A different visit under the same id is a conflict, not an overwrite.
+    body["results"][1]["note"] = "改过的原因"
+    conflict = phone.send(body)
+    assert conflict.status_code == 409 and "内容与本次不同" in conflict.get_json()["message"]
+    assert db.execute("SELECT count(*) FROM followup_visits").fetchone()[0] == 1
+
+
+def test_incomplete_visit_is_refused_in_chinese_and_nothing_is_stored(app, db, county, found):
+    phone = Phone(app, "insp")
+    first, second = found[:2]
+    body = visit(
+        county["school_a"],
+        [
+            {"rectification_id": first["id"], "result": "fixed", "note": "已整改"},
+            {"rectification_id": second["id"], "result": "not_fixed", "note": "  "},
+        ],
+        [],
+        signatures={"inspector": {"name": "测试insp", "png": factories.signature_uri()}},
+    )
+    response = phone.send(body)
+    assert response.status_code == 422
+    fields = response.get_json()["fields"]
+    assert "至少拍摄一张现场照片" in fields[f"results.{first['id']}.photos"]
+    assert "请填写未整改原因" in fields[f"results.{second['id']}.note"]
+    assert "未签名的原因" in fields["signatures.school"]
+    # The school's representative away: a reason instead of a signature is accepted.
+    body["school_absent_reason"] = "校长外出开会"
+    body["results"] = [{"rectification_id": second["id"], "result": "maybe", "note": "x"}]
+    fields = phone.send(body).get_json()["fields"]
+    assert set(fields) == {f"results.{second['id']}.result"}
+    assert "已整改、部分整改或未整改" in fields[f"results.{second['id']}.result"]
+    # An item of another school cannot be checked here.
+    body["results"] = [{"rectification_id": 999999, "result": "not_fixed", "note": "x"}]
+    assert phone.send(body).get_json()["fields"]["results.999999"] == "该整改事项不属于本校"
+    # A photo the phone never uploaded: the phone is told which to send first.
+    body["results"] = [{"rectification_id": first["id"], "result": "fixed", "note": "好"}]
+    body["photos"] = [{"sha256": factories.sha256(b"never sent"), "item": first["id"]}]
+    missing = phone.send(body).get_json()
+    assert missing["missing_photos"] == [factories.sha256(b"never sent")]
+    assert db.execute("SELECT count(*) FROM followup_visits").fetchone()[0] == 0
+    assert not events(db, first["id"]) and item_row(db, first["id"])["status"] == "pending"
+    assert phone.put(f"/api/followups/{body['id']}", b"not json").status_code == 400
+
+
+def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, frozen):
+    password = db.execute("SELECT password_hash FROM users WHERE username = 'insp'").fetchone()[0]
+    other = users.create(
+        db, username="insp2", display_name="测试insp2", role="inspector", password_hash=password
+    )
+    school = county["school_a"]
+    phone = Phone(app, "insp2")
+    # Neither planned for the school nor the reviewer of its items: refused, in Chinese.
+    refused = phone.user.get(f"/api/followups/schools/{school}")
+    assert refused.status_code == 403 and "不在您的督导计划内" in refused.get_json()["message"]
+    assert phone.user.get("/api/followups").get_json()["schools"] == []
+    body = visit(
+        school, [{"rectification_id": found[1]["id"], "result": "not_fixed", "note": "x"}], []
+    )
+    assert phone.send(body).status_code == 403
+    assert User(app, "sch_a").get("/api/followups").status_code == 403
+
+    # Planned for it (责任督学) but not the reviewer: a verified fix goes to the reviewer.
+    assignments.assign(db, other, school, "2026-09-01", "2027-07-31")
+    listed = phone.user.get("/api/followups").get_json()["schools"]
+    assert [(s["school_id"], s["assigned"]) for s in listed] == [(school, True)]
+    pack = phone.user.get(f"/api/followups/schools/{school}").get_json()
+    assert not any(i["may_decide"] for i in pack["items"])
+    frozen("2027-03-01")  # past every deadline
+    sha = phone.photo(41)
+    first, second = found[:2]
+    body = visit(
+        school,
+        [
+            {"rectification_id": first["id"], "result": "fixed", "note": "已整改到位"},
+            {"rectification_id": second["id"], "result": "not_fixed", "note": "尚未动工"},
+        ],
+        [{"sha256": sha, "item": first["id"]}],
+        date="2027-03-01",
+    )
+    assert phone.send(body).status_code == 201
+    assert item_row(db, first["id"])["status"] == "submitted"
+    assert json.loads(events(db, first["id"])[0]["data"])["outcome"] == "待复查人销号"
+    # Not fixed past the deadline: still open, still overdue, and the timeline says so.
+    assert item_row(db, second["id"])["status"] == "pending"
+    assert "已逾期" in events(db, second["id"])[0]["text"]
+    notice = next(
+        db.query("SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC", [county["insp"]])
+    )
+    assert "回头看现场核实已整改" in notice["text"]
+    # The reviewer sees it in the queue and the school's overdue list keeps the open one.
+    queue = User(app, "insp").page("/review/").get_text()
+    assert first["problem"][:10] in queue
+    # Another inspector's record is not theirs to read.
+    visit_url = f"/inspector/followups/{body['id']}"
+    assert User(app, "insp").get(visit_url).status_code == 403
+    assert User(app, "bureau").get(visit_url).status_code == 200
