@@ -32,6 +32,7 @@ from inspect_app.documents.render import (
 )
 from inspect_app.documents.signing import KEY_FILES, init_keys, load_signer, sign_pdf
 from inspect_app.inspections import interviews
+from inspect_app.inspections import stamps as stamp_rules
 from inspect_app.storage import (
     checklists,
     inspections,
@@ -217,8 +218,15 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
         answers = inspections.answers(db, inspection_id)
         photos: dict[str, list] = {}
         for photo in inspections.photos(db, inspection_id):
+            stamp = json.loads(photo["stamp"]) if photo["stamp"] else None
             photos.setdefault(photo["item_id"], []).append(
-                {"sha256": photo["photo_sha256"], "caption": photo["caption"]}
+                {
+                    "sha256": photo["photo_sha256"],
+                    "caption": photo["caption"],
+                    # taken when and where, as the phone stamped it and the server checked it
+                    "stamp": stamp_rules.caption(stamp),
+                    "warnings": json.loads(photo["stamp_warnings"] or "[]"),
+                }
             )
         context.update(
             report_no=doc_number,
@@ -235,6 +243,7 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             checklist={**checklist_version, "hash": inspection["checklist_hash"]},
             result=json.loads(inspection["result"]),
             notes={item_id: row["note"] for item_id, row in answers.items() if row["note"]},
+            bulk_confirmed=[item_id for item_id, row in answers.items() if row["bulk"]],
             photos=photos,
             rectifications=_rectification_rows(db, inspection_id),
             interviews=_interviews(inspection),

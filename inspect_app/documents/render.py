@@ -32,7 +32,10 @@ Report context (``render_report``)
       "checklist": {"title": ..., "version": "2026.1", "hash": "<sha256 hex>"},
       "result": {...},                          # the scoring Result, docs/checklist-contract.md
       "notes": {"<item_id>": "free text"},      # inspector notes per item (escaped, shown literally)
-      "photos": {"<item_id>": [{"sha256": "<hex>", "caption": "厨房操作间"}]},
+      "photos": {"<item_id>": [{"sha256": "<hex>", "caption": "厨房操作间",
+                  "stamp": "2026-03-18 10:31（北京时间） · 26.58000, 107.51000 ±15 米",  # optional
+                  "warnings": ["拍摄时间…"]}]},   # optional: doubts about the stamp
+      "bulk_confirmed": ["<item_id>", ...],     # optional: answers set by 本部分其余项均符合
       "rectifications": [                       # optional; default: result["rectifications"]
         {"item": ..., "problem": ..., "basis": ..., "action": ..., "owner": "校长",
          "deadline": "2026-05-17"},             # or "days": 60 → deadline = inspection date + days
@@ -534,7 +537,9 @@ def rectifications_with_deadlines(context: dict) -> list[dict]:
     return rows
 
 
-def _section_rows(result: dict, notes: dict, photos: dict) -> list[dict]:
+def _section_rows(
+    result: dict, notes: dict, photos: dict, bulk: frozenset[str] = frozenset()
+) -> list[dict]:
     """Group the Result's items under their sections, in section order."""
     by_section: dict[str, list[dict]] = {}
     for item_id, item in (result.get("items") or {}).items():
@@ -543,6 +548,7 @@ def _section_rows(result: dict, notes: dict, photos: dict) -> list[dict]:
             id=item_id,
             note=notes.get(item_id) or "",
             photo_count=len(photos.get(item_id) or []),
+            bulk=item_id in bulk,
         )
         by_section.setdefault(item.get("section"), []).append(row)
     sections = []
@@ -569,6 +575,12 @@ def _report_view(context: dict) -> dict:
     notes = context.get("notes") or {}
     photos = context.get("photos") or {}
     items = result.get("items") or {}
+    # only answered items count: a bulk answer is an answer the inspector confirmed in bulk
+    bulk = frozenset(
+        i
+        for i in context.get("bulk_confirmed") or ()
+        if (items.get(i) or {}).get("outcome") == "pass"
+    )
     checklist = dict(result.get("checklist") or {}, **(context.get("checklist") or {}))
     inspection = dict(context.get("inspection") or {})
     inspection["inspectors"] = _inspectors(inspection)
@@ -585,6 +597,8 @@ def _report_view(context: dict) -> dict:
                     "caption": entry.get("caption") or "",
                     "item_label": label,
                     "sha256": sha,
+                    "stamp": entry.get("stamp") or "",
+                    "warnings": list(entry.get("warnings") or []),
                 }
             )
     signatures = []
@@ -607,7 +621,8 @@ def _report_view(context: dict) -> dict:
         "school": context.get("school") or {},
         "checklist": checklist,
         "result": result,
-        "sections": _section_rows(result, notes, photos),
+        "sections": _section_rows(result, notes, photos, bulk),
+        "bulk_count": len(bulk),
         "findings": result.get("findings") or [],
         "vetoes": result.get("vetoes") or [],
         "rectifications": rectifications_with_deadlines(context),

@@ -22,10 +22,11 @@ from sqlite_utils import Database
 from inspect_app.checklist import score
 from inspect_app.checklist.model import canonical_json
 from inspect_app.checklist.sampling import parse as parse_sample
-from inspect_app.common.clock import stamp
+from inspect_app.common.clock import now, stamp
 from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
 from inspect_app.inspections import catalog
 from inspect_app.inspections import interviews as interview_rules
+from inspect_app.inspections import stamps as stamp_rules
 from inspect_app.inspections.images import ImageRejected, clean_signature
 from inspect_app.rectification import rules
 from inspect_app.storage import inspections, media, schools
@@ -126,10 +127,25 @@ def _signature_png(entry) -> bytes:
     return clean_signature(raw).data
 
 
+# What 本部分其余项均符合 on the phone may set (static/js/inspector/bulk.js passValue): a plain
+# 是/否 or choice check, never a veto or critical item, a number or one that may need a photo.
+def _bulk_refusal(item: dict) -> str | None:
+    if item["type"] not in ("yesno", "choice"):
+        return "不是是否题或选择题"
+    if item.get("veto") or item.get("critical") is not None:
+        return "是一票否决项或关键项"
+    if item.get("evidence") is not None:
+        return "可能须拍照留证"
+    return None
+
+
 def validate(
     db: Database, payload: dict, inspection_id: str, user_id: int | None = None
-) -> tuple[dict, dict, dict, dict[str, bytes]]:
-    """Check a payload completely. Returns (checklist, school, scoring result, signature PNGs)."""
+) -> tuple[dict, dict, dict, dict[str, bytes], list[dict | None]]:
+    """Check a payload completely.
+
+    Returns (checklist, school, scoring result, signature PNGs, each photo's clean stamp).
+    """
     problems: dict[str, str] = {}
     if payload.get("id") != inspection_id:
         problems["id"] = "检查编号与地址不一致"
@@ -179,6 +195,16 @@ def validate(
     ):
         problems["photos"] = "照片列表格式无效"
         photos = []
+    # Stamp data that is not well formed is refused (stamps.py says why a doubtful one is not)
+    clean_stamps: list[dict | None] = []
+    for n, photo in enumerate(photos, 1):
+        try:
+            clean_stamps.append(
+                None if photo.get("stamp") is None else stamp_rules.clean(photo["stamp"])
+            )
+        except stamp_rules.StampRejected as exc:
+            problems[f"photos.{n}.stamp"] = f"第 {n} 张照片的水印数据有误：{exc}"
+            clean_stamps.append(None)
     responses = payload.get("responses")
     if not isinstance(responses, dict) or not isinstance(responses.get("answers"), dict):
         problems["responses"] = "缺少答案"
@@ -203,6 +229,16 @@ def validate(
     for photo in photos:
         if photo.get("item") not in items:
             problems["photos"] = "照片关联的条目不存在"
+    bulk = payload.get("bulk_confirmed", [])
+    if not isinstance(bulk, list) or not all(isinstance(i, str) for i in bulk):
+        problems["bulk_confirmed"] = "按部分批量确认的条目列表格式无效"
+        bulk = []
+    for item_id in bulk:
+        if item_id not in responses["answers"] or item_id not in items:
+            problems[f"bulk_confirmed.{item_id}"] = "按部分批量确认的条目没有答案"
+        elif reason := _bulk_refusal(items[item_id]):
+            label = items[item_id]["label"]
+            problems[f"bulk_confirmed.{item_id}"] = f"「{label}」{reason}，不能按部分批量确认"
     if problems:
         raise PayloadError("答案与检查单不符", problems)
     # Only photos this inspector uploaded: a hash seen in a report or an address proves
@@ -225,7 +261,14 @@ def validate(
         scoring_school,
         {"answers": responses["answers"], "na": list(na), "photos": photo_counts},
     )
-    return compiled, school, result, signatures_png
+    # 本部分其余项均符合 means 符合: a bulk answer the engine does not pass is not one
+    for item_id in bulk:
+        if result["items"][item_id]["outcome"] != "pass":
+            label = items[item_id]["label"]
+            problems[f"bulk_confirmed.{item_id}"] = f"「{label}」按部分批量确认，但结果不是符合"
+    if problems:
+        raise PayloadError("答案与检查单不符", problems)
+    return compiled, school, result, signatures_png, clean_stamps
 
 
 def _mismatch(server: dict, client) -> dict:
@@ -281,12 +324,16 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
             raise Conflict()
         return Received(False, _stored(db, inspection_id))
 
-    compiled, school, result, signature_pngs = validate(db, payload, inspection_id, user["id"])
+    compiled, school, result, signature_pngs, clean_stamps = validate(
+        db, payload, inspection_id, user["id"]
+    )
     notes = payload.get("notes")
     notes = notes if isinstance(notes, dict) else {}
     prefilled = set(payload.get("prefilled") or [])
+    bulk = set(payload.get("bulk_confirmed") or [])
     answers = payload["responses"]["answers"]
     signatures = payload["signatures"]
+    received_at = now()
     mismatch = _mismatch(result, payload.get("client_result"))
     if mismatch and "client_result" not in mismatch:
         # The two engines must agree; a difference in the field is a bug to see the same day
@@ -318,7 +365,7 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
         "payload_sha256": digest,
         "started_at": payload.get("started_at"),
         "phone_time": payload.get("phone_time"),
-        "received_at": stamp(),
+        "received_at": stamp(received_at),
         "status": "valid",
     }
     answer_rows = [
@@ -334,14 +381,32 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
             "possible": outcome["possible"],
             "note": str(notes.get(item_id) or "")[:2000],
             "prefilled": int(item_id in prefilled),
+            "bulk": int(item_id in bulk),
         }
         for item_id, outcome in result["items"].items()
     ]
-    photo_rows = [
-        {"inspection_id": inspection_id, "photo_sha256": p["sha256"], "item_id": p["item"],
-         "caption": str(p.get("caption") or "")[:200], "position": n}
-        for n, p in enumerate(payload["photos"])
-    ]  # fmt: skip
+    photo_rows = []
+    for n, (p, clean_stamp) in enumerate(zip(payload["photos"], clean_stamps, strict=True)):
+        doubts = (
+            stamp_rules.doubts(
+                clean_stamp,
+                school=school["name"],
+                inspector=user["display_name"],
+                inspection_date=_valid_date(payload["date"]),
+                started_at=payload.get("started_at"),
+                submitted_at=payload.get("phone_time"),
+                received_at=received_at,
+                start_location=payload.get("location"),
+            )  # fmt: skip
+            if clean_stamp
+            else []
+        )
+        photo_rows.append(
+            {"inspection_id": inspection_id, "photo_sha256": p["sha256"], "item_id": p["item"],
+             "caption": str(p.get("caption") or "")[:200], "position": n,
+             "stamp": json.dumps(clean_stamp, ensure_ascii=False) if clean_stamp else None,
+             "stamp_warnings": json.dumps(doubts, ensure_ascii=False)}
+        )  # fmt: skip
     signature_rows = [
         {"inspection_id": inspection_id, "role": role, "name": signatures[role]["name"].strip(),
          "title": str(signatures[role].get("title") or "").strip(), "signed_at": signatures[role].get("signed_at"),

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, g, make_response, render_templa
 
 from inspect_app.common import docnumbers, vocabulary
 from inspect_app.inspections import interviews as interview_rules
+from inspect_app.inspections import stamps as stamp_rules
 from inspect_app.storage import inspections, jobs, reports
 from inspect_app.storage.assignments import school_ids_for
 from inspect_app.storage.db import get_db
@@ -53,7 +54,15 @@ def inspection_view(inspection_id: str):
         inspection=inspection,
         result=json.loads(inspection["result"]),
         answers=inspections.answers(db, inspection_id),
-        photos=inspections.photos(db, inspection_id),
+        photos=[
+            # when and where, as stamped on the phone and checked on arrival (stamps.py)
+            dict(
+                p,
+                stamp_line=stamp_rules.caption(json.loads(p["stamp"]) if p["stamp"] else None),
+                warnings=json.loads(p["stamp_warnings"] or "[]"),
+            )
+            for p in inspections.photos(db, inspection_id)
+        ],
         signatures=inspections.signatures(db, inspection_id),
         rectifications=inspections.rectifications(db, inspection_id),
         documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),

@@ -32,6 +32,7 @@ SHELL_STATIC = (
     "js/inspector/api.js",
     "js/inspector/outbox.js",
     "js/inspector/photos.js",
+    "js/inspector/bulk.js",
     "js/inspector/interviews.js",
     "js/inspector/plausible.js",
     "js/inspector/sample.js",

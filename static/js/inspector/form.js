@@ -76,6 +76,7 @@ function recompute() {
   renderScorebar();
   renderToc();
   renderBottombar();
+  renderBulk();
 }
 
 // Everything that blocks signing: the engine's missing list plus unconfirmed carried-over answers.
@@ -109,6 +110,7 @@ function setNA(id, on) {
 }
 
 function touched(id) {
+  draft.bulk = draft.bulk.filter((x) => x !== id); // answered by hand now, not in bulk
   if (draft.prefill_pending.includes(id)) {
     draft.prefill_pending = draft.prefill_pending.filter((x) => x !== id);
     const prev = draft.previous?.answers?.[id];
@@ -126,6 +128,24 @@ function invalidateSignatures() {
     draft.signatures = {};
     toast('检查内容已修改，签名已作废，请重新签名');
   }
+}
+
+// ------------------------------------------------------------------ 本部分其余项均符合
+
+// bulk.js: which plain checks of the section on screen 本部分其余项均符合 sets to 符合, its
+// confirmation and 撤销. Loaded after the form is usable, with the first section page.
+let bulk = null;
+function renderBulk() {
+  const slot = $('#bulk-slot');
+  if (!slot) return;
+  if (!bulk) {
+    import('./bulk.js').then((m) => { bulk = m; renderBulk(); }, () => {});
+    return;
+  }
+  bulk.render(slot, {
+    sec: sections.find((x) => x.id === slot.dataset.section), draft, compiled, items,
+    responses, save, recompute, invalidateSignatures,
+  });
 }
 
 // ------------------------------------------------------------------ item cards
@@ -159,6 +179,7 @@ function itemCard(id) {
   const evidence = h('p', { class: 'error evidence-msg', hidden: true }, '该项不符合要求，须拍照留证');
   const plaus = h('p', { class: 'plaus-msg', hidden: true, id: `plaus-${id}`, role: 'status' });
   const prefillTag = h('span', { class: 'tag tag-prefill', hidden: true }, '沿用上次');
+  const bulkTag = h('span', { class: 'tag tag-bulk', hidden: true }, '批量确认');
   const confirmPrefill = h('button', {
     type: 'button', class: 'button small confirm-prefill', hidden: true,
     onclick: () => {
@@ -175,7 +196,7 @@ function itemCard(id) {
   const tags = h('div', { class: 'tags' },
     it.veto ? h('span', { class: 'tag tag-bad' }, '一票否决') : null,
     it.local ? h('span', { class: 'tag' }, '本地标准') : null,
-    prefillTag);
+    prefillTag, bulkTag);
   el.append(head, tags);
 
   let control = null;
@@ -187,6 +208,7 @@ function itemCard(id) {
     // answer); another option replaces it, and clearing is the card's explicit 清除.
     if (v === '__na') { if (!draft.na.includes(id)) setNA(id, true); }
     else if (draft.answers[id] !== v || draft.na.includes(id)) setAnswer(id, v);
+    else if (draft.bulk.includes(id)) touched(id); // the bulk answer, now confirmed by hand
   };
   const markPressed = (group, isOn) => {
     for (const b of group.querySelectorAll('.opt')) {
@@ -419,6 +441,8 @@ function itemCard(id) {
     plaus.hidden = !warn;
     const pending = draft.prefill_pending.includes(id);
     prefillTag.hidden = !draft.prefilled.includes(id) || !pending;
+    bulkTag.hidden = !draft.bulk.includes(id);
+    el.classList.toggle('bulk-set', !bulkTag.hidden);
     confirmPrefill.hidden = !pending || locked;
     el.classList.toggle('prefill-pending', pending);
     renderThumbs();
@@ -594,6 +618,7 @@ function renderToc() {
 
 function go(view, index = draft.section, focusItem = null) {
   toggleToc(false);
+  bulk?.forget(); // 撤销 is offered right after, on the page it was done on
   draft.view = view;
   draft.section = index;
   save();
@@ -667,7 +692,7 @@ function renderSection(main) {
     cards[it.id] = card;
     box.append(card.el);
   }
-  main.append(box);
+  main.append(box, h('div', { class: 'bulk-slot', id: 'bulk-slot', dataset: { section: sec.id } }));
 }
 
 function missingList(list) {
@@ -818,6 +843,8 @@ function payload() {
     // the stamp's facts and the camera original's hash travel with each photo
     photos: photos.map((p) => ({ sha256: p.sha256, item: p.item, caption: p.caption || '', ...(p.stamp ? { stamp: p.stamp } : {}) })),
     prefilled: draft.prefilled.filter((id) => id in answers),
+    // answered by 本部分其余项均符合, so the report can say how many were
+    bulk_confirmed: draft.bulk.filter((id) => id in answers),
     rectifications: rectificationRows().map((r) => ({ item: r.item, action: r.action, owner: r.owner, deadline: r.deadline })),
     interviews: finish.interviewsPayload(draft),
     signatures: draft.signatures, client_result: result,
@@ -981,6 +1008,7 @@ async function load() {
     return false;
   }
   draft.raw ||= {};
+  draft.bulk ||= [];
   draft.view ||= 'section';
   items = {};
   for (const sec of compiled.sections) for (const it of sec.items) items[it.id] = { it, sec };
