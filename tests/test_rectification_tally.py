@@ -1,4 +1,5 @@
-"""rectification_tally (migrations 0012, 0016) and the overview cache's version (0013) stay exact."""
+"""rectification_tally (migrations 0012, 0016, 0028) and the overview cache's version (0013) stay
+exact; an item a county unit fixes counts against the unit, not against the school (0028)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from inspect_app.common import periods
 from inspect_app.storage import analytics as store
 from inspect_app.storage.db import migrate, open_database
 
-DIRECT = """SELECT inspection_id, school_id, status = 'closed',
+DIRECT = """SELECT inspection_id, school_id, COALESCE(unit_id, 0), status = 'closed',
        CASE WHEN status = 'closed' THEN '' ELSE deadline END, COUNT(*)
-FROM rectifications GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""
-TALLY = """SELECT inspection_id, school_id, closed, deadline, n FROM rectification_tally
-ORDER BY 1, 2, 3, 4"""
+FROM rectifications GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"""
+TALLY = """SELECT inspection_id, school_id, unit_id, closed, deadline, n FROM rectification_tally
+ORDER BY 1, 2, 3, 4, 5"""
 
 
 def old_counts(db, f, today):
@@ -26,9 +27,26 @@ def old_counts(db, f, today):
     sql = f"""SELECT COUNT(*) AS total, COALESCE(SUM(r.status != 'closed'), 0) AS open,
         COALESCE(SUM(r.status != 'closed' AND r.deadline < ?), 0)
             AS overdue,
-        COALESCE(SUM(r.status = 'closed'), 0) AS closed
+        COALESCE(SUM(r.status = 'closed'), 0) AS closed,
+        COALESCE(SUM(r.status != 'closed' AND r.deadline < ? AND r.unit_id IS NULL), 0)
+            AS overdue_school,
+        COALESCE(SUM(r.status != 'closed' AND r.deadline < ? AND r.unit_id IS NOT NULL), 0)
+            AS overdue_units
         FROM rectifications r JOIN inspections i ON i.id = r.inspection_id WHERE {where}"""
-    return dict(next(db.query(sql, [today.isoformat(), *params])))
+    day = today.isoformat()
+    return dict(next(db.query(sql, [day, day, day, *params])))
+
+
+def old_by_unit(db, f, today):
+    """Overdue items of county units, per unit, straight from the rows."""
+    where, params = store.inspection_where(f)
+    sql = f"""SELECT r.unit_id, u.name, u.kind, COUNT(*) AS count,
+        COUNT(DISTINCT r.school_id) AS schools, MIN(r.deadline) AS oldest
+        FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
+        JOIN units u ON u.id = r.unit_id
+        WHERE {where} AND r.status != 'closed' AND r.deadline < ?
+        GROUP BY r.unit_id ORDER BY count DESC, oldest, u.name"""
+    return list(db.query(sql, [*params, today.isoformat()]))
 
 
 def old_overdue(db, f, today, keep=2):
@@ -38,7 +56,7 @@ def old_overdue(db, f, today, keep=2):
         SELECT r.id, r.school_id, i.date AS inspection_date, ROW_NUMBER() OVER w AS rn,
                COUNT(*) OVER w AS school_count, FIRST_VALUE(r.deadline) OVER w AS school_oldest
         FROM rectifications r JOIN inspections i ON i.id = r.inspection_id
-        WHERE {where} AND r.status != 'closed' AND r.deadline < ?
+        WHERE {where} AND r.status != 'closed' AND r.deadline < ? AND r.unit_id IS NULL
         WINDOW w AS (PARTITION BY r.school_id ORDER BY r.deadline, r.seq, r.id
                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
     SELECT o.id, o.school_id, r.problem, r.deadline, r.status, r.owner, r.seq,
@@ -88,6 +106,11 @@ def bench_db(tmp_path):
                 "INSERT INTO schools (id, code, name, township_id, stage) VALUES (?, ?, ?, 2, '小学')",
                 [s, f"S{s}", f"学校{s}"],
             )
+        for unit, name in ((1, "县财政局"), (2, "镇人民政府")):  # 责任单位 of some items
+            db.execute(
+                "INSERT INTO units (id, name, kind, created_at) VALUES (?, ?, 'department', '')",
+                [unit, name],
+            )
         for n in range(24):
             day = date(2026, 1 + n % 12, 1 + n % 27).isoformat()
             db.execute(
@@ -98,10 +121,12 @@ def bench_db(tmp_path):
             for seq in range(1, rng.randrange(1, 7)):
                 db.execute(
                     "INSERT INTO rectifications (inspection_id, school_id, item_id, seq, problem, "
-                    "deadline, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, '2026-01-01')",
+                    "deadline, status, unit_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01')",
                     [f"i{n:02d}", 1 + n % 6, f"item{seq}", rng.choice([seq, 1, None]),
                      f"问题{n}-{seq}", f"2026-{1 + rng.randrange(12):02d}-15",
-                     rng.choice(["pending", "submitted", "returned", "closed"])],
+                     rng.choice(["pending", "submitted", "returned", "closed"]),
+                     rng.choice([None, None, 1, 2])],
                 )  # fmt: skip
     yield db
     db.close()
@@ -120,6 +145,7 @@ def check(db):
             assert store.overdue_by_school(db, f, today, keep=1) == old_overdue(db, f, today, 1)
             counts, schools = store.rectifications_by_school(db, f, today)
             assert counts == old_counts(db, f, today)
+            assert store.overdue_by_unit(db, f, today) == old_by_unit(db, f, today)
             old = {r["school_id"]: (r["school_count"], r["school_oldest"])
                    for r in old_overdue(db, f, today)}  # fmt: skip
             assert {s["school_id"]: (s["count"], s["oldest"]) for s in schools} == old
@@ -130,6 +156,12 @@ def test_tally_matches_direct_counts_through_changes(bench_db):
     db = bench_db
     check(db)
     assert db.execute("SELECT COUNT(*) FROM rectification_tally").fetchone()[0] > 0
+    # Both kinds are late on the test day: the split is exercised, not vacuous.
+    counts, _ = store.rectifications_by_school(
+        db, periods.Filters(period=periods.year_period(2026)), date(2027, 1, 1)
+    )
+    assert counts["overdue_school"] > 0 and counts["overdue_units"] > 0
+    assert counts["overdue"] == counts["overdue_school"] + counts["overdue_units"]
     ids = [r[0] for r in db.execute("SELECT id FROM rectifications ORDER BY id")]
     with db.conn:  # state changes, extensions granted / requested, deadlines moved
         db.execute("UPDATE rectifications SET status = 'closed' WHERE id IN (?, ?, ?)", ids[:3])
@@ -138,6 +170,9 @@ def test_tally_matches_direct_counts_through_changes(bench_db):
         db.execute("UPDATE rectifications SET deadline = '2026-02-02' WHERE id % 5 = 0")
         db.execute("UPDATE rectifications SET extension_until = NULL WHERE id % 8 = 0")
         db.execute("UPDATE rectifications SET problem = 'x' WHERE id = ?", [ids[4]])
+        # the bureau moves items between the school and the county's units
+        db.execute("UPDATE rectifications SET unit_id = 2 WHERE id % 7 = 0")
+        db.execute("UPDATE rectifications SET unit_id = NULL WHERE id % 6 = 1")
     check(db)
     with db.conn:  # reopen everything, then delete some and a whole inspection's items
         db.execute("UPDATE rectifications SET status = 'pending' WHERE status = 'closed'")

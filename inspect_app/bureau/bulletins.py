@@ -24,7 +24,7 @@ from inspect_app.documents.render import html_to_pdf, render_html
 from inspect_app.documents.signing import sign_pdf
 from inspect_app.storage import analytics as store
 from inspect_app.storage import bulletins as records
-from inspect_app.storage import reports
+from inspect_app.storage import rectifications, reports
 from inspect_app.surveys import gathering as surveys
 
 KIND = "bulletin"
@@ -70,6 +70,8 @@ class Draft:
     # The period's survey rounds with every school's counts and indices before the privacy
     # threshold, which view() applies with the deployment's SURVEY_MIN_RESPONSES.
     surveys: list[dict] = field(default_factory=list)
+    # 逾期升级 in the period, by whom raised against (storage.rectifications.escalations_by_unit).
+    escalations: list[dict] = field(default_factory=list)
 
     @property
     def period(self) -> periods.Period:
@@ -113,7 +115,28 @@ def prepare(
         {"title": r["title"], "schools": surveys.round_results(db, r, 1)}
         for r in reversed(surveys.rounds_in(db, period.start.isoformat(), period.end.isoformat()))
     ]
-    return Draft(overview, chosen, title, commentary_text.clean(commentary), blocks, rounds)
+    escalated = rectifications.escalations_by_unit(
+        db, period.start.isoformat(), period.end.isoformat(), chosen
+    )
+    return Draft(
+        overview, chosen, title, commentary_text.clean(commentary), blocks, rounds, escalated
+    )
+
+
+def escalation_view(rows: list[dict]) -> dict:
+    """「本期逾期升级督办 N 项」 and its rows by unit: the schools' own items as 学校, then each
+    county department or township (``count``: distinct items, ``repeats``: found again)."""
+    by_unit = [
+        {"name": r["unit_name"] if r["unit_id"] else "学校（本校负责整改的事项）",
+         "unit": bool(r["unit_id"]), "count": r["items"], "schools": r["schools"],
+         "repeats": r["repeats"] or 0}
+        for r in rows
+    ]  # fmt: skip
+    return {
+        "count": sum(r["count"] for r in by_unit),
+        "repeats": sum(r["repeats"] for r in by_unit),
+        "by_unit": by_unit,
+    }
 
 
 def survey_view(rounds: list[dict], min_responses: int) -> list[dict]:
@@ -176,6 +199,8 @@ def view(
         "townships": overview.township_sections,
         "problems": overview.common_problems,
         "overdue": overview.overdue_by_school,
+        "overdue_units": overview.overdue_by_unit,
+        "escalations": escalation_view(draft.escalations),
         "not_inspected": figures.not_inspected(overview.schools, overview.ranking),
         "grade_chart": charts.grade_chart(s["grades"], title="学校等次分布", chart_id="grades"),
         "section_chart": charts.bar_chart(

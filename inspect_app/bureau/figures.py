@@ -48,6 +48,8 @@ class Overview:
     township_sections: list[dict] = field(default_factory=list)
     common_problems: list[dict] = field(default_factory=list)
     overdue_by_school: list[dict] = field(default_factory=list)
+    # Overdue items a county department or township fixes, per unit (not the schools').
+    overdue_by_unit: list[dict] = field(default_factory=list)
 
 
 def summary(
@@ -72,6 +74,9 @@ def summary(
             "open": rectifications.get("open", 0),
             "overdue": rectifications.get("overdue", 0),
             "closed": rectifications.get("closed", 0),
+            # Of the overdue: the schools' own items, and those county units fix.
+            "overdue_school": rectifications.get("overdue_school", 0),
+            "overdue_units": rectifications.get("overdue_units", 0),
         },
     }
 
@@ -439,6 +444,7 @@ def overview(
                 rows["failed_items"], rows["labels"], len(rows["failed_items"])
             ),
             overdue_by_school=overdue_by_school(rows["overdue"], rows.get("overdue_schools")),
+            overdue_by_unit=rows.get("overdue_units", []),
         )
 
 

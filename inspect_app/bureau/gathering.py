@@ -79,6 +79,7 @@ def gather_uncached(
             "compiled": compiled,
             "rectifications": counts,
             "overdue_schools": overdue,
+            "overdue_units": store.overdue_by_unit(db, f, today),
             "overdue": store.overdue_by_school(db, f, today, overdue_rows) if overdue_rows else [],
             "failed_items": fails,
             "labels": store.item_labels(db, {r["checklist_id"] for r in fails}),

@@ -18,7 +18,7 @@ import json
 import time
 import zlib
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
@@ -66,6 +66,8 @@ class Figures:
     computed_at: str
     version: str
     fresh: bool  # computed at the current data version
+    # Overdue items per county unit (a set stored before 0028 has none, and is stale anyway).
+    overdue_by_unit: list[dict] = field(default_factory=list)
 
 
 def key_of(filters: periods.Filters, today: date) -> str:
@@ -123,6 +125,7 @@ def compute(db: Database, filters: periods.Filters, today: date, *, viewed: bool
         "common_problems": overview.common_problems,
         "overdue_by_school": overview.overdue_by_school[:OVERDUE_SHOWN],
         "overdue_schools": len(overview.overdue_by_school),
+        "overdue_by_unit": overview.overdue_by_unit,
         "not_inspected": not_inspected[:NOT_INSPECTED_SHOWN],
         "not_inspected_count": len(not_inspected),
         "top": ranked[:TOP],

@@ -254,19 +254,80 @@ def escalations(
     return notices
 
 
+def repeat_escalations(
+    items: list[dict],
+    unit_accounts: Callable[[int], list[int]],
+    item_link: Callable[[int], str],
+    bureau_accounts: list[int],
+    review_link: Callable[[int], str],
+) -> list[Notice]:
+    """An overdue item a later visit found again (屡查屡犯) is escalated at once, once per
+    visit: the same addressees as :func:`escalations`, the text says it was found again."""
+    notices = []
+    for item in items:
+        key = f"esc-{item['escalation_key']}:{item['id']}"
+        who = item.get("unit_name") or item["school_name"]
+        text = (
+            f"整改事项逾期 {item['escalation_days']} 天后检查再次发现（屡查屡犯），"
+            f"已升级至县教育局督办（{who}）：{_short(item['problem'])}"
+        )
+        if item.get("unit_id"):
+            notices += [
+                Notice("escalated", text, item_link(item["id"]), user_id=uid, dedupe_key=f"{key}:u{uid}")
+                for uid in unit_accounts(item["unit_id"])
+            ]  # fmt: skip
+        else:
+            notices.append(
+                Notice("escalated", text, item_link(item["id"]), school_id=item["school_id"],
+                       dedupe_key=f"{key}:s")
+            )  # fmt: skip
+        notices += [
+            Notice("escalated", f"{item['school_name']}{text}", review_link(item["id"]),
+                   user_id=uid, dedupe_key=f"{key}:b{uid}")
+            for uid in bureau_accounts
+        ]  # fmt: skip
+    return notices
+
+
+# Repeat escalations of the last days are considered by each run; de-duplication keys make
+# each one notice.
+REPEAT_LOOKBACK_DAYS = 7
+
+
 def run_escalations(db: Database, today: date) -> int:
-    """Raise every overdue open item (``flask notify`` runs this daily); returns notices sent."""
+    """Raise every overdue open item (``flask notify`` runs this daily): each is recorded
+    once per deadline (with an entry on its timeline; the bulletin counts them) and notified,
+    as is each overdue item a visit found again; returns notices sent."""
+    from datetime import timedelta
+
     from inspect_app.storage import rectifications, units, users
 
+    overdue = rectifications.overdue_open(db, today.isoformat())
+    for item in overdue:
+        late = -(rules.urgency(item["status"], item["deadline"], today).days_left or 0)
+        who = item.get("unit_name") or "学校"
+        rectifications.escalate(
+            db, item, key=f"overdue:{item['deadline']}", reason="overdue",
+            day=today.isoformat(), days_overdue=late,
+            text=f"超过整改时限 {item['deadline']} 仍未销号，已升级至县教育局督办（{who}）",
+        )  # fmt: skip
     bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
-    notices = escalations(
-        rectifications.overdue_open(db, today.isoformat()),
-        today,
-        unit_accounts=lambda unit_id: [a["id"] for a in units.accounts(db, unit_id)],
-        item_link=lambda r: f"/school/rectifications/{r}",
-        bureau_accounts=bureau,
-        review_link=lambda r: f"/review/rectifications/{r}",
-    )
+
+    def unit_accounts(unit_id: int) -> list[int]:
+        return [a["id"] for a in units.accounts(db, unit_id)]
+
+    def item_link(r: int) -> str:
+        return f"/school/rectifications/{r}"
+
+    def review_link(r: int) -> str:
+        return f"/review/rectifications/{r}"
+
+    notices = escalations(overdue, today, unit_accounts, item_link, bureau, review_link)
+    since = (today - timedelta(days=REPEAT_LOOKBACK_DAYS)).isoformat()
+    notices += repeat_escalations(
+        rectifications.repeat_escalations_since(db, since),
+        unit_accounts, item_link, bureau, review_link,
+    )  # fmt: skip
     return send_new(db, notices)
 
 

@@ -128,6 +128,7 @@ EVENT_NAMES = {
     "reinspect": "现场复查",
     "assign_unit": "调整责任单位",
     "repeat": "再次发现（屡查屡犯）",
+    "escalate": "逾期升级督办",
     "followup": "回头看核实",
 }
 
@@ -373,6 +374,26 @@ def summarize(findings: int, items: list[dict], today: date, *, school: bool = F
         sum(1 for i in items if i.get("unit_id") and i["status"] != "closed") if school else 0
     )
     return Summary(findings, len(items), closed, len(items) - closed, overdue, by_units)
+
+
+def overdue_by_owner(items: list[dict]) -> list[dict]:
+    """Overdue items grouped by whoever must fix them: the schools' own items in one row
+    (``unit_id`` None, ``name`` 「学校自身」), then each county department or township, most
+    items first (``count``, ``schools``: how many schools, ``oldest``: earliest deadline)."""
+    groups: dict[int | None, dict] = {}
+    for item in items:
+        unit = item.get("unit_id") or None
+        entry = groups.setdefault(
+            unit,
+            {"unit_id": unit, "name": item.get("unit_name") if unit else "学校自身",
+             "count": 0, "schools": set(), "oldest": item["deadline"]},
+        )  # fmt: skip
+        entry["count"] += 1
+        entry["schools"].add(item["school_id"])
+        entry["oldest"] = min(entry["oldest"], item["deadline"])
+    rows = [{**g, "schools": len(g["schools"])} for g in groups.values()]
+    rows.sort(key=lambda g: (g["unit_id"] is not None, -g["count"], g["oldest"], g["name"] or ""))
+    return rows
 
 
 # --- The clocks the rules set: 整改报告 within 30 days, 复查 request within 15 (configurable). --

@@ -224,11 +224,15 @@ def failed_items(
 
 def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dict, list[dict]]:
     """Rectifications opened by the period's inspections (total, open, overdue, closed) and,
-    for every school with overdue ones, how many and the oldest deadline (``school_id``,
-    ``count``, ``oldest``), from one walk over the schools' ``rectification_tally``.
+    for every school with overdue ones of its own, how many and the oldest deadline
+    (``school_id``, ``count``, ``oldest``), from one walk over the schools' ``rectification_tally``.
 
     Overdue means open and past the deadline, as on every page: a requested extension counts
-    once it is approved and becomes the deadline (migration 0016).
+    once it is approved and becomes the deadline (migration 0016). An item a county department
+    or township fixes (``unit_id``, migration 0028) is overdue against that unit, not against
+    the school: ``overdue`` counts every late item, ``overdue_school`` the schools' own and
+    ``overdue_units`` the units' (per unit: :func:`overdue_by_unit`); a school's entry counts
+    only its own.
 
     The walk follows school order, so the per-school sums need no sort of the period's rows:
     they are grouped by the inspection's school, and only should a rectification's school ever
@@ -238,17 +242,19 @@ def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dic
     match, params = _school_latest_match(f, "i")
     school_where, school_params = _school_where(f)
     day = today.isoformat()
-    sql = """SELECT {school}, SUM(t.n), SUM(CASE WHEN NOT t.closed THEN t.n END),
+    late = "NOT t.closed AND t.deadline < ?"
+    sql = f"""SELECT {{school}}, SUM(t.n), SUM(CASE WHEN NOT t.closed THEN t.n END),
                    SUM(CASE WHEN t.closed THEN t.n END),
-                   SUM(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.n END),
-                   MIN(CASE WHEN NOT t.closed AND t.deadline < ? THEN t.deadline END)
+                   SUM(CASE WHEN {late} THEN t.n END),
+                   SUM(CASE WHEN {late} AND t.unit_id = 0 THEN t.n END),
+                   MIN(CASE WHEN {late} AND t.unit_id = 0 THEN t.deadline END)
             FROM schools s
-            CROSS JOIN inspections i INDEXED BY inspections_school_latest ON {match}
+            CROSS JOIN inspections i INDEXED BY inspections_school_latest ON {{match}}
             JOIN rectification_tally t ON t.inspection_id = i.id
-            {where}
-            GROUP BY {group}"""
+            {{where}}
+            GROUP BY {{group}}"""
     where = "WHERE " + " AND ".join(school_where) if school_where else ""
-    args = [day, day, *params, *school_params]
+    args = [day, day, day, *params, *school_params]
     rows = db.execute(
         sql.format(school="MIN(t.school_id), MAX(t.school_id)", match=match, where=where,
                    group="s.id"), args
@@ -260,29 +266,51 @@ def rectifications_by_school(db: Database, f: Filters, today: date) -> tuple[dic
             sql.format(school="t.school_id", match=match, where=where, group="s.id, t.school_id"),
             args,
         ).fetchall()
-    counts = {"total": 0, "open": 0, "overdue": 0, "closed": 0}
+    counts = {"total": 0, "open": 0, "overdue": 0, "closed": 0, "overdue_school": 0,
+              "overdue_units": 0}  # fmt: skip
     # A rectification's school is its inspection's; should they ever differ, a school's sums
     # arrive in several rows and are merged here.
     schools: dict[int, dict] = {}
-    for school_id, total, open_, closed, late, oldest in rows:
+    for school_id, total, open_, closed, all_late, late_, oldest in rows:
         counts["total"] += total
         counts["open"] += open_ or 0
-        counts["overdue"] += late or 0
+        counts["overdue"] += all_late or 0
+        counts["overdue_school"] += late_ or 0
         counts["closed"] += closed or 0
-        if late:
+        if late_:
             entry = schools.get(school_id)
             if entry is None:
-                schools[school_id] = {"school_id": school_id, "count": late, "oldest": oldest}
+                schools[school_id] = {"school_id": school_id, "count": late_, "oldest": oldest}
             else:
-                entry["count"] += late
+                entry["count"] += late_
                 entry["oldest"] = min(entry["oldest"], oldest)
+    counts["overdue_units"] = counts["overdue"] - counts["overdue_school"]
     return counts, list(schools.values())
+
+
+def overdue_by_unit(db: Database, f: Filters, today: date) -> list[dict]:
+    """Open items past their deadline that a county department or township fixes, per unit
+    (``unit_id``, ``name``, ``kind``, ``count``, ``schools``, ``oldest``), most items first:
+    the same inspections as :func:`rectifications_by_school`, so the two add up."""
+    where, params = inspection_where(f)
+    return _rows(
+        db.execute(
+            f"""SELECT t.unit_id, u.name, u.kind, SUM(t.n) AS count,
+                       COUNT(DISTINCT t.school_id) AS schools, MIN(t.deadline) AS oldest
+                FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
+                JOIN units u ON u.id = t.unit_id
+                WHERE {where} AND t.unit_id != 0 AND NOT t.closed AND t.deadline < ?
+                GROUP BY t.unit_id ORDER BY count DESC, oldest, u.name""",
+            [*params, today.isoformat()],
+        )
+    )
 
 
 def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> list[dict]:
     """Open rectifications past their deadline, grouped by school: each school's first ``keep`` rows
     (by deadline, then seq, then id) carry ``school_count`` and ``school_oldest`` for the whole
-    school, so a province's hundreds of thousands of overdue rows never reach Python.
+    school, so a province's hundreds of thousands of overdue rows never reach Python. Only the
+    school's own items: one a county unit fixes is that unit's (:func:`overdue_by_unit`).
 
     Counts come from ``rectification_tally`` (open items per inspection and deadline); only
     the (inspection, deadline) groups that can hold a school's first ``keep`` rows are read
@@ -292,7 +320,7 @@ def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> l
     groups = db.execute(
         f"""SELECT t.school_id, t.deadline, t.inspection_id, i.date, t.n
             FROM inspections i JOIN rectification_tally t ON t.inspection_id = i.id
-            WHERE {where} AND NOT t.closed AND t.deadline < ?""",
+            WHERE {where} AND t.unit_id = 0 AND NOT t.closed AND t.deadline < ?""",
         [*params, today.isoformat()],
     ).fetchall()
     groups.sort(key=lambda g: (g[0], g[1]))  # by school, then deadline (sorting here is faster)
@@ -324,6 +352,7 @@ def overdue_by_school(db: Database, f: Filters, today: date, keep: int = 2) -> l
                WHERE x.inspection_id = json_extract(g.value, '$[0]')
                  AND x.school_id = json_extract(g.value, '$[1]')
                  AND x.deadline = json_extract(g.value, '$[2]') AND x.status != 'closed'
+                 AND x.unit_id IS NULL
                ORDER BY x.seq, x.id LIMIT ?)
            JOIN schools s ON s.id = r.school_id JOIN regions t ON t.id = s.township_id""",
         [json.dumps(list(wanted)), keep],
@@ -441,8 +470,9 @@ def school_sections(db: Database, inspection_id: str) -> list[dict]:
 def school_open_rectifications(db: Database, school_id: int) -> list[dict]:
     return list(
         db.query(
-            """SELECT r.*, i.date AS inspection_date FROM rectifications r
+            """SELECT r.*, i.date AS inspection_date, un.name AS unit_name FROM rectifications r
                JOIN inspections i ON i.id = r.inspection_id
+               LEFT JOIN units un ON un.id = r.unit_id
                WHERE r.school_id = ? AND r.status != 'closed' AND i.status = 'valid'
                ORDER BY r.deadline, r.seq""",
             [school_id],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from sqlite_utils import Database
 
 from inspect_app.storage import jobs, units
+from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import write
 
 _SELECT = """
@@ -66,12 +68,18 @@ def _open_or_join(db: Database, inspection: dict, item: dict, at: str) -> None:
     same problem (屡查屡犯): the open item takes the latest finding, its timeline records the
     repeat, and no second item is opened. Either way the inspection's finding is recorded, so
     its 整改清单 lists every problem it found.
+
+    The joined item keeps its deadline: the clock the rules set runs from the first notice
+    (整改时限 in its 整改清单), and a fresh 30 days for being found again would reward the
+    problem not being fixed. A repeat found after the deadline is escalated at once (逾期后
+    再次发现, once per visit), beside the daily escalation of every overdue item.
     """
     inspector = inspection["inspector_id"]
     found_on = inspection["date"]
     open_item = next(
         db.query(
-            """SELECT r.id, r.problem, r.number FROM rectifications r
+            """SELECT r.id, r.problem, r.number, r.deadline, r.school_id, r.unit_id
+               FROM rectifications r
                JOIN inspections i ON i.id = r.inspection_id
                WHERE r.school_id = ? AND r.item_id = ? AND i.checklist_id = ?
                  AND r.status != 'closed' AND i.status = 'valid' AND r.inspection_id != ?
@@ -92,8 +100,10 @@ def _open_or_join(db: Database, inspection: dict, item: dict, at: str) -> None:
                  version = version + 1, updated_at = ? WHERE id = ?""",
             [item["problem"], at, rectification_id],
         )
-        event = {"kind": "repeat", "data": {"inspection_id": inspection["id"], "date": found_on,
-                 "previous": open_item["problem"]}}  # fmt: skip
+        late = (date.fromisoformat(found_on) - date.fromisoformat(open_item["deadline"])).days
+        event: dict = {"kind": "repeat", "data": {"inspection_id": inspection["id"], "date": found_on,
+                 "previous": open_item["problem"], "deadline": open_item["deadline"],
+                 "days_overdue": max(late, 0), "escalated": late > 0}}  # fmt: skip
     else:
         # The responsible unit arrives by name (from the fix template) and is kept by id.
         unit, kind = item.get("unit"), item.get("unit_kind") or "department"
@@ -116,6 +126,14 @@ def _open_or_join(db: Database, inspection: dict, item: dict, at: str) -> None:
          "kind": event["kind"], "text": item["problem"],
          "data": json.dumps(event["data"], ensure_ascii=False), "evidence": "[]"}
     )  # fmt: skip
+    if open_item is not None and event["data"]["escalated"]:
+        late = event["data"]["days_overdue"]
+        items.escalate(
+            db, open_item, key=f"repeat:{inspection['id']}", reason="repeat", day=found_on,
+            days_overdue=late, at=at,
+            text=f"{found_on} 检查再次发现，整改时限 {open_item['deadline']} 已逾期 {late} 天，"
+            "升级至县教育局督办（屡查屡犯）",
+        )  # fmt: skip
     db.table("rectification_findings").insert(
         {"inspection_id": inspection["id"], "item_id": item["item_id"],
          "rectification_id": rectification_id, "seq": item["seq"], "problem": item["problem"],

@@ -1162,6 +1162,98 @@ def _survey_round_reports(db: Database) -> None:
     db.execute("ALTER TABLE survey_rounds ADD COLUMN report_id TEXT REFERENCES reports(id)")
 
 
+# rectification_tally's key from 0028 on: an item a county unit fixes (unit_id, 0 for the
+# school's own) counts against that unit, not against the school.
+_TALLY_KEY_28 = """{ref}.inspection_id, {ref}.school_id, COALESCE({ref}.unit_id, 0),
+    {ref}.status = 'closed', CASE WHEN {ref}.status = 'closed' THEN '' ELSE {ref}.deadline END"""
+_TALLY_ADD_28 = f"""
+    INSERT INTO rectification_tally (inspection_id, school_id, unit_id, closed, deadline, n)
+    VALUES ({_TALLY_KEY_28.format(ref="NEW")}, 1)
+    ON CONFLICT (inspection_id, school_id, unit_id, closed, deadline) DO UPDATE SET n = n + 1;"""
+_TALLY_MATCH_28 = """inspection_id = OLD.inspection_id AND school_id = OLD.school_id
+    AND unit_id = COALESCE(OLD.unit_id, 0) AND closed = (OLD.status = 'closed')
+    AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END"""
+_TALLY_REMOVE_28 = f"""
+    UPDATE rectification_tally SET n = n - 1 WHERE {_TALLY_MATCH_28};
+    DELETE FROM rectification_tally WHERE {_TALLY_MATCH_28} AND n <= 0;"""
+
+
+@migrations(name="0028_unit_overdue")
+def _unit_overdue(db: Database) -> None:
+    # Only the school's own pages left out the items a county department or township fixes
+    # (0023): the dashboard, the ranking, the bulletin and the clocks counted them against the
+    # school. The tally is rebuilt with the item's unit in its key, so every bureau figure can
+    # count an item against whoever must fix it.
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER rectifications_tally_{trigger}")
+    db.execute("DROP TABLE rectification_tally")
+    db.execute(
+        """CREATE TABLE rectification_tally (
+             inspection_id TEXT NOT NULL,
+             school_id INTEGER NOT NULL,
+             unit_id INTEGER NOT NULL,  -- 0: the school's own items
+             closed INTEGER NOT NULL,
+             deadline NOT NULL,
+             n INTEGER NOT NULL,
+             PRIMARY KEY (inspection_id, school_id, unit_id, closed, deadline)
+           ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_insert AFTER INSERT ON rectifications "
+        f"BEGIN {_TALLY_ADD_28} END"
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_delete AFTER DELETE ON rectifications "
+        f"BEGIN {_TALLY_REMOVE_28} END"
+    )
+    db.execute(
+        "CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, "
+        f"unit_id, status, deadline ON rectifications BEGIN {_TALLY_REMOVE_28} {_TALLY_ADD_28} END"
+    )
+    db.execute(
+        f"""INSERT INTO rectification_tally (inspection_id, school_id, unit_id, closed, deadline, n)
+            SELECT {_TALLY_KEY_28.format(ref="r")}, COUNT(*) FROM rectifications r
+            GROUP BY 1, 2, 3, 4, 5"""
+    )
+    # 逾期升级 as a record (it was only a notice): one row per item and deadline (``key``
+    # overdue:<deadline>), or per visit that found an overdue item again (repeat:<inspection>),
+    # with whom it was raised against, so the bulletin can count the period's escalations by
+    # unit. Earlier escalations are read back from their notices' keys (esc:<item>:<deadline>:…).
+    db.execute(
+        """CREATE TABLE rectification_escalations (
+             id INTEGER PRIMARY KEY,
+             rectification_id INTEGER NOT NULL REFERENCES rectifications(id),
+             key TEXT NOT NULL,
+             reason TEXT NOT NULL,  -- overdue 逾期未整改 | repeat 逾期后再次发现
+             deadline TEXT NOT NULL,
+             days_overdue INTEGER NOT NULL,
+             school_id INTEGER NOT NULL REFERENCES schools(id),
+             unit_id INTEGER REFERENCES units(id),  -- NULL: the school's own item
+             day TEXT NOT NULL,  -- the Beijing date it was escalated on (what periods count)
+             at TEXT NOT NULL,
+             UNIQUE (rectification_id, key)
+           )"""
+    )
+    db.execute("CREATE INDEX rectification_escalations_day ON rectification_escalations (day)")
+    db.execute(
+        """INSERT OR IGNORE INTO rectification_escalations
+             (rectification_id, key, reason, deadline, days_overdue, school_id, unit_id, day, at)
+           SELECT r.id, 'overdue:' || e.deadline, 'overdue', e.deadline,
+                  MAX(0, CAST(julianday(date(e.at, '+8 hours')) - julianday(e.deadline)
+                              AS INTEGER)),
+                  r.school_id, r.unit_id, date(e.at, '+8 hours'), e.at
+           FROM (SELECT CAST(substr(k, 1, instr(k, ':') - 1) AS INTEGER) AS id,
+                        substr(k, instr(k, ':') + 1, 10) AS deadline, MIN(created_at) AS at
+                 FROM (SELECT substr(dedupe_key, 5) AS k, created_at FROM notifications
+                       WHERE dedupe_key LIKE 'esc:%')
+                 GROUP BY 1, 2) e
+           JOIN rectifications r ON r.id = e.id"""
+    )
+    # Figure sets computed before this counted unit items against schools: a new data version
+    # makes every stored set (and every process's cached rows) stale, so they are recomputed.
+    db.execute("UPDATE bureau_data_version SET n = n + 1 WHERE id = 1")
+
+
 @migrations(name="0029_followup_visits")
 def _followup_visits(db: Database) -> None:
     # 回头看: an inspector goes back to a school and checks its open items on the spot. The

@@ -283,3 +283,95 @@ def links_for_school(db: Database, school_id: int) -> list[dict]:
             [school_id],
         )
     )
+
+
+# --- 逾期升级: the record of each escalation (migration 0028). ---------------------------------
+
+
+def record_escalation(
+    db: Database, item: dict, *, key: str, reason: str, day: str, days_overdue: int,
+    at: str | None = None,
+) -> bool:  # fmt: skip
+    """Record that ``item`` was escalated on ``day`` (Beijing, YYYY-MM-DD), once per ``key``
+    (overdue:<deadline> or repeat:<inspection>); False when it was recorded before. The unit
+    is the item's at that moment."""
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO rectification_escalations
+             (rectification_id, key, reason, deadline, days_overdue, school_id, unit_id, day, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [item["id"], key, reason, item["deadline"], days_overdue, item["school_id"],
+         item.get("unit_id"), day, at or stamp()],
+    )  # fmt: skip
+    return cursor.rowcount == 1
+
+
+def escalate(
+    db: Database, item: dict, *, key: str, reason: str, day: str, days_overdue: int, text: str,
+    at: str | None = None,
+) -> bool:  # fmt: skip
+    """Escalate ``item`` once per ``key``: the record, and an ``escalate`` event on its
+    timeline (an event changes no state, so the item's version stays). False when done before."""
+    at = at or stamp()
+    with write(db):
+        if not record_escalation(
+            db, item, key=key, reason=reason, day=day, days_overdue=days_overdue, at=at
+        ):
+            return False
+        db.table("rectification_events").insert(
+            {"rectification_id": item["id"], "at": at, "user_id": None, "actor": "系统",
+             "kind": "escalate", "text": text,
+             "data": json.dumps({"reason": reason, "deadline": item["deadline"],
+                                 "days_overdue": days_overdue, "key": key}, ensure_ascii=False),
+             "evidence": "[]"}
+        )  # fmt: skip
+    return True
+
+
+def repeat_escalations_since(db: Database, day: str) -> list[dict]:
+    """Items escalated because a visit found them again while overdue, from ``day`` on (the
+    notices of :func:`inspect_app.rectification.notifications.run_escalations`)."""
+    return list(
+        db.query(
+            _SELECT.replace(
+                "SELECT r.*,",
+                "SELECT x.key AS escalation_key, x.days_overdue AS escalation_days, r.*,",
+                1,
+            )
+            + """ JOIN rectification_escalations x ON x.rectification_id = r.id
+                WHERE x.reason = 'repeat' AND x.day >= ? AND """
+            + _VALID
+            + " ORDER BY x.day, r.id",
+            [day],
+        )
+    )
+
+
+def escalations_of(db: Database, rectification_id: int) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT * FROM rectification_escalations WHERE rectification_id = ? ORDER BY at, id",
+            [rectification_id],
+        )
+    )
+
+
+def escalations_by_unit(db: Database, start: str, end: str, checklist_id: str = "") -> list[dict]:
+    """Escalations made from ``start`` to ``end`` (Beijing dates, inclusive), by whom they were
+    raised against: ``unit_id`` None for the schools' own items, else the county unit, with
+    ``items`` (distinct items), ``escalations`` (rows) and ``schools``; only items of valid
+    inspections (of ``checklist_id`` when given), the schools' row first, then most items."""
+    sql = """SELECT e.unit_id, un.name AS unit_name, un.kind AS unit_kind,
+                    count(DISTINCT e.rectification_id) AS items, count(*) AS escalations,
+                    count(DISTINCT e.school_id) AS schools,
+                    sum(e.reason = 'repeat') AS repeats
+             FROM rectification_escalations e
+             JOIN rectifications r ON r.id = e.rectification_id
+             JOIN inspections i ON i.id = r.inspection_id
+             LEFT JOIN units un ON un.id = e.unit_id
+             WHERE i.status = 'valid' AND e.day BETWEEN ? AND ?"""
+    params: list = [start, end]
+    if checklist_id:
+        sql += " AND i.checklist_id = ?"
+        params.append(checklist_id)
+    sql += " GROUP BY e.unit_id ORDER BY e.unit_id IS NOT NULL, items DESC, un.name"
+    return list(db.query(sql, params))

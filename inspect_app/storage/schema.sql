@@ -383,6 +383,20 @@ CREATE TABLE "photos" (
    "uploaded_at" TEXT NOT NULL
 );
 
+CREATE TABLE rectification_escalations (
+             id INTEGER PRIMARY KEY,
+             rectification_id INTEGER NOT NULL REFERENCES rectifications(id),
+             key TEXT NOT NULL,
+             reason TEXT NOT NULL,  -- overdue 逾期未整改 | repeat 逾期后再次发现
+             deadline TEXT NOT NULL,
+             days_overdue INTEGER NOT NULL,
+             school_id INTEGER NOT NULL REFERENCES schools(id),
+             unit_id INTEGER REFERENCES units(id),  -- NULL: the school's own item
+             day TEXT NOT NULL,  -- the Beijing date it was escalated on (what periods count)
+             at TEXT NOT NULL,
+             UNIQUE (rectification_id, key)
+           );
+
 CREATE TABLE "rectification_events" (
    "id" INTEGER PRIMARY KEY,
    "rectification_id" INTEGER NOT NULL REFERENCES "rectifications"("id"),
@@ -420,10 +434,11 @@ CREATE TABLE rectification_reports (
 CREATE TABLE rectification_tally (
              inspection_id TEXT NOT NULL,
              school_id INTEGER NOT NULL,
+             unit_id INTEGER NOT NULL,  -- 0: the school's own items
              closed INTEGER NOT NULL,
              deadline NOT NULL,
              n INTEGER NOT NULL,
-             PRIMARY KEY (inspection_id, school_id, closed, deadline)
+             PRIMARY KEY (inspection_id, school_id, unit_id, closed, deadline)
            ) WITHOUT ROWID;
 
 CREATE TABLE "rectifications" (
@@ -675,6 +690,8 @@ CREATE INDEX "idx_notifications_school_id_read_at"
 CREATE INDEX "idx_notifications_user_id_read_at"
     ON "notifications" ("user_id", "read_at");
 
+CREATE INDEX rectification_escalations_day ON rectification_escalations (day);
+
 CREATE INDEX "idx_rectification_events_rectification_id_at"
     ON "rectification_events" ("rectification_id", "at");
 
@@ -851,29 +868,29 @@ CREATE TRIGGER rectifications_bump_version_update AFTER UPDATE ON rectifications
 
 CREATE TRIGGER rectifications_tally_delete AFTER DELETE ON rectifications BEGIN 
     UPDATE rectification_tally SET n = n - 1 WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
-    AND closed = (OLD.status = 'closed')
+    AND unit_id = COALESCE(OLD.unit_id, 0) AND closed = (OLD.status = 'closed')
     AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END;
     DELETE FROM rectification_tally WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
-    AND closed = (OLD.status = 'closed')
+    AND unit_id = COALESCE(OLD.unit_id, 0) AND closed = (OLD.status = 'closed')
     AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END AND n <= 0; END;
 
 CREATE TRIGGER rectifications_tally_insert AFTER INSERT ON rectifications BEGIN 
-    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
-    VALUES (NEW.inspection_id, NEW.school_id, NEW.status = 'closed',
-    CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
-    ON CONFLICT (inspection_id, school_id, closed, deadline) DO UPDATE SET n = n + 1; END;
+    INSERT INTO rectification_tally (inspection_id, school_id, unit_id, closed, deadline, n)
+    VALUES (NEW.inspection_id, NEW.school_id, COALESCE(NEW.unit_id, 0),
+    NEW.status = 'closed', CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
+    ON CONFLICT (inspection_id, school_id, unit_id, closed, deadline) DO UPDATE SET n = n + 1; END;
 
-CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, status, deadline ON rectifications BEGIN 
+CREATE TRIGGER rectifications_tally_update AFTER UPDATE OF inspection_id, school_id, unit_id, status, deadline ON rectifications BEGIN 
     UPDATE rectification_tally SET n = n - 1 WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
-    AND closed = (OLD.status = 'closed')
+    AND unit_id = COALESCE(OLD.unit_id, 0) AND closed = (OLD.status = 'closed')
     AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END;
     DELETE FROM rectification_tally WHERE inspection_id = OLD.inspection_id AND school_id = OLD.school_id
-    AND closed = (OLD.status = 'closed')
+    AND unit_id = COALESCE(OLD.unit_id, 0) AND closed = (OLD.status = 'closed')
     AND deadline = CASE WHEN OLD.status = 'closed' THEN '' ELSE OLD.deadline END AND n <= 0; 
-    INSERT INTO rectification_tally (inspection_id, school_id, closed, deadline, n)
-    VALUES (NEW.inspection_id, NEW.school_id, NEW.status = 'closed',
-    CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
-    ON CONFLICT (inspection_id, school_id, closed, deadline) DO UPDATE SET n = n + 1; END;
+    INSERT INTO rectification_tally (inspection_id, school_id, unit_id, closed, deadline, n)
+    VALUES (NEW.inspection_id, NEW.school_id, COALESCE(NEW.unit_id, 0),
+    NEW.status = 'closed', CASE WHEN NEW.status = 'closed' THEN '' ELSE NEW.deadline END, 1)
+    ON CONFLICT (inspection_id, school_id, unit_id, closed, deadline) DO UPDATE SET n = n + 1; END;
 
 CREATE TRIGGER regions_bump_version_delete AFTER DELETE ON regions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 

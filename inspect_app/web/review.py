@@ -316,6 +316,7 @@ def clocks():
     return render_template(
         "review/clocks.html",
         overdue=overdue,
+        overdue_owners=rules.overdue_by_owner(overdue),
         reports=sorted(reports_rows, key=order),
         requests=sorted(request_rows, key=order),
         report_days=report_days,
@@ -349,7 +350,8 @@ def _school_page(school_id: int, form: LinkForm, new_link: str | None = None):
         "review/school.html",
         school=school,
         rows=rows,
-        summary=rules.summarize(findings, rows, day),
+        # Against the school: an item a county unit fixes is that unit's delay, not the school's.
+        summary=rules.summarize(findings, rows, day, school=True),
         links=items.links_for_school(db, school_id),
         now=stamp(),
         form=form,
