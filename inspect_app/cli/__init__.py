@@ -14,13 +14,13 @@ from flask.cli import with_appcontext
 from inspect_app.cli import backup as backup_cli
 from inspect_app.cli import checklists as checklist_cli
 from inspect_app.cli import documents, serving
-from inspect_app.common.vocabulary import ROLE_NAMES
+from inspect_app.common.vocabulary import ROLE_NAMES, UNIT_KINDS
 from inspect_app.demo import county, term
 from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.documents import issuing
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
-from inspect_app.storage import media, schools, users
+from inspect_app.storage import media, schools, units, users
 from inspect_app.storage.db import open_database
 
 
@@ -94,9 +94,20 @@ def seed_demo_command(inspections: bool) -> None:
 @click.option("--name", "display_name", required=True, help="姓名")
 @click.option("--role", type=click.Choice(list(ROLE_NAMES)), required=True)
 @click.option("--school-code", default=None, help="学校账号所属学校的代码")
+@click.option("--unit", "unit_name", default=None, help="责任单位账号所属单位的名称，如 县财政局")
+@click.option(
+    "--new-unit",
+    "new_unit_kind",
+    type=click.Choice(list(UNIT_KINDS)),
+    default=None,
+    help="--unit 指定的单位尚不存在时，按此类别新建（department 县直部门 / township 乡镇政府）",
+)
 @click.password_option(confirmation_prompt=True)
-def create_user_command(username, display_name, role, school_code, password) -> None:
-    """Create an account; its user sets their own password at first login."""
+def create_user_command(
+    username, display_name, role, school_code, unit_name, new_unit_kind, password
+) -> None:
+    """Create an account; its user sets their own password at first login. A department
+    account (role department) belongs to a responsible unit (--unit)."""
     db = open_database(current_app.config["DATABASE"])
     try:
         reason = weakness(password, [username, display_name, school_code or ""])
@@ -104,20 +115,42 @@ def create_user_command(username, display_name, role, school_code, password) -> 
             raise click.ClickException(reason)
         if users.by_username(db, username):
             raise click.ClickException(f"用户名 {username} 已存在。")
-        school_id = None
+        school_id = unit_id = None
         if role == "school":
             school = schools.by_code(db, school_code or "")
             if school is None:
                 raise click.ClickException("学校账号需要用 --school-code 指定一所已存在的学校。")
             school_id = school["id"]
+        if role == "department":
+            unit_id = _unit_for_account(db, (unit_name or "").strip(), new_unit_kind)
+        elif unit_name:
+            raise click.ClickException("只有责任单位账号（--role department）才能指定 --unit。")
         users.create(
             db, username=username, display_name=display_name, role=role,
             password_hash=hash_password(password, current_app.config), school_id=school_id,
-            must_change_password=True,
+            unit_id=unit_id, must_change_password=True,
         )  # fmt: skip
     finally:
         db.close()
     click.echo(f"已创建账号 {username}（{ROLE_NAMES[role]}）。")
+
+
+def _unit_for_account(db, name: str, new_kind: str | None) -> int:
+    """The id of the unit a department account belongs to, created when asked (--new-unit)."""
+    if not name:
+        raise click.ClickException("责任单位账号需要用 --unit 指定所属单位，如 --unit 县财政局。")
+    unit = units.by_name(db, name)
+    if unit is not None:
+        if not unit["active"]:
+            raise click.ClickException(f"责任单位「{name}」已停用，请先在「责任单位」页面启用。")
+        return unit["id"]
+    if new_kind is None:
+        known = "、".join(u["name"] for u in units.list_all(db, active_only=True)) or "（暂无）"
+        raise click.ClickException(
+            f"责任单位「{name}」不存在。已有的单位：{known}。"
+            "如需新建，请加 --new-unit department（县直部门）或 --new-unit township（乡镇政府）。"
+        )
+    return units.create(db, name=name, kind=new_kind)
 
 
 @click.command("import-backup")
