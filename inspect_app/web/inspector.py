@@ -26,6 +26,7 @@ INSPECTOR_ROLES = ("inspector", "bureau", "admin")
 SHELL_STATIC = (
     "css/app.css",
     "css/inspector.css",
+    "css/followup.css",
     "js/engine.js",
     "js/inspector/util.js",
     "js/inspector/store.js",

@@ -130,12 +130,13 @@ async function check(item, { show = false } = {}) {
     if (r.result === 'fixed' && (await photoCount(item.id)) < 1) problems.photos = '核实为已整改须至少拍摄一张现场照片';
   }
   const el = errors[item.id];
-  if (el && (show || el.dataset.shown === '1')) {
+  // Once shown (a submit was tried), the messages follow every change until fixed.
+  if (el && (show || el.shown)) {
     for (const key of ['note', 'photos']) {
       el[key].textContent = problems[key] || '';
       el[key].hidden = !problems[key];
     }
-    el.note.dataset.shown = el.photos.dataset.shown = '1';
+    el.shown = true;
   }
   return problems;
 }
@@ -151,7 +152,7 @@ function itemCard(item, locked) {
   const thumbs = h('div', { class: 'thumbs' });
   const fileInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, class: 'visually-hidden', id: `file-${item.id}`, disabled: locked });
   const busy = h('span', { class: 'hint', hidden: true }, '正在压缩照片…');
-  const card = h('section', { class: 'card item fu-item', id: `fu-${item.id}`, dataset: { item: String(item.id), result: r.result || '' } });
+  const card = h('section', { class: 'fu-item', id: `fu-${item.id}`, dataset: { item: String(item.id), result: r.result || '' } });
   const buttons = RESULTS.map((opt) => h('button', {
     type: 'button', class: `opt opt-${opt.value}`, 'aria-pressed': String(r.result === opt.value), disabled: locked, dataset: { value: opt.value },
     onclick: () => {
@@ -253,13 +254,14 @@ async function signSection(locked) {
       const reasonField = h('div', { class: 'field', hidden: !draft.school_absent }, h('label', { for: reason.id }, '学校代表未签名的原因'), reason, reasonError);
       absent.addEventListener('change', () => { draft.school_absent = absent.checked; save(); render(); });
       reason.addEventListener('input', () => { draft.school_absent_reason = reason.value; save(); });
-      box.append(h('label', { class: 'check' }, absent, ' 学校负责人不在场或拒绝签名'), reasonField);
+      if (!(locked && saved)) box.append(h('label', { class: 'fu-absent' }, absent, '学校负责人不在场或拒绝签名'), reasonField);
       if (draft.school_absent) continue;
     }
     if (saved) {
-      box.append(h('img', { class: 'sig-img', src: saved.png, alt: `${saved.name}的签名` }),
+      // h() as the container: DOM append() would print a skipped (null) child as "null"
+      box.append(h('div', {}, h('img', { class: 'sig-img', src: saved.png, alt: `${saved.name}的签名` }),
         h('p', { class: 'meta' }, `已签名 ${formatTime(saved.signed_at)}`),
-        locked ? null : h('button', { type: 'button', class: 'button', onclick: () => { delete draft.signatures[role.key]; save(); render(); } }, '重新签名'));
+        locked ? null : h('button', { type: 'button', class: 'button', onclick: () => { delete draft.signatures[role.key]; save(); render(); } }, '重新签名')));
       continue;
     }
     if (locked) continue;
@@ -348,7 +350,8 @@ async function submit() {
     { followup: true, fixed: n('fixed'), partial: n('partial'), not_fixed: n('not_fixed') });
   draft = await store.get('drafts', draft.id);
   toast('回头看已提交，联网后自动上传');
-  render();
+  await render();
+  scrollTo(0, 0); // the upload state is at the top
   outbox.flush();
 }
 

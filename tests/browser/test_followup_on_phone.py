@@ -1,0 +1,118 @@
+"""回头看 on the phone, offline: 工作台 was opened online once; at the school there is no signal;
+the inspector checks one item as fixed (photo and note) and one as not fixed (reason), both
+sides sign, and once the signal is back the outbox sends the visit and the items' timelines
+show it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from inspect_app.inspections import catalog, receiving
+from inspect_app.storage import users
+
+from ..support import term_payload
+from .conftest import login
+from .helpers import SCHOOL, sign, wait_for_service_worker
+
+pytestmark = pytest.mark.browser
+
+
+def open_items_at(server, school: str, username: str = "duxue1") -> list[dict]:
+    """A failing inspection of ``school`` received as ``username`` (the items' reviewer)."""
+    db = server.db()
+    try:
+        school_id = next(db.query("SELECT id FROM schools WHERE name = ?", [school]))["id"]
+        inspector = next(db.query("SELECT id FROM users WHERE username = ?", [username]))
+        with server.app.app_context():
+            compiled = catalog.current()["fupin_comprehensive"].compiled
+        # every 12th item failing: a handful of items, as a real visit leaves
+        body = term_payload(compiled, school_id, dt.date.today().isoformat(), fail_every=12)
+        receiving.receive(db, body, body["id"], users.get(db, inspector["id"]))
+        return list(
+            db.query(
+                "SELECT id, problem, status FROM rectifications WHERE school_id = ? "
+                "ORDER BY deadline, number",
+                [school_id],
+            )
+        )
+    finally:
+        db.close()
+
+
+def test_followup_offline_then_sent_and_on_the_timelines(
+    page, context, live_server, shot, photo_files
+):
+    items = open_items_at(live_server, SCHOOL)
+    assert 2 <= len(items) <= 8, len(items)
+    login(page)
+    wait_for_service_worker(page)
+    # 工作台 online: the school is listed and its open items are kept on the phone.
+    page.wait_for_selector("#followup-card[data-ready='1']")
+    card = page.locator(f".followup-school:has-text('{SCHOOL}')")
+    assert "已保存到本机" in card.inner_text()
+    shot(page, "home-online")
+
+    context.set_offline(True)
+    card.locator("a").click()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#net").inner_text() == "离线"
+    cards = page.locator(".fu-item")
+    assert cards.count() == len(items)
+    first, second = (page.locator(f"#fu-{items[k]['id']}") for k in (0, 1))
+    assert items[0]["problem"] in first.inner_text()
+    # 已整改 without a photo, 未整改 without a reason: refused on the phone, said in Chinese.
+    first.locator(".opt-fixed").click()
+    first.locator("textarea").fill("现场查看：图书已补齐，登记上架")
+    second.locator(".opt-not_fixed").click()
+    page.click("#fu-submit")
+    errors = page.locator("#fu-errors")
+    errors.wait_for()
+    assert "至少拍摄一张现场照片" in errors.inner_text()
+    assert "请填写未整改原因" in second.locator(".error:not([hidden])").inner_text()
+    errors.scroll_into_view_if_needed()
+    shot(page, "refused")
+
+    first.locator("input[type=file]").set_input_files(photo_files[:1])
+    first.locator(".thumb").first.wait_for()
+    second.locator("textarea").fill("改造资金尚未到位，学校称下月动工")
+    sign(page, "inspector")
+    sign(page, "school")
+    first.scroll_into_view_if_needed()
+    shot(page, "fixed-with-photo")
+    page.click("#fu-submit")
+    page.wait_for_selector("#fu-state")
+    assert page.locator("#fu-state").get_attribute("data-state") != "submitted"
+    shot(page, "queued-offline")
+    assert live_server.query("SELECT count(*) AS n FROM followup_visits")[0]["n"] == 0
+
+    # The signal returns: the outbox sends the photo, then the visit.
+    context.set_offline(False)
+    page.wait_for_selector("#fu-state[data-state='submitted']", timeout=30000)
+    shot(page, "sent")
+    [visit] = live_server.query("SELECT * FROM followup_visits")
+    assert (visit["fixed"], visit["not_fixed"], visit["school_rep_name"]) == (1, 1, "孙德明")
+    status = {
+        r["id"]: r["status"]
+        for r in live_server.query("SELECT id, status FROM rectifications WHERE id IN (?, ?)",
+                                   [items[0]["id"], items[1]["id"]])
+    }  # fmt: skip
+    assert status == {items[0]["id"]: "closed", items[1]["id"]: "pending"}
+    [photo] = live_server.query("SELECT * FROM followup_photos")
+    assert photo["rectification_id"] == items[0]["id"]
+
+    # The items' timelines: the reviewer's page of each shows the on-site result.
+    page.goto(f"/review/rectifications/{items[0]['id']}")
+    entry = page.locator("ol.timeline li.kind-followup")
+    assert "回头看核实" in entry.inner_text() and "图书已补齐" in entry.inner_text()
+    entry.locator("img").first.wait_for()
+    assert page.evaluate("document.querySelector('li.kind-followup img').naturalWidth") > 0
+    entry.scroll_into_view_if_needed()
+    shot(page, "timeline-fixed")
+    page.goto(f"/review/rectifications/{items[1]['id']}")
+    assert "未整改" in page.locator("ol.timeline li.kind-followup").inner_text()
+    assert "资金尚未到位" in page.locator("ol.timeline li.kind-followup").inner_text()
+    page.goto(f"/inspector/followups/{visit['id']}")
+    assert "已整改 1 个" in page.locator("[data-summary]").inner_text()
+    shot(page, "record", full_page=True)
