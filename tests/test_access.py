@@ -168,6 +168,10 @@ MATRIX = {
     ("GET", "/library/versions/{checklist_hash}.xlsx"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/versions/{checklist_hash}/preview"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/versions/{unknown}.xlsx"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/versions/{checklist_hash}/original"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/uploads/999999/original"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/uploads/999999/phone"): [302, 403, 403, 403, 404, 404],
+    ("GET", "/library/versions/{checklist_hash}/phone"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/template.xlsx"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/guide"): [302, 403, 403, 403, 200, 200],
 }

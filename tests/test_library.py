@@ -124,9 +124,20 @@ def test_publish_a_new_version_phones_get_it_and_a_started_draft_keeps_its_own(
     assert "「校内公示栏公示资助名单」" in html
     assert f"分值由 {scored['points'] - 1} 改为 {scored['points']}" in html
     assert "版本由「2026" in html
-    assert 'id="preview-data"' in html and 'id="publish-button"' in html
-    preview = json.loads(re.search(r'id="preview-data">(.*?)</script>', html, re.S).group(1))
-    assert {s["id"] for s in preview["schools"]} >= {county["school_a"], county["school_b"]}
+    assert 'id="preview-frame"' in html and 'id="publish-button"' in html
+    options = {int(v) for v in re.findall(r'<option value="(\d+)">', html)}
+    assert options >= {county["school_a"], county["school_b"]}
+    # the frame is the phone's own form page on the uploaded, unpublished version
+    phone = bureau.get(f"/library/uploads/{uid}/phone?school={county['school_b']}")
+    text = phone.get_data(as_text=True)
+    data = json.loads(re.search(r'id="preview-data">(.*?)</script>', text, re.S).group(1))
+    assert data["checklist"]["version"] == "2027.1" and data["school_id"] == county["school_b"]
+    assert 'data-page="preview"' in text and "/static/js/inspector/preview.js" in text
+    assert "预览，不会保存" in text
+    # framed by the library's own pages only, never cached
+    assert phone.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in phone.headers["Content-Security-Policy"]
+    assert "no-store" in phone.headers["Cache-Control"]
 
     response = bureau.post(f"/library/uploads/{uid}/publish")
     assert response.status_code == 302
@@ -445,3 +456,58 @@ def test_a_survey_is_not_published_as_a_checklist(login, county):
     page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, text, 'survey.yaml'))}")
     assert page.status_code == 422
     assert "检查单库只发布检查单" in page.get_data(as_text=True)
+
+
+def test_a_publication_is_told_as_a_numbered_version_with_its_date(app, db, login, county):
+    bureau = login("bureau")
+    before = bureau.get("/library/checklists/fupin_comprehensive").get_data(as_text=True)
+    # the shipped file is the checklist's first version
+    assert "当前为第 1 版（版本号 2026" in before
+    doc, _ = changed_doc()
+    uid = upload_id(upload(bureau, wb.to_workbook(doc), "扶贫2027.xlsx"))
+    assert "（当前第 1 版，版本号 2026" in bureau.get(f"/library/uploads/{uid}").get_data(
+        as_text=True
+    )
+    done = bureau.post(f"/library/uploads/{uid}/publish")
+    page = bureau.get(done.headers["Location"]).get_data(as_text=True)
+    from inspect_app.common.clock import today_in_china
+
+    new = current_hash(app)
+    flash = re.search(r"已发布第 (\d+) 版（版本号 ([^，]+)，([\d-]+)）：[^<]*内容哈希 (\w+)", page)
+    assert flash is not None, page[:2000]
+    assert flash.groups() == ("2", "2027.1", today_in_china().isoformat(), new[:12])
+    assert "当前为第 2 版（版本号 2027.1" in page
+    numbers = re.findall(
+        r'data-hash="(\w+)">\s*<td><strong class="version-number">第 (\d) 版', page
+    )
+    assert dict(numbers)[new] == "2" and len(numbers) == 2
+    assert "当前第 2 版（版本号 2027.1）" in bureau.get("/library/").get_data(as_text=True)
+
+
+def test_the_uploaded_file_downloads_back_as_it_was_uploaded(app, db, login, county):
+    bureau = login("bureau")
+    doc, _ = changed_doc()
+    original = wb.to_workbook(doc)
+    uid = upload_id(upload(bureau, original, "扶贫 2027（修订）.xlsx"))
+    page = bureau.get(f"/library/uploads/{uid}").get_data(as_text=True)
+    assert f'href="/library/uploads/{uid}/original"' in page
+    bureau.post(f"/library/uploads/{uid}/publish")
+    new = current_hash(app)
+    listing = bureau.get("/library/checklists/fupin_comprehensive").get_data(as_text=True)
+    assert f'href="/library/versions/{new}/original"' in listing
+    assert "原始文件（扶贫 2027（修订）.xlsx）" in listing
+    got = bureau.get(f"/library/versions/{new}/original")
+    assert got.status_code == 200 and got.data == original  # byte for byte
+    assert got.headers["Content-Type"] == wb.XLSX_MIME
+    assert "filename*=UTF-8''%E6%89%B6%E8%B4%AB" in got.headers["Content-Disposition"]
+    # the version that came with the system's files: its original is the file itself
+    shipped = next(r for r in re.findall(r'data-hash="(\w+)"', listing) if r != new)
+    file_copy = bureau.get(f"/library/versions/{shipped}/original")
+    assert file_copy.data == SOURCE.read_bytes()
+    # a broken upload's own file downloads too, so the clerk can fix the file they sent
+    broken = upload_id(upload(bureau, b"id: [unclosed", "坏.yaml"))
+    assert bureau.get(f"/library/uploads/{broken}/original").data == b"id: [unclosed"
+    assert bureau.get("/library/versions/0000/original").status_code == 404
+    downloads = [json.loads(r["detail"])["format"] for r in audit.recent(db)
+                 if r["action"] == "checklist.download"]  # fmt: skip
+    assert downloads.count("original") == 3

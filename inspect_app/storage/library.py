@@ -85,8 +85,9 @@ def seed_from_file(db: Database, compiled: dict, yaml_text: str) -> bool:
 
 
 def overview(db: Database) -> list[dict]:
-    """Every checklist of the library with its current version and how often it was used."""
-    return list(
+    """Every checklist of the library with its current version (and its number, 第 n 版) and
+    how often it was used."""
+    rows = list(
         db.query(
             """SELECT l.checklist_id, l.current_hash, l.retired_at, l.updated_at,
                       v.title, v.version,
@@ -98,11 +99,46 @@ def overview(db: Database) -> list[dict]:
                 ORDER BY l.retired_at IS NOT NULL, v.title"""
         )
     )
+    for row in rows:
+        row["number"] = version_numbers(db, row["checklist_id"]).get(row["current_hash"])
+    return rows
+
+
+def version_numbers(db: Database, checklist_id: str) -> dict[str, int]:
+    """hash → 第 n 版: versions of a checklist numbered in the order they were first published
+    (a version stored before the library kept publications counts from when it was stored)."""
+    return {
+        r["hash"]: r["number"]
+        for r in db.query(
+            """SELECT hash, ROW_NUMBER() OVER (ORDER BY COALESCE(first, stored_at), stored_at, hash)
+                      AS number
+                 FROM (SELECT v.hash, v.stored_at,
+                              (SELECT MIN(p.published_at) FROM checklist_publications p
+                                WHERE p.hash = v.hash) AS first
+                         FROM checklist_versions v WHERE v.checklist_id = ?)""",
+            [checklist_id],
+        )
+    }
+
+
+def published_upload(db: Database, checklist_hash: str) -> dict | None:
+    """The upload a version was last published from: the clerk's own file, as uploaded."""
+    return next(
+        db.query(
+            """SELECT id, file_name, format, original, published_at FROM checklist_uploads
+                WHERE hash = ? AND published_at IS NOT NULL AND original IS NOT NULL
+                ORDER BY published_at DESC, id DESC LIMIT 1""",
+            [checklist_hash],
+        ),
+        None,
+    )
 
 
 def versions_of(db: Database, checklist_id: str) -> list[dict]:
-    """Every stored version of a checklist, newest first, with its use and publications."""
-    return list(
+    """Every stored version of a checklist, newest first, with its number (第 n 版), its use,
+    its publications and the upload it was published from."""
+    numbers = version_numbers(db, checklist_id)
+    rows = list(
         db.query(
             """SELECT v.hash, v.version, v.title, v.stored_at,
                       (SELECT COUNT(*) FROM inspections i WHERE i.checklist_hash = v.hash)
@@ -115,12 +151,23 @@ def versions_of(db: Database, checklist_id: str) -> list[dict]:
                       (SELECT p.origin FROM checklist_publications p
                         WHERE p.hash = v.hash ORDER BY p.id DESC LIMIT 1) AS origin,
                       EXISTS (SELECT 1 FROM checklist_sources s WHERE s.hash = v.hash)
-                        AS has_source
+                        AS has_source,
+                      (SELECT c.id FROM checklist_uploads c
+                        WHERE c.hash = v.hash AND c.published_at IS NOT NULL
+                          AND c.original IS NOT NULL
+                        ORDER BY c.published_at DESC, c.id DESC LIMIT 1) AS upload_id,
+                      (SELECT c.file_name FROM checklist_uploads c
+                        WHERE c.hash = v.hash AND c.published_at IS NOT NULL
+                          AND c.original IS NOT NULL
+                        ORDER BY c.published_at DESC, c.id DESC LIMIT 1) AS upload_name
                  FROM checklist_versions v WHERE v.checklist_id = ?
                 ORDER BY COALESCE(published_at, v.stored_at) DESC, v.stored_at DESC""",
             [checklist_id],
         )
     )
+    for row in rows:
+        row["number"] = numbers.get(row["hash"])
+    return rows
 
 
 def save_upload(
@@ -194,7 +241,8 @@ def publish(
 ) -> dict:
     """Make an upload's version the current one of its checklist, in one transaction.
 
-    Returns {"checklist_id", "hash", "previous"}. Publishing the version that is already
+    Returns {"checklist_id", "hash", "previous", "number" (第 n 版), "version",
+    "published_at"}. Publishing the version that is already
     current changes nothing but is refused with a reason, as is an upload with errors.
     `compared_with`: the current version the clerk read the differences against ("" for
     none); when another version became current since, publishing is refused, so that two
@@ -248,7 +296,9 @@ def publish(
                     "previous": previous, "upload": upload_id},
             ip=ip,
         )  # fmt: skip
-    return {"checklist_id": checklist_id, "hash": checklist_hash, "previous": previous}
+        number = version_numbers(db, checklist_id)[checklist_hash]
+    return {"checklist_id": checklist_id, "hash": checklist_hash, "previous": previous,
+            "number": number, "version": compiled.get("version"), "published_at": now}  # fmt: skip
 
 
 def set_retired(db: Database, checklist_id: str, retired: bool, user: dict, ip: str = "") -> bool:

@@ -2,8 +2,8 @@
 
 A clerk uploads a YAML file or an Excel workbook; it is checked by the same loader as the
 command line and kept as an upload whatever its state, so a broken file's errors can be read
-and acted on. A good upload is previewed as a phone shows it (static/js/library_preview.js
-with the phone's own engine.js) and compared with the current version in words; publishing
+and acted on. A good upload is previewed as a phone shows it (the phone's own form.js in a
+phone-sized frame, static/js/inspector/preview.js) and compared with the current version in words; publishing
 makes it the current version in the database, which every server process reads per request.
 """
 
@@ -25,13 +25,14 @@ from flask_wtf.file import FileField, FileRequired
 
 from inspect_app.checklist import workbook
 from inspect_app.checklist.diff import diff
-from inspect_app.checklist.loader import TYPE_LABELS
 from inspect_app.checklist.source import rebuilt_document
+from inspect_app.common.clock import local_time
 from inspect_app.inspections import catalog
 from inspect_app.inspections import library as checking
 from inspect_app.storage import library, schools
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
+from inspect_app.web.headers import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 MANAGERS = ("bureau", "admin")
@@ -106,13 +107,9 @@ def _schools(db) -> list[dict]:
     ]  # fmt: skip
 
 
-def _preview(db, compiled: dict) -> dict:
-    rows = _schools(db)
-    return {
-        "checklist": compiled,
-        "schools": rows,
-        "type_labels": TYPE_LABELS,
-    }
+def _preview(db, frame_url: str) -> dict:
+    """The page around the phone frame: which schools it may be previewed for, and where."""
+    return {"schools": _schools(db), "frame_url": frame_url}
 
 
 @bp.get("/uploads/<int:upload_id>")
@@ -123,11 +120,13 @@ def upload_view(upload_id: int):
     if row is None:
         abort(404)
     compiled = row["compiled"]
-    changes = current = entry = None
+    changes = current = entry = number = None
     if compiled is not None:
         entry = library.entry(db, compiled["id"])
         current = catalog.by_hash(db, entry["current_hash"]) if entry else None
         changes = diff(current.compiled if current else None, compiled)
+        if entry:
+            number = library.version_numbers(db, compiled["id"]).get(entry["current_hash"])
     status = 422 if row["errors"] else 200
     return render_template(
         "library/upload.html",
@@ -135,8 +134,11 @@ def upload_view(upload_id: int):
         compiled=compiled,
         current=current.compiled if current else None,
         entry=entry,
+        current_number=number,
         changes=changes,
-        preview=_preview(db, compiled) if compiled else None,
+        preview=_preview(db, url_for("library.upload_phone", upload_id=upload_id))
+        if compiled
+        else None,
     ), status
 
 
@@ -158,9 +160,11 @@ def publish(upload_id: int):
     except library.PublishRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("library.upload_view", upload_id=upload_id))
+    # what a clerk tells a colleague: 第 3 版 of 12 月 2 日; the hash is only a detail
     flash(
-        f"已发布：新版本 {done['hash'][:12]} 即刻生效，督学手机下次同步时取得；"
-        "已开始的检查仍使用原来的版本。",
+        f"已发布第 {done['number']} 版（版本号 {done['version']}，"
+        f"{local_time(done['published_at'])[:10]}）：即刻生效，督学手机下次同步时取得；"
+        f"已开始的检查仍使用原来的版本。内容哈希 {done['hash'][:12]}",
         "success",
     )
     return redirect(url_for("library.checklist_view", checklist_id=done["checklist_id"]))
@@ -249,6 +253,41 @@ def download_xlsx(checklist_hash: str):
                        _file_name(compiled, "xlsx"))  # fmt: skip
 
 
+_ORIGINAL_MIME = {"xlsx": workbook.XLSX_MIME, "yaml": "application/yaml; charset=utf-8"}
+
+
+@bp.get("/uploads/<int:upload_id>/original")
+@role_required(*MANAGERS)
+def upload_original(upload_id: int):
+    """The file exactly as the clerk uploaded it (bytes and name), broken or not."""
+    db = get_db()
+    row = library.upload(db, upload_id)
+    if row is None or row["original"] is None:
+        abort(404)
+    library.record_download(db, row["hash"] or row["file_name"], "original", g.user, _ip())
+    return _attachment(row["original"], _ORIGINAL_MIME.get(row["format"], "application/octet-stream"),
+                       row["file_name"])  # fmt: skip
+
+
+@bp.get("/versions/<checklist_hash>/original")
+@role_required(*MANAGERS)
+def version_original(checklist_hash: str):
+    """A version's original file: the upload it was published from, or for a version that
+    came with the system's files, that file's own text (what the deployer wrote)."""
+    db = get_db()
+    checklist = catalog.by_hash(db, checklist_hash)
+    found = library.published_upload(db, checklist_hash)
+    text = library.source(db, checklist_hash)
+    if checklist is None or (found is None and text is None):
+        abort(404)  # a version older than the library: only its rebuilt YAML and Excel exist
+    library.record_download(db, checklist_hash, "original", g.user, _ip())
+    if found is not None:
+        return _attachment(found["original"], _ORIGINAL_MIME.get(found["format"], "application/octet-stream"),
+                           found["file_name"])  # fmt: skip
+    assert text is not None
+    return _attachment(text.encode("utf-8"), _ORIGINAL_MIME["yaml"], f"{checklist.id}.yaml")
+
+
 @bp.get("/versions/<checklist_hash>/preview")
 @role_required(*MANAGERS)
 def version_preview(checklist_hash: str):
@@ -259,8 +298,59 @@ def version_preview(checklist_hash: str):
     return render_template(
         "library/version_preview.html",
         compiled=checklist.compiled,
-        preview=_preview(db, checklist.compiled),
+        preview=_preview(db, url_for("library.version_phone", checklist_hash=checklist_hash)),
     )
+
+
+# The preview page may be framed by the library's own pages (and nothing else): the phone
+# form runs in a phone-sized <iframe>, so its CSS, its fixed bars and its scrolling are the
+# phone's own, at the phone's width.
+_FRAMED_CSP = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+def _phone(compiled: dict):
+    """The phone's form page (the inspector shell, page "preview") on `compiled` for the
+    school ?school= names: static/js/inspector/preview.js boots the real form.js on it."""
+    db = get_db()
+    rows = _schools(db)
+    wanted = request.args.get("school", type=int)
+    school = next((s for s in rows if s["id"] == wanted), rows[0] if rows else None)
+    if school is None:
+        abort(404)
+    full = schools.get(db, school["id"]) or {}
+    data = {
+        "checklist": compiled,
+        "school_id": school["id"],
+        "school": school["school"],
+        "school_info": {"township": school["township"] or "", "principal": full.get("principal") or ""},
+        "user": {"id": g.user["id"], "username": g.user["username"],
+                 "display_name": g.user["display_name"]},
+    }  # fmt: skip
+    response = Response(
+        render_template("library/phone.html", page="preview", version="preview", preview=data)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = _FRAMED_CSP
+    return response
+
+
+@bp.get("/uploads/<int:upload_id>/phone")
+@role_required(*MANAGERS)
+def upload_phone(upload_id: int):
+    row = library.upload(get_db(), upload_id)
+    if row is None or row["compiled"] is None:
+        abort(404)
+    return _phone(row["compiled"])
+
+
+@bp.get("/versions/<checklist_hash>/phone")
+@role_required(*MANAGERS)
+def version_phone(checklist_hash: str):
+    checklist = catalog.by_hash(get_db(), checklist_hash)
+    if checklist is None:
+        abort(404)
+    return _phone(checklist.compiled)
 
 
 @bp.get("/template.xlsx")

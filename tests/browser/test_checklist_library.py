@@ -1,6 +1,7 @@
 """A bureau clerk revises a checklist in Excel: a broken upload lists its errors by cell, the
-fixed one shows the changes in words and the form in a phone-sized frame scored by engine.js
-(checked against the Python engine), and publishing makes it what phones are offered."""
+fixed one shows the changes in words and the phone's own form page (form.js) in a phone-sized
+frame, scored by engine.js (checked against the Python engine) and storing nothing as a draft,
+and publishing makes it what phones are offered."""
 
 from __future__ import annotations
 
@@ -84,17 +85,23 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         finally:
             db.close()
         # a school the checklist does not apply to (not boarding) is told so
+        phone = page.frame_locator("#preview-frame")
         page.select_option("#preview-school", str(day_school["id"]))
-        page.wait_for_selector("#preview-none")
+        phone.locator("#preview-none").wait_for()
         page.select_option("#preview-school", str(row["id"]))
-        page.wait_for_selector('#preview-screen .item[data-item="dorm_rules_posted"]')
-        frame = page.locator(".phone-frame").bounding_box()
-        assert frame is not None and frame["width"] <= 390 and frame["height"] >= 700
-        card = page.locator('#preview-screen .item[data-item="dorm_rules_posted"]')
+        card = phone.locator('.item[data-item="dorm_rules_posted"]')
+        card.wait_for()
+        frame = page.locator("#preview-frame").bounding_box()
+        assert frame is not None and frame["width"] <= 420 and frame["height"] >= 700
+        # the phone's own form code: its 目录, its photo and note tools, its banner
+        assert phone.locator("#preview-banner").inner_text() == "预览，不会保存"
+        assert phone.locator("#toc-toggle").inner_text().startswith("目录")
+        assert card.locator(".tool-photo").count() == 1 and card.locator(".tool-note").count() == 1
+        assert phone.locator("#total").inner_text() == "—"
         card.locator('.opt[data-value="true"]').click()
         assert card.get_attribute("data-outcome") == "pass"
         first_item = doc["sections"][0]["items"][1]["id"]
-        other = page.locator(f'#preview-screen .item[data-item="{first_item}"]')
+        other = phone.locator(f'.item[data-item="{first_item}"]')
         if other.locator('.opt[data-value="false"]').count():
             other.locator('.opt[data-value="false"]').click()
             answers = {"dorm_rules_posted": True, first_item: False}
@@ -105,20 +112,31 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         assert not problems and checklist is not None
         expected = score(checklist, school, {"answers": answers, "na": [], "photos": {}})
         p = expected["progress"]
-        shown = page.locator("#preview-score").inner_text()
-        assert f"已得 {p['earned']:g}/{p['assessed']:g} 分" in shown, (shown, p)
+        shown = phone.locator("#total").inner_text()
+        assert shown == f"已得 {p['earned']:g}/{p['assessed']:g} 分", (shown, p)
+        # a note as on the phone
+        card.locator(".tool-note").click()
+        card.locator(".note-input").fill("制度已张贴在门后")
+        phone.locator("#toc-toggle").click()
+        assert phone.locator("#toc-list .toc-item").count() >= 3
         shot(page, "preview", full_page=True)
-        page.locator(".phone-frame").screenshot(path=str(tmp_path / "frame.png"))
+        page.locator("#preview-frame").screenshot(path=str(tmp_path / "frame.png"))
         Path("/tmp/shots").mkdir(exist_ok=True)
         (Path("/tmp/shots") / "checklist-library-phone-frame.png").write_bytes(
             (tmp_path / "frame.png").read_bytes()
         )
+        phone.locator("#toc-close").click()
+        # nothing of it is a draft: the phone's own database holds none, no service worker,
+        # and what the preview keeps is in its own namespace
+        stored = page.frame(url=re.compile(r"/phone\?")).evaluate(STORED)
+        assert stored["real_drafts"] == 0 and stored["workers"] == 0, stored
+        assert stored["preview_drafts"] == [True], stored
 
         page.click("#publish-button")
         page.wait_for_selector("#versions")
-        assert "已发布" in page.locator(".flash").first.inner_text()
+        assert "已发布第 2 版（版本号 2027.1" in page.locator(".flash").first.inner_text()
         current = page.locator("#versions tr.current").inner_text()
-        assert "2027.1" in current and checklist.hash[:12] in current
+        assert "第 2 版" in current and "2027.1" in current and checklist.hash[:12] in current
         shot(page, "published")
         db = live_server.db()
         try:
@@ -131,6 +149,28 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         assert not errors, errors
     finally:
         context.close()
+
+
+# What the browser keeps after a preview: drafts in the phone's real database (opened only if
+# it exists, so looking does not create it), in the preview's own one, and service workers.
+STORED = """async () => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  const drafts = (name) => new Promise((resolve, reject) => {
+    const req = indexedDB.open(name);
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('drafts')) { db.close(); resolve([]); return; }
+      const all = db.transaction('drafts').objectStore('drafts').getAll();
+      all.onsuccess = () => { db.close(); resolve(all.result); };
+      all.onerror = () => reject(all.error);
+    };
+    req.onerror = () => reject(req.error);
+  });
+  const real = names.includes('inspect') ? await drafts('inspect') : [];
+  const preview = names.includes('inspect-preview') ? await drafts('inspect-preview') : [];
+  return { names, real_drafts: real.length, preview_drafts: preview.map((d) => d.preview === true),
+           workers: (await navigator.serviceWorker.getRegistrations()).length };
+}"""
 
 
 def test_guide_page_lists_every_column(browser, live_server, shot):
@@ -235,30 +275,33 @@ def test_preview_of_a_stored_version_draws_a_sample_and_keeps_the_scroll(
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         login(page, "admin", next_path=f"/library/versions/{version}/preview")
+        phone = page.frame_locator("#preview-frame")
         # the sample is shown once the school has 建档立卡 pupils (relevant)
-        count = page.locator("#in-poor_students_total")
+        count = phone.locator("#in-poor_students_total")
         count.fill("20")
         count.press("Tab")
-        card = page.locator('#preview-screen .item[data-item="file_sample"]')
+        card = phone.locator('.item[data-item="file_sample"]')
         card.wait_for()
         # the phone's own 抽样 control: a list of 学籍号, draw, mark every drawn file 合格
-        card.locator("textarea").fill("\n".join(f"G2015{k:04d}" for k in range(20)))
+        card.locator("textarea").first.fill("\n".join(f"G2015{k:04d}" for k in range(20)))
         card.locator(".sample-draw").click()
-        card = page.locator('#preview-screen .item[data-item="file_sample"]')
         rows = card.locator(".sample-row")
         rows.first.wait_for()
         assert rows.count() == 5  # ⌈√20⌉ = 5, as the engine draws
-        screen = page.locator("#preview-screen")
+        # the drawn files are marked one after another without the screen moving under the
+        # thumb (measured inside the phone's frame: the library page around it may scroll)
+        top = "el => el.getBoundingClientRect().top"
         for k in range(rows.count()):
-            before = screen.evaluate("el => el.scrollTop")
-            page.locator('#preview-screen .item[data-item="file_sample"] .sample-row').nth(
-                k
-            ).locator(".opt[data-value=ok]").click()
-            assert abs(screen.evaluate("el => el.scrollTop") - before) < 2  # no jump to the top
-        card = page.locator('#preview-screen .item[data-item="file_sample"]')
+            button = rows.nth(k).locator(".opt[data-value=ok]")
+            # clear of the fixed score and bottom bars, so the tap needs no scrolling of its own
+            button.evaluate("el => el.scrollIntoView({ block: 'center' })")
+            before = button.evaluate(top)
+            button.click()
+            after = rows.nth(k).locator(".opt[data-value=ok]").evaluate(top)
+            assert abs(after - before) < 2, (k, before, after)
         assert card.get_attribute("data-outcome") == "pass"
         card.scroll_into_view_if_needed()
-        page.locator(".phone-frame").screenshot(
+        page.locator("#preview-frame").screenshot(
             path="/tmp/shots/checklist-library-sample-preview.png"
         )
         assert not errors, errors

@@ -855,6 +855,7 @@ function payload() {
 let submitting = false;
 async function submit() {
   if (submitting || draft.status === 'locked') return; // double tap
+  if (store.PREVIEW) { toast('这是检查单库中的预览，不能提交；发布后督学在手机上填写的检查才会提交。', 'error'); return; }
   submitting = true;
   $('#submit').disabled = true;
   try {
@@ -1020,7 +1021,7 @@ async function load() {
   document.body.dataset.readyAt = String(Math.round(performance.now()));
   document.body.dataset.ready = '1';
   // last time's answers, if they could not be fetched when the inspection started
-  if (!draft.previous && draft.status !== 'locked' && navigator.onLine) {
+  if (!draft.previous && draft.status !== 'locked' && navigator.onLine && !store.PREVIEW) {
     api.previous(draft.school_id, draft.checklist_id).then((prev) => {
       if (prev && !draft.previous) {
         draft.previous = prev;
@@ -1034,11 +1035,12 @@ async function load() {
 
 async function main() {
   watchNetwork();
-  registerServiceWorker();
-  requestPersistence();
+  // the library's preview (preview.js) installs nothing and starts no outbox: nothing leaves it
+  if (!store.PREVIEW) registerServiceWorker();
+  if (!store.PREVIEW) requestPersistence();
   addEventListener('hashchange', () => load());
   await load();
-  outbox.startAutoFlush();
+  if (!store.PREVIEW) outbox.startAutoFlush();
 }
 
 main();

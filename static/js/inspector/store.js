@@ -1,9 +1,25 @@
 // IndexedDB: the phone's only copy of drafts, photos, signatures and the outbox until the server
 // confirms them. Every write is its own transaction that resolves only once committed.
 
-const DB_NAME = 'inspect';
+// The library's preview page (templates/library/phone.html, preview.js) runs the real form on
+// a namespace of its own, so nothing it stores can be taken for a real draft or sent from the
+// outbox. `document` is absent in the service worker, which only ever uses the real one.
+export const PREVIEW = typeof document !== 'undefined' && document.body?.dataset.page === 'preview';
+const DB_NAME = PREVIEW ? 'inspect-preview' : 'inspect';
 const DB_VERSION = 1;
 let opening = null;
+
+// Empty the preview namespace (only that one) before a preview starts.
+export function resetPreview() {
+  if (!PREVIEW) return Promise.reject(new Error('not a preview page'));
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(DB_NAME);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error);
+    // another preview tab still has it open: it is told (onversionchange) and lets go
+    req.onblocked = () => {};
+  });
+}
 
 export function open() {
   if (opening) return opening;
