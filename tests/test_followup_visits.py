@@ -4,6 +4,7 @@ refused with Chinese reasons (nothing stored) when incomplete."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -226,3 +227,35 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     visit_url = f"/inspector/followups/{body['id']}"
     assert User(app, "insp").get(visit_url).status_code == 403
     assert User(app, "bureau").get(visit_url).status_code == 200
+
+
+def test_a_phone_that_never_reaches_the_server_is_imported_from_its_backup(
+    app, db, county, found, tmp_path
+):
+    """「导出备份」 of a 回头看 in the outbox, loaded with ``flask import-backup`` (photos included)."""
+    photo = factories.jpeg_bytes(42)
+    first = found[0]
+    body = visit(
+        county["school_a"],
+        [{"rectification_id": first["id"], "result": "fixed", "note": "现场核实已整改"}],
+        [{"sha256": factories.sha256(photo), "item": first["id"]}],
+    )
+    backup = {
+        "format": "inspect_app.outbox_backup",
+        "format_version": 1,
+        "inspection": body,
+        "photos": [
+            {"sha256": factories.sha256(photo), "item": first["id"],
+             "data_base64": base64.b64encode(photo).decode()}
+        ],
+    }  # fmt: skip
+    path = tmp_path / "回头看备份.json"
+    path.write_text(json.dumps(backup, ensure_ascii=False), encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-backup", str(path), "--user", "insp"])
+    assert result.exit_code == 0, result.output
+    assert "已导入：回头看 东镇中心小学" in result.output and "已整改 1 个" in result.output
+    assert item_row(db, first["id"])["status"] == "closed"
+    again = runner.invoke(args=["import-backup", str(path), "--user", "insp"])
+    assert again.exit_code == 0 and "无需重复导入" in again.output
+    assert len(events(db, first["id"])) == 1

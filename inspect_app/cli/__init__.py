@@ -20,6 +20,7 @@ from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.documents import issuing
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
+from inspect_app.rectification import followups
 from inspect_app.storage import media, schools, units, users
 from inspect_app.storage.db import open_database
 
@@ -189,6 +190,10 @@ def import_backup_command(file: str, username: str) -> None:
         inspection = backup.get("inspection")
         if not isinstance(inspection, dict) or not isinstance(inspection.get("id"), str):
             raise click.ClickException("备份中缺少检查数据。")
+        if inspection.get("type") == followups.TYPE:
+            # A 回头看 from the same outbox (static/js/inspector/followup.js).
+            _import_followup(db, inspection, user)
+            return
         try:
             received = receiving.receive(db, inspection, inspection["id"], user)
         except receiving.Conflict as exc:
@@ -210,6 +215,37 @@ def import_backup_command(file: str, username: str) -> None:
             )
     finally:
         db.close()
+
+
+def _import_followup(db, visit: dict, user: dict) -> None:
+    from inspect_app.common.clock import today_in_china
+
+    config = current_app.config
+    try:
+        received = followups.receive(
+            db, visit, visit["id"], user, today=today_in_china(config.get("TODAY_OVERRIDE")),
+            media_dir=config["MEDIA_DIR"],
+            evidence_dir=config.get("EVIDENCE_DIR") or f"{current_app.instance_path}/evidence",
+            actor="督学（回头看，备份导入）",
+        )  # fmt: skip
+    except followups.Forbidden as exc:
+        raise click.ClickException(str(exc)) from exc
+    except followups.Conflict as exc:
+        raise click.ClickException(
+            "服务器上已有同一编号的回头看，且内容与备份不同；未导入。"
+        ) from exc
+    except followups.PayloadError as exc:
+        details = "；".join(f"{field}：{problem}" for field, problem in exc.fields.items())
+        raise click.ClickException(f"{exc}：{details}") from exc
+    row = received.visit
+    what = f"回头看 {row['school_name']} {row['date']}"
+    if received.created:
+        click.echo(
+            f"已导入：{what}，已整改 {row['fixed']} 个，部分整改 {row['partial']} 个，"
+            f"未整改 {row['not_fixed']} 个。"
+        )
+    else:
+        click.echo(f"该回头看已在服务器上（{what}），内容一致，无需重复导入。")
 
 
 def init_app(app: Flask) -> None:

@@ -303,7 +303,8 @@ export async function downloadBackup(id) {
   const data = await backup(id);
   const blob = new Blob([JSON.stringify(data)], { type: 'application/json' });
   const url = URL.createObjectURL(blob);
-  const name = `督导检查备份-${data.inspection.date}-${id.slice(0, 8)}.json`;
+  const what = data.inspection.type === '回头看' ? '回头看备份' : '督导检查备份';
+  const name = `${what}-${data.inspection.date}-${id.slice(0, 8)}.json`;
   const a = h('a', { href: url, download: name, hidden: true });
   document.body.append(a);
   a.click();
