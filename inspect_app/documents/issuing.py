@@ -180,13 +180,16 @@ def _issue(db: Database, config: Mapping, inspection: dict, kind: str, render) -
     version = len(history) + 1
     previous = next((r for r in reversed(history) if r["status"] == "valid"), None)
     title = {"report": "督导检查报告", "rectification_report": "整改报告"}.get(kind, "整改通知书")
+    # The bureau's key signs every document it keeps; a school's 整改报告 is received, not
+    # issued, by the bureau, and its signature says so.
+    action = f"收存{inspection['school_name']}" if kind == "rectification_report" else "签发"
     # The 文号 is printed on the document, so it is reserved first; a failure gives it back.
     with numbering.numbered(db, config, kind, report_id) as doc_number:
         pdf, docx = render(report_id, version, previous, doc_number)
         signed = sign_pdf(
             pdf,
             signer(config),
-            reason=f"{config['BUREAU_NAME']}签发{title}",
+            reason=f"{config['BUREAU_NAME']}{action}{title}",
             location=config.get("COUNTY_NAME", ""),
         )
         return reports.store(
@@ -284,7 +287,8 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
 
 
 def issue_rectification_report(db: Database, config: Mapping, inspection_id: str) -> dict | None:
-    """The school's 整改报告 for the inspection, as it submitted it; None when not submitted."""
+    """The school's 整改报告 for the inspection, as it submitted it (its latest version, which
+    supersedes the PDF of the one before); None when not submitted."""
     row = rectification_reports.for_inspection(db, inspection_id)
     inspection = inspections.get(db, inspection_id)
     if row is None:
@@ -299,6 +303,15 @@ def issue_rectification_report(db: Database, config: Mapping, inspection_id: str
         context = _base_context(db, config, inspection)
         context.update(
             report_no=doc_number,
+            report_version=version,
+            supersedes={
+                "report_no": previous["doc_number"]
+                or previous["created_at"][:10] + "报送的整改报告",
+                "version": previous["version"],
+                "reason": row["reason"],
+            }
+            if previous
+            else None,
             notice_no=notice["doc_number"] if notice else "",
             summary=row["summary"],
             items=row["items"],
@@ -348,9 +361,11 @@ def ensure_documents(db: Database, config: Mapping, inspection_id: str) -> dict:
         # IntegrityError: another process issued it meanwhile.
         with contextlib.suppress(sqlite3.IntegrityError):
             issue_notice(db, config, inspection_id)
-    # The school's 整改报告, once it is submitted (the job is queued again then).
-    if rectification_reports.for_inspection(db, inspection_id) and not reports.for_subject(
-        db, inspection_id, "rectification_report"
+    # The school's 整改报告, once it is submitted, and each revision (the job is queued again
+    # then): version N of the report is the N-th PDF.
+    submitted = rectification_reports.for_inspection(db, inspection_id)
+    if submitted and submitted["version"] > len(
+        reports.for_subject(db, inspection_id, "rectification_report")
     ):
         with contextlib.suppress(sqlite3.IntegrityError):
             issue_rectification_report(db, config, inspection_id)

@@ -794,6 +794,8 @@ def _rectification_report_view(context: dict) -> dict:
         "school": context.get("school") or {},
         "inspection": dict(context.get("inspection") or {}),
         "report_no": context.get("report_no") or "",
+        "report_version": context.get("report_version") or 1,
+        "supersedes": context.get("supersedes"),
         "notice_no": context.get("notice_no") or "",
         "summary": context.get("summary") or "",
         "items": context.get("items") or [],

@@ -1254,6 +1254,39 @@ def _unit_overdue(db: Database) -> None:
     db.execute("UPDATE bureau_data_version SET n = n + 1 WHERE id = 1")
 
 
+@migrations(name="0028b_rectification_report_versions")
+def _rectification_report_versions(db: Database) -> None:
+    # A school may revise its 整改报告 (a mistake, a measure completed later): each revision is
+    # a new version with its reason, issued with a new 文号 that supersedes the previous PDF
+    # (kept, and marked on /verify), as inspection reports are reissued. One row per version:
+    # the table is rebuilt without its one-per-inspection constraint (nothing refers to it).
+    db.execute(
+        """CREATE TABLE rectification_reports_v (
+             id INTEGER PRIMARY KEY,
+             inspection_id TEXT NOT NULL REFERENCES inspections(id),
+             school_id INTEGER NOT NULL REFERENCES schools(id),
+             version INTEGER NOT NULL DEFAULT 1,
+             reason TEXT NOT NULL DEFAULT '',  -- why this version replaces the previous one
+             summary TEXT NOT NULL,
+             items TEXT NOT NULL,
+             evidence TEXT NOT NULL DEFAULT '[]',
+             submitted_by INTEGER REFERENCES users(id),
+             submitted_by_name TEXT NOT NULL,
+             submitted_at TEXT NOT NULL,
+             UNIQUE (inspection_id, version)
+           )"""
+    )
+    db.execute(
+        """INSERT INTO rectification_reports_v (id, inspection_id, school_id, version, reason,
+             summary, items, evidence, submitted_by, submitted_by_name, submitted_at)
+           SELECT id, inspection_id, school_id, 1, '', summary, items, evidence, submitted_by,
+                  submitted_by_name, submitted_at FROM rectification_reports"""
+    )
+    db.execute("DROP TABLE rectification_reports")
+    db.execute("ALTER TABLE rectification_reports_v RENAME TO rectification_reports")
+    db.execute("CREATE INDEX rectification_reports_by_school ON rectification_reports (school_id)")
+
+
 @migrations(name="0029_followup_visits")
 def _followup_visits(db: Database) -> None:
     # 回头看: an inspector goes back to a school and checks its open items on the spot. The

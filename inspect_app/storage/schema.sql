@@ -419,16 +419,19 @@ CREATE TABLE rectification_findings (
              PRIMARY KEY (inspection_id, item_id)
            );
 
-CREATE TABLE rectification_reports (
+CREATE TABLE "rectification_reports" (
              id INTEGER PRIMARY KEY,
-             inspection_id TEXT NOT NULL UNIQUE REFERENCES inspections(id),
+             inspection_id TEXT NOT NULL REFERENCES inspections(id),
              school_id INTEGER NOT NULL REFERENCES schools(id),
+             version INTEGER NOT NULL DEFAULT 1,
+             reason TEXT NOT NULL DEFAULT '',  -- why this version replaces the previous one
              summary TEXT NOT NULL,
              items TEXT NOT NULL,
              evidence TEXT NOT NULL DEFAULT '[]',
              submitted_by INTEGER REFERENCES users(id),
              submitted_by_name TEXT NOT NULL,
-             submitted_at TEXT NOT NULL
+             submitted_at TEXT NOT NULL,
+             UNIQUE (inspection_id, version)
            );
 
 CREATE TABLE rectification_tally (

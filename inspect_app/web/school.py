@@ -214,7 +214,7 @@ def rectification_list():
     return render_template(
         "school/list.html",
         report=report,
-        report_clock=report_clock_for(inspection, report["submitted_at"] if report else None)
+        report_clock=report_clock_for(inspection, report["first_submitted_at"] if report else None)
         if inspection and rows
         else None,
         school=schools.get(db, g.school_id),
@@ -474,6 +474,20 @@ class ReportForm(FlaskForm):
             raise ValidationError(f"最多上传 {MAX_FILES} 个文件，请移除一些。")
 
 
+class ReviseForm(ReportForm):
+    """A revised 整改报告 (第 N 版): why it replaces the previous one, and the report again."""
+
+    reason = TextAreaField(
+        "修订原因",
+        validators=[
+            DataRequired("请填写修订原因，如：补充后续完成的整改措施、更正报告中的错误"),
+            Length(max=500, message="不能超过 500 字"),
+        ],
+        render_kw={"rows": 2},
+    )
+    version = HiddenField()
+
+
 def gathered_items(db, school_id: int, inspection_id: str) -> list[dict]:
     """The inspection's items as the report lists them: each one's latest answer."""
     out = []
@@ -509,9 +523,11 @@ def rectification_report(inspection_id: str):
     if not rows:
         abort(404)
     submitted = rectification_reports.for_inspection(db, inspection_id)
+    if submitted is not None:
+        return _revise_report(inspection, rows, submitted)
     form = ReportForm()
     status = 200
-    if submitted is None and form.validate_on_submit():
+    if form.validate_on_submit():
         name = g.user["display_name"] if g.user else f"{inspection['school_name']}校长（访问链接）"
         try:
             rectification_reports.submit(
@@ -525,11 +541,59 @@ def rectification_report(inspection_id: str):
             flash("整改报告已提交，正在生成带文号的 PDF。", "success")
         return redirect(url_for(".rectification_report", inspection_id=inspection_id))
     if request.method == "POST":
-        status = 409 if submitted else 400
+        status = 400
+    return render_template(
+        "school/report.html", inspection=inspection, rows=rows, form=form, submitted=None,
+        clock=report_clock_for(inspection, None), link=g.link,
+    ), status  # fmt: skip
+
+
+def _revise_report(inspection: dict, rows: list[dict], submitted: dict):
+    """The submitted report, its versions, and the form for the next one (修订版).
+
+    A revision waits until the previous version's PDF is issued (its 文号 is what the new one
+    names as superseded); the version posted is the one the school saw, so a second tab's
+    revision of the same version is refused rather than stacked.
+    """
+    db = get_db()
+    if request.method == "GET":  # the previous version's summary and files to start from
+        form = ReviseForm(formdata=None, summary=submitted["summary"], version=submitted["version"])
+        form.stored = list(submitted["evidence"])
+    else:
+        form = ReviseForm()
+    status, error = 200, None
+    if request.method == "POST":
+        status = 400
+        if str(submitted["version"]) != (form.version.data or ""):
+            status, error = 409, "整改报告已有更新的版本，请查看最新版本后再修订。"
+        elif not submitted["pdf_id"]:
+            status, error = (
+                409,
+                "上一版整改报告正在生成 PDF，生成后才能提交修订版，请稍后刷新本页。",
+            )
+        elif form.validate_on_submit():
+            name = (
+                g.user["display_name"] if g.user else f"{inspection['school_name']}校长（访问链接）"
+            )
+            try:
+                rectification_reports.submit(
+                    db, inspection_id=inspection["id"], school_id=g.school_id,
+                    summary=form.summary.data.strip(), items=rows, evidence=form.stored,
+                    user_id=g.user["id"] if g.user else None, user_name=name,
+                    version=submitted["version"] + 1, reason=form.reason.data.strip(),
+                )  # fmt: skip
+            except rectification_reports.AlreadySubmitted:
+                flash("整改报告已有更新的版本，请查看最新版本。", "error")
+            else:
+                flash(
+                    f"第 {submitted['version'] + 1} 版整改报告已提交，正在生成带新文号的 PDF。",
+                    "success",
+                )
+            return redirect(url_for(".rectification_report", inspection_id=inspection["id"]))
     return render_template(
         "school/report.html", inspection=inspection, rows=rows, form=form, submitted=submitted,
-        clock=report_clock_for(inspection, submitted["submitted_at"] if submitted else None),
-        link=g.link,
+        versions=rectification_reports.versions(db, inspection["id"]), revise_error=error,
+        clock=report_clock_for(inspection, submitted["first_submitted_at"]), link=g.link,
     ), status  # fmt: skip
 
 
