@@ -77,6 +77,7 @@ MATRIX = {
     # the reviewers of its items (insp is neither for school A), and the bureau.
     ("GET", "/inspector/followup"): [302, 200, 403, 403, 200, 200],
     ("GET", "/inspector/followups/{unknown}"): [302, 404, 403, 403, 404, 404],
+    ("GET", "/inspector/followups/{unknown}/record.pdf"): [302, 404, 403, 403, 404, 404],
     ("GET", "/api/followups"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/followups/schools/{school_a}"): [401, 403, 403, 403, 200, 200],
     ("PUT", "/api/followups/{new_uuid}"): [401, 400, 403, 403, 400, 400],

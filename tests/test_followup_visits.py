@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 
 import pytest
 
@@ -61,6 +62,13 @@ def visit(school_id: int, results: list[dict], photos: list[dict], **extra) -> d
     }
 
 
+def pdf_to_text(pdf: bytes, folder) -> str:
+    path = folder / "record.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    return out.stdout.decode()
+
+
 def item_row(db, rid: int) -> dict:
     return next(db.query("SELECT * FROM rectifications WHERE id = ?", [rid]))
 
@@ -83,7 +91,9 @@ def found(receive, frozen):
     return rows
 
 
-def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(app, db, county, found):
+def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(
+    app, db, county, found, tmp_path
+):
     phone = Phone(app, "insp")
     first, second, third = found[:3]
     # The school had answered the third item: the site does not bear it out.
@@ -126,6 +136,10 @@ def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(app, 
     # The visit's record, for its inspector.
     record = phone.user.page(response.get_json()["report_url"])
     assert "已整改 1 个，部分整改 1 个，未整改 1 个" in record.select_one("[data-summary]").text
+    pdf = phone.user.get(record.select_one("#record-pdf")["href"])
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    pdf_text = pdf_to_text(pdf.data, tmp_path)
+    assert "整改回头看记录" in pdf_text and "资金未到位" in pdf_text and "孙德明" in pdf_text
 
     # The same visit again (a lost confirmation, a second tap): recognised, nothing re-applied.
     again = phone.send({**body, "phone_time": "2026-11-25T03:00:00Z"})

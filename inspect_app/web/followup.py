@@ -9,13 +9,25 @@ and the visit goes up through the same outbox as inspections (PUT, idempotent on
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
+from inspect_app.documents.followup_record import render_followup_record
 from inspect_app.rectification import followup_rules, followups, notifications
 from inspect_app.storage import followups as visits
-from inspect_app.storage import rectifications, schools, units
+from inspect_app.storage import media, rectifications, schools, units
 from inspect_app.storage.db import get_db
 from inspect_app.web import today
 from inspect_app.web.guards import role_required
@@ -139,16 +151,22 @@ def _notify(results: list[dict]) -> None:
             )
 
 
+def _visit(visit_id: str) -> dict:
+    """A visit its own inspector or the bureau may read."""
+    visit = visits.get(get_db(), visit_id)
+    if visit is None:
+        abort(404)
+    if g.user["role"] == "inspector" and visit["inspector_id"] != g.user["id"]:
+        abort(403)
+    return visit
+
+
 @bp.route("/inspector/followups/<visit_id>")
 @role_required(*INSPECTOR_ROLES)
 def record(visit_id: str):
     """回头看记录: what was checked, found and signed, item by item."""
     db = get_db()
-    visit = visits.get(db, visit_id)
-    if visit is None:
-        abort(404)
-    if g.user["role"] == "inspector" and visit["inspector_id"] != g.user["id"]:
-        abort(403)
+    visit = _visit(visit_id)
     photos: dict[int, list[dict]] = {}
     for p in visits.photos(db, visit_id):
         photos.setdefault(p["rectification_id"], []).append(p)
@@ -161,3 +179,31 @@ def record(visit_id: str):
         result_names=followup_rules.RESULTS,
         status_names=RECTIFICATION_STATUS,
     )
+
+
+@bp.route("/inspector/followups/<visit_id>/record.pdf")
+@role_required(*INSPECTOR_ROLES)
+def record_pdf(visit_id: str):
+    """The same record as a PDF, to print, file or hand to the school."""
+    db = get_db()
+    visit = _visit(visit_id)
+    config = current_app.config
+
+    def photo(sha256: str) -> bytes:
+        row = media.get(db, sha256)
+        if row is None:
+            raise LookupError(sha256)
+        return media.read(config["MEDIA_DIR"], row)
+
+    pdf = render_followup_record(
+        bureau={"name": config["BUREAU_NAME"],
+                "office": config.get("BUREAU_OFFICE") or f"{config['BUREAU_NAME']}督导室"},
+        visit=visit, results=visits.results(db, visit_id), photos=visits.photos(db, visit_id),
+        signatures=visits.signatures(db, visit_id), result_names=followup_rules.RESULTS,
+        photo_loader=photo,
+    )  # fmt: skip
+    response = Response(pdf, mimetype="application/pdf")
+    name = quote(f"回头看记录-{visit['school_name']}-{visit['date']}.pdf")
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{name}"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

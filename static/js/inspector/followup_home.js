@@ -26,16 +26,29 @@ export async function schoolPack(schoolId, { timeout = 8000 } = {}) {
   }
 }
 
+// A visit begun by mistake: gone with its photos after a confirmation (nothing was sent yet).
+async function discard(d, rows, kept) {
+  if (!confirm(`删除对「${d.school.name}」的这次回头看？已填写的核实结果和照片将从本机删除。`)) return;
+  const photos = await store.photosFor(d.id);
+  await store.tx(['drafts', 'photos'], 'readwrite', (s) => {
+    s.drafts.delete(d.id);
+    for (const p of photos) s.photos.delete(p.id);
+  });
+  render(rows, kept);
+}
+
 async function render(rows, kept) {
   const drafts = (await store.all('drafts')).filter((d) => d.kind === 'followup' && d.status === 'draft');
   const list = clear($('#followup-schools'));
   $('#followup-count').textContent = String(rows.length);
   for (const d of drafts.sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1))) {
     const marked = Object.values(d.results || {}).filter((r) => r.result).length;
-    list.append(h('li', { class: 'followup-draft', dataset: { id: d.id } },
-      h('a', { href: `/inspector/followup#${d.id}` },
+    list.append(h('li', { class: 'followup-draft draft-item', dataset: { id: d.id } },
+      h('a', { href: `/inspector/followup#${d.id}`, class: 'draft-link' },
         h('strong', {}, `继续回头看：${d.school.name}`),
-        h('span', { class: 'meta' }, `${d.date} · 已核实 ${marked}/${d.items.length} 项 · 最后保存 ${formatTime(d.updated_at)}`))));
+        h('span', { class: 'meta' }, `${d.date} · 已核实 ${marked}/${d.items.length} 项 · 最后保存 ${formatTime(d.updated_at)}`)),
+      h('div', { class: 'draft-actions' },
+        h('button', { type: 'button', class: 'button small followup-discard', onclick: () => discard(d, rows, kept) }, '删除'))));
   }
   if (!rows.length) {
     list.append(h('li', { class: 'empty' }, '没有需要回头看的学校（您负责的学校没有未销号的整改事项）。'));

@@ -1,0 +1,50 @@
+"""The 回头看记录 as a PDF: a visit's results item by item, both signatures, its photos.
+
+Rendered when asked for (it is a record of the visit, not an issued document: no number, no
+seal), through the same locked-down HTML → PDF path as the reports.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from inspect_app.documents.render import PHOTO_SCHEME, html_to_pdf, render_html
+
+ROLE_LABELS = {"inspector": "督学", "school": "学校代表"}
+
+
+def render_followup_record(
+    *,
+    bureau: dict,
+    visit: dict,
+    results: list[dict],
+    photos: list[dict],
+    signatures: dict[str, dict],
+    result_names: dict[str, str],
+    photo_loader: Callable[[str], bytes],
+) -> bytes:
+    """``photo_loader(sha256)`` returns a stored photo's bytes (photos as ``followup_photos`` rows)."""
+    numbers = {r["rectification_id"]: r["number"] or str(r["seq"]) for r in results}
+    figures: list[dict] = []
+    by_item: dict[int, list[dict]] = {}
+    for n, p in enumerate(photos, start=1):
+        figure = {"figure": n, "src": f"{PHOTO_SCHEME}:{p['photo_sha256']}",
+                  "number": numbers.get(p["rectification_id"], "")}  # fmt: skip
+        figures.append(figure)
+        by_item.setdefault(p["rectification_id"], []).append(figure)
+    signers = []
+    for role in ("inspector", "school"):
+        sig = signatures.get(role)
+        png = f"data:image/png;base64,{base64.b64encode(sig['png']).decode()}" if sig else None
+        signers.append(
+            {"role_label": ROLE_LABELS[role], "png": png, "name": sig["name"] if sig else "",
+             "title": sig["title"] if sig else "",
+             "absent_reason": visit["school_absent_reason"] if role == "school" and not sig else ""}
+        )  # fmt: skip
+    html = render_html(
+        "followup.html",
+        {"bureau": bureau, "visit": visit, "results": results, "photos": by_item,
+         "figures": figures, "signatures": signers, "result_names": result_names},
+    )  # fmt: skip
+    return html_to_pdf(html, photo_loader=photo_loader)
