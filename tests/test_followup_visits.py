@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -272,4 +274,30 @@ def test_a_phone_that_never_reaches_the_server_is_imported_from_its_backup(
     assert item_row(db, first["id"])["status"] == "closed"
     again = runner.invoke(args=["import-backup", str(path), "--user", "insp"])
     assert again.exit_code == 0 and "无需重复导入" in again.output
+    assert len(events(db, first["id"])) == 1
+
+
+def test_the_same_visit_sent_at_once_from_two_connections_is_stored_once(app, db, county, found):
+    """A double tap, or the page and the service worker flushing together: one visit, one entry
+    per item, every answer a success the phone can drop its copy on."""
+    phones = [Phone(app, "insp") for _ in range(4)]
+    sha = phones[0].photo(43)
+    for phone in phones[1:]:
+        phone.photo(43)  # each connection's user is the same inspector: already theirs
+    first = found[0]
+    body = visit(
+        county["school_a"],
+        [{"rectification_id": first["id"], "result": "fixed", "note": "现场核实已整改"}],
+        [{"sha256": sha, "item": first["id"]}],
+    )
+    start = threading.Barrier(len(phones))
+
+    def send(phone):
+        start.wait()
+        return phone.send(body).status_code
+
+    with ThreadPoolExecutor(len(phones)) as pool:
+        codes = sorted(pool.map(send, phones))
+    assert codes == [200, 200, 200, 201]
+    assert db.execute("SELECT count(*) FROM followup_visits").fetchone()[0] == 1
     assert len(events(db, first["id"])) == 1
