@@ -80,6 +80,7 @@ MATRIX = {
     ("GET", "/inspector/followups/{unknown}/record.pdf"): [302, 404, 403, 403, 404, 404],
     ("GET", "/api/followups"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/followups/schools/{school_a}"): [401, 403, 403, 403, 200, 200],
+    ("GET", "/api/followups/schools/{school_a}/files/{photo_hash}"): [401, 403, 403, 403, 404, 404],
     ("PUT", "/api/followups/{new_uuid}"): [401, 400, 403, 403, 400, 400],
     ("GET", "/sw.js"): [200, 200, 200, 200, 200, 200],
     ("GET", "/favicon.ico"): [200, 200, 200, 200, 200, 200],
@@ -173,6 +174,9 @@ MATRIX = {
     ("GET", "/library/uploads/999999/original"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/uploads/999999/phone"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/versions/{checklist_hash}/phone"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/surveys/parent_satisfaction"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/library/surveys/nosuch/retire"): [302, 403, 403, 403, 404, 404],
+    ("POST", "/library/surveys/nosuch/restore"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/template.xlsx"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/guide"): [302, 403, 403, 403, 200, 200],
 }

@@ -89,7 +89,7 @@ def found(receive, frozen):
     """A failing inspection of school A by ``insp`` (its reviewer): its open items."""
     frozen("2026-11-25")
     _, rows = receive("school_a")
-    assert len(rows) >= 3
+    assert len(rows) >= 4
     return rows
 
 
@@ -100,9 +100,28 @@ def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(
     first, second, third = found[:3]
     # The school had answered the third item: the site does not bear it out.
     db.execute("UPDATE rectifications SET status = 'submitted' WHERE id = ?", [third["id"]])
+    # The school answered a fourth with a photo: the phone takes that along too.
+    fourth = found[3]
+    school = User(app, "sch_a")
+    respond = f"/school/rectifications/{fourth['id']}/respond"
+    version = school.page(respond).select_one("input[name=version]")["value"]
+    answered = school.post(
+        respond,
+        {"measures": "已采购", "result": "已到位", "done_on": "2026-11-24", "version": version},
+        files={"evidence": [(factories.jpeg_bytes(9), "照片.jpg")]},
+    )
+    assert answered.status_code == 302
     pack = phone.user.get(f"/api/followups/schools/{county['school_a']}").get_json()
     assert {i["id"] for i in pack["items"]} >= {first["id"], second["id"], third["id"]}
     assert all(i["may_decide"] for i in pack["items"])
+    # 整改前 and 整改后 for the phone to keep: the finding's photo, the school's evidence image.
+    files = f"/api/followups/schools/{county['school_a']}/files"
+    before = next(i for i in pack["items"] if i["finding_photos"])["finding_photos"][0]
+    [after] = next(i for i in pack["items"] if i["id"] == fourth["id"])["reply"]["photos"]
+    for sha in (before, after):
+        got = phone.user.get(f"{files}/{sha}")
+        assert (got.status_code, got.mimetype) == (200, "image/jpeg")
+    assert phone.user.get(f"{files}/{factories.sha256(b'x')}").status_code == 404
     sha = phone.photo(40)
     body = visit(
         county["school_a"],
@@ -128,7 +147,6 @@ def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(
     assert events(db, second["id"])[0]["text"] == "未整改：资金未到位"
 
     # The school sees the results on its items' timelines, the photo included.
-    school = User(app, "sch_a")
     page = school.page(f"/school/rectifications/{first['id']}")
     timeline = page.select_one("ol.timeline li.kind-followup")
     assert "回头看核实" in timeline.get_text() and "图书已补齐" in timeline.get_text()

@@ -84,6 +84,7 @@ def pack(db: Database, user: dict, school: dict, today: date) -> dict:
     ]
     ids = [r["id"] for r in rows]
     replies = followups.latest_events(db, ids, ("respond",))
+    finding_photos = followups.finding_photo_hashes(db, ids)
     returns = followups.latest_events(db, ids, ("return",))
     items = []
     for r in rows:
@@ -106,6 +107,8 @@ def pack(db: Database, user: dict, school: dict, today: date) -> dict:
                 "inspection_type": r["inspection_type"],
                 "checklist_title": r["checklist_title"],
                 "may_decide": may_decide(user, r),
+                # 整改前 / 整改后 on the phone: files served by /api/followups/schools/<id>/files/
+                "finding_photos": finding_photos.get(r["id"], []),
                 "reply": {
                     "at": reply["at"],
                     "by": reply["user_name"] or reply["actor"],
@@ -113,6 +116,9 @@ def pack(db: Database, user: dict, school: dict, today: date) -> dict:
                     "result": reply["data"].get("result", ""),
                     "done_on": reply["data"].get("done_on", ""),
                     "files": len(reply["evidence"]),
+                    "photos": [
+                        f["sha256"] for f in reply["evidence"] if f.get("mime") == "image/jpeg"
+                    ],
                 }
                 if reply
                 else None,

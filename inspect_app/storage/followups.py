@@ -175,3 +175,44 @@ def record(
         for row in signature_rows:
             db.table("followup_signatures").insert(row)
     return stored
+
+
+def finding_photo_hashes(db: Database, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each item's finding photos (the inspector's, at the visit that opened it), in order."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    out: dict[int, list[str]] = {}
+    for row in db.query(
+        f"""SELECT r.id, ip.photo_sha256 FROM rectifications r
+            JOIN inspection_photos ip ON ip.inspection_id = r.inspection_id AND ip.item_id = r.item_id
+            WHERE r.id IN ({marks}) ORDER BY r.id, ip.position""",
+        list(ids),
+    ):
+        out.setdefault(row["id"], []).append(row["photo_sha256"])
+    return out
+
+
+def school_file(db: Database, school_id: int, sha256: str) -> str | None:
+    """``photo`` when ``sha256`` is a finding photo of one of the school's open items,
+    ``evidence`` when it is an image the school sent with an answer to one; else None."""
+    open_items = f"""r.school_id = ? AND r.status != 'closed'
+        AND r.inspection_id IN (SELECT id FROM inspections i WHERE {_VALID})"""
+    photo = db.execute(
+        f"""SELECT 1 FROM rectifications r JOIN inspection_photos ip
+              ON ip.inspection_id = r.inspection_id AND ip.item_id = r.item_id
+            WHERE ip.photo_sha256 = ? AND {open_items} LIMIT 1""",
+        [sha256, school_id],
+    ).fetchone()
+    if photo:
+        return "photo"
+    evidence = db.execute(
+        f"""SELECT 1 FROM rectification_events e JOIN rectifications r ON r.id = e.rectification_id
+            WHERE e.kind = 'respond' AND {open_items}
+              AND EXISTS (SELECT 1 FROM json_each(e.evidence) j
+                          WHERE json_extract(j.value, '$.sha256') = ?
+                            AND json_extract(j.value, '$.mime') = 'image/jpeg')
+            LIMIT 1""",
+        [school_id, sha256],
+    ).fetchone()
+    return "evidence" if evidence else None

@@ -9,6 +9,8 @@ and the visit goes up through the same outbox as inspections (PUT, idempotent on
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from urllib.parse import quote
 
 from flask import (
@@ -20,12 +22,14 @@ from flask import (
     jsonify,
     render_template,
     request,
+    send_file,
     url_for,
 )
 
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
 from inspect_app.documents.followup_record import render_followup_record
 from inspect_app.rectification import followup_rules, followups, notifications
+from inspect_app.storage import evidence as evidence_store
 from inspect_app.storage import followups as visits
 from inspect_app.storage import media, rectifications, schools, units
 from inspect_app.storage.db import get_db
@@ -36,6 +40,7 @@ from inspect_app.web.school import actor_label, evidence_folder
 from inspect_app.web.sync import api_roles
 
 bp = Blueprint("followup", __name__)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @bp.route("/inspector/followup")
@@ -76,6 +81,38 @@ def school_pack(school_id: int):
         {**body, "fetched_at": day.isoformat(), "note_labels": followup_rules.NOTE_LABELS}
     )
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/followups/schools/<int:school_id>/files/<sha256>")
+@api_roles(*INSPECTOR_ROLES)
+def school_file(school_id: int, sha256: str):
+    """A finding photo or the school's evidence image of an open item, for the phone to keep:
+    the inspector compares before and after on the spot, with no signal."""
+    db = get_db()
+    if schools.get(db, school_id) is None:
+        return jsonify(error="学校不存在", message="该学校不存在。"), 404
+    if not followups.may_visit(db, g.user, school_id, today()):
+        return jsonify(error="无权访问", message="您不能对该校回头看。"), 403
+    kind = visits.school_file(db, school_id, sha256) if _SHA256.match(sha256) else None
+    # Unknown and not this school's look alike: a hash reveals nothing about other schools.
+    row = (
+        (media.get(db, sha256) if kind == "photo" else evidence_store.get(db, sha256))
+        if kind
+        else None
+    )
+    if row is None:
+        return jsonify(
+            error="文件不存在", message="该文件不存在或不属于该校未销号的整改事项。"
+        ), 404
+    path = (
+        Path(current_app.config["MEDIA_DIR"]) / row["path"]
+        if kind == "photo"
+        else evidence_store.path_of(evidence_folder(), row)
+    )
+    response = send_file(path, mimetype="image/jpeg", max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -9,9 +9,12 @@ import datetime as dt
 
 import pytest
 
+from inspect_app.checklist import score
 from inspect_app.inspections import catalog, receiving
-from inspect_app.storage import users
+from inspect_app.inspections.images import clean_photo
+from inspect_app.storage import media, schools, users
 
+from .. import factories
 from ..support import term_payload
 from .conftest import login
 from .helpers import SCHOOL, sign, wait_for_service_worker
@@ -29,6 +32,15 @@ def open_items_at(server, school: str, username: str = "duxue1") -> list[dict]:
             compiled = catalog.current()["fupin_comprehensive"].compiled
         # every 12th item failing: a handful of items, as a real visit leaves
         body = term_payload(compiled, school_id, dt.date.today().isoformat(), fail_every=12)
+        # the first finding photographed, so the phone has a 整改前 to show
+        with server.app.app_context():
+            checklist = catalog.current()["fupin_comprehensive"]
+        school = schools.as_scoring_school(schools.get(db, school_id))
+        first = score(checklist, school, body["responses"])["rectifications"][0]["item"]
+        photo = factories.jpeg_bytes(7)
+        sha = factories.sha256(photo)
+        media.store(db, server.app.config["MEDIA_DIR"], sha, clean_photo(photo), inspector["id"])
+        body["photos"] = [{"sha256": sha, "item": first, "caption": "检查时"}]
         receiving.receive(db, body, body["id"], users.get(db, inspector["id"]))
         return list(
             db.query(
@@ -62,6 +74,11 @@ def test_followup_offline_then_sent_and_on_the_timelines(
     assert cards.count() == len(items)
     first, second = (page.locator(f"#fu-{items[k]['id']}") for k in (0, 1))
     assert items[0]["problem"] in first.inner_text()
+    # 整改前: the finding's photo, kept on the phone while online, shows with no signal.
+    before = page.locator(".fu-pictures img")
+    before.first.wait_for()
+    assert before.count() == 1
+    assert before.first.evaluate("(img) => img.complete && img.naturalWidth > 0")
     # 已整改 without a photo, 未整改 without a reason: refused on the phone, said in Chinese.
     first.locator(".opt-fixed").click()
     first.locator("textarea").fill("现场查看：图书已补齐，登记上架")

@@ -7,7 +7,7 @@
 import * as outbox from './outbox.js';
 import * as store from './store.js';
 import { downscale } from './photos.js';
-import { schoolPack } from './followup_home.js';
+import { keepFile, schoolPack } from './followup_home.js';
 import {
   $, clear, formatTime, h, registerServiceWorker, requestPersistence, toast, today, uuid, watchNetwork,
 } from './util.js';
@@ -83,6 +83,22 @@ function locate(d) {
 }
 
 // --- One item's card. ------------------------------------------------------------------------
+
+// 整改前 (the finding's photos) and 整改后 (the school's evidence), from the phone's copies;
+// online, a copy not yet kept is fetched and kept.
+function pictures(label, hashes) {
+  if (!hashes?.length) return null;
+  const row = h('div', { class: 'thumbs fu-pictures' });
+  for (const sha of hashes) {
+    const fig = h('figure', { class: 'thumb' });
+    row.append(fig);
+    keepFile(draft.school.id, sha).then((blob) => {
+      const url = URL.createObjectURL(blob);
+      fig.append(h('img', { src: url, alt: label, onload: () => URL.revokeObjectURL(url) }));
+    }).catch(() => { fig.append(h('span', { class: 'meta' }, '未保存到本机')); });
+  }
+  return h('div', { class: 'fu-compare' }, h('p', { class: 'meta' }, label), row);
+}
 
 async function photoCount(itemId) {
   return (await store.photosFor(draft.id)).filter((p) => p.item === itemId).length;
@@ -205,6 +221,8 @@ function itemCard(item, locked) {
           reply.files ? h('span', { class: 'meta' }, ` · 佐证材料 ${reply.files} 份`) : null]
         : '学校尚未提交整改情况'),
       item.returned ? [h('dt', {}, '退回意见'), h('dd', {}, item.returned.text)] : null),
+    // DOM append() would print a missing one as "null"
+    ...[pictures('整改前（检查时拍摄）', item.finding_photos), pictures('学校提交的佐证照片', item.reply?.photos)].filter(Boolean),
     h('p', { class: 'hint' }, item.may_decide
       ? '您是该事项的复查人：核实为已整改即销号；学校已提交但现场不符的，退回重新整改。'
       : '核实结果记入办理记录；核实为已整改的，交复查人销号。'),

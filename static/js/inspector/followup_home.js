@@ -37,6 +37,48 @@ async function discard(d, rows, kept) {
   render(rows, kept);
 }
 
+// 整改前 / 整改后 images (the finding's photos, the school's evidence) kept as blobs beside
+// the packs, so the inspector can compare on the spot with no signal. Capped: a phone is small.
+const KEEP_FILES = 150;
+export const fileKey = (sha) => `followup-file:${sha}`;
+
+export async function keepFile(schoolId, sha) {
+  const kept = await store.getMeta(fileKey(sha));
+  if (kept) return kept.blob;
+  const res = await fetch(`/api/followups/schools/${schoolId}/files/${sha}`, { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' });
+  if (!res.ok || res.type !== 'basic') throw new Error(`HTTP ${res.status}`);
+  const blob = await res.blob();
+  await store.putMeta(fileKey(sha), { blob, school: schoolId, kept_at: new Date().toISOString() });
+  return blob;
+}
+
+const packFiles = (pack) => pack.items.flatMap((i) => [...(i.finding_photos || []), ...(i.reply?.photos || [])]);
+
+async function keepFiles(schoolIds) {
+  const wanted = [];
+  for (const id of schoolIds) {
+    const pack = await store.getMeta(packKey(id));
+    for (const sha of pack ? packFiles(pack) : []) wanted.push([id, sha]);
+  }
+  for (const [id, sha] of wanted.slice(0, KEEP_FILES)) {
+    try {
+      await keepFile(id, sha);
+    } catch {
+      /* offline or gone: the page fetches it when opened online */
+    }
+  }
+  // Images no kept pack mentions any more (items closed since) are dropped.
+  const still = new Set(wanted.map(([, sha]) => fileKey(sha)));
+  const db = await store.open();
+  const keys = await new Promise((resolve, reject) => {
+    const req = db.transaction('meta').objectStore('meta').getAllKeys(IDBKeyRange.bound('followup-file:', 'followup-file:\uffff'));
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const stale = keys.filter((k) => !still.has(k));
+  if (stale.length) await store.tx('meta', 'readwrite', (st) => { for (const k of stale) st.meta.delete(k); });
+}
+
 async function render(rows, kept) {
   const drafts = (await store.all('drafts')).filter((d) => d.kind === 'followup' && d.status === 'draft');
   const list = clear($('#followup-schools'));
@@ -89,6 +131,7 @@ async function main() {
   await Promise.allSettled(ahead.map((s) => schoolPack(s.school_id, { timeout: 20000 })));
   const kept = await keptNow(rows);
   await render(rows, kept);
+  await keepFiles(ahead.map((s) => s.school_id).filter((id) => kept.has(id)));
   $('#followup-card').dataset.ready = String(ahead.every((s) => kept.has(s.school_id)) ? 1 : 0);
 }
 
