@@ -174,6 +174,9 @@ MATRIX = {
     ("GET", "/library/uploads/999999/original"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/uploads/999999/phone"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/versions/{checklist_hash}/phone"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/library/surveys/parent_satisfaction"): [302, 403, 403, 403, 200, 200],
+    ("POST", "/library/surveys/nosuch/retire"): [302, 403, 403, 403, 404, 404],
+    ("POST", "/library/surveys/nosuch/restore"): [302, 403, 403, 403, 404, 404],
     ("GET", "/library/template.xlsx"): [302, 403, 403, 403, 200, 200],
     ("GET", "/library/guide"): [302, 403, 403, 403, 200, 200],
 }

@@ -450,12 +450,103 @@ def test_publishing_after_someone_else_published_is_refused_until_the_diff_is_re
     assert current_hash(app) != published
 
 
-def test_a_survey_is_not_published_as_a_checklist(login, county):
+SURVEY_SOURCE = ROOT / "checklists" / "surveys" / "parent_satisfaction.yaml"
+
+
+def revised_survey() -> dict:
+    """The shipped parent questionnaire as a bureau would revise it: one more question."""
+    doc = yaml.safe_load(SURVEY_SOURCE.read_text(encoding="utf-8"))
+    doc["version"] = "2027.1"
+    doc["sections"][0]["items"].append(
+        {"id": "aid_on_time", "type": "choice", "label": "资助款是否按时发放到位？",
+         "choices": [{"value": "yes", "label": "按时"}, {"value": "no", "label": "不按时"}]}
+    )  # fmt: skip
+    return doc
+
+
+def open_round(bureau, survey_id: str) -> int:
+    period = bureau.page("/bureau/surveys/").select_one("#period option")["value"]
+    response = bureau.post(
+        "/bureau/surveys/", {"survey": survey_id, "period": period, "all_schools": "1"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def test_a_survey_is_published_through_the_library_and_only_later_rounds_use_it(
+    app, db, login, county
+):
+    from inspect_app.storage import surveys as stored_surveys
+
     bureau = login("bureau")
-    text = (ROOT / "checklists" / "surveys" / "parent_satisfaction.yaml").read_bytes()
-    page = bureau.get(f"/library/uploads/{upload_id(upload(bureau, text, 'survey.yaml'))}")
-    assert page.status_code == 422
-    assert "检查单库只发布检查单" in page.get_data(as_text=True)
+    with app.app_context():
+        shipped = catalog.surveys()["parent_satisfaction"].hash
+    listing = bureau.get("/library/").get_data(as_text=True)
+    assert 'href="/library/surveys/parent_satisfaction"' in listing
+    before = open_round(bureau, "parent_satisfaction")  # a round open before the publication
+
+    uid = upload_id(upload(bureau, wb.to_workbook(revised_survey()), "家长问卷2027.xlsx"))
+    page = bureau.get(f"/library/uploads/{uid}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html[:1000]
+    assert "新增 1 个条目" in html and "「资助款是否按时发放到位？」" in html
+    assert "之后开启的满意度测评使用这个版本" in html
+    # the preview frame is the respondents' own answer page, in preview mode
+    phone = bureau.get(f"/library/uploads/{uid}/phone?school={county['school_a']}")
+    text = phone.get_data(as_text=True)
+    assert phone.status_code == 200 and "资助款是否按时发放到位？" in text
+    assert "预览，不会保存" in text and '"preview":true' in text
+    assert "/static/js/survey.js" in text and phone.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+    done = bureau.post(f"/library/uploads/{uid}/publish")
+    assert done.headers["Location"].endswith("/library/surveys/parent_satisfaction")
+    detail = bureau.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已发布第 2 版（版本号 2027.1" in detail and "已开启的测评仍使用原来的版本" in detail
+    with app.app_context():
+        published = catalog.surveys()["parent_satisfaction"].hash
+        # never offered to phones as an inspection
+        assert "parent_satisfaction" not in catalog.current()
+    assert published != shipped
+    # the round opened before keeps its version; one opened now uses the published one
+    after = open_round(bureau, "parent_satisfaction")
+    hashes = {r["id"]: r["survey_hash"] for r in stored_surveys.rounds(db)}
+    assert hashes[before] == shipped and hashes[after] == published
+    code = {
+        rid: stored_surveys.round_schools(db, rid)[0]["code"] for rid in (before, after)
+    }
+    anonymous = login()
+    assert "资助款是否按时发放到位" not in anonymous.get(f"/s/{code[before]}").get_data(as_text=True)
+    assert "资助款是否按时发放到位" in anonymous.get(f"/s/{code[after]}").get_data(as_text=True)
+    # the versions list, downloads of a survey version round-trip to its hash
+    assert "第 2 版" in detail and "测评轮次" in detail
+    book = bureau.get(f"/library/versions/{published}.xlsx")
+    checklist, errors = wb.check_workbook(book.data)
+    assert errors == [] and checklist is not None and checklist.hash == published
+    # the original is the clerk's own upload, byte for byte
+    assert bureau.get(f"/library/versions/{published}/original").data == (
+        next(db.query("SELECT original FROM checklist_uploads WHERE id = ?", [uid]))["original"]
+    )
+    assert bureau.get(f"/library/versions/{published}/preview").status_code == 200
+
+    # retired: no new round can be opened with it; restored: it can again
+    bureau.post("/library/surveys/parent_satisfaction/retire")
+    with app.app_context():
+        assert "parent_satisfaction" not in catalog.surveys()
+    round_page = bureau.page("/bureau/surveys/")
+    assert round_page.select_one('option[value="parent_satisfaction"]') is None
+    period = round_page.select_one("#period option")["value"]
+    refused = bureau.post("/bureau/surveys/", {"survey": "parent_satisfaction", "all_schools": "1",
+                                               "period": period})  # fmt: skip
+    assert refused.status_code == 400
+    assert '<p class="error">请选择问卷</p>' in refused.get_data(as_text=True)
+    bureau.post("/library/surveys/parent_satisfaction/restore")
+    with app.app_context():
+        assert catalog.surveys()["parent_satisfaction"].hash == published
+    actions = [r["action"] for r in audit.recent(db) if r["target"] == "parent_satisfaction"]
+    assert actions[:3] == ["survey.restore", "survey.retire", "survey.publish"]
+    history = bureau.get("/library/surveys/parent_satisfaction").get_data(as_text=True)
+    assert "恢复" in history and "停用" in history
+
 
 
 def test_a_publication_is_told_as_a_numbered_version_with_its_date(app, db, login, county):

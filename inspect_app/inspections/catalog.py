@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist, ChecklistError, load_directory
@@ -58,9 +58,8 @@ def init_app(app: Flask, db: Database) -> None:
     for checklist in checklists.values():
         seed_from_file(db, checklist)
     for survey in surveys.values():
-        stored_surveys.store_version(db, survey.hash, survey.compiled)
+        seed_from_file(db, survey)  # into the survey library, as checklists into theirs
     app.extensions["checklists"] = checklists
-    app.extensions["surveys"] = surveys
 
 
 def store_version(db: Database, checklist: Checklist) -> None:
@@ -68,7 +67,8 @@ def store_version(db: Database, checklist: Checklist) -> None:
 
 
 def seed_from_file(db: Database, checklist: Checklist) -> None:
-    """A CHECKLIST_DIR file's version into the library (published when new or changed)."""
+    """A CHECKLIST_DIR file's version into the library (published when new or changed); a
+    survey's into the survey library."""
     with open(checklist.path or "", encoding="utf-8-sig") as fh:
         text = fh.read()
     library.seed_from_file(db, checklist.compiled, text)
@@ -89,9 +89,17 @@ def current(db: Database | None = None) -> dict[str, Checklist]:
     return out
 
 
-def surveys() -> dict[str, Checklist]:
-    """The surveys (kind: survey) loaded from CHECKLIST_DIR/surveys, by id."""
-    return current_app.extensions["surveys"]
+def surveys(db: Database | None = None) -> dict[str, Checklist]:
+    """The surveys new rounds are opened with (the survey library's current versions, not
+    retired), by id: CHECKLIST_DIR/surveys' files and what the bureau published in the app.
+    Read per call, like current(); a round keeps the version it was opened with."""
+    db = db if db is not None else get_db()
+    out: dict[str, Checklist] = {}
+    for survey_id, survey_hash in library.current_hashes(db, library.SURVEY).items():
+        survey = survey_by_hash(db, survey_hash)
+        if survey is not None:
+            out[survey_id] = survey
+    return out
 
 
 _surveys_by_hash: dict[str, Checklist] = {}

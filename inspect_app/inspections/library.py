@@ -1,4 +1,4 @@
-"""Checking an uploaded checklist file (YAML or Excel) the way the command line does.
+"""Checking an uploaded checklist (or survey) file, YAML or Excel, the way the command line does.
 
 The result is what the library stores for an upload: the compiled version (or None), the
 document as YAML (the source downloads are made from), and every error as a Chinese line —
@@ -22,10 +22,14 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 @dataclass
 class Checked:
     fmt: str  # "yaml" | "xlsx"
-    checklist: Checklist | None
+    checklist: Checklist | None  # a checklist, or a survey (kind "survey")
     yaml_text: str | None
     errors: list[str]
     checklist_id: str | None
+
+    @property
+    def kind(self) -> str:
+        return getattr(self.checklist, "kind", "inspection") or "inspection"
 
 
 def check_upload(file_name: str, data: bytes) -> Checked:
@@ -42,16 +46,6 @@ def check_upload(file_name: str, data: bytes) -> Checked:
     return Checked("xlsx" if lower.endswith(".xls") else "yaml", None, None, [message], None)
 
 
-def _not_survey(checklist: Checklist | None, errors: list[str]) -> Checklist | None:
-    if checklist is not None and getattr(checklist, "kind", "inspection") == "survey":
-        errors.append(
-            "这是调查问卷（类别“调查问卷”），检查单库只发布检查单；"
-            "调查问卷由系统管理员放在检查单目录的 surveys/ 子目录中"
-        )
-        return None
-    return checklist
-
-
 def _yaml(name: str, data: bytes) -> Checked:
     try:
         text = data.decode("utf-8-sig")
@@ -63,7 +57,6 @@ def _yaml(name: str, data: bytes) -> Checked:
     # The same rules as `flask checklists validate` (the loader's own check of a file's text).
     checklist, load_errors = loader._build(name, text, False)  # noqa: SLF001
     errors = [str(e) for e in sorted(load_errors, key=lambda e: (e.line, e.column))]
-    checklist = _not_survey(checklist, errors)
     checklist_id = checklist.id if checklist is not None else _guess_id(text)
     return Checked("yaml", checklist, text if checklist is not None else None, errors, checklist_id)
 
@@ -71,7 +64,6 @@ def _yaml(name: str, data: bytes) -> Checked:
 def _workbook(name: str, data: bytes) -> Checked:
     checklist, book_errors = workbook.check_workbook(data, name)
     errors = [str(e) for e in book_errors]
-    checklist = _not_survey(checklist, errors)
     text = None
     if checklist is not None:
         doc, _, _ = workbook.read_workbook(data)

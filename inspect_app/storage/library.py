@@ -3,48 +3,98 @@
 The current version of each checklist is a row here, so every server process reads the same
 answer from the database: publishing in the app reaches all of them at once, no restart.
 Versions themselves stay in checklist_versions (immutable, by content hash).
+
+Surveys (满意度测评 questionnaires, kind: survey) are published the same way into tables of
+their own (survey_library, survey_publications, survey_sources beside survey_versions), so a
+survey is never offered as an inspection and the bureau's inspection figures never read one;
+`kind` picks the tables. Uploads are one table for both: what a file is, is known once read.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
 from inspect_app.storage import audit
 from inspect_app.storage import checklists as versions
+from inspect_app.storage import surveys as survey_versions
 from inspect_app.storage.db import write
 
 
-def current_hashes(db: Database) -> dict[str, str]:
-    """checklist id → current version hash, of the checklists not retired."""
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the compiled document's kind: "inspection" | "survey"
+    library: str
+    versions: str
+    publications: str
+    sources: str
+    id: str  # the column naming the checklist (or survey) in those tables
+    uses: str  # table of what used a version: inspections or survey rounds
+    uses_hash: str
+    audit: str  # prefix of its audit actions
+    store_version: Callable[[Database, str, dict], None]
+
+
+INSPECTION = Kind("inspection", "checklist_library", "checklist_versions",
+                  "checklist_publications", "checklist_sources", "checklist_id", "inspections",
+                  "checklist_hash", "checklist", versions.store_version)  # fmt: skip
+SURVEY = Kind("survey", "survey_library", "survey_versions", "survey_publications",
+              "survey_sources", "survey_id", "survey_rounds", "survey_hash", "survey",
+              survey_versions.store_version)  # fmt: skip
+
+
+def kind_of(compiled: dict) -> Kind:
+    return SURVEY if compiled.get("kind") == "survey" else INSPECTION
+
+
+def kind_of_hash(db: Database, version_hash: str) -> Kind | None:
+    """Which library a stored version belongs to (content hashes are unique across both)."""
+    for kind in (INSPECTION, SURVEY):
+        if next(db.query(f"SELECT 1 FROM {kind.versions} WHERE hash = ?", [version_hash]), None):
+            return kind
+    return None
+
+
+def current_hashes(db: Database, kind: Kind = INSPECTION) -> dict[str, str]:
+    """checklist (or survey) id → current version hash, of those not retired."""
     return {
-        r["checklist_id"]: r["current_hash"]
+        r["id"]: r["current_hash"]
         for r in db.query(
-            "SELECT checklist_id, current_hash FROM checklist_library "
-            "WHERE retired_at IS NULL ORDER BY checklist_id"
+            f"SELECT {kind.id} AS id, current_hash FROM {kind.library} "
+            f"WHERE retired_at IS NULL ORDER BY {kind.id}"
         )
     }
 
 
-def entry(db: Database, checklist_id: str) -> dict | None:
+def entry(db: Database, checklist_id: str, kind: Kind = INSPECTION) -> dict | None:
+    """The library row; its id is under "checklist_id" for a survey too (one set of pages)."""
     return next(
-        db.query("SELECT * FROM checklist_library WHERE checklist_id = ?", [checklist_id]), None
+        db.query(
+            f"SELECT *, {kind.id} AS checklist_id FROM {kind.library} WHERE {kind.id} = ?",
+            [checklist_id],
+        ),
+        None,
     )
 
 
-def store_source(db: Database, checklist_hash: str, yaml_text: str) -> None:
-    db.table("checklist_sources").insert(
+def store_source(
+    db: Database, checklist_hash: str, yaml_text: str, kind: Kind = INSPECTION
+) -> None:
+    db.table(kind.sources).insert(
         {"hash": checklist_hash, "yaml": yaml_text, "stored_at": stamp()}, ignore=True
     )
 
 
-def source(db: Database, checklist_hash: str) -> str | None:
-    row = next(
-        db.query("SELECT yaml FROM checklist_sources WHERE hash = ?", [checklist_hash]), None
-    )
-    return row["yaml"] if row else None
+def source(db: Database, checklist_hash: str, kind: Kind | None = None) -> str | None:
+    for k in (kind,) if kind else (INSPECTION, SURVEY):
+        row = next(db.query(f"SELECT yaml FROM {k.sources} WHERE hash = ?", [checklist_hash]), None)
+        if row:
+            return row["yaml"]
+    return None
 
 
 def seed_from_file(db: Database, compiled: dict, yaml_text: str) -> bool:
@@ -55,67 +105,68 @@ def seed_from_file(db: Database, compiled: dict, yaml_text: str) -> bool:
     version published in the app survives restarts.
     """
     checklist_id, checklist_hash = compiled["id"], compiled["hash"]
+    kind = kind_of(compiled)
     with write(db):
-        versions.store_version(db, checklist_hash, compiled)
-        store_source(db, checklist_hash, yaml_text)
-        row = entry(db, checklist_id)
+        kind.store_version(db, checklist_hash, compiled)
+        store_source(db, checklist_hash, yaml_text, kind)
+        row = entry(db, checklist_id, kind)
         if row is not None and row["file_hash"] == checklist_hash:
             return False
         now = stamp()
         if row is None:
-            db.table("checklist_library").insert(
-                {"checklist_id": checklist_id, "current_hash": checklist_hash,
+            db.table(kind.library).insert(
+                {kind.id: checklist_id, "current_hash": checklist_hash,
                  "retired_at": None, "file_hash": checklist_hash, "updated_at": now}
             )  # fmt: skip
         else:
-            db.table("checklist_library").update(
+            db.table(kind.library).update(
                 checklist_id,
                 {"current_hash": checklist_hash, "file_hash": checklist_hash, "updated_at": now},
             )
         if row is None or row["current_hash"] != checklist_hash:
-            db.table("checklist_publications").insert(
-                {"checklist_id": checklist_id, "hash": checklist_hash, "published_at": now,
+            db.table(kind.publications).insert(
+                {kind.id: checklist_id, "hash": checklist_hash, "published_at": now,
                  "published_by": None, "origin": "file"}
             )  # fmt: skip
             audit.record(
-                db, "checklist.publish_file", target=checklist_id,
+                db, f"{kind.audit}.publish_file", target=checklist_id,
                 detail={"hash": checklist_hash, "version": compiled.get("version")},
             )  # fmt: skip
         return True
 
 
-def overview(db: Database) -> list[dict]:
-    """Every checklist of the library with its current version (and its number, 第 n 版) and
-    how often it was used."""
+def overview(db: Database, kind: Kind = INSPECTION) -> list[dict]:
+    """Every checklist (or survey) of the library with its current version (and its number,
+    第 n 版) and how often it was used (inspections, or survey rounds opened with it)."""
     rows = list(
         db.query(
-            """SELECT l.checklist_id, l.current_hash, l.retired_at, l.updated_at,
+            f"""SELECT l.{kind.id} AS checklist_id, l.current_hash, l.retired_at, l.updated_at,
                       v.title, v.version,
-                      (SELECT COUNT(*) FROM checklist_versions w
-                        WHERE w.checklist_id = l.checklist_id) AS versions,
-                      (SELECT COUNT(*) FROM inspections i
-                        WHERE i.checklist_id = l.checklist_id) AS inspections
-                 FROM checklist_library l JOIN checklist_versions v ON v.hash = l.current_hash
+                      (SELECT COUNT(*) FROM {kind.versions} w
+                        WHERE w.{kind.id} = l.{kind.id}) AS versions,
+                      (SELECT COUNT(*) FROM {kind.uses} i
+                        WHERE i.{kind.id} = l.{kind.id}) AS inspections
+                 FROM {kind.library} l JOIN {kind.versions} v ON v.hash = l.current_hash
                 ORDER BY l.retired_at IS NOT NULL, v.title"""
         )
     )
     for row in rows:
-        row["number"] = version_numbers(db, row["checklist_id"]).get(row["current_hash"])
+        row["number"] = version_numbers(db, row["checklist_id"], kind).get(row["current_hash"])
     return rows
 
 
-def version_numbers(db: Database, checklist_id: str) -> dict[str, int]:
+def version_numbers(db: Database, checklist_id: str, kind: Kind = INSPECTION) -> dict[str, int]:
     """hash → 第 n 版: versions of a checklist numbered in the order they were first published
     (a version stored before the library kept publications counts from when it was stored)."""
     return {
         r["hash"]: r["number"]
         for r in db.query(
-            """SELECT hash, ROW_NUMBER() OVER (ORDER BY COALESCE(first, stored_at), stored_at, hash)
+            f"""SELECT hash, ROW_NUMBER() OVER (ORDER BY COALESCE(first, stored_at), stored_at, hash)
                       AS number
                  FROM (SELECT v.hash, v.stored_at,
-                              (SELECT MIN(p.published_at) FROM checklist_publications p
+                              (SELECT MIN(p.published_at) FROM {kind.publications} p
                                 WHERE p.hash = v.hash) AS first
-                         FROM checklist_versions v WHERE v.checklist_id = ?)""",
+                         FROM {kind.versions} v WHERE v.{kind.id} = ?)""",
             [checklist_id],
         )
     }
@@ -134,23 +185,23 @@ def published_upload(db: Database, checklist_hash: str) -> dict | None:
     )
 
 
-def versions_of(db: Database, checklist_id: str) -> list[dict]:
-    """Every stored version of a checklist, newest first, with its number (第 n 版), its use,
-    its publications and the upload it was published from."""
-    numbers = version_numbers(db, checklist_id)
+def versions_of(db: Database, checklist_id: str, kind: Kind = INSPECTION) -> list[dict]:
+    """Every stored version of a checklist (or survey), newest first, with its number (第 n 版),
+    its use, its publications and the upload it was published from."""
+    numbers = version_numbers(db, checklist_id, kind)
     rows = list(
         db.query(
-            """SELECT v.hash, v.version, v.title, v.stored_at,
-                      (SELECT COUNT(*) FROM inspections i WHERE i.checklist_hash = v.hash)
+            f"""SELECT v.hash, v.version, v.title, v.stored_at,
+                      (SELECT COUNT(*) FROM {kind.uses} i WHERE i.{kind.uses_hash} = v.hash)
                         AS inspections,
-                      (SELECT MAX(p.published_at) FROM checklist_publications p
+                      (SELECT MAX(p.published_at) FROM {kind.publications} p
                         WHERE p.hash = v.hash) AS published_at,
-                      (SELECT u.display_name FROM checklist_publications p
+                      (SELECT u.display_name FROM {kind.publications} p
                          LEFT JOIN users u ON u.id = p.published_by
                         WHERE p.hash = v.hash ORDER BY p.id DESC LIMIT 1) AS published_by,
-                      (SELECT p.origin FROM checklist_publications p
+                      (SELECT p.origin FROM {kind.publications} p
                         WHERE p.hash = v.hash ORDER BY p.id DESC LIMIT 1) AS origin,
-                      EXISTS (SELECT 1 FROM checklist_sources s WHERE s.hash = v.hash)
+                      EXISTS (SELECT 1 FROM {kind.sources} s WHERE s.hash = v.hash)
                         AS has_source,
                       (SELECT c.id FROM checklist_uploads c
                         WHERE c.hash = v.hash AND c.published_at IS NOT NULL
@@ -160,7 +211,7 @@ def versions_of(db: Database, checklist_id: str) -> list[dict]:
                         WHERE c.hash = v.hash AND c.published_at IS NOT NULL
                           AND c.original IS NOT NULL
                         ORDER BY c.published_at DESC, c.id DESC LIMIT 1) AS upload_name
-                 FROM checklist_versions v WHERE v.checklist_id = ?
+                 FROM {kind.versions} v WHERE v.{kind.id} = ?
                 ORDER BY COALESCE(published_at, v.stored_at) DESC, v.stored_at DESC""",
             [checklist_id],
         )
@@ -256,7 +307,8 @@ def publish(
             raise PublishRefused("这次上传的文件还有错误，改正后重新上传才能发布")
         compiled = row["compiled"]
         checklist_id, checklist_hash = compiled["id"], compiled["hash"]
-        current = entry(db, checklist_id)
+        kind = kind_of(compiled)
+        current = entry(db, checklist_id, kind)
         if (
             current is not None
             and current["current_hash"] == checklist_hash
@@ -266,24 +318,24 @@ def publish(
         now_current = current["current_hash"] if current else ""
         if compared_with is not None and compared_with != now_current:
             raise PublishRefused(
-                "在您查看差异之后，已有人发布了这份检查单的另一个版本。"
+                f"在您查看差异之后，已有人发布了这份{'调查问卷' if kind is SURVEY else '检查单'}的另一个版本。"
                 "请查看与新的当前版本的差异后再决定是否发布"
             )
-        versions.store_version(db, checklist_hash, compiled)
-        store_source(db, checklist_hash, row["yaml"])
+        kind.store_version(db, checklist_hash, compiled)
+        store_source(db, checklist_hash, row["yaml"], kind)
         now = stamp()
         if current is None:
-            db.table("checklist_library").insert(
-                {"checklist_id": checklist_id, "current_hash": checklist_hash,
+            db.table(kind.library).insert(
+                {kind.id: checklist_id, "current_hash": checklist_hash,
                  "retired_at": None, "file_hash": None, "updated_at": now}
             )  # fmt: skip
         else:
-            db.table("checklist_library").update(
+            db.table(kind.library).update(
                 checklist_id,
                 {"current_hash": checklist_hash, "retired_at": None, "updated_at": now},
             )
-        db.table("checklist_publications").insert(
-            {"checklist_id": checklist_id, "hash": checklist_hash, "published_at": now,
+        db.table(kind.publications).insert(
+            {kind.id: checklist_id, "hash": checklist_hash, "published_at": now,
              "published_by": user["id"], "origin": row["format"]}
         )  # fmt: skip
         db.table("checklist_uploads").update(
@@ -291,48 +343,70 @@ def publish(
         )
         previous = current["current_hash"] if current else None
         audit.record(
-            db, "checklist.publish", user=user, target=checklist_id,
+            db, f"{kind.audit}.publish", user=user, target=checklist_id,
             detail={"hash": checklist_hash, "version": compiled.get("version"),
                     "previous": previous, "upload": upload_id},
             ip=ip,
         )  # fmt: skip
-        number = version_numbers(db, checklist_id)[checklist_hash]
+        number = version_numbers(db, checklist_id, kind)[checklist_hash]
     return {"checklist_id": checklist_id, "hash": checklist_hash, "previous": previous,
-            "number": number, "version": compiled.get("version"), "published_at": now}  # fmt: skip
+            "number": number, "version": compiled.get("version"), "published_at": now,
+            "kind": kind.name}  # fmt: skip
 
 
-def set_retired(db: Database, checklist_id: str, retired: bool, user: dict, ip: str = "") -> bool:
-    """Retire (no longer offered to phones) or restore a checklist; False when nothing changed."""
+def set_retired(
+    db: Database,
+    checklist_id: str,
+    retired: bool,
+    user: dict,
+    ip: str = "",
+    kind: Kind = INSPECTION,
+) -> bool:
+    """Retire (no longer offered to phones, or for new survey rounds) or restore a checklist
+    (or survey); False when nothing changed."""
     with write(db):
-        row = entry(db, checklist_id)
+        row = entry(db, checklist_id, kind)
         if row is None or (row["retired_at"] is not None) == retired:
             return False
-        db.table("checklist_library").update(
+        db.table(kind.library).update(
             checklist_id, {"retired_at": stamp() if retired else None, "updated_at": stamp()}
         )
         audit.record(
-            db, "checklist.retire" if retired else "checklist.restore", user=user,
+            db, f"{kind.audit}.retire" if retired else f"{kind.audit}.restore", user=user,
             target=checklist_id, detail={"hash": row["current_hash"]}, ip=ip,
         )  # fmt: skip
     return True
 
 
-def record_download(db: Database, checklist_hash: str, fmt: str, user: dict, ip: str = "") -> None:
+def record_download(
+    db: Database,
+    checklist_hash: str,
+    fmt: str,
+    user: dict,
+    ip: str = "",
+    kind: Kind = INSPECTION,
+) -> None:
     with write(db):
         audit.record(
-            db, "checklist.download", user=user, target=checklist_hash, detail={"format": fmt},
+            db, f"{kind.audit}.download", user=user, target=checklist_hash, detail={"format": fmt},
             ip=ip,
         )  # fmt: skip
 
 
-def history(db: Database, checklist_id: str, limit: int = 50) -> list[dict]:
-    """The audit entries about one checklist, newest first."""
-    return list(
+def history(
+    db: Database, checklist_id: str, limit: int = 50, kind: Kind = INSPECTION
+) -> list[dict]:
+    """The audit entries about one checklist (or survey), newest first; the action without
+    its kind's prefix ("publish", "retire" …)."""
+    rows = list(
         db.query(
-            """SELECT at, username, action, detail FROM audit_log
-                WHERE action LIKE 'checklist.%' AND (target = ? OR target IN
-                      (SELECT hash FROM checklist_versions WHERE checklist_id = ?))
+            f"""SELECT at, username, substr(action, instr(action, '.') + 1) AS action, detail
+                 FROM audit_log
+                WHERE (action LIKE '{kind.audit}.%' OR action = 'checklist.upload')
+                  AND (target = ? OR target IN
+                      (SELECT hash FROM {kind.versions} WHERE {kind.id} = ?))
                 ORDER BY id DESC LIMIT ?""",
             [checklist_id, checklist_id, limit],
         )
     )
+    return rows

@@ -1331,6 +1331,35 @@ def _followup_visits(db: Database) -> None:
     )  # fmt: skip
 
 
+@migrations(name="0031_survey_library")
+def _survey_library(db: Database) -> None:
+    # Surveys published through the library like checklists (storage/library.py, kind
+    # survey): which version new survey rounds are opened with, each version's YAML source and
+    # the publication history. Tables of their own beside survey_versions, so a survey is
+    # never offered as an inspection; a round keeps the version it was opened with.
+    db.table("survey_library").create(
+        {"survey_id": str, "current_hash": str, "retired_at": str, "file_hash": str,
+         "updated_at": str},
+        pk="survey_id",
+        foreign_keys=[("current_hash", "survey_versions", "hash")],
+        not_null={"current_hash", "updated_at"},
+    )  # fmt: skip
+    db.table("survey_sources").create(
+        {"hash": str, "yaml": str, "stored_at": str},
+        pk="hash",
+        foreign_keys=[("hash", "survey_versions", "hash")],
+        not_null={"yaml", "stored_at"},
+    )
+    db.table("survey_publications").create(
+        {"id": int, "survey_id": str, "hash": str, "published_at": str, "published_by": int,
+         "origin": str},
+        pk="id",
+        foreign_keys=[("hash", "survey_versions", "hash"), ("published_by", "users", "id")],
+        not_null={"survey_id", "hash", "published_at", "origin"},
+    )  # fmt: skip
+    db.table("survey_publications").create_index(["survey_id", "published_at"])
+
+
 @migrations(name="0032_bulk_answers_photo_stamps")
 def _bulk_answers_photo_stamps(db: Database) -> None:
     # bulk: the answer was set by 本部分其余项均符合 on the phone (payload bulk_confirmed), so

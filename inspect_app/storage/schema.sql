@@ -528,6 +528,23 @@ CREATE TABLE "signatures" (
    PRIMARY KEY ("inspection_id", "role")
 );
 
+CREATE TABLE "survey_library" (
+   "survey_id" TEXT PRIMARY KEY,
+   "current_hash" TEXT NOT NULL REFERENCES "survey_versions"("hash"),
+   "retired_at" TEXT,
+   "file_hash" TEXT,
+   "updated_at" TEXT NOT NULL
+);
+
+CREATE TABLE "survey_publications" (
+   "id" INTEGER PRIMARY KEY,
+   "survey_id" TEXT NOT NULL,
+   "hash" TEXT NOT NULL REFERENCES "survey_versions"("hash"),
+   "published_at" TEXT NOT NULL,
+   "published_by" INTEGER REFERENCES "users"("id"),
+   "origin" TEXT NOT NULL
+);
+
 CREATE TABLE "survey_responses" (
    "id" TEXT PRIMARY KEY,
    "round_id" INTEGER NOT NULL REFERENCES "survey_rounds"("id"),
@@ -559,6 +576,12 @@ CREATE TABLE "survey_rounds" (
    "created_at" TEXT NOT NULL,
    "closed_at" TEXT
 , report_id TEXT REFERENCES reports(id));
+
+CREATE TABLE "survey_sources" (
+   "hash" TEXT PRIMARY KEY REFERENCES "survey_versions"("hash"),
+   "yaml" TEXT NOT NULL,
+   "stored_at" TEXT NOT NULL
+);
 
 CREATE TABLE "survey_throttle" (
    "id" INTEGER PRIMARY KEY,
@@ -740,6 +763,9 @@ CREATE UNIQUE INDEX "idx_sessions_token_sha256"
 
 CREATE INDEX "idx_sessions_user_id"
     ON "sessions" ("user_id");
+
+CREATE INDEX "idx_survey_publications_survey_id_published_at"
+    ON "survey_publications" ("survey_id", "published_at");
 
 CREATE UNIQUE INDEX "idx_survey_responses_round_id_device_hash"
     ON "survey_responses" ("round_id", "device_hash");

@@ -9,10 +9,13 @@ makes it the current version in the database, which every server process reads p
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -23,14 +26,16 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from inspect_app.checklist import workbook
+from inspect_app.checklist import Checklist, workbook
 from inspect_app.checklist.diff import diff
 from inspect_app.checklist.source import rebuilt_document
 from inspect_app.common.clock import local_time
+from inspect_app.common.vocabulary import RESPONDENT_GROUPS
 from inspect_app.inspections import catalog
 from inspect_app.inspections import library as checking
 from inspect_app.storage import library, schools
 from inspect_app.storage.db import get_db
+from inspect_app.surveys.answers import MAX_TEXT_CHARS
 from inspect_app.web.guards import role_required
 from inspect_app.web.headers import CONTENT_SECURITY_POLICY
 
@@ -52,11 +57,16 @@ def _ip() -> str:
 @role_required(*MANAGERS)
 def index():
     db = get_db()
+    return _index(db, UploadForm())
+
+
+def _index(db, form: UploadForm):
     return render_template(
         "library/index.html",
         checklists=library.overview(db),
+        surveys=library.overview(db, library.SURVEY),
         uploads=library.recent_uploads(db),
-        form=UploadForm(),
+        form=form,
     )
 
 
@@ -66,23 +76,13 @@ def upload():
     form = UploadForm()
     db = get_db()
     if not form.validate_on_submit():
-        return render_template(
-            "library/index.html",
-            checklists=library.overview(db),
-            uploads=library.recent_uploads(db),
-            form=form,
-        ), 400
+        return _index(db, form), 400
     stored = form.file.data
     name = stored.filename or "未命名"
     data = stored.read(checking.MAX_UPLOAD_BYTES + 1)
     if len(data) > checking.MAX_UPLOAD_BYTES:
         form.file.errors = ["文件超过 5 MB，检查单文件不应这么大，请确认选择了正确的文件"]
-        return render_template(
-            "library/index.html",
-            checklists=library.overview(db),
-            uploads=library.recent_uploads(db),
-            form=form,
-        ), 400
+        return _index(db, form), 400
     checked = checking.check_upload(name, data)
     upload_id = library.save_upload(
         db,
@@ -107,6 +107,28 @@ def _schools(db) -> list[dict]:
     ]  # fmt: skip
 
 
+def _stored(db, kind: library.Kind, version_hash: str):
+    """A stored version of that kind (a Checklist), or None."""
+    if kind is library.SURVEY:
+        return catalog.survey_by_hash(db, version_hash)
+    return catalog.by_hash(db, version_hash)
+
+
+def _version(db, version_hash: str):
+    """(Checklist, Kind) of any stored version, checklist or survey; 404 when unknown."""
+    kind = library.kind_of_hash(db, version_hash)
+    found = _stored(db, kind, version_hash) if kind else None
+    if kind is None or found is None:
+        abort(404)
+    return found, kind
+
+
+def _page_of(kind: library.Kind, item_id: str) -> str:
+    if kind is library.SURVEY:
+        return url_for("library.survey_view", survey_id=item_id)
+    return url_for("library.checklist_view", checklist_id=item_id)
+
+
 def _preview(db, frame_url: str) -> dict:
     """The page around the phone frame: which schools it may be previewed for, and where."""
     return {"schools": _schools(db), "frame_url": frame_url}
@@ -121,12 +143,13 @@ def upload_view(upload_id: int):
         abort(404)
     compiled = row["compiled"]
     changes = current = entry = number = None
+    kind = library.kind_of(compiled) if compiled is not None else library.INSPECTION
     if compiled is not None:
-        entry = library.entry(db, compiled["id"])
-        current = catalog.by_hash(db, entry["current_hash"]) if entry else None
+        entry = library.entry(db, compiled["id"], kind)
+        current = _stored(db, kind, entry["current_hash"]) if entry else None
         changes = diff(current.compiled if current else None, compiled)
         if entry:
-            number = library.version_numbers(db, compiled["id"]).get(entry["current_hash"])
+            number = library.version_numbers(db, compiled["id"], kind).get(entry["current_hash"])
     status = 422 if row["errors"] else 200
     return render_template(
         "library/upload.html",
@@ -134,6 +157,7 @@ def upload_view(upload_id: int):
         compiled=compiled,
         current=current.compiled if current else None,
         entry=entry,
+        kind=kind.name,
         current_number=number,
         changes=changes,
         preview=_preview(db, url_for("library.upload_phone", upload_id=upload_id))
@@ -161,65 +185,103 @@ def publish(upload_id: int):
         flash(str(exc), "error")
         return redirect(url_for("library.upload_view", upload_id=upload_id))
     # what a clerk tells a colleague: 第 3 版 of 12 月 2 日; the hash is only a detail
+    reaches = (
+        "之后开启的满意度测评使用这个版本；已开启的测评仍使用原来的版本。"
+        if done["kind"] == "survey"
+        else "督学手机下次同步时取得；已开始的检查仍使用原来的版本。"
+    )
     flash(
         f"已发布第 {done['number']} 版（版本号 {done['version']}，"
-        f"{local_time(done['published_at'])[:10]}）：即刻生效，督学手机下次同步时取得；"
-        f"已开始的检查仍使用原来的版本。内容哈希 {done['hash'][:12]}",
+        f"{local_time(done['published_at'])[:10]}）：即刻生效，{reaches}"
+        f"内容哈希 {done['hash'][:12]}",
         "success",
     )
-    return redirect(url_for("library.checklist_view", checklist_id=done["checklist_id"]))
+    kind = library.SURVEY if done["kind"] == "survey" else library.INSPECTION
+    return redirect(_page_of(kind, done["checklist_id"]))
 
 
 @bp.get("/checklists/<checklist_id>")
 @role_required(*MANAGERS)
 def checklist_view(checklist_id: str):
+    return _item_page(library.INSPECTION, checklist_id)
+
+
+@bp.get("/surveys/<survey_id>")
+@role_required(*MANAGERS)
+def survey_view(survey_id: str):
+    return _item_page(library.SURVEY, survey_id)
+
+
+def _item_page(kind: library.Kind, item_id: str):
     db = get_db()
-    entry = library.entry(db, checklist_id)
+    entry = library.entry(db, item_id, kind)
     if entry is None:
         abort(404)
-    versions = library.versions_of(db, checklist_id)
-    current = catalog.by_hash(db, entry["current_hash"])
+    current = _stored(db, kind, entry["current_hash"])
     return render_template(
         "library/checklist.html",
+        kind=kind.name,
         entry=entry,
         current=current.compiled if current else None,
-        versions=versions,
-        history=library.history(db, checklist_id),
+        versions=library.versions_of(db, item_id, kind),
+        history=library.history(db, item_id, kind=kind),
     )
 
 
 @bp.post("/checklists/<checklist_id>/retire")
 @role_required(*MANAGERS)
 def retire(checklist_id: str):
-    return _set_retired(checklist_id, True)
+    return _set_retired(library.INSPECTION, checklist_id, True)
 
 
 @bp.post("/checklists/<checklist_id>/restore")
 @role_required(*MANAGERS)
 def restore(checklist_id: str):
-    return _set_retired(checklist_id, False)
+    return _set_retired(library.INSPECTION, checklist_id, False)
 
 
-def _set_retired(checklist_id: str, retired: bool):
+@bp.post("/surveys/<survey_id>/retire")
+@role_required(*MANAGERS)
+def survey_retire(survey_id: str):
+    return _set_retired(library.SURVEY, survey_id, True)
+
+
+@bp.post("/surveys/<survey_id>/restore")
+@role_required(*MANAGERS)
+def survey_restore(survey_id: str):
+    return _set_retired(library.SURVEY, survey_id, False)
+
+
+_RETIRE_WORDS = {
+    # (retired, changed) → what the clerk is told
+    (
+        "inspection",
+        True,
+        True,
+    ): "已停用：督学手机下次同步后不再提供这份检查单；已开始的检查仍可完成并上传。",
+    ("inspection", True, False): "这份检查单已是停用状态。",
+    ("inspection", False, True): "已恢复：督学手机下次同步后重新提供这份检查单。",
+    ("inspection", False, False): "这份检查单没有停用。",
+    ("survey", True, True): "已停用：不能再用这份问卷开启新的满意度测评；已开启的测评照常进行。",
+    ("survey", True, False): "这份调查问卷已是停用状态。",
+    ("survey", False, True): "已恢复：又可以用这份问卷开启满意度测评。",
+    ("survey", False, False): "这份调查问卷没有停用。",
+}
+
+
+def _set_retired(kind: library.Kind, item_id: str, retired: bool):
     db = get_db()
-    if library.entry(db, checklist_id) is None:
+    if library.entry(db, item_id, kind) is None:
         abort(404)
-    changed = library.set_retired(db, checklist_id, retired, g.user, _ip())
-    if retired:
-        flash("已停用：督学手机下次同步后不再提供这份检查单；已开始的检查仍可完成并上传。"
-              if changed else "这份检查单已是停用状态。", "success" if changed else "info")  # fmt: skip
-    else:
-        flash("已恢复：督学手机下次同步后重新提供这份检查单。"
-              if changed else "这份检查单没有停用。", "success" if changed else "info")  # fmt: skip
-    return redirect(url_for("library.checklist_view", checklist_id=checklist_id))
+    changed = library.set_retired(db, item_id, retired, g.user, _ip(), kind=kind)
+    flash(_RETIRE_WORDS[(kind.name, retired, changed)], "success" if changed else "info")
+    return redirect(_page_of(kind, item_id))
 
 
 def _version_source(checklist_hash: str) -> tuple[dict, str]:
     db = get_db()
-    checklist = catalog.by_hash(db, checklist_hash)
-    if checklist is None:
-        abort(404)
-    text = library.source(db, checklist_hash)
+    checklist, kind = _version(db, checklist_hash)
+    text = library.source(db, checklist_hash, kind)
     if text is None:
         # a version stored before sources were kept: written back from its compiled form,
         # and only when that compiles to the very same hash
@@ -239,7 +301,9 @@ def _file_name(compiled: dict, suffix: str) -> str:
 @role_required(*MANAGERS)
 def download_yaml(checklist_hash: str):
     compiled, text = _version_source(checklist_hash)
-    library.record_download(get_db(), checklist_hash, "yaml", g.user, _ip())
+    library.record_download(
+        get_db(), checklist_hash, "yaml", g.user, _ip(), kind=library.kind_of(compiled)
+    )
     return _attachment(text.encode("utf-8"), "application/yaml; charset=utf-8",
                        _file_name(compiled, "yaml"))  # fmt: skip
 
@@ -248,7 +312,9 @@ def download_yaml(checklist_hash: str):
 @role_required(*MANAGERS)
 def download_xlsx(checklist_hash: str):
     compiled, text = _version_source(checklist_hash)
-    library.record_download(get_db(), checklist_hash, "xlsx", g.user, _ip())
+    library.record_download(
+        get_db(), checklist_hash, "xlsx", g.user, _ip(), kind=library.kind_of(compiled)
+    )
     return _attachment(checking.source_workbook(text), workbook.XLSX_MIME,
                        _file_name(compiled, "xlsx"))  # fmt: skip
 
@@ -275,12 +341,12 @@ def version_original(checklist_hash: str):
     """A version's original file: the upload it was published from, or for a version that
     came with the system's files, that file's own text (what the deployer wrote)."""
     db = get_db()
-    checklist = catalog.by_hash(db, checklist_hash)
+    checklist, kind = _version(db, checklist_hash)
     found = library.published_upload(db, checklist_hash)
-    text = library.source(db, checklist_hash)
-    if checklist is None or (found is None and text is None):
+    text = library.source(db, checklist_hash, kind)
+    if found is None and text is None:
         abort(404)  # a version older than the library: only its rebuilt YAML and Excel exist
-    library.record_download(db, checklist_hash, "original", g.user, _ip())
+    library.record_download(db, checklist_hash, "original", g.user, _ip(), kind=kind)
     if found is not None:
         return _attachment(found["original"], _ORIGINAL_MIME.get(found["format"], "application/octet-stream"),
                            found["file_name"])  # fmt: skip
@@ -292,12 +358,11 @@ def version_original(checklist_hash: str):
 @role_required(*MANAGERS)
 def version_preview(checklist_hash: str):
     db = get_db()
-    checklist = catalog.by_hash(db, checklist_hash)
-    if checklist is None:
-        abort(404)
+    checklist, kind = _version(db, checklist_hash)
     return render_template(
         "library/version_preview.html",
         compiled=checklist.compiled,
+        kind=kind.name,
         preview=_preview(db, url_for("library.version_phone", checklist_hash=checklist_hash)),
     )
 
@@ -310,7 +375,8 @@ _FRAMED_CSP = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-a
 
 def _phone(compiled: dict):
     """The phone's form page (the inspector shell, page "preview") on `compiled` for the
-    school ?school= names: static/js/inspector/preview.js boots the real form.js on it."""
+    school ?school= names: static/js/inspector/preview.js boots the real form.js on it. A
+    survey is shown as its respondents see it: the answer page (survey.js) in preview mode."""
     db = get_db()
     rows = _schools(db)
     wanted = request.args.get("school", type=int)
@@ -318,6 +384,8 @@ def _phone(compiled: dict):
     if school is None:
         abort(404)
     full = schools.get(db, school["id"]) or {}
+    if library.kind_of(compiled) is library.SURVEY:
+        return _framed(_survey_page(compiled, school))
     data = {
         "checklist": compiled,
         "school_id": school["id"],
@@ -326,9 +394,31 @@ def _phone(compiled: dict):
         "user": {"id": g.user["id"], "username": g.user["username"],
                  "display_name": g.user["display_name"]},
     }  # fmt: skip
-    response = Response(
+    return _framed(
         render_template("library/phone.html", page="preview", version="preview", preview=data)
     )
+
+
+def _survey_page(compiled: dict, school: dict) -> str:
+    survey = Checklist.from_compiled(compiled)
+    data = {
+        "code": f"preview-{compiled['hash'][:12]}", "token": "", "survey": compiled,
+        "school": school["school"], "thanks": "", "maxText": MAX_TEXT_CHARS, "preview": True,
+    }  # fmt: skip
+    return render_template(
+        "respond/survey.html",
+        link={"school_name": school["name"]},
+        survey=survey,
+        groups=[(g, RESPONDENT_GROUPS[g]) for g in survey.respondents],
+        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c"),
+        max_text=MAX_TEXT_CHARS,
+        min_responses=int(current_app.config.get("SURVEY_MIN_RESPONSES", 5)),
+        preview=True,
+    )
+
+
+def _framed(html: str) -> Response:
+    response = Response(html)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Security-Policy"] = _FRAMED_CSP
@@ -347,9 +437,7 @@ def upload_phone(upload_id: int):
 @bp.get("/versions/<checklist_hash>/phone")
 @role_required(*MANAGERS)
 def version_phone(checklist_hash: str):
-    checklist = catalog.by_hash(get_db(), checklist_hash)
-    if checklist is None:
-        abort(404)
+    checklist, _ = _version(get_db(), checklist_hash)
     return _phone(checklist.compiled)
 
 

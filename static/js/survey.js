@@ -14,10 +14,14 @@ const sendButton = document.getElementById('send');
 const KEY = `survey:${data.code}`;
 const DEVICE_KEY = 'survey-device';
 
+// data.preview: the checklist library's preview of a survey version (web/library.py): the same
+// page and checks, but nothing is kept in this browser and nothing is sent.
 function load(key) {
+  if (data.preview) return null;
   try { return JSON.parse(localStorage.getItem(key) || 'null'); } catch { return null; }
 }
 function save(key, value) {
+  if (data.preview) return true;
   try { localStorage.setItem(key, JSON.stringify(value)); return true; } catch { return false; }
 }
 
@@ -37,8 +41,8 @@ function uuid() {
 }
 
 // One token per browser, for every round: the server keeps only its hash, one answer each.
-let device = localStorage.getItem(DEVICE_KEY);
-if (!device || !/^[A-Za-z0-9_-]{16,64}$/.test(device)) {
+let device = data.preview ? 'preview-not-sent-anywhere' : localStorage.getItem(DEVICE_KEY);
+if (!data.preview && (!device || !/^[A-Za-z0-9_-]{16,64}$/.test(device))) {
   device = randomToken(18);
   localStorage.setItem(DEVICE_KEY, device);
 }
@@ -140,6 +144,11 @@ let retry = null;
 
 async function send() {
   if (sending || record.state !== 'pending') return;
+  if (data.preview) {
+    record.state = 'draft';
+    showStatus('答卷填写完整。这是预览，答卷不会提交；发布后用这份问卷开启的测评才收集答卷。', 'ok');
+    return;
+  }
   sending = true;
   sendButton.disabled = true;
   showStatus('正在提交……');
