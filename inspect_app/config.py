@@ -77,6 +77,13 @@ class Defaults:
     WEBHOOK_SECRET = None
     NOTIFY_RETRY_SECONDS = 60
     NOTIFY_MAX_ATTEMPTS = 6
+    # The document worker also sends due notices between jobs, every NOTIFY_EVERY_SECONDS
+    # (and, once a day, raises overdue items and sends the previous days' digests), so cron's
+    # `flask notify` is optional; each message is claimed under a lease of
+    # NOTIFY_LEASE_SECONDS, so several workers or a cron run beside them never send one twice.
+    NOTIFY_FROM_WORKER = True
+    NOTIFY_EVERY_SECONDS = 30
+    NOTIFY_LEASE_SECONDS = 120
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
     DATABASE = None
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)

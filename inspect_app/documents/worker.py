@@ -22,10 +22,10 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from inspect_app.bureau import export_jobs, stored
-from inspect_app.common.clock import now, stamp, today_in_china
+from inspect_app.common.clock import CHINA, now, stamp, today_in_china
 from inspect_app.documents import issuing
 from inspect_app.documents.render import ReportError
 from inspect_app.storage import jobs
@@ -73,6 +73,8 @@ class Worker:
         self._stop = threading.Event()
         self._last_beat = now() - BEAT_EVERY
         self._last_figures = now() - FIGURES_EVERY
+        self._last_notify = now() - timedelta(seconds=float(config.get("NOTIFY_EVERY_SECONDS", 30)))
+        self._daily_done_on: date | None = None
         self._job_id: int | None = None
 
     def stop(self) -> None:
@@ -159,6 +161,31 @@ class Worker:
             # once the data changed, so their next view is current without waiting.
             stored.refresh_stale(db, today_in_china(self.config.get("TODAY_OVERRIDE")))
             self._last_figures = now()
+        every = timedelta(seconds=float(self.config.get("NOTIFY_EVERY_SECONDS", 30)))
+        if self.config.get("NOTIFY_FROM_WORKER", True) and now() - self._last_notify >= every:
+            self.notify(db)
+            self._last_notify = now()
+
+    def notify(self, db) -> dict:
+        """Between documents: send the notices that are due (e-mail, webhook), each claimed
+        under a lease so that another worker or `flask notify` never sends it too; once a day
+        also raise overdue items (逾期升级) and send the previous days' digests."""
+        from inspect_app.rectification import delivery, notifications
+
+        counts: dict = {}
+        try:
+            day = today_in_china(self.config.get("TODAY_OVERRIDE"))
+            if self._daily_done_on != day:
+                counts["escalated"] = notifications.run_escalations(db, day)
+                start = datetime.combine(day, time(0), CHINA)
+                counts["digests"] = delivery.send_digests(db, self.config, start)
+                self._daily_done_on = day
+            counts.update(delivery.deliver_due(db, self.config))
+        except sqlite3.Error:
+            raise  # the run loop logs it and goes on
+        except Exception:  # a notice must never stop the documents
+            log.exception("document worker could not send notifications")
+        return counts
 
     def _beat(self, db, job_id: int | None, *, force: bool = False) -> None:
         if not force and now() - self._last_beat < BEAT_EVERY:

@@ -4,7 +4,9 @@ Every notice sent (``notifications.send``) is logged once per channel its addres
 (``storage.deliveries``); :func:`deliver_due` sends what is due, retrying a failure with a
 doubling back-off until ``NOTIFY_MAX_ATTEMPTS``; :func:`send_digests` sends each user one
 message of the previous days' notices, for channels set to a daily digest. Run both from
-``flask notify`` (cron, or after each document-worker pass).
+``flask notify`` (cron) or from the document worker between jobs (documents/worker.py): each
+message is claimed under a lease first (``storage.deliveries.claim_due``), so two server
+processes never send one twice, and one whose sender died is sent when its lease passes.
 
 The webhook is the bureau's gateway to SMS or WeChat: a JSON POST to ``WEBHOOK_URL`` with
 ``X-Inspect-Timestamp`` and ``X-Inspect-Signature: sha256=<hex>``, the HMAC-SHA256 of
@@ -20,6 +22,7 @@ import json
 import smtplib
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -103,27 +106,45 @@ def _send(config: Mapping, channel: str, address: str, kind: str, text: str, lin
         send_webhook(config, {"kind": kind, "to": address, "text": text, "url": url})
 
 
-def deliver_due(db: Database, config: Mapping, moment: datetime | None = None) -> dict:
-    """Send every delivery that is due; returns counts of sent, retried and given up."""
+# Longer than one attempt can take (SMTP and the webhook each time out after 20 s).
+LEASE_SECONDS = 120
+
+
+def _lease(config: Mapping, moment: datetime) -> str:
+    return stamp(
+        moment + timedelta(seconds=float(config.get("NOTIFY_LEASE_SECONDS", LEASE_SECONDS)))
+    )
+
+
+def deliver_due(
+    db: Database, config: Mapping, moment: datetime | None = None, limit: int = 200
+) -> dict:
+    """Send the deliveries that are due (at most ``limit``), each claimed under a lease
+    first; returns counts of sent, retried and given up."""
     moment = moment or clock_now()
     counts = {"sent": 0, "retry": 0, "failed": 0}
     max_attempts = int(config.get("NOTIFY_MAX_ATTEMPTS", 6))
     base = float(config.get("NOTIFY_RETRY_SECONDS", 60))
-    for row in store.due(db, stamp(moment)):
+    for _ in range(limit):
+        claim = uuid.uuid4().hex
+        row = store.claim_due(db, stamp(moment), claim, _lease(config, moment))
+        if row is None:
+            break
         try:
             _send(config, row["channel"], row["address"], row["kind"], row["text"], row["link"])
         except DeliveryError as exc:
             attempt = row["attempts"] + 1
             if attempt >= max_attempts:
-                store.mark_failed(db, row["id"], str(exc), None)
+                store.mark_failed(db, row["id"], str(exc), None, claim)
                 counts["failed"] += 1
             else:
                 # 1, 2, 4, 8 … times the base delay, at most a day.
                 delay = min(base * 2 ** (attempt - 1), 86400)
-                store.mark_failed(db, row["id"], str(exc), stamp(moment + timedelta(seconds=delay)))
+                retry_at = stamp(moment + timedelta(seconds=delay))
+                store.mark_failed(db, row["id"], str(exc), retry_at, claim)
                 counts["retry"] += 1
             continue
-        store.mark_sent(db, [row["id"]], stamp(moment))
+        store.mark_sent(db, [row["id"]], stamp(moment), claim)
         counts["sent"] += 1
     return counts
 
@@ -131,14 +152,21 @@ def deliver_due(db: Database, config: Mapping, moment: datetime | None = None) -
 def send_digests(db: Database, config: Mapping, day_start: datetime) -> int:
     """One message per user and channel with the notices logged before ``day_start``.
 
-    A failed digest stays in the log as a digest and is tried again at the next run.
+    Each addressee's digest is claimed under a lease first (two processes never send one
+    twice); a failed one keeps its claim until the lease passes and is tried again by the
+    next run after that.
     """
-    groups: dict[tuple[int, str, str], list[dict]] = {}
-    for row in store.digests_due(db, stamp(day_start)):
-        groups.setdefault((row["user_id"], row["channel"], row["address"]), []).append(row)
     sent = 0
     base = config.get("PUBLIC_URL", "").rstrip("/")
-    for (_, channel, address), rows in groups.items():
+    while True:
+        moment = clock_now()
+        claim = uuid.uuid4().hex
+        rows = store.claim_digest(
+            db, stamp(day_start), stamp(moment), claim, _lease(config, moment)
+        )
+        if not rows:
+            break
+        channel, address = rows[0]["channel"], rows[0]["address"]
         lines = [f"{n}. {r['text']}" + (f"\n   {base}{r['link']}" if r["link"] else "")
                  for n, r in enumerate(rows, start=1)]  # fmt: skip
         text = "\n".join(lines)
@@ -159,6 +187,6 @@ def send_digests(db: Database, config: Mapping, day_start: datetime) -> int:
         except DeliveryError as exc:
             store.note_error(db, [r["id"] for r in rows], str(exc))
             continue
-        store.mark_sent(db, [r["id"] for r in rows], stamp())
+        store.mark_sent(db, [r["id"] for r in rows], stamp(), claim)
         sent += 1
     return sent

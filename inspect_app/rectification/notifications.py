@@ -32,14 +32,15 @@ class Notice:
 
 
 class Channel(Protocol):
-    def deliver(self, db: Database, notice: Notice) -> None: ...
+    # False: the notice was delivered before (another process just sent it); stop there.
+    def deliver(self, db: Database, notice: Notice) -> bool | None: ...
 
 
 class InAppChannel:
     """Writes the notice to the ``notifications`` table, shown on the user's notification page."""
 
-    def deliver(self, db: Database, notice: Notice) -> None:
-        store.add(
+    def deliver(self, db: Database, notice: Notice) -> bool:
+        return store.add(
             db, kind=notice.kind, text=notice.text, link=notice.link, user_id=notice.user_id,
             school_id=notice.school_id, dedupe_key=notice.dedupe_key,
         )  # fmt: skip
@@ -63,7 +64,10 @@ def send(db: Database, notice: Notice) -> bool:
     if notice.dedupe_key and store.known_keys(db, [notice.dedupe_key]):
         return False
     for channel in _channels:
-        channel.deliver(db, notice)
+        # Two processes may both pass the check above (the worker's escalation run beside
+        # ``flask notify``): the in-app row's unique key lets one of them deliver it.
+        if channel.deliver(db, notice) is False:
+            return False
     # E-mail and webhook: logged here for each addressee's chosen channels, sent by
     # rectification.delivery (flask notify) with retries, or in a daily digest.
     deliveries.queue(
@@ -311,6 +315,13 @@ def run_escalations(db: Database, today: date) -> int:
             day=today.isoformat(), days_overdue=late,
             text=f"超过整改时限 {item['deadline']} 仍未销号，已升级至县教育局督办（{who}）",
         )  # fmt: skip
+        if item.get("unit_id"):
+            to_unit_head(
+                db, units.get(db, item["unit_id"]), item,
+                f"{item['school_name']}「{_short(item['problem'])}」由{who}负责整改，已超过整改时限 "
+                f"{item['deadline']}（逾期 {late} 天），已升级至县教育局督办，请督促办理。",
+                f"head:esc:{item['id']}:{item['deadline']}",
+            )  # fmt: skip
     bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
 
     def unit_accounts(unit_id: int) -> list[int]:
@@ -324,11 +335,37 @@ def run_escalations(db: Database, today: date) -> int:
 
     notices = escalations(overdue, today, unit_accounts, item_link, bureau, review_link)
     since = (today - timedelta(days=REPEAT_LOOKBACK_DAYS)).isoformat()
-    notices += repeat_escalations(
-        rectifications.repeat_escalations_since(db, since),
-        unit_accounts, item_link, bureau, review_link,
-    )  # fmt: skip
+    repeats = rectifications.repeat_escalations_since(db, since)
+    notices += repeat_escalations(repeats, unit_accounts, item_link, bureau, review_link)
+    for item in repeats:
+        if item.get("unit_id"):
+            to_unit_head(
+                db, units.get(db, item["unit_id"]), item,
+                f"{item['school_name']}「{_short(item['problem'])}」由{item['unit_name']}负责整改，"
+                f"逾期 {item['escalation_days']} 天后检查再次发现（屡查屡犯），已升级至县教育局督办。",
+                f"head:esc-{item['escalation_key']}:{item['id']}",
+            )  # fmt: skip
     return send_new(db, notices)
+
+
+def to_unit_head(db: Database, unit: dict | None, item: dict, text: str, key: str) -> int:
+    """An escalation reaches the unit's head by e-mail and SMS / WeChat (the gateway), at the
+    addresses the bureau keeps on the unit, once per ``key`` and channel; returns how many
+    messages were logged (sent by ``delivery.deliver_due`` with retries)."""
+    if unit is None:
+        return 0
+    logged = 0
+    for channel, address in (
+        ("email", unit.get("head_email")),
+        ("webhook", unit.get("head_phone")),
+    ):
+        if address:
+            logged += deliveries.queue_to_unit_head(
+                db, unit_id=unit["id"], channel=channel, address=address, kind="escalated",
+                text=text, link=f"/school/rectifications/{item['id']}",
+                dedupe_key=f"{key}:{channel}",
+            )  # fmt: skip
+    return logged
 
 
 def send_new(db: Database, notices: list[Notice]) -> int:

@@ -1287,6 +1287,58 @@ def _rectification_report_versions(db: Database) -> None:
     db.execute("CREATE INDEX rectification_reports_by_school ON rectification_reports (school_id)")
 
 
+@migrations(name="0028c_unit_heads_and_delivery_leases")
+def _unit_heads_and_delivery_leases(db: Database) -> None:
+    # A unit's head (units.head was only a name) gets an e-mail address and a phone number
+    # (the SMS / WeChat gateway's address), kept by the bureau, so an escalation of the unit's
+    # item reaches the person who answers for it, account or not.
+    for column in ("head_email", "head_phone"):
+        db.execute(f"ALTER TABLE units ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    # The delivery log is rebuilt: a delivery to a unit's head has no user (user_id NULL,
+    # unit_id set); ``dedupe_key`` makes one escalation one message however many processes
+    # raise it; ``claim``/``lease_until`` let every server process's document worker send due
+    # deliveries without two of them sending one (status sending while claimed; a lease that
+    # passed — a killed process — is claimed again).
+    db.execute(
+        """CREATE TABLE notification_deliveries_v (
+             id INTEGER PRIMARY KEY,
+             user_id INTEGER REFERENCES users(id),
+             unit_id INTEGER REFERENCES units(id),
+             channel TEXT NOT NULL,
+             address TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             text TEXT NOT NULL,
+             link TEXT NOT NULL DEFAULT '',
+             status TEXT NOT NULL,  -- queued | digest | sending | digest_sending | sent | failed
+             attempts INTEGER NOT NULL DEFAULT 0,
+             next_attempt_at TEXT NOT NULL,
+             last_error TEXT,
+             created_at TEXT NOT NULL,
+             delivered_at TEXT,
+             dedupe_key TEXT,
+             claim TEXT,
+             lease_until TEXT,
+             CHECK (user_id IS NOT NULL OR unit_id IS NOT NULL)
+           )"""
+    )
+    db.execute(
+        """INSERT INTO notification_deliveries_v (id, user_id, channel, address, kind, text, link,
+             status, attempts, next_attempt_at, last_error, created_at, delivered_at)
+           SELECT id, user_id, channel, address, kind, text, link, status, attempts,
+                  next_attempt_at, last_error, created_at, delivered_at
+           FROM notification_deliveries"""
+    )
+    db.execute("DROP TABLE notification_deliveries")
+    db.execute("ALTER TABLE notification_deliveries_v RENAME TO notification_deliveries")
+    db.execute(
+        "CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at)"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX notification_deliveries_once ON notification_deliveries (dedupe_key) "
+        "WHERE dedupe_key IS NOT NULL"
+    )
+
+
 @migrations(name="0029_followup_visits")
 def _followup_visits(db: Database) -> None:
     # 回头看: an inspector goes back to a school and checks its open items on the spot. The

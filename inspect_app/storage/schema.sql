@@ -337,20 +337,25 @@ CREATE TABLE notification_channels (
              PRIMARY KEY (user_id, channel)
            );
 
-CREATE TABLE notification_deliveries (
+CREATE TABLE "notification_deliveries" (
              id INTEGER PRIMARY KEY,
-             user_id INTEGER NOT NULL REFERENCES users(id),
+             user_id INTEGER REFERENCES users(id),
+             unit_id INTEGER REFERENCES units(id),
              channel TEXT NOT NULL,
              address TEXT NOT NULL,
              kind TEXT NOT NULL,
              text TEXT NOT NULL,
              link TEXT NOT NULL DEFAULT '',
-             status TEXT NOT NULL,
+             status TEXT NOT NULL,  -- queued | digest | sending | digest_sending | sent | failed
              attempts INTEGER NOT NULL DEFAULT 0,
              next_attempt_at TEXT NOT NULL,
              last_error TEXT,
              created_at TEXT NOT NULL,
-             delivered_at TEXT
+             delivered_at TEXT,
+             dedupe_key TEXT,
+             claim TEXT,
+             lease_until TEXT,
+             CHECK (user_id IS NOT NULL OR unit_id IS NOT NULL)
            );
 
 CREATE TABLE "notifications" (
@@ -605,7 +610,7 @@ CREATE TABLE "units" (
    "head" TEXT,
    "active" INTEGER DEFAULT 1,
    "created_at" TEXT NOT NULL
-);
+, head_email TEXT NOT NULL DEFAULT '', head_phone TEXT NOT NULL DEFAULT '');
 
 CREATE TABLE "users" (
    "id" INTEGER PRIMARY KEY,
@@ -706,6 +711,8 @@ CREATE INDEX "idx_login_failures_key_at"
     ON "login_failures" ("key", "at");
 
 CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at);
+
+CREATE UNIQUE INDEX notification_deliveries_once ON notification_deliveries (dedupe_key) WHERE dedupe_key IS NOT NULL;
 
 CREATE UNIQUE INDEX "idx_notifications_dedupe_key"
     ON "notifications" ("dedupe_key");

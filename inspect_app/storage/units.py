@@ -45,11 +45,23 @@ def ensure(db: Database, name: str, kind: str) -> int:
     return db.execute("SELECT id FROM units WHERE name = ?", [name]).fetchone()[0]
 
 
-def create(db: Database, *, name: str, kind: str, head: str = "") -> int:
+def create(
+    db: Database, *, name: str, kind: str, head: str = "", head_email: str = "",
+    head_phone: str = "",
+) -> int:  # fmt: skip
+    """A new unit; ``head_email`` / ``head_phone`` are where its escalations reach its head."""
     return inserted_id(
         db.table("units").insert(
-            {"name": name, "kind": kind, "head": head, "active": 1, "created_at": stamp()}
-        )
+            {
+                "name": name,
+                "kind": kind,
+                "head": head,
+                "head_email": head_email,
+                "head_phone": head_phone,
+                "active": 1,
+                "created_at": stamp(),
+            }
+        )  # fmt: skip
     )
 
 

@@ -261,6 +261,25 @@ class UnitForm(FlaskForm):
     )
     kind = SelectField("类别", choices=[SelectChoice(k, v) for k, v in UNIT_KINDS.items()])
     head = StringField("负责人", validators=[Optional(), Length(max=32)])
+    # Where an escalation of the unit's items reaches its head (no account needed).
+    head_email = StringField(
+        "负责人电子邮箱",
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写正确的邮箱地址，如 name@example.com"
+            ),
+        ],
+    )
+    head_phone = StringField(
+        "负责人手机号或微信号",
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(r"^[\w@.+-]+$", message="只能包含字母、数字和 @ . + - _"),
+        ],
+    )
     active = BooleanField("启用", default=True)
 
     def __init__(self, *args, editing: dict | None = None, **kwargs):
@@ -291,10 +310,15 @@ def unit_list(unit_id: int | None = None):
             "name": form.name.data.strip(),
             "kind": form.kind.data,
             "head": (form.head.data or "").strip(),
+            "head_email": (form.head_email.data or "").strip(),
+            "head_phone": (form.head_phone.data or "").strip(),
             "active": int(form.active.data),
         }
         if unit is None:
-            saved = units.create(db, name=fields["name"], kind=fields["kind"], head=fields["head"])
+            saved = units.create(
+                db, name=fields["name"], kind=fields["kind"], head=fields["head"],
+                head_email=fields["head_email"], head_phone=fields["head_phone"],
+            )  # fmt: skip
         else:
             units.update(db, unit["id"], **fields)
             saved = unit["id"]
