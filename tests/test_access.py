@@ -76,8 +76,6 @@ MATRIX = {
     # 回头看: the page is a shell; a school's open items only for its planned inspectors and
     # the reviewers of its items (insp is neither for school A), and the bureau.
     ("GET", "/inspector/followup"): [302, 200, 403, 403, 200, 200],
-    ("GET", "/inspector/followups/{unknown}"): [302, 404, 403, 403, 404, 404],
-    ("GET", "/inspector/followups/{unknown}/record.pdf"): [302, 404, 403, 403, 404, 404],
     ("GET", "/api/followups"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/followups/schools/{school_a}"): [401, 403, 403, 403, 200, 200],
     ("GET", "/api/followups/schools/{school_a}/files/{photo_hash}"): [401, 403, 403, 403, 404, 404],
@@ -140,6 +138,9 @@ MATRIX = {
     ("POST", "/review/schools/{school_a}/links"): [302, 403, 403, 403, 200, 200],
     ("POST", "/review/links/{photo_hash}/revoke"): [302, 403, 403, 403, 404, 404],
     ("GET", "/review/notifications"): [302, 200, 403, 403, 200, 200],
+    # A 回头看's record: its inspector's and the bureau's.
+    ("GET", "/review/followups/{unknown}"): [302, 404, 403, 403, 404, 404],
+    ("GET", "/review/followups/{unknown}/record.pdf"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/notifications/read"): [302, 302, 403, 403, 302, 302],
     # Surveys: the bureau's pages, and the respondent's public ones (no account at all).
     ("GET", "/bureau/surveys/"): [302, 403, 403, 403, 200, 200],

@@ -258,7 +258,7 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     queue = User(app, "insp").page("/review/").get_text()
     assert first["problem"][:10] in queue
     # Another inspector's record is not theirs to read.
-    visit_url = f"/inspector/followups/{body['id']}"
+    visit_url = f"/review/followups/{body['id']}"
     assert User(app, "insp").get(visit_url).status_code == 403
     assert User(app, "bureau").get(visit_url).status_code == 200
 

@@ -198,7 +198,7 @@ def _visit(visit_id: str) -> dict:
     return visit
 
 
-@bp.route("/inspector/followups/<visit_id>")
+@bp.route("/review/followups/<visit_id>")
 @role_required(*INSPECTOR_ROLES)
 def record(visit_id: str):
     """回头看记录: what was checked, found and signed, item by item."""
@@ -208,7 +208,7 @@ def record(visit_id: str):
     for p in visits.photos(db, visit_id):
         photos.setdefault(p["rectification_id"], []).append(p)
     return render_template(
-        "inspector/followup_record.html",
+        "review/followup.html",
         visit=visit,
         results=visits.results(db, visit_id),
         photos=photos,
@@ -218,7 +218,7 @@ def record(visit_id: str):
     )
 
 
-@bp.route("/inspector/followups/<visit_id>/record.pdf")
+@bp.route("/review/followups/<visit_id>/record.pdf")
 @role_required(*INSPECTOR_ROLES)
 def record_pdf(visit_id: str):
     """The same record as a PDF, to print, file or hand to the school."""

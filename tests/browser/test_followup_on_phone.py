@@ -130,6 +130,6 @@ def test_followup_offline_then_sent_and_on_the_timelines(
     page.goto(f"/review/rectifications/{items[1]['id']}")
     assert "未整改" in page.locator("ol.timeline li.kind-followup").inner_text()
     assert "资金尚未到位" in page.locator("ol.timeline li.kind-followup").inner_text()
-    page.goto(f"/inspector/followups/{visit['id']}")
+    page.goto(f"/review/followups/{visit['id']}")
     assert "已整改 1 个" in page.locator("[data-summary]").inner_text()
     shot(page, "record", full_page=True)
