@@ -260,7 +260,12 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     # Another inspector's record is not theirs to read.
     visit_url = f"/review/followups/{body['id']}"
     assert User(app, "insp").get(visit_url).status_code == 403
-    assert User(app, "bureau").get(visit_url).status_code == 200
+    bureau = User(app, "bureau")
+    assert bureau.get(visit_url).status_code == 200
+    # The bureau's page of the school lists its 回头看 visits.
+    listed = bureau.page(f"/review/schools/{school}").select_one("#followups")
+    assert "2027-03-01 · 督学 测试insp2" in listed.get_text()
+    assert listed.select_one("a")["href"] == visit_url
 
 
 def test_a_phone_that_never_reaches_the_server_is_imported_from_its_backup(

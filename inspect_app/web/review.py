@@ -31,6 +31,7 @@ from inspect_app.common.clock import local_time, now, stamp
 from inspect_app.common.vocabulary import UNIT_KINDS
 from inspect_app.rectification import notifications, rules
 from inspect_app.storage import audit, inspections, rectification_reports, schools, units
+from inspect_app.storage import followups as followup_visits
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
 from inspect_app.storage.db import get_db
@@ -353,6 +354,7 @@ def _school_page(school_id: int, form: LinkForm, new_link: str | None = None):
         # Against the school: an item a county unit fixes is that unit's delay, not the school's.
         summary=rules.summarize(findings, rows, day, school=True),
         links=items.links_for_school(db, school_id),
+        followups=followup_visits.for_school(db, school_id),
         now=stamp(),
         form=form,
         new_link=new_link,

@@ -150,7 +150,8 @@ async function renderRecent(serverRecent = []) {
   if (!rows.length) list.append(h('li', { class: 'empty' }, '暂无。'));
   for (const r of rows) {
     const score = r.total === null || r.total === undefined ? '' : ` · ${r.total} 分 ${r.grade || ''}`;
-    const body = [h('strong', {}, r.school_name || '学校'),
+    const what = r.kind === 'followup' ? ' · 回头看' : ''; // its link is the visit's record
+    const body = [h('strong', {}, `${r.school_name || '学校'}${what}`),
       h('span', { class: 'meta' }, `${r.date || ''}${score} · 服务器已收到 ${formatTime(r.received_at)}`)];
     list.append(h('li', { class: 'recent-item', dataset: { id: r.id } },
       r.report_url ? h('a', { href: r.report_url }, body) : h('div', { class: 'pad' }, body)));
