@@ -9,9 +9,11 @@ import json
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 
+from inspect_app.rectification import notifications
 from inspect_app.storage import assignments, users
 
 from . import factories
@@ -247,9 +249,12 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     assert phone.send(body).status_code == 201
     assert item_row(db, first["id"])["status"] == "submitted"
     assert json.loads(events(db, first["id"])[0]["data"])["outcome"] == "待复查人销号"
-    # Not fixed past the deadline: still open, still overdue, and the timeline says so.
+    # Not fixed past the deadline: still open, still overdue, and the timeline says so; the
+    # daily escalation raises it, and leaves the one now before its reviewer to the reviewer.
     assert item_row(db, second["id"])["status"] == "pending"
     assert "已逾期" in events(db, second["id"])[0]["text"]
+    notifications.run_escalations(db, date(2027, 3, 1))
+    assert events(db, second["id"], "escalate"), "an overdue item not fixed is escalated"
     notice = next(
         db.query("SELECT * FROM notifications WHERE user_id = ? ORDER BY id DESC", [county["insp"]])
     )
