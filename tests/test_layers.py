@@ -27,6 +27,7 @@ PURE = (
     "bureau/charts.py",
     "bureau/xlsx.py",
     "rectification/rules.py",
+    "rectification/followup_rules.py",
     "rectification/evidence.py",
     "inspections/images.py",
     "directory/school_import.py",
