@@ -67,8 +67,19 @@ def test_followup_offline_then_sent_and_on_the_timelines(
     shot(page, "home-online")
 
     context.set_offline(True)
+    # The items were kept five days ago: the phone says what that means.
+    page.evaluate(
+        """async (school) => {
+            const store = await import('/static/js/inspector/store.js');
+            const pack = await store.getMeta(`followup-pack:${school}`);
+            pack.kept_at = new Date(Date.now() - 5 * 864e5).toISOString();
+            await store.putMeta(`followup-pack:${school}`, pack);
+        }""",
+        card.get_attribute("data-school"),
+    )
     card.locator("a").click()
     page.wait_for_selector("body[data-ready='1']")
+    assert "5 天前保存到本机" in page.locator("#fu-stale").inner_text()
     assert page.locator("#net").inner_text() == "离线"
     cards = page.locator(".fu-item")
     assert cards.count() == len(items)

@@ -378,6 +378,13 @@ async function render() {
   const locked = draft.status === 'locked';
   $('#fu-title').textContent = `回头看 · ${draft.school.name}`;
   $('#fu-meta').textContent = `${draft.date} · 整改事项保存于 ${formatTime(draft.pack_kept_at)}${draft.location ? '' : ' · 未定位'}`;
+  // Items kept days ago may miss what the school has sent since (the server judges each item
+  // as it stands on arrival, but the inspector should know what they are looking at).
+  const age = Math.floor((Date.now() - Date.parse(draft.pack_kept_at)) / DAY_MS);
+  if (age >= 3 && !locked) {
+    body.append(h('p', { class: 'banner', id: 'fu-stale', role: 'note' },
+      `整改事项是 ${age} 天前保存到本机的，学校此后提交的整改情况未显示；上传后以服务器上各事项的最新状态为准。`));
+  }
   body.append(h('p', { class: 'card summary-line', id: 'fu-summary' }));
   if (locked) {
     const state = h('p', { class: 'card', id: 'fu-state', dataset: { state: 'queued' } }, '已提交，等待上传…');
