@@ -363,6 +363,7 @@ def version_preview(checklist_hash: str):
         "library/version_preview.html",
         compiled=checklist.compiled,
         kind=kind.name,
+        number=library.version_numbers(db, checklist.id, kind).get(checklist_hash),
         preview=_preview(db, url_for("library.version_phone", checklist_hash=checklist_hash)),
     )
 

@@ -37,7 +37,7 @@ def revised() -> dict:
     return doc
 
 
-def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot):
+def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot, photo_files):
     doc = revised()
     good = tmp_path / "寄宿制2027.xlsx"
     good.write_bytes(wb.to_workbook(doc))
@@ -114,9 +114,12 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         p = expected["progress"]
         shown = phone.locator("#total").inner_text()
         assert shown == f"已得 {p['earned']:g}/{p['assessed']:g} 分", (shown, p)
-        # a note as on the phone
+        # a note and a photo as on the phone (stamped and kept in the preview's namespace)
         card.locator(".tool-note").click()
         card.locator(".note-input").fill("制度已张贴在门后")
+        card.locator("input[type=file]").set_input_files(photo_files[:1])
+        card.locator(".thumb img").wait_for()
+        assert card.locator(".tool-photo").inner_text() == "照片 1"
         phone.locator("#toc-toggle").click()
         assert phone.locator("#toc-list .toc-item").count() >= 3
         shot(page, "preview", full_page=True)
@@ -129,8 +132,13 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
         # nothing of it is a draft: the phone's own database holds none, no service worker,
         # and what the preview keeps is in its own namespace
         stored = page.frame(url=re.compile(r"/phone\?")).evaluate(STORED)
-        assert stored["real_drafts"] == 0 and stored["workers"] == 0, stored
-        assert stored["preview_drafts"] == [True], stored
+        assert stored["real_drafts"] == 0 and stored["real_photos"] == 0, stored
+        assert stored["workers"] == 0, stored
+        assert stored["preview_drafts"] == [True] and stored["preview_photos"] == 1, stored
+        # 提交 is refused in the preview, with a reason
+        phone.locator("#toc-toggle").click()
+        phone.locator("#toc-list .toc-item", has_text="签名与提交").click()
+        assert phone.locator("#missing").count() == 1  # the form's own check: items still open
 
         page.click("#publish-button")
         page.wait_for_selector("#versions")
@@ -155,20 +163,22 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot)
 # it exists, so looking does not create it), in the preview's own one, and service workers.
 STORED = """async () => {
   const names = (await indexedDB.databases()).map((d) => d.name);
-  const drafts = (name) => new Promise((resolve, reject) => {
+  const rows = (name, store) => new Promise((resolve, reject) => {
+    if (!names.includes(name)) { resolve([]); return; }
     const req = indexedDB.open(name);
     req.onsuccess = () => {
       const db = req.result;
-      if (!db.objectStoreNames.contains('drafts')) { db.close(); resolve([]); return; }
-      const all = db.transaction('drafts').objectStore('drafts').getAll();
+      if (!db.objectStoreNames.contains(store)) { db.close(); resolve([]); return; }
+      const all = db.transaction(store).objectStore(store).getAll();
       all.onsuccess = () => { db.close(); resolve(all.result); };
       all.onerror = () => reject(all.error);
     };
     req.onerror = () => reject(req.error);
   });
-  const real = names.includes('inspect') ? await drafts('inspect') : [];
-  const preview = names.includes('inspect-preview') ? await drafts('inspect-preview') : [];
-  return { names, real_drafts: real.length, preview_drafts: preview.map((d) => d.preview === true),
+  return { names, real_drafts: (await rows('inspect', 'drafts')).length,
+           real_photos: (await rows('inspect', 'photos')).length,
+           preview_drafts: (await rows('inspect-preview', 'drafts')).map((d) => d.preview === true),
+           preview_photos: (await rows('inspect-preview', 'photos')).length,
            workers: (await navigator.serviceWorker.getRegistrations()).length };
 }"""
 
@@ -305,5 +315,44 @@ def test_preview_of_a_stored_version_draws_a_sample_and_keeps_the_scroll(
             path="/tmp/shots/checklist-library-sample-preview.png"
         )
         assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_survey_preview_on_a_phone_keeps_and_sends_nothing(browser, live_server, shot):
+    """A clerk on a phone previews a survey version: the respondents' own answer page in the
+    frame, its checks working, and nothing kept in the browser or sent to the server."""
+    version = live_server.query(
+        "SELECT current_hash FROM survey_library WHERE survey_id = 'parent_satisfaction'"
+    )[0]["current_hash"]
+    context = new_context(browser, live_server)  # the phone viewport
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    posts: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    try:
+        login(page, "jyj", next_path=f"/library/versions/{version}/preview")
+        posts.clear()  # the login itself
+        assert page.locator("h1").inner_text() == "教育精准扶贫政策家长满意度测评 · 第 1 版"
+        frame_box = page.locator("#preview-frame").bounding_box()
+        assert frame_box is not None and frame_box["width"] <= page.viewport_size["width"]
+        phone = page.frame_locator("#preview-frame")
+        assert "预览，不会保存" in phone.locator("#preview-banner").inner_text()
+        phone.locator("#survey").wait_for()
+        # the page's own checks run: an empty answer sheet is not taken
+        phone.locator("#send").click()
+        assert phone.locator("#status").inner_text() == "您还没有回答任何问题。"
+        for fieldset in phone.locator("fieldset[data-type=choice]:visible").all():
+            fieldset.locator("label.opt").first.click()
+        phone.locator("#send").click()
+        status = phone.locator("#status")
+        assert "这是预览，答卷不会提交" in status.inner_text()
+        kept = page.frame(url=re.compile(r"/phone\?")).evaluate(
+            "() => Object.keys(localStorage).filter((k) => k.startsWith('survey'))"
+        )
+        assert kept == [] and posts == [] and not errors, (kept, posts, errors)
+        shot(page, "survey-preview", full_page=True)
     finally:
         context.close()
