@@ -34,6 +34,7 @@ SHELL_STATIC = (
     "js/inspector/outbox.js",
     "js/inspector/photos.js",
     "js/inspector/bulk.js",
+    "js/inspector/locked.js",
     "js/inspector/interviews.js",
     "js/inspector/plausible.js",
     "js/inspector/sample.js",

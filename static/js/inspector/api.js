@@ -62,14 +62,20 @@ export async function keepChecklists(boot) {
   return { kept, missing: results.length - kept };
 }
 
+// Last time's answers: the data; {none} when there is no earlier inspection; {none, denied}
+// when the server refuses this inspector (the school left their plan): its reason, to show,
+// and not asked again; {login} when the login has expired; null offline (ask again later).
 export async function previous(schoolId, checklistId) {
   try {
     const { data } = await request(
       `/api/schools/${schoolId}/previous?checklist=${encodeURIComponent(checklistId)}`, { timeout: 8000 });
     return data;
   } catch (e) {
-    if (e instanceof HttpError && e.status === 404) return { none: true };
-    return null; // unknown (offline): ask again later
+    if (!(e instanceof HttpError)) return null;
+    if (e.status === 404) return { none: true };
+    if (e.status === 403) return { none: true, denied: e.body.message || '无权调取该校的历史检查记录。' };
+    if (e.status === 401) return { login: true };
+    return null;
   }
 }
 

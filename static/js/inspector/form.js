@@ -13,7 +13,7 @@ import { sampleControl } from './sample.js';
 import * as store from './store.js';
 import {
   $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, sha256Hex,
-  STATE_NAMES, toast, uuid, watchNetwork,
+  toast, uuid, watchNetwork,
 } from './util.js';
 
 const root = () => $('#form-root');
@@ -41,17 +41,41 @@ function loadFinish() {
 
 // ------------------------------------------------------------------ persistence
 
+let queued = 0; // snapshots save() has taken, numbered in order
+let committed = 0; // the newest of them IndexedDB has committed
+let rescued = false; // a copy of the draft is in localStorage (rescue())
+const rescueKey = (id) => `inspect-rescue:${id}`;
+
 function save() {
   if (!editing) return saving; // the other tab's copy is the one being kept
   draft.updated_at = new Date().toISOString();
+  const n = ++queued;
   const snapshot = structuredClone(draft);
   // Chained so writes land in order; each is its own committed transaction.
   saving = saving.then(() => store.put('drafts', snapshot)).then(
-    () => { const el = $('#saved'); if (el) el.textContent = `已保存 ${formatTime(snapshot.updated_at).slice(11)}`; },
+    () => {
+      committed = n;
+      if (rescued && n === queued) { localStorage.removeItem(rescueKey(snapshot.id)); rescued = false; }
+      const el = $('#saved'); if (el) el.textContent = `已保存 ${formatTime(snapshot.updated_at).slice(11)}`;
+    },
     (e) => banner(`保存失败：${e.message}。请不要关闭页面，并尽快导出或上传。`),
   );
   return saving;
 }
+
+// The page goes away or out of sight (a reload, a swipe, the phone locking) with changes still
+// queued: an IndexedDB write not committed by then dies with the page (measured in Chromium,
+// even one begun in pagehide), so the draft is copied to localStorage, which writes at once.
+// load() takes the copy back when it is newer than what IndexedDB has.
+function rescue() {
+  if (!draft || !editing || committed === queued) return;
+  try {
+    localStorage.setItem(rescueKey(draft.id), JSON.stringify(draft));
+    rescued = true;
+  } catch { /* storage full: IndexedDB keeps the last committed change */ }
+}
+addEventListener('pagehide', rescue);
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') rescue(); });
 
 // ------------------------------------------------------------------ scoring
 
@@ -658,6 +682,7 @@ function render() {
 
 function prefillOffer() {
   const prev = draft.previous;
+  if (prev?.denied) return draft.section ? null : h('p', { class: 'card hint', id: 'previous-denied' }, `未能调取上次检查的数据：${prev.denied}`);
   if (!prev || prev.none || draft.prefill_offer) return null;
   const ids = Object.keys(prev.answers || {}).filter((id) => items[id] && items[id].it.prefill !== false && draft.answers[id] === undefined);
   if (!ids.length) return null;
@@ -864,6 +889,7 @@ async function submit() {
     if (blockers().length || !ROLES.every((r) => draft.signatures[r.key])) throw new Error('还有未完成的项目或签名');
     await loadFinish();
     const body = payload();
+    const { summaryOf } = await lockedView();
     await outbox.enqueue(draft, body, { ...summaryOf(result, rectificationRows()), lowest_grade: compiled.grades.at(-1).grade });
     draft.status = 'locked';
     // offline, 正在上传 would promise what cannot happen yet
@@ -879,70 +905,19 @@ async function submit() {
   }
 }
 
-// What the principal reads on the phone right after signing, offline too: the engine's score
-// and grade (and why it is capped), the findings, and the rectification list with deadlines.
-export function summaryOf(res, rectifications) {
-  return {
-    total: res.total, grade: res.grade, score_grade: res.score_grade ?? null, capped: !!res.capped,
-    cap_reason: res.cap?.reason || '', vetoes: res.vetoes.map((v) => v.problem),
-    findings: res.findings.map((f) => ({ problem: f.problem, basis: f.basis || '', local: !!f.local })),
-    rectifications: rectifications.map((r) => ({ problem: r.problem, action: r.action, owner: r.owner, deadline: r.deadline })),
-  };
-}
+// The locked page and the principal's summary (locked.js) load when first shown, as the
+// review's code does; the service worker precaches the module, so it works offline too.
+const lockedView = () => import('./locked.js');
 
-export function summaryView(head, sum, lowestGrade) {
-  return h('section', { class: 'card result-summary', id: 'result-summary' },
-    h('h2', {}, '检查结果'),
-    h('p', { class: 'meta' }, head),
-    h('div', { class: 'summary' },
-      h('div', { class: 'big-score' }, h('span', { id: 'summary-total' }, sum.total === null ? '—' : String(sum.total)), h('small', {}, ' 分')),
-      h('div', { class: `grade-pill grade-${sum.grade === lowestGrade ? 'veto' : 'ok'}`, id: 'summary-grade' }, sum.grade || '未评')),
-    sum.cap_reason ? h('p', { class: sum.capped ? 'error' : 'meta', id: 'summary-cap' },
-      sum.capped ? `等级受限：${sum.cap_reason}（按得分为${sum.score_grade || '未评'}）` : sum.cap_reason) : null,
-    sum.vetoes.length ? h('p', { class: 'error' }, `一票否决：${sum.vetoes.join('；')}`) : null,
-    h('h3', {}, `发现的问题（${sum.findings.length}）`),
-    sum.findings.length ? h('ol', { class: 'findings', id: 'summary-findings' }, sum.findings.map((f) => h('li', {}, f.problem,
-      f.basis ? h('span', { class: 'meta' }, `依据：${f.basis}${f.local ? '（本地标准）' : ''}`) : null)))
-      : h('p', { class: 'muted' }, '未发现问题。'),
-    h('h3', {}, `整改清单（${sum.rectifications.length} 项）`),
-    sum.rectifications.length ? h('ol', { class: 'summary-rects', id: 'summary-rects' }, sum.rectifications.map((r) => h('li', {},
-      h('strong', {}, r.problem), h('span', { class: 'meta' }, `整改措施：${r.action}`),
-      h('span', { class: 'meta' }, `责任人：${r.owner || '—'} · 整改期限：`, h('b', { class: 'deadline' }, r.deadline)))))
-      : h('p', { class: 'muted' }, '没有需要整改的项目。'));
-}
-
-function reportLink(url) {
-  return h('a', { class: 'button primary wide', id: 'report-link', href: url }, '查看正式报告与签章 PDF');
-}
-
-async function renderLocked(main) {
-  main.append(h('h1', {}, '检查已锁定'));
-  const state = h('p', { class: 'lock-state', id: 'lock-state' }, '已签名锁定，不能再修改。');
-  const official = h('p', { class: 'hint', id: 'official-hint' }, '正式报告（签章 PDF，可扫码核验）在上传后由服务器生成，联网后可在此查看。');
-  const statusCard = h('section', { class: 'card' }, state, official,
-    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台，查看上传状态'));
-  result = score(compiled, draft.school, responses());
-  main.append(statusCard,
-    summaryView(`${draft.school.name} · ${draft.type} · ${draft.date}`, summaryOf(result, rectificationRows()), compiled.grades.at(-1).grade));
-  const box = h('section', { class: 'section locked' });
-  for (const sec of sections) {
-    box.append(h('h2', {}, sec.title));
-    for (const it of sec.items) {
-      const card = itemCard(it.id);
-      cards[it.id] = card;
-      box.append(card.el);
-    }
-  }
-  main.append(h('details', { class: 'card locked-record' }, h('summary', {}, '查看全部检查记录'), box));
-  const showState = async () => {
-    const item = await store.get('outbox', draft.id);
-    const sent = await store.get('submitted', draft.id);
-    state.textContent = sent ? '服务器已收到。' : item ? `已签名锁定 · ${STATE_NAMES[item.state] || item.state}${item.message && item.message !== STATE_NAMES[item.state] ? `：${item.message}` : ''}` : '已签名锁定。';
-    state.dataset.state = sent ? 'submitted' : item?.state || '';
-    if (sent?.report_url && !$('#report-link')) official.replaceWith(reportLink(sent.report_url));
-  };
-  addEventListener('outbox-change', showState);
-  showState();
+function renderLocked(main) {
+  return lockedView().then((m) => {
+    result = score(compiled, draft.school, responses());
+    m.renderLocked(main, {
+      draft, sections, summary: m.summaryOf(result, rectificationRows()), lowest: compiled.grades.at(-1).grade,
+      card: (id) => (cards[id] = itemCard(id)).el,
+    });
+    recompute();
+  });
 }
 
 // ------------------------------------------------------------------ one tab edits a draft
@@ -975,8 +950,19 @@ function renderElsewhere() {
 async function load() {
   const id = decodeURIComponent(location.hash.slice(1));
   draft = id ? await store.get('drafts', id) : null;
+  const kept = id && localStorage.getItem(rescueKey(id));
+  if (kept) {
+    const copy = JSON.parse(kept);
+    // only for a draft still being filled, and only what is newer than IndexedDB's copy
+    if (draft?.status === 'draft' && copy.status === 'draft' && copy.updated_at > draft.updated_at) {
+      draft = copy;
+      await store.put('drafts', draft);
+    }
+    localStorage.removeItem(rescueKey(id));
+  }
   if (!draft) {
     const sent = id ? await store.get('submitted', id) : null;
+    const { reportLink, summaryView } = await lockedView();
     clear($('#scorebar'));
     clear(root()).append(h('section', { class: 'card' },
       h('p', { class: 'lock-state', id: 'lock-state', dataset: { state: sent ? 'submitted' : '' } }, sent ? '这份检查已上传到服务器。' : '在本机上找不到这份检查。'),
@@ -1023,7 +1009,8 @@ async function load() {
   // last time's answers, if they could not be fetched when the inspection started
   if (!draft.previous && draft.status !== 'locked' && navigator.onLine && !store.PREVIEW) {
     api.previous(draft.school_id, draft.checklist_id).then((prev) => {
-      if (prev && !draft.previous) {
+      if (prev?.login) banner('登录已过期，无法调取上次检查的数据，请重新登录。已填写的内容保存在本机。', { href: '/login?next=/inspector/', text: '去登录' });
+      else if (prev && !draft.previous) {
         draft.previous = prev;
         save();
         if (draft.view === 'section') render();

@@ -161,7 +161,7 @@ async function start(e) {
   await store.put('drafts', draft);
   // Offer last time's counts even if the signal drops later: fetch now, store in the draft.
   const prev = await api.previous(school.id, c.id);
-  if (prev) await store.put('drafts', { ...draft, previous: prev });
+  if (prev && !prev.login) await store.put('drafts', { ...draft, previous: prev }); // the form asks again after login
   window.location.href = `/inspector/form#${draft.id}`;
 }
 
