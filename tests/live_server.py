@@ -8,18 +8,23 @@ no fixtures, standard library only for HTTP (real sockets, real cookies, real CS
 
 from __future__ import annotations
 
+import atexit
 import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,15 +73,43 @@ class Instance:
         return env
 
 
+# Migrated instance folders already built in this process, by their settings (see _first_start).
+_first_starts: dict[str, Path] = {}
+
+
+def _first_start(settings: dict) -> Path:
+    """What `flask init-db` and `keys init` leave in a new instance folder with ``settings``:
+    the migrated database with the shipped checklists stored, and the signing keys.
+
+    Built once per process and copied for every instance: the migrations and the key
+    generation cost about 2 s of CPU each time, and what the tests here prove starts after
+    them. The instance's session key is not copied, so every instance makes its own at its
+    first start, as a deployment does.
+    """
+    key = json.dumps(settings, sort_keys=True, default=str)
+    if key not in _first_starts:
+        folder = Path(tempfile.mkdtemp(prefix="inspect-first-start-")) / "instance"
+        app = create_app({"INSTANCE_PATH": str(folder), **settings})
+        # Signing keys before any process starts, as `make run` does (`keys init`): processes
+        # creating them on first use at the same moment would overwrite each other's.
+        issuing.key_paths(app.config)
+        # A self-contained database file (WAL folded in), so a plain copy of it is complete.
+        with closing(sqlite3.connect(app.config["DATABASE"])) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        (folder / "secret_key").unlink(missing_ok=True)
+        atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+        _first_starts[key] = folder
+    return _first_starts[key]
+
+
 def prepare_instance(
     path: Path, *, inspectors: int = 4, school_count: int = 6, **settings
 ) -> Instance:
     """Create the instance folder and its database, as `make run` would before serving."""
     settings = {**FAST, **settings}
+    shutil.copytree(_first_start(settings), path)
     app = create_app({"INSTANCE_PATH": str(path), **settings})
-    # Signing keys before any process starts, as `make run` does (`keys init`): processes
-    # creating them on first use at the same moment would overwrite each other's.
-    issuing.key_paths(app.config)
     db = open_database(app.config["DATABASE"])
     try:
         pw = hash_password(PASSWORD, app.config)
@@ -155,7 +188,9 @@ def serve(instance: Instance, log: Path, *, workers: int = 2, **env) -> tuple[Pr
             urllib.request.urlopen(f"{base}/login", timeout=2).read()
             return process, base
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
+            # a refused connection costs next to nothing: ask often, so a test waits for the
+            # server no longer than it takes to start
+            time.sleep(0.05)
     process.stop(signal.SIGKILL)
     raise RuntimeError(f"server did not answer within 60 s:\n{process.output()}")
 
