@@ -511,11 +511,11 @@ def test_a_survey_is_published_through_the_library_and_only_later_rounds_use_it(
     after = open_round(bureau, "parent_satisfaction")
     hashes = {r["id"]: r["survey_hash"] for r in stored_surveys.rounds(db)}
     assert hashes[before] == shipped and hashes[after] == published
-    code = {
-        rid: stored_surveys.round_schools(db, rid)[0]["code"] for rid in (before, after)
-    }
+    code = {rid: stored_surveys.round_schools(db, rid)[0]["code"] for rid in (before, after)}
     anonymous = login()
-    assert "资助款是否按时发放到位" not in anonymous.get(f"/s/{code[before]}").get_data(as_text=True)
+    assert "资助款是否按时发放到位" not in anonymous.get(f"/s/{code[before]}").get_data(
+        as_text=True
+    )
     assert "资助款是否按时发放到位" in anonymous.get(f"/s/{code[after]}").get_data(as_text=True)
     # the versions list, downloads of a survey version round-trip to its hash
     assert "第 2 版" in detail and "测评轮次" in detail
@@ -523,8 +523,11 @@ def test_a_survey_is_published_through_the_library_and_only_later_rounds_use_it(
     checklist, errors = wb.check_workbook(book.data)
     assert errors == [] and checklist is not None and checklist.hash == published
     # the original is the clerk's own upload, byte for byte
-    assert bureau.get(f"/library/versions/{published}/original").data == (
-        next(db.query("SELECT original FROM checklist_uploads WHERE id = ?", [uid]))["original"]
+    assert (
+        bureau.get(f"/library/versions/{published}/original").data
+        == (
+            next(db.query("SELECT original FROM checklist_uploads WHERE id = ?", [uid]))["original"]
+        )
     )
     assert bureau.get(f"/library/versions/{published}/preview").status_code == 200
 
@@ -546,7 +549,6 @@ def test_a_survey_is_published_through_the_library_and_only_later_rounds_use_it(
     assert actions[:3] == ["survey.restore", "survey.retire", "survey.publish"]
     history = bureau.get("/library/surveys/parent_satisfaction").get_data(as_text=True)
     assert "恢复" in history and "停用" in history
-
 
 
 def test_a_publication_is_told_as_a_numbered_version_with_its_date(app, db, login, county):
@@ -602,3 +604,14 @@ def test_the_uploaded_file_downloads_back_as_it_was_uploaded(app, db, login, cou
     downloads = [json.loads(r["detail"])["format"] for r in audit.recent(db)
                  if r["action"] == "checklist.download"]  # fmt: skip
     assert downloads.count("original") == 3
+
+
+def test_a_new_survey_is_told_as_a_survey():
+    from inspect_app.checklist.diff import diff
+    from inspect_app.inspections.library import check_upload
+
+    doc = revised_survey()
+    doc["id"] = "parent_satisfaction_2027"
+    checked = check_upload("新问卷.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+    assert checked.errors == [] and checked.checklist is not None and checked.kind == "survey"
+    assert diff(None, checked.checklist.compiled)["summary"][0].startswith("新的调查问卷：")

@@ -186,7 +186,8 @@ def diff(old: dict | None, new: dict) -> dict:
     }
     if old is None:
         count = sum(len(s["items"]) for s in new["sections"])
-        result["summary"].append(f"新的检查单：{len(new['sections'])} 个部分、{count} 个条目")
+        what = "新的调查问卷" if new.get("kind") == "survey" else "新的检查单"
+        result["summary"].append(f"{what}：{len(new['sections'])} 个部分、{count} 个条目")
         return result
     for key, name in (("title", "名称"), ("version", "版本"), ("basis", "依据"),
                       ("description", "说明")):  # fmt: skip
