@@ -233,9 +233,19 @@ def test_a_published_version_survives_a_restart_and_a_changed_file_still_publish
         f"/library/uploads/{upload_id(upload(bureau, wb.to_workbook(doc), 'n.xlsx'))}/publish"
     )
     published = current_hash(app)
+    # and a survey published in the app, likewise
+    bureau.post(
+        f"/library/uploads/{upload_id(upload(bureau, wb.to_workbook(revised_survey()), 's.xlsx'))}"
+        "/publish"
+    )
+    with app.app_context():
+        survey = catalog.surveys()["parent_satisfaction"]
+    assert survey.version == "2027.1"
     again = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
                         "SECRET_KEY": "t", **live_server.FAST})  # fmt: skip
     assert current_hash(again) == published  # the unchanged file did not take over again
+    with again.app_context():
+        assert catalog.surveys()["parent_satisfaction"].hash == survey.hash
 
 
 # --------------------------------------------------------------------------- two processes

@@ -8,5 +8,7 @@ function open() {
   frame.src = `${picker.dataset.frameUrl}?school=${encodeURIComponent(picker.value)}`;
 }
 
-picker.addEventListener('change', open);
-document.getElementById('preview-reset')?.addEventListener('click', open);
+if (frame) {
+  picker.addEventListener('change', open);
+  document.getElementById('preview-reset')?.addEventListener('click', open);
+}
