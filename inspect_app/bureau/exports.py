@@ -8,7 +8,9 @@ province-wide export never holds its rows in memory.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +26,7 @@ from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
 from inspect_app.common import vocabulary
 from inspect_app.storage import analytics as store
 from inspect_app.storage import exports as storage
+from inspect_app.storage import units
 from inspect_app.surveys import gathering as surveys
 
 
@@ -86,6 +89,13 @@ class _Version:
             for section in (compiled or {}).get("sections", [])
             for entry in section["items"]
         }
+        # The version's own wording, which recurs in every inspection of it.
+        self.wording = {self.title, (compiled or {}).get("id", "")}
+        for section in (compiled or {}).get("sections", []):
+            self.wording.add(section["title"])
+            for entry in section["items"]:
+                self.wording.update((entry["id"], entry.get("label", entry["id"])))
+                self.wording.update(c["label"] for c in entry.get("choices") or [] if "label" in c)
         positions = {item_id: n for n, item_id in enumerate(self.items)}
         self.position = lambda row: positions.get(row[0], len(positions))
         self.answers: dict[tuple[str, str | None], str] = {}
@@ -112,100 +122,203 @@ class _Version:
         return text
 
 
-class _Versions(dict):
-    """Checklist versions by hash, each read from the database once."""
+class _Strings:
+    """The shared strings of a workbook made of kept fragments: text that recurs across
+    inspections and is no one's data (checklist wording, outcome and status names, county
+    units), by the stable number ``export_strings`` gives it. Other text is written inline,
+    so a workbook for one township holds nothing of another's."""
 
     def __init__(self, db: Database):
+        self.db = db
+        self.refs = {text: n for n, text in storage.all_strings(db)}
+        self.register(
+            [*OUTCOME_NAMES.values(), *vocabulary.RECTIFICATION_STATUS.values(), "是", "否", "学校",
+             *(u["name"] for u in units.list_all(db))]
+        )  # fmt: skip
+
+    def register(self, texts) -> None:
+        new = {t for t in texts if t and len(t) <= xlsx.LONG_TEXT and t not in self.refs}
+        if new:
+            self.refs.update(storage.string_ids(self.db, new))
+
+    def numbered(self) -> list[tuple[int, str]]:
+        return storage.all_strings(self.db)
+
+
+class _Versions(dict):
+    """Checklist versions by hash, each read from the database once (its wording registered
+    as shared strings when the export keeps fragments)."""
+
+    def __init__(self, db: Database, strings: _Strings | None = None):
         super().__init__()
         self.db = db
+        self.strings = strings
 
     def __missing__(self, checklist_hash: str) -> _Version:
         version = self[checklist_hash] = _Version(store.compiled_version(self.db, checklist_hash))
+        if self.strings is not None:
+            self.strings.register(version.wording)
         return version
 
 
-def _item_groups(db: Database, inspections: Iterable[tuple]) -> Iterator[Group]:
-    """Each inspection's columns once, then one tail per answer.
+# What a rendered inspection's rows may be kept for (``export_fragments``): from any day
+# (None) to any day (None), or the dates between.
+Window = tuple[str | None, str | None]
+ALWAYS: Window = (None, None)
+
+
+class _Items:
+    """An inspection's 检查条目 rows: its columns once, then one tail per answer.
 
     The same answer to the same item recurs across thousands of inspections, so a tail is
     built once per distinct stored answer (and, being the same tuple, written once too).
     """
-    versions = _Versions(db)
-    tails: dict[str, dict[tuple, tuple]] = {}  # by checklist version, then stored answer
-    remembered = 0
 
-    def tail(version: _Version, known: dict, raw: tuple) -> tuple:
-        nonlocal remembered
+    def __init__(self, db: Database, strings: _Strings | None = None):
+        self.db = db
+        self.versions = _Versions(db, strings)
+        self.tails: dict[str, dict[tuple, tuple]] = {}  # by checklist version, then answer
+        self.remembered = 0
+
+    def _tail(self, version: _Version, known: dict, raw: tuple) -> tuple:
         item_id, outcome, earned, possible, value, note = raw
         section, label = version.item(item_id)
         made = (section, item_id, label, OUTCOME_NAMES.get(outcome, outcome), earned, possible,
                 version.answer(item_id, value), note or "")  # fmt: skip
-        if remembered < 200_000:  # typed-in notes never repeat: bound what is kept
+        if self.remembered < 200_000:  # typed-in notes never repeat: bound what is kept
             known[raw] = made
-            remembered += 1
+            self.remembered += 1
         return made
 
-    for iid, day, kind, checklist_id, checklist_hash, code, name, township in inspections:
-        version, known = versions[checklist_hash], tails.setdefault(checklist_hash, {})
-        raws = version.in_order(storage.answers(db, iid))
-        rows = [known.get(raw) or tail(version, known, raw) for raw in raws]
+    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+        iid, day, kind, checklist_id, checklist_hash, code, name, township = inspection
+        version = self.versions[checklist_hash]
+        known = self.tails.setdefault(checklist_hash, {})
+        raws = version.in_order(storage.answers(self.db, iid))
+        rows = [known.get(raw) or self._tail(version, known, raw) for raw in raws]
         head = [iid, _day(day), kind, code, name, township, version.title or checklist_id,
                 checklist_id]  # fmt: skip
-        yield Group(head, rows, repeating=True)
+        return Group(head, rows, repeating=True), ALWAYS
 
 
-def _finding_groups(db: Database, inspections: Iterable[tuple]) -> Iterator[Group]:
-    versions = _Versions(db)
-    tails: dict[tuple, tuple] = {}  # the checklist's default wording recurs: built once
+class _Findings:
+    """An inspection's 问题清单 rows (None without a failed item)."""
 
-    def tail(version: _Version, raw: tuple) -> tuple:
+    def __init__(self, db: Database, strings: _Strings | None = None):
+        self.db = db
+        self.versions = _Versions(db, strings)
+        self.tails: dict[tuple, tuple] = {}  # the checklist's default wording recurs
+
+    def _tail(self, version: _Version, raw: tuple) -> tuple:
         item_id, value, problem, basis, action, owner, unit, deadline = raw
         section, label = version.item(item_id)
         made = (section, label, version.answer(item_id, value), problem or "", basis or "",
                 action or "", _unit(unit, problem), owner or "", _day(deadline))  # fmt: skip
-        if len(tails) < 200_000:
-            tails[(version, *raw)] = made
+        if len(self.tails) < 200_000:
+            self.tails[(version, *raw)] = made
         return made
 
-    for iid, day, _kind, checklist_id, checklist_hash, code, name, township in inspections:
-        version = versions[checklist_hash]
-        found = version.in_order(storage.findings(db, iid))
-        if found:
-            rows = [tails.get((version, *raw)) or tail(version, raw) for raw in found]
-            head = [iid, _day(day), code, name, township, version.title or checklist_id,
-                    checklist_id]  # fmt: skip
-            yield Group(head, rows, repeating=True)
+    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+        iid, day, _kind, checklist_id, checklist_hash, code, name, township = inspection
+        version = self.versions[checklist_hash]
+        found = version.in_order(storage.findings(self.db, iid))
+        if not found:
+            return None, ALWAYS
+        rows = [self.tails.get((version, *raw)) or self._tail(version, raw) for raw in found]
+        head = [iid, _day(day), code, name, township, version.title or checklist_id,
+                checklist_id]  # fmt: skip
+        return Group(head, rows, repeating=True), ALWAYS
 
 
-def _rectification_groups(
-    db: Database, inspections: Iterable[tuple], today: date
-) -> Iterator[Group]:
-    status_names, day = vocabulary.RECTIFICATION_STATUS, today.isoformat()
-    for iid, inspected, _kind, _cid, _hash, code, name, township in inspections:
-        rows = []
-        numbered = sorted(storage.rectifications(db, iid))  # by number (seq)
-        for (
-            seq,
-            number,
-            problem,
-            basis,
-            action,
-            owner,
-            unit,
-            deadline,
-            status,
-            extended,
-            closed_at,
-        ) in numbered:  # noqa: E501
+class _Rectifications:
+    """An inspection's 整改情况 rows (None without an item), as of ``today``."""
+
+    def __init__(self, db: Database, today: date):
+        self.db, self.today, self.day = db, today, today.isoformat()
+
+    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+        iid, inspected, _kind, _cid, _hash, code, name, township = inspection
+        status_names, day, rows = vocabulary.RECTIFICATION_STATUS, self.day, []
+        numbered = sorted(storage.rectifications(self.db, iid))  # by number (seq)
+        open_deadlines = []
+        for (seq, number, problem, basis, action, owner, unit, deadline, status, extended,
+             closed_at) in numbered:  # fmt: skip
             # A requested extension stops nothing until it is approved (as on every page).
             overdue = status != "closed" and deadline < day
+            if status != "closed":
+                open_deadlines.append(deadline)
             rows.append((seq, number or "", problem, basis or "", action or "", _unit(unit, problem),
                          owner or "", _day(deadline),
                          _day(extended), status_names.get(status, status), _yes(overdue),
-                         figures.days_overdue(deadline, today) if overdue else None,
+                         figures.days_overdue(deadline, self.today) if overdue else None,
                          _day(closed_at)))  # fmt: skip
-        if rows:
-            yield Group([code, name, township, _day(inspected)], rows)
+        if not rows:
+            return None, ALWAYS
+        # Open items make the rows depend on the day: none overdue yet, they hold until the
+        # first deadline; once one is overdue its days change daily.
+        if not open_deadlines:
+            window: Window = ALWAYS
+        elif min(open_deadlines) < day:
+            window = (day, day)
+        else:
+            window = (None, min(open_deadlines))
+        return Group([code, name, township, _day(inspected)], rows), window
+
+
+Render = Callable[[tuple], tuple[Group | None, Window]]
+
+
+def _groups(render: Render, inspections: Iterable[tuple]) -> Iterator[Group]:
+    for inspection in inspections:
+        group, _window = render(inspection)
+        if group is not None:
+            yield group
+
+
+# Bump when what a kept fragment holds changes without its sheet's headers changing (a
+# label, a cell's type, an order): every kept fragment is then rendered again.
+FRAGMENT_FORMAT = 1
+_CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
+
+
+def _fingerprint(sheet: str, headers: list[str], inspection: tuple) -> str:
+    """What an inspection's kept rows were rendered from beyond its answers and items:
+    its own columns (school name, township, date…), the sheet's columns, the format."""
+    text = repr((FRAGMENT_FORMAT, sheet, headers, inspection))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _fragments(
+    db: Database, sheet: str, headers: list[str], render: Render, inspections: Iterable[tuple],
+    today: date, strings: _Strings,
+) -> Iterator[xlsx.Fragment]:  # fmt: skip
+    """Each inspection's rows of ``sheet`` as a deflated fragment: the kept one while it
+    holds, else rendered now and kept (``export_fragments``) for the next export.
+
+    A change to what the rows show removes the kept fragment (triggers, 0030) or changes
+    its fingerprint; a fragment rendered while such a change lands is not kept (its
+    reservation is gone).
+    """
+    cells, day = xlsx.Cells(None, strings.refs), today.isoformat()
+    it = iter(inspections)
+    while chunk := list(itertools.islice(it, _CHUNK)):
+        prints = {inspection[0]: _fingerprint(sheet, headers, inspection) for inspection in chunk}
+        kept = storage.kept_fragments(db, sheet, prints, day)
+        missing = {iid: fp for iid, fp in prints.items() if iid not in kept}
+        token = storage.reserve_fragments(db, sheet, missing) if missing else ""
+        made = []
+        for inspection in chunk:
+            found = kept.get(inspection[0])
+            if found is not None:
+                yield xlsx.Fragment(*found)
+                continue
+            group, (start, end) = render(inspection)
+            fragment = cells.fragment([group] if group is not None else [])
+            made.append((inspection[0], fragment.rows, fragment.crc, fragment.size,
+                         fragment.data, start, end))  # fmt: skip
+            yield fragment
+        if made:
+            storage.keep_fragments(db, sheet, token, made)
 
 
 # progress(stage, done, total): how many of the export's inspection passes are written.
@@ -241,17 +354,33 @@ def sheets(
     overview: figures.Overview,
     progress: Progress | None = None,
     min_responses: int = 5,
+    strings: _Strings | None = None,
 ) -> list[Sheet]:
     """The five sheets of an export, lazily: rows are produced as they are written.
 
     ``progress`` is told how far the writing is: the three sheets after the school summary
-    each walk the period's inspections, so the whole is three times their number.
+    each walk the period's inspections, so the whole is three times their number. With
+    ``strings`` (the XLSX) the three long sheets come as each inspection's deflated rows,
+    kept from the last export where they still hold (:func:`_fragments`).
     """
     every = storage.inspections(db, overview.filters)
     total = 3 * len(every)
 
     def walk(n: int, stage: str) -> Iterator[tuple]:
         return _tracked(every, progress, stage, n * len(every), total)
+
+    def rows(n: int, stage: str, sheet: str, headers: list[str], render: Render) -> Iterable:
+        if strings is not None:
+            return _fragments(db, sheet, headers, render, walk(n, stage), overview.today, strings)
+        return _groups(render, walk(n, stage))
+
+    items = ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
+             "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"]  # fmt: skip
+    findings = ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
+                "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任单位", "责任人", "整改时限"]  # fmt: skip
+    rectifications = ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "事项编号", "问题描述", "依据",
+                      "整改措施", "责任单位", "责任人", "整改时限", "申请延期至", "状态", "是否逾期",
+                      "逾期天数", "销号日期"]  # fmt: skip
 
     titles = {c["id"]: c["title"] for c in store.checklist_titles(db)}
     return [
@@ -265,24 +394,17 @@ def sheets(
              *[14] * len(overview.sections)],
         ),
         Sheet(
-            "检查条目",
-            ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
-             "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"],
-            _item_groups(db, walk(0, "检查条目")),
+            "检查条目", items, rows(0, "检查条目", "items", items, _Items(db, strings)),
             [38, 12, 10, 12, 24, 12, 24, 20, 18, 20, 40, 9, 7, 7, 20, 30],
         ),
         Sheet(
-            "问题清单",
-            ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
-             "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任单位", "责任人", "整改时限"],
-            _finding_groups(db, walk(1, "问题清单")),
+            "问题清单", findings, rows(1, "问题清单", "findings", findings, _Findings(db, strings)),
             [38, 12, 12, 24, 12, 24, 20, 18, 40, 16, 50, 40, 40, 14, 10, 12],
         ),
         Sheet(
-            "整改情况",
-            ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "事项编号", "问题描述", "依据", "整改措施",
-             "责任单位", "责任人", "整改时限", "申请延期至", "状态", "是否逾期", "逾期天数", "销号日期"],
-            _rectification_groups(db, walk(2, "整改情况"), overview.today),
+            "整改情况", rectifications,
+            rows(2, "整改情况", "rectifications", rectifications,
+                 _Rectifications(db, overview.today)),
             [12, 24, 12, 12, 6, 10, 50, 40, 40, 14, 10, 12, 12, 10, 9, 9, 12],
         ),
         # 社会认可度: the survey rounds of the period at these schools (figures from
@@ -300,8 +422,16 @@ def write_xlsx(
     db: Database, overview: figures.Overview, target: str | IO[bytes],
     progress: Progress | None = None, min_responses: int = 5,
 ) -> dict[str, int]:  # fmt: skip
-    """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…)."""
-    return xlsx.write(target, sheets(db, overview, progress, min_responses))
+    """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…).
+
+    The three long sheets are copied from each inspection's kept rows where they still
+    hold, and those rendered now are kept for the next export.
+    """
+    strings = _Strings(db)
+    return xlsx.write(
+        target, sheets(db, overview, progress, min_responses, strings), strings.refs,
+        strings.numbered,
+    )  # fmt: skip
 
 
 def _flat(rows: Iterable[list | Group]) -> Iterator[list]:

@@ -19,11 +19,15 @@ booleans are written as 1 / 0, so callers spell yes/no out as text. Sheets longe
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import queue
+import struct
 import threading
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import IO
@@ -83,23 +87,241 @@ class Sheet:
     widths: list[int] | None = None
 
 
+def _crc32_combine_zeros(crc1: int, crc2: int, length2: int) -> int:
+    """CRC-32 of A + B from those of A and B (B ``length2`` bytes long), with zlib.crc32 only.
+
+    CRC-32 is affine in its input: the CRC of A followed by len(B) zero bytes, with the CRC of
+    B's length of zeros taken out, leaves what B adds. Linear in ``length2``; the C version
+    below is logarithmic.
+    """
+    zeros = bytes(length2)
+    return zlib.crc32(zeros, crc1) ^ zlib.crc32(zeros) ^ crc2
+
+
+def _c_crc32_combine():
+    """zlib's own crc32_combine (Python's zlib module does not expose it), or None."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("z") or "libz.so.1")
+        combine = lib.crc32_combine64
+    except (OSError, AttributeError):
+        return None
+    combine.argtypes = [ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int64]
+    combine.restype = ctypes.c_ulong
+    return combine
+
+
+crc32_combine = _c_crc32_combine() or _crc32_combine_zeros
+
+# An empty final deflate block (BFINAL, fixed Huffman, end of block): ends a part's stream
+# made of sync-flushed segments.
+_FINAL_BLOCK = b"\x03\x00"
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, 00:00: parts carry no time
+_ZIP64_LIMIT = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """Rows whose XML was rendered and deflated before: written as they are, never rebuilt.
+
+    ``data`` is raw deflate ending on a sync flush (byte-aligned, not final), so fragments
+    concatenate into one part's stream (as pigz joins its blocks); ``crc`` and ``size`` are
+    the CRC-32 and length of the XML it holds, ``rows`` how many ``<row>`` it holds.
+    """
+
+    rows: int
+    data: bytes
+    crc: int
+    size: int
+
+    def xml(self) -> bytes:
+        return zlib.decompressobj(-15).decompress(self.data)
+
+
+def deflate(xml: bytes, rows: int, level: int = 6) -> Fragment:
+    """``rows`` rows of sheet XML as a :class:`Fragment`."""
+    if not xml:
+        return Fragment(rows, b"", 0, 0)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    data = compressor.compress(xml) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return Fragment(rows, data, zlib.crc32(xml), len(xml))
+
+
+class _Zip:
+    """A ZIP writer whose deflated parts can take pre-deflated :class:`Fragment` s.
+
+    zipfile compresses all it is given; a part made of stored fragments must instead be
+    copied as it is, its CRC combined from theirs. Parts follow zipfile's own layout for a
+    streamed member (a ZIP64 extra in the local header, sizes patched in place when the
+    target can seek, else a data descriptor), so readers see the same kind of file as before.
+    """
+
+    def __init__(self, target: str | IO[bytes]):
+        self.own = isinstance(target, str)
+        # closed by close() or abort()
+        self.fp: IO[bytes] = open(target, "wb") if isinstance(target, str) else target  # noqa: SIM115
+        try:
+            self.seekable = self.fp.seekable() and self.fp.tell() == 0
+        except (AttributeError, OSError):
+            self.seekable = False
+        self.at = 0
+        self.entries: list[tuple[bytes, int, int, int, int, int]] = []
+        self.part: tuple[bytes, int, int] | None = None  # name, header offset, flags
+        self.compressor: zlib._Compress | None = None
+        self.crc = self.size = self.compressed = 0
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self.fp.write(data)
+            self.at += len(data)
+            if self.part is not None:
+                self.compressed += len(data)
+
+    def _local_header(self, name: bytes, flags: int, crc: int, size: int, compressed: int):
+        extra = struct.pack("<HHQQ", 1, 16, size, compressed)
+        return struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 45, flags, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, crc,
+            _ZIP64_LIMIT, _ZIP64_LIMIT, len(name), len(extra),
+        ) + name + extra  # fmt: skip
+
+    def open(self, name: str) -> None:
+        assert self.part is None, "a part is open"
+        encoded = name.encode()
+        flags = (0 if self.seekable else 0x08) | (0 if encoded.isascii() else 0x800)
+        header = self._local_header(encoded, flags, 0, 0, 0)
+        self.fp.write(header)
+        self.part = (encoded, self.at, flags)
+        self.at += len(header)
+        self.crc = self.size = self.compressed = 0
+        self.compressor = None
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.compressor is None:
+            self.compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self._emit(self.compressor.compress(data))
+
+    def raw(self, fragment: Fragment) -> None:
+        """Append a fragment's deflate stream as it is."""
+        if not fragment.size:
+            return
+        if self.compressor is not None:
+            # The compressor's later back-references would point into the fragment: end its
+            # stream on a byte boundary and start a new one after.
+            self._emit(self.compressor.flush(zlib.Z_SYNC_FLUSH))
+            self.compressor = None
+        self.crc = crc32_combine(self.crc, fragment.crc, fragment.size)
+        self.size += fragment.size
+        self._emit(fragment.data)
+
+    def close_part(self) -> None:
+        assert self.part is not None, "close before open"
+        if self.compressor is not None:
+            self._emit(self.compressor.flush(zlib.Z_FINISH))
+            self.compressor = None
+        else:
+            self._emit(_FINAL_BLOCK)
+        name, offset, flags = self.part
+        self.part = None
+        if self.seekable:
+            self.fp.seek(offset)
+            self.fp.write(self._local_header(name, flags, self.crc, self.size, self.compressed))
+            self.fp.seek(self.at)
+        else:
+            self._emit(struct.pack("<IIQQ", 0x08074B50, self.crc, self.compressed, self.size))
+        self.entries.append((name, flags, self.crc, self.compressed, self.size, offset))
+
+    def writestr(self, name: str, text: str) -> None:
+        self.open(name)
+        self.write(text.encode())
+        self.close_part()
+
+    def close(self) -> None:
+        start = self.at
+        for name, flags, crc, compressed, size, offset in self.entries:
+            extra, fields = b"", [size, compressed, offset]
+            wide = [v for v in fields if v >= _ZIP64_LIMIT]
+            if wide:
+                extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide)
+            size, compressed, offset = (min(v, _ZIP64_LIMIT) for v in fields)
+            self._emit(
+                struct.pack(
+                    "<IBBBBHHHHIIIHHHHHII",
+                    0x02014B50,
+                    45,
+                    3,
+                    45,
+                    0,
+                    flags,
+                    zipfile.ZIP_DEFLATED,
+                    0,
+                    _DOS_DATE,
+                    crc,
+                    compressed,
+                    size,
+                    len(name),
+                    len(extra),
+                    0,
+                    0,
+                    0,
+                    0o600 << 16,
+                    offset,
+                )
+                + name
+                + extra  # fmt: skip
+            )
+        count, length = len(self.entries), self.at - start
+        if count >= 0xFFFF or start >= _ZIP64_LIMIT or length >= _ZIP64_LIMIT:
+            end64 = self.at
+            self._emit(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count,
+                                   length, start))  # fmt: skip
+            self._emit(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
+        self._emit(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                min(count, 0xFFFF),
+                min(count, 0xFFFF),
+                min(length, _ZIP64_LIMIT),
+                min(start, _ZIP64_LIMIT),
+                0,
+            )  # fmt: skip
+        )
+        self.fp.flush()
+        if self.own:
+            self.fp.close()
+
+    def abort(self) -> None:
+        if self.own:
+            self.fp.close()
+
+
 class _Deflater:
     """Owns the zip file on a background thread; parts and chunks arrive through a queue."""
 
     def __init__(self, target: str | IO[bytes]):
-        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.zip = _Zip(target)
         self.jobs: queue.Queue = queue.Queue(maxsize=8)  # ≤ 8 chunks of ~1 MB in flight
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="xlsx-deflate", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        part: IO[bytes] | None = None
         while True:
             op, arg = self.jobs.get()
+            if op == "abort":
+                self.zip.abort()
+                return
             if op == "end":
                 try:
-                    self.zip.close()
+                    if self.error is None:
+                        self.zip.close()
+                    else:
+                        self.zip.abort()
                 except BaseException as exc:  # noqa: BLE001 - handed to the producer thread
                     self.error = self.error or exc
                 return
@@ -107,13 +329,13 @@ class _Deflater:
                 continue  # drain after a failure; the producer raises it
             try:
                 if op == "open":
-                    part = self.zip.open(arg, "w", force_zip64=True)
+                    self.zip.open(arg)
                 elif op == "write":
-                    assert part is not None, "write before open"
-                    part.write(arg)
+                    self.zip.write(arg)
+                elif op == "raw":
+                    self.zip.raw(arg)
                 elif op == "close":
-                    assert part is not None, "close before open"
-                    part.close()
+                    self.zip.close_part()
                 elif op == "file":
                     self.zip.writestr(*arg)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer thread
@@ -124,6 +346,11 @@ class _Deflater:
             raise self.error
         self.jobs.put((op, arg))
 
+    def abort(self) -> None:
+        """Stop after the producer failed: the file is left incomplete, the error is its own."""
+        self.jobs.put(("abort", None))
+        self.thread.join()
+
     def finish(self) -> None:
         self.jobs.put(("end", None))
         self.thread.join()
@@ -131,23 +358,35 @@ class _Deflater:
             raise self.error
 
 
-class Workbook:
-    def __init__(self, target: str | IO[bytes]):
-        self.out = _Deflater(target)
-        self.titles: list[str] = []
-        self.shared: list[str] = []
+class Cells:
+    """Cell and row XML, memoised by value.
+
+    With a shared-string table (``shared``) short strings go into it; without one every
+    string is written inline, so the XML can be kept (:class:`Fragment`) and copied into
+    another workbook, except the strings in ``refs``: shared strings by a number that is the
+    same in every workbook (the caller keeps them, and gives them to :func:`write`).
+    """
+
+    def __init__(self, shared: list[str] | None = None, refs: dict[str, int] | None = None):
+        self.shared = shared
+        self.refs = refs
         self.memo: dict = {None: "<c/>", "": "<c/>"}
         self.tail_memo: dict[tuple, str] = {}
-
-    # -- cells ------------------------------------------------------------------------
 
     def _cell(self, value) -> str:
         """The XML of a value not memoised yet (memoising it when it may repeat)."""
         if isinstance(value, str):
-            if len(value) > LONG_TEXT or len(self.shared) >= MAX_SHARED:
-                return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
-            xml = f'<c t="s"><v>{len(self.shared)}</v></c>'
-            self.shared.append(value)
+            shared = self.shared
+            ref = None if self.refs is None else self.refs.get(value)
+            if ref is not None:
+                xml = f'<c t="s"><v>{ref}</v></c>'
+            elif shared is None or len(value) > LONG_TEXT or len(shared) >= MAX_SHARED:
+                xml = f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+                if shared is not None or len(value) > LONG_TEXT:
+                    return xml  # free text: not memoised
+            else:
+                xml = f'<c t="s"><v>{len(shared)}</v></c>'
+                shared.append(value)
         elif isinstance(value, float):
             # A number cell has no int/float distinction, and 3 and 3.0 share a memo entry.
             text = int(value) if value.is_integer() else repr(value)
@@ -169,13 +408,59 @@ class Workbook:
             self.memo[value] = xml
         return xml
 
-    def _header(self, titles: list[str]) -> str:
+    def header(self, titles: list[str]) -> str:
         """Header cells, in bold (style 1)."""
-        return "".join(self._cells([t]).replace("<c ", '<c s="1" ', 1) for t in titles)
+        return "".join(self.cells([t]).replace("<c ", '<c s="1" ', 1) for t in titles)
 
-    def _cells(self, values) -> str:
+    def cells(self, values) -> str:
         memo, cell = self.memo, self._cell
         return "".join([memo.get(v) or cell(v) for v in values])
+
+    def rows(self, row: list | Group) -> list[str]:
+        """The ``<row>`` elements of a row or a group."""
+        cells = self.cells
+        if not isinstance(row, Group):
+            return [f"<row>{cells(row)}</row>"]
+        head = "<row>" + cells(row.head)
+        if not row.repeating:
+            return [f"{head}{cells(tail)}</row>" for tail in row.tails]
+        memo, xmls = self.tail_memo, []
+        for tail in row.tails:
+            xml = memo.get(tail)
+            if xml is None:
+                xml = cells(tail) + "</row>"
+                if len(memo) < MAX_MEMO:
+                    memo[tail] = xml
+            xmls.append(head + xml)
+        return xmls
+
+    def fragment(self, rows: Iterable[list | Group]) -> Fragment:
+        """Rows rendered and deflated, to be kept and written again (strings inline)."""
+        assert self.shared is None, "a fragment cannot refer to a workbook's shared strings"
+        xmls = [xml for row in rows for xml in self.rows(row)]
+        return deflate("".join(xmls).encode(), len(xmls))
+
+
+def _rows_of(fragment: Fragment) -> list[str]:
+    """A fragment's ``<row>`` elements (a row's text never holds ``</row>``: < is escaped)."""
+    xml = fragment.xml().decode()
+    return [row + "</row>" for row in xml.split("</row>")[:-1]]
+
+
+class Workbook:
+    """With ``strings`` (the caller's numbered shared strings, read when the workbook is
+    closed) cells refer to those in ``refs`` and write other text inline; without, the
+    workbook numbers its own."""
+
+    def __init__(
+        self, target: str | IO[bytes], refs: dict[str, int] | None = None,
+        strings: Callable[[], list[tuple[int, str]]] | None = None,
+    ):  # fmt: skip
+        self.out = _Deflater(target)
+        self.titles: list[str] = []
+        self.shared: list[str] = []
+        self.strings = strings
+        self.cells = Cells(None, refs) if strings is not None else Cells(self.shared)
 
     # -- sheets -----------------------------------------------------------------------
 
@@ -194,49 +479,60 @@ class Workbook:
             'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{cols}</cols>" if cols else "")
-            + f"<sheetData><row>{self._header(sheet.headers)}</row>"
+            + f"<sheetData><row>{self.cells.header(sheet.headers)}</row>"
         )
         self.out.put("write", head.encode())
 
+    def _flush(self, chunk: list[str]) -> None:
+        if chunk:
+            self.out.put("write", "".join(chunk).encode())
+            chunk.clear()
+
     def _close(self, chunk: list[str]) -> None:
         chunk.append("</sheetData></worksheet>")
-        self.out.put("write", "".join(chunk).encode())
+        self._flush(chunk)
         self.out.put("close")
 
     def add(self, sheet: Sheet) -> int:
-        """Write a sheet's rows as they are produced; returns how many were written."""
+        """Write a sheet's rows as they are produced; returns how many were written.
+
+        A row is a list of values, a :class:`Group`, or a :class:`Fragment` of rows rendered
+        before (copied as it is, unless it straddles the end of a sheet).
+        """
         self._open(sheet.title, sheet)
         part, room, count = 1, MAX_SHEET_ROWS, 0
         chunk: list[str] = []
-        cells, memo = self._cells, self.tail_memo
+        rows = self.cells.rows
+
+        def next_part() -> None:
+            nonlocal part, room
+            self._close(chunk)
+            part, room = part + 1, MAX_SHEET_ROWS
+            self._open(f"{sheet.title}({part})", sheet)
+
         for row in sheet.rows:
-            if isinstance(row, Group):
-                head = "<row>" + cells(row.head)
-                if row.repeating:
-                    xmls = []
-                    for tail in row.tails:
-                        xml = memo.get(tail)
-                        if xml is None:
-                            xml = cells(tail) + "</row>"
-                            if len(memo) < MAX_MEMO:
-                                memo[tail] = xml
-                        xmls.append(head + xml)
-                else:
-                    xmls = [f"{head}{cells(tail)}</row>" for tail in row.tails]
+            if isinstance(row, Fragment):
+                if not row.rows:
+                    continue
+                if row.rows <= room:
+                    count += row.rows
+                    self._flush(chunk)
+                    self.out.put("raw", row)
+                    room -= row.rows
+                    continue
+                # The sheet fills up inside the fragment: its rows are cut between parts.
+                xmls = _rows_of(row)
             else:
-                xmls = [f"<row>{cells(row)}</row>"]
+                xmls = rows(row)
             count += len(xmls)
             while len(xmls) > room:  # the sheet is full: continue on 「标题(n)」
                 chunk += xmls[:room]
                 xmls = xmls[room:]
-                self._close(chunk)
-                chunk, part, room = [], part + 1, MAX_SHEET_ROWS
-                self._open(f"{sheet.title}({part})", sheet)
+                next_part()
             room -= len(xmls)
             chunk += xmls
             if len(chunk) >= 4000:
-                self.out.put("write", "".join(chunk).encode())
-                chunk = []
+                self._flush(chunk)
         self._close(chunk)
         return count
 
@@ -248,13 +544,19 @@ class Workbook:
             f'<sheet name="{escape(t)}" sheetId="{i}" r:id="rId{i}"/>'
             for i, t in enumerate(self.titles, start=1)
         )
-        strings = "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in self.shared)
+        shared = self.shared
+        if self.strings is not None:  # numbered by the caller: a gap is an empty string
+            numbered = self.strings()
+            shared = [""] * (numbered[-1][0] + 1 if numbered else 0)
+            for n, text in numbered:
+                shared[n] = text
+        strings = "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in shared)
         rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
         ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
         parts = {
             "xl/sharedStrings.xml": (
-                f'<sst xmlns="{_MAIN}" count="{len(self.shared)}" '
-                f'uniqueCount="{len(self.shared)}">{strings}</sst>'
+                f'<sst xmlns="{_MAIN}" count="{len(shared)}" '
+                f'uniqueCount="{len(shared)}">{strings}</sst>'
             ),
             "xl/workbook.xml": (
                 f'<workbook xmlns="{_MAIN}" xmlns:r="{rel}"><sheets>{sheets}</sheets></workbook>'
@@ -318,13 +620,22 @@ _STYLES = (
 )
 
 
-def write(target: str | IO[bytes], sheets: Iterable[Sheet]) -> dict[str, int]:
-    """Write ``sheets`` into one workbook; returns rows written per sheet title."""
-    book = Workbook(target)
+def write(
+    target: str | IO[bytes], sheets: Iterable[Sheet], refs: dict[str, int] | None = None,
+    strings: Callable[[], list[tuple[int, str]]] | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Write ``sheets`` into one workbook; returns rows written per sheet title.
+
+    ``refs`` and ``strings``: shared strings numbered by the caller (see :class:`Workbook`),
+    needed when rows come as :class:`Fragment` s that refer to them.
+    """
+    book = Workbook(target, refs, strings)
     counts = {}
     try:
         for sheet in sheets:
             counts[sheet.title] = book.add(sheet)
-    finally:
-        book.close()
+    except BaseException:
+        book.out.abort()
+        raise
+    book.close()
     return counts

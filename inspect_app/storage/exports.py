@@ -9,7 +9,9 @@ building a dict for each of millions of rows costs more than the query.
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -80,6 +82,79 @@ def rectifications(db: Database, inspection_id: str) -> list[tuple]:
            WHERE f.inspection_id = ?""",
         [inspection_id],
     ).fetchall()
+
+
+# ---------------------------------------------------------------------------
+# Kept fragments: each inspection's rows of a long sheet, rendered and deflated once
+# (bureau/exports.py _fragments). Triggers (0030) remove an inspection's fragments when its
+# answers, findings, rectification items or their units change.
+
+
+def string_ids(db: Database, texts: Iterable[str]) -> dict[str, int]:
+    """The stable numbers of shared strings (``export_strings``), numbering new ones."""
+    wanted = sorted(set(texts))
+    with write(db):
+        db.conn.executemany(
+            "INSERT INTO export_strings (text) VALUES (?) ON CONFLICT (text) DO NOTHING",
+            [(t,) for t in wanted],
+        )
+        return dict(
+            db.execute(
+                "SELECT text, id FROM export_strings WHERE text IN (SELECT value FROM json_each(?))",
+                [json.dumps(wanted, ensure_ascii=False)],
+            ).fetchall()
+        )
+
+
+def all_strings(db: Database) -> list[tuple[int, str]]:
+    """Every shared string (id, text), by id."""
+    return db.execute("SELECT id, text FROM export_strings ORDER BY id").fetchall()
+
+
+def kept_fragments(db: Database, sheet: str, prints: dict[str, str], day: str) -> dict:
+    """Kept fragments of ``sheet`` for the inspections in ``prints`` (id → fingerprint) that
+    match their fingerprint and hold on ``day``: {id: (rows, data, crc, size)}."""
+    rows = db.execute(
+        """SELECT inspection_id, fingerprint, rows, data, crc, size FROM export_fragments
+           WHERE sheet = ? AND inspection_id IN (SELECT value FROM json_each(?))
+             AND data IS NOT NULL AND (valid_from IS NULL OR valid_from <= ?)
+             AND (valid_to IS NULL OR valid_to >= ?)""",
+        [sheet, json.dumps(list(prints)), day, day],
+    ).fetchall()
+    return {
+        iid: (n, data, crc, size)
+        for iid, fingerprint, n, data, crc, size in rows
+        if prints.get(iid) == fingerprint
+    }
+
+
+def reserve_fragments(db: Database, sheet: str, prints: dict[str, str]) -> str:
+    """Mark the fragments about to be rendered (before their data is read); the token that
+    :func:`keep_fragments` must still find. A change to an inspection's data in between
+    deletes its row, and the fragment rendered from older data is not kept."""
+    token = secrets.token_hex(8)
+    with write(db):
+        db.conn.executemany(
+            """INSERT INTO export_fragments (inspection_id, sheet, fingerprint, token, rows, crc,
+                 size, data) VALUES (?, ?, ?, ?, 0, 0, 0, NULL)
+               ON CONFLICT (inspection_id, sheet) DO UPDATE SET fingerprint = excluded.fingerprint,
+                 token = excluded.token, data = NULL""",
+            [(iid, sheet, fingerprint, token) for iid, fingerprint in prints.items()],
+        )
+    return token
+
+
+def keep_fragments(db: Database, sheet: str, token: str, made: list[tuple]) -> None:
+    """Keep rendered fragments, ``made`` as (inspection id, rows, crc, size, data, valid_from,
+    valid_to), where their reservation still stands."""
+    with write(db):
+        db.conn.executemany(
+            """UPDATE export_fragments SET rows = ?, crc = ?, size = ?, data = ?,
+                 valid_from = ?, valid_to = ?
+               WHERE inspection_id = ? AND sheet = ? AND token = ?""",
+            [(n, crc, size, data, start, end, iid, sheet, token)
+             for iid, n, crc, size, data, start, end in made],
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------

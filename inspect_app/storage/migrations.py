@@ -1383,6 +1383,66 @@ def _followup_visits(db: Database) -> None:
     )  # fmt: skip
 
 
+@migrations(name="0030_export_fragments")
+def _export_fragments(db: Database) -> None:
+    # Each inspection's rows of the export's long sheets (检查条目, 问题清单, 整改情况),
+    # rendered and deflated once: a province's year is 4.3 M rows, whose rendering took
+    # 30 s of CPU and minutes on a busy machine; copied from here it takes a second or two.
+    # ``fingerprint`` covers what the rows show of the inspection and its school; the
+    # triggers below remove the fragments whose answers, findings or items change; valid_from
+    # /valid_to bound the days a fragment with open items holds (overdue days change daily).
+    # ``token`` is the reservation of the export rendering it (data NULL until kept).
+    # Strings that recur across inspections and are no one's data (checklist wording,
+    # outcome and status names, county units) are shared strings of every workbook, by a
+    # stable number kept in export_strings (append-only, so a kept fragment's numbers hold);
+    # all other text is written in the fragment itself.
+    db.execute(
+        """CREATE TABLE export_strings (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE)"""
+    )
+    db.execute(
+        """CREATE TABLE export_fragments (
+             inspection_id TEXT NOT NULL,
+             sheet TEXT NOT NULL,  -- items | findings | rectifications
+             fingerprint TEXT NOT NULL,
+             token TEXT NOT NULL,
+             rows INTEGER NOT NULL,
+             crc INTEGER NOT NULL,
+             size INTEGER NOT NULL,
+             valid_from TEXT,
+             valid_to TEXT,
+             data BLOB,
+             PRIMARY KEY (inspection_id, sheet)
+           )"""
+    )
+    rect_sheets = "sheet IN ('findings', 'rectifications')"
+    for event, ref in (("insert", "NEW"), ("update", "OLD"), ("delete", "OLD")):
+        db.execute(
+            f"""CREATE TRIGGER export_fragments_answers_{event} AFTER {event.upper()}
+                ON inspection_answers BEGIN
+                DELETE FROM export_fragments WHERE inspection_id = {ref}.inspection_id; END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER export_fragments_findings_{event} AFTER {event.upper()}
+                ON rectification_findings BEGIN
+                DELETE FROM export_fragments
+                WHERE inspection_id = {ref}.inspection_id AND {rect_sheets}; END"""
+        )
+    for event in ("update", "delete"):
+        db.execute(
+            f"""CREATE TRIGGER export_fragments_rectifications_{event} AFTER {event.upper()}
+                ON rectifications BEGIN
+                DELETE FROM export_fragments WHERE {rect_sheets} AND inspection_id IN
+                  (SELECT inspection_id FROM rectification_findings
+                   WHERE rectification_id = OLD.id); END"""
+        )
+    db.execute(
+        f"""CREATE TRIGGER export_fragments_units_update AFTER UPDATE OF name ON units BEGIN
+            DELETE FROM export_fragments WHERE {rect_sheets} AND inspection_id IN
+              (SELECT f.inspection_id FROM rectification_findings f
+               JOIN rectifications r ON r.id = f.rectification_id WHERE r.unit_id = OLD.id); END"""
+    )
+
+
 @migrations(name="0031_survey_library")
 def _survey_library(db: Database) -> None:
     # Surveys published through the library like checklists (storage/library.py, kind

@@ -157,6 +157,20 @@ CREATE TABLE "evidence_files" (
    "uploaded_at" TEXT NOT NULL
 );
 
+CREATE TABLE export_fragments (
+             inspection_id TEXT NOT NULL,
+             sheet TEXT NOT NULL,  -- items | findings | rectifications
+             fingerprint TEXT NOT NULL,
+             token TEXT NOT NULL,
+             rows INTEGER NOT NULL,
+             crc INTEGER NOT NULL,
+             size INTEGER NOT NULL,
+             valid_from TEXT,
+             valid_to TEXT,
+             data BLOB,
+             PRIMARY KEY (inspection_id, sheet)
+           );
+
 CREATE TABLE "export_jobs" (
    "id" INTEGER PRIMARY KEY,
    "format" TEXT NOT NULL,
@@ -181,6 +195,8 @@ CREATE TABLE "export_jobs" (
    "updated_at" TEXT NOT NULL,
    "finished_at" TEXT
 );
+
+CREATE TABLE export_strings (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 
 CREATE TABLE figure_orders (
              set_id INTEGER NOT NULL REFERENCES figure_sets(id) ON DELETE CASCADE,
@@ -814,6 +830,18 @@ CREATE TRIGGER checklist_versions_bump_version_insert AFTER INSERT ON checklist_
 
 CREATE TRIGGER checklist_versions_bump_version_update AFTER UPDATE ON checklist_versions BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
+CREATE TRIGGER export_fragments_answers_delete AFTER DELETE
+                ON inspection_answers BEGIN
+                DELETE FROM export_fragments WHERE inspection_id = OLD.inspection_id; END;
+
+CREATE TRIGGER export_fragments_answers_insert AFTER INSERT
+                ON inspection_answers BEGIN
+                DELETE FROM export_fragments WHERE inspection_id = NEW.inspection_id; END;
+
+CREATE TRIGGER export_fragments_answers_update AFTER UPDATE
+                ON inspection_answers BEGIN
+                DELETE FROM export_fragments WHERE inspection_id = OLD.inspection_id; END;
+
 CREATE TRIGGER inspection_answers_bump_version_delete AFTER DELETE ON inspection_answers BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
 CREATE TRIGGER inspection_answers_bump_version_insert AFTER INSERT ON inspection_answers BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
@@ -896,6 +924,33 @@ CREATE TRIGGER rectification_events_no_delete BEFORE DELETE ON rectification_eve
 
 CREATE TRIGGER rectification_events_no_update BEFORE UPDATE ON rectification_events BEGIN SELECT RAISE(ABORT, 'rectification_events is append-only'); END;
 
+CREATE TRIGGER export_fragments_findings_delete AFTER DELETE
+                ON rectification_findings BEGIN
+                DELETE FROM export_fragments
+                WHERE inspection_id = OLD.inspection_id AND sheet IN ('findings', 'rectifications'); END;
+
+CREATE TRIGGER export_fragments_findings_insert AFTER INSERT
+                ON rectification_findings BEGIN
+                DELETE FROM export_fragments
+                WHERE inspection_id = NEW.inspection_id AND sheet IN ('findings', 'rectifications'); END;
+
+CREATE TRIGGER export_fragments_findings_update AFTER UPDATE
+                ON rectification_findings BEGIN
+                DELETE FROM export_fragments
+                WHERE inspection_id = OLD.inspection_id AND sheet IN ('findings', 'rectifications'); END;
+
+CREATE TRIGGER export_fragments_rectifications_delete AFTER DELETE
+                ON rectifications BEGIN
+                DELETE FROM export_fragments WHERE sheet IN ('findings', 'rectifications') AND inspection_id IN
+                  (SELECT inspection_id FROM rectification_findings
+                   WHERE rectification_id = OLD.id); END;
+
+CREATE TRIGGER export_fragments_rectifications_update AFTER UPDATE
+                ON rectifications BEGIN
+                DELETE FROM export_fragments WHERE sheet IN ('findings', 'rectifications') AND inspection_id IN
+                  (SELECT inspection_id FROM rectification_findings
+                   WHERE rectification_id = OLD.id); END;
+
 CREATE TRIGGER rectifications_bump_version_delete AFTER DELETE ON rectifications BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
 CREATE TRIGGER rectifications_bump_version_insert AFTER INSERT ON rectifications BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
@@ -939,6 +994,11 @@ CREATE TRIGGER schools_bump_version_delete AFTER DELETE ON schools BEGIN UPDATE 
 CREATE TRIGGER schools_bump_version_insert AFTER INSERT ON schools BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
 CREATE TRIGGER schools_bump_version_update AFTER UPDATE ON schools BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
+
+CREATE TRIGGER export_fragments_units_update AFTER UPDATE OF name ON units BEGIN
+            DELETE FROM export_fragments WHERE sheet IN ('findings', 'rectifications') AND inspection_id IN
+              (SELECT f.inspection_id FROM rectification_findings f
+               JOIN rectifications r ON r.id = f.rectification_id WHERE r.unit_id = OLD.id); END;
 
 CREATE TRIGGER users_bump_version_delete AFTER DELETE ON users BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
