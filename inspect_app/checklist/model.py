@@ -192,7 +192,7 @@ class ItemPlan:
         # calculation on whether its inputs still wait for answers): remembered here.
         self.settled: dict = {}
         # The item's Result entry when it is hidden or marked 不适用 depends on nothing but
-        # the item: built once, copied per scoring (scoring._first_pass states as keys).
+        # the item: built once, copied per scoring (the pass-1 states of scoring as keys).
         self.hidden_results = {
             state: {
                 "section": section_id,
@@ -304,8 +304,9 @@ class Checklist:
         # normalized school attributes → (section applies, items hidden by applies_if);
         # filled by scoring._school_scope, since those depend on the school alone
         self.school_cache: dict[tuple, Any] = {}
-        # every item id, in document order, with no value: where a scoring's values start
-        self.null_values: dict[str, None] = dict.fromkeys(self.items)
+        # this version's scoring written out as one function (checklist/program.py), made on
+        # its first scoring
+        self.program: Any = None
 
     @classmethod
     def from_compiled(cls, data: dict) -> Checklist:

@@ -10,6 +10,8 @@ Two passes:
    answered, computable? The visible value of an item is what other expressions read.
 2. outcomes, in document order: range/constraint, target, pass_if, points, evidence,
    findings and rectifications, then section scores, total and grade.
+Both passes are written out once per checklist version as straight-line code, item by item
+(checklist/program.py); the functions here are what that code calls for each item's work.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from inspect_app.checklist import program
 from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
 from inspect_app.checklist.formatting import (
     NUMBER_LIMIT,
@@ -245,10 +248,10 @@ _SCHOOL_CACHE_SIZE = 4096
 
 
 class _SchoolView:
-    """What a checklist looks like for one school, before any answer: which sections apply,
-    the items applies_if hides, and the rest in dependency order."""
+    """What a checklist looks like for one school, before any answer: which sections apply
+    and the items applies_if hides."""
 
-    __slots__ = ("section_applies", "hidden", "visible", "states")
+    __slots__ = ("section_applies", "hidden")
 
     def __init__(self, checklist: Checklist, scope: Scope) -> None:
         section_applies = {}
@@ -262,8 +265,6 @@ class _SchoolView:
         }
         self.section_applies = section_applies
         self.hidden = frozenset(hidden)
-        self.visible = tuple(p for p in checklist.item_plans if p.id not in hidden)
-        self.states = {i: _HIDDEN_SCHOOL for i in checklist.null_values if i in hidden}
 
 
 def _school_view(checklist: Checklist, scope: Scope) -> _SchoolView:
@@ -277,93 +278,88 @@ def _school_view(checklist: Checklist, scope: Scope) -> _SchoolView:
     return view
 
 
-def _first_pass(
-    checklist: Checklist, scope: Scope, responses: dict, samples: dict
-) -> tuple[dict, dict, dict, set]:
-    """Visible values in dependency order. Returns (state, errors, section_applies, pending);
-    fills `samples` with the drawn sample of each shown sample item that has a list."""
-    answers = responses.get("answers")
-    answers = answers if isinstance(answers, dict) else {}
-    na_list = responses.get("na")
-    marked_na = {x for x in na_list if type(x) is str} if isinstance(na_list, list) else set()
-    photos = responses.get("photos")
-    values = scope.values
-    broken = scope.broken
-    state: dict[str, str] = {}
-    errors: dict[str, tuple[str, str]] = {}  # item -> (item message, missing reason)
-    pending: set[str] = set()  # shown and still waiting for an answer (directly or through inputs)
+def _uncomputable(exc: EvalError) -> tuple[str, str]:
+    """An item's (message, missing reason) when an expression it needs fails."""
+    return f"{REASON_UNCOMPUTABLE}：{exc.message}", REASON_UNCOMPUTABLE
 
-    view = _school_view(checklist, scope)
-    values.update(checklist.null_values)
-    state.update(view.states)
 
-    for plan in view.visible:
-        item_id = plan.id
-        if plan.relevant is not None:
-            try:
-                shown = plan.relevant(scope) is True
-            except EvalError as exc:
-                state[item_id] = _BROKEN
-                errors[item_id] = (f"{REASON_UNCOMPUTABLE}：{exc.message}", REASON_UNCOMPUTABLE)
-                broken.add(item_id)
-                continue
-            if not shown:
-                state[item_id] = _HIDDEN_RELEVANT
-                continue
-        if plan.na_allowed and item_id in marked_na:
-            state[item_id] = _MARKED_NA
-            continue
-        state[item_id] = _SHOWN
-        if plan.type == "note":
-            continue
-        if plan.type == "computed":
-            # The loader refuses a computed item without a calculation.
-            assert plan.calculation is not None
-            try:
-                v = plan.calculation(scope)
-                if type(v) is float and not in_range(v):
-                    raise EvalError("计算结果超出范围")
-            except EvalError as exc:
-                state[item_id] = _BROKEN
-                errors[item_id] = (f"{REASON_UNCOMPUTABLE}：{exc.message}", REASON_UNCOMPUTABLE)
-                broken.add(item_id)
-                continue
-            if v is None and not plan.calc_refs.isdisjoint(pending):
-                pending.add(item_id)
-            values[item_id] = v
-            continue
-        raw = answers.get(item_id)
-        if plan.type == "photo":
-            count = _photo_count(photos, item_id)
-            v, ok = (float(count) if count else None), True
-        elif plan.type == "sample":
-            # its value is the share marked 合格, once every sampled file is marked
-            sample, ok = parse_sample(raw, plan.sample_min, plan.sample_max)
-            v = None
-            if sample is not None:
-                v = sample.pop("ratio")
-                samples[item_id] = sample
-        elif raw is None:
-            v, ok = None, True
-        elif (plan.type == "yesno" and type(raw) is bool) or (
-            plan.type == "choice" and type(raw) is str and raw in plan.choices
-        ):  # the commonest answers, inline (as _normalize_answer would)
-            v, ok = raw, True
-        elif plan.type == "integer" and type(raw) is int and -NUMBER_LIMIT < raw < NUMBER_LIMIT:
-            v, ok = float(raw), True
-        elif plan.type == "decimal" and type(raw) is float and -NUMBER_LIMIT < raw < NUMBER_LIMIT:
-            v, ok = raw, True  # float(raw) is raw itself; NaN fails the range and goes below
-        else:
-            v, ok = _normalize_answer(plan, raw)
-        if not ok:
-            state[item_id] = _BROKEN
-            errors[item_id] = (REASON_BAD_ANSWER, REASON_BAD_ANSWER)
-            broken.add(item_id)
-            continue
-        if v is None:
-            pending.add(item_id)
-        values[item_id] = v
-    return state, errors, view.section_applies, pending
+def _remember(
+    memo: dict,
+    key: Any,
+    plan: ItemPlan,
+    st: str,
+    v: Any,
+    error: tuple[str, str] | None,
+    scope: Scope,
+    pending: set,
+    samples: dict,
+) -> _Record:
+    """A judgement not remembered yet: worked out, and kept while the memo has room."""
+    rec = _record(plan, st, v, error, scope, pending, samples)
+    if len(memo) < _JUDGED_SIZE:
+        memo[key] = rec
+    return rec
+
+
+def _sum_points(x: float) -> float:
+    """A section's earned or possible points as the Result shows them."""
+    # sums of points are mostly whole: round_half_away gives them back unchanged
+    return x if x.is_integer() and x < 1e9 else round_half_away(x, 2)
+
+
+# Distinct (earned, possible) sums remembered per section; a few hundred occur in practice.
+_TOTALS_SIZE = 4096
+
+
+def _section_totals(
+    memo: dict, key: tuple[float, float], weight: float
+) -> tuple[float | None, float | None, float | None, float, float]:
+    """What a section's sums give: (raw score or None when nothing is possible, score,
+    percent, earned and possible as shown), remembered in `memo` while it has room."""
+    earned_sum, possible_sum = key
+    raw_score = section_score = percent = None
+    if possible_sum > 0:
+        ratio = earned_sum / possible_sum
+        raw_score = ratio * weight  # (earned / possible) × weight, in this order
+        section_score = round_half_away(raw_score, 1)
+        percent = round_half_away(ratio * 100, 1)
+    totals = (raw_score, section_score, percent, _sum_points(earned_sum), _sum_points(possible_sum))
+    if len(memo) < _TOTALS_SIZE:
+        memo[key] = totals
+    return totals
+
+
+# The names a checklist's scoring program (checklist/program.py) may use besides its own.
+_RUNTIME: dict[str, Any] = {
+    "EvalError": EvalError,
+    "NUMBER_LIMIT": NUMBER_LIMIT,
+    "TOO_BIG": "计算结果超出范围",
+    "SHOWN": _SHOWN,
+    "BROKEN": _BROKEN,
+    "MARKED_NA": _MARKED_NA,
+    "HIDDEN_SCHOOL": _HIDDEN_SCHOOL,
+    "HIDDEN_RELEVANT": _HIDDEN_RELEVANT,
+    "BAD_ANSWER": (REASON_BAD_ANSWER, REASON_BAD_ANSWER),
+    "NO_PHOTO": REASON_NO_PHOTO,
+    "BOOL_KEY": None,  # set below, once _BOOL_KEY exists
+    "uncomputable": _uncomputable,
+    "photo_count": _photo_count,
+    "parse_sample": parse_sample,
+    "normalize_answer": _normalize_answer,
+    "record": None,  # set below
+    "remember": _remember,
+    "judge_key": None,  # set below
+    "round_half_away": round_half_away,
+    "section_totals": _section_totals,
+}
+
+
+def _program(cl: Checklist) -> Any:
+    """The checklist's scoring function, written and compiled on its first scoring."""
+    run = cl.program
+    if run is None:
+        cl.program = run = program.build(cl, _RUNTIME)
+    return run
 
 
 def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
@@ -374,170 +370,31 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
     Malformed answers never raise: the item gets outcome "error" and is listed as missing.
     """
     cl = checklist if isinstance(checklist, Checklist) else Checklist.from_compiled(checklist)
+    run = cl.program or _program(cl)
     responses = responses if isinstance(responses, dict) else {}
     scope = Scope({}, normalize_school(school), set())
-    samples: dict[str, dict] = {}
-    state, errors, section_applies, pending = _first_pass(cl, scope, responses, samples)
-    photos = responses.get("photos")
-    values = scope.values
-
-    items: dict[str, dict] = {}
-    sections: list[dict] = []
-    missing: list[dict] = []
-    findings: list[dict] = []
-    rectifications: list[dict] = []
-    vetoes: list[dict] = []
-    critical: list[dict] = []
-    sum_score = 0.0
-    sum_weight = 0.0
-    # The running score: only items already judged (pass/fail) count, so an inspection half
-    # done is not shown as failing because of what nobody has looked at yet.
-    sum_assessed_score = 0.0
-    sum_assessed_weight = 0.0
-    all_assessed_earned = 0.0
-    all_assessed_possible = 0.0
-    all_answered = 0
-    all_shown = 0
-
-    for sec in cl.section_plans:
-        applicable = section_applies[sec.id]
-        if not applicable:
-            # every item hidden by the school: nothing counts, nothing is missing
-            for plan in sec.items:
-                items[plan.id] = plan.hidden_results[_HIDDEN_SCHOOL].copy()
-            sections.append(sec.not_applicable_result.copy())
-            continue
-        earned_sum = 0.0
-        possible_sum = 0.0
-        shown_count = 0
-        answered_count = 0
-        failed_count = 0
-        assessed_earned = 0.0
-        assessed_possible = 0.0
-        for plan in sec.items:
-            item_id = plan.id
-            st = state[item_id]
-            if st is not _SHOWN and st is not _BROKEN:
-                # Hidden or 不适用: nothing earned or possible, no finding, no photo needed.
-                if st is _MARKED_NA and plan.answerable:
-                    shown_count += 1
-                    answered_count += 1
-                items[item_id] = plan.hidden_results[st].copy()
-                continue
-            v = values[item_id]
-            # What the item adds to the Result, remembered under a key that holds everything
-            # it depends on (see _record); only this scoring's value and photos are redone.
-            key: Any = None
-            memo: dict | None = plan.settled
-            if st is _BROKEN:
-                key = errors[item_id]
-            elif v is None:
-                # nothing to judge: the outcome follows from the item (and for a calculation,
-                # whether its inputs still wait for answers; a sample drawn and not yet
-                # marked says which files, so it is worked out each time)
-                key = plan.type == "computed" and item_id in pending
-                if item_id in samples:
-                    memo = None
-            else:
-                memo = plan.judged
-                if memo is not None:
-                    if plan.plain_key:
-                        key = v
-                    else:
-                        key = tuple(v) if type(v) is list else v
-                        if plan.type == "computed" and type(v) is bool:
-                            key = (v, _BOOL_KEY)  # a calculation of any type: keep 是 apart from 1
-                        if plan.judge_deps:
-                            key = _judge_key(key, plan, values, scope.broken, pending)
-                            if key is None:
-                                memo = None
-            rec = memo.get(key) if memo is not None else None
-            if rec is None:
-                rec = _record(plan, st, v, errors.get(item_id), scope, pending, samples)
-                if memo is not None and len(memo) < _JUDGED_SIZE:
-                    memo[key] = rec
-            (
-                template,
-                reason,
-                finding,
-                rect,
-                cap_entry,
-                photo_matters,
-                n_shown,
-                n_answered,
-                n_failed,
-                earned_if_assessed,
-                possible_if_assessed,
-                earned,
-                possible,
-            ) = rec
-            items[item_id] = entry = template.copy()
-            entry["value"] = v
-            if (
-                samples and item_id in samples
-            ):  # which files were drawn: the report and the re-check
-                entry["sample"] = samples[item_id]
-            if photo_matters and _photo_count(photos, item_id) == 0:
-                entry["evidence_missing"] = True
-                if reason is None:
-                    reason = REASON_NO_PHOTO
-            if reason is not None:
-                missing.append(
-                    {"item": item_id, "label": plan.label, "section": sec.id, "reason": reason}
-                )
-            if finding is not None:
-                findings.append(finding.copy())
-                if rect is not None:
-                    rectifications.append(rect.copy())
-                if cap_entry is not None:
-                    (vetoes if plan.veto else critical).append(cap_entry.copy())
-            # Adding 0.0 leaves a sum unchanged (sums start at +0.0, never become -0.0), so
-            # items that do not count add zeros instead of branching.
-            shown_count += n_shown
-            answered_count += n_answered
-            failed_count += n_failed
-            assessed_earned += earned_if_assessed
-            assessed_possible += possible_if_assessed
-            earned_sum += earned
-            possible_sum += possible
-
-        section_score = None
-        percent = None
-        if applicable and possible_sum > 0:
-            ratio = earned_sum / possible_sum
-            raw_score = ratio * sec.weight  # (earned / possible) × weight, in this order
-            sum_score += raw_score
-            sum_weight += sec.weight
-            section_score = round_half_away(raw_score, 1)
-            percent = round_half_away(ratio * 100, 1)
-        if applicable:
-            all_answered += answered_count
-            all_shown += shown_count
-            all_assessed_earned += assessed_earned
-            all_assessed_possible += assessed_possible
-            if assessed_possible > 0:
-                sum_assessed_score += assessed_earned / assessed_possible * sec.weight
-                sum_assessed_weight += sec.weight
-        sections.append(
-            {
-                "id": sec.id,
-                "title": sec.title,
-                "weight": sec.weight,
-                "applicable": applicable,
-                # sums of points are mostly whole: round_half_away gives them back unchanged
-                "earned": earned_sum
-                if earned_sum.is_integer() and earned_sum < 1e9
-                else round_half_away(earned_sum, 2),
-                "possible": possible_sum
-                if possible_sum.is_integer() and possible_sum < 1e9
-                else round_half_away(possible_sum, 2),
-                "score": section_score,
-                "percent": percent,
-                "answered": answered_count,
-                "items": shown_count,
-                "failed": failed_count,
-            }
-        )
+    answers = responses.get("answers")
+    answers = answers if isinstance(answers, dict) else {}
+    na_list = responses.get("na")
+    marked_na = {x for x in na_list if type(x) is str} if isinstance(na_list, list) else set()
+    view = _school_view(cl, scope)
+    (
+        items,
+        sections,
+        missing,
+        findings,
+        rectifications,
+        vetoes,
+        critical,
+        sum_score,
+        sum_weight,
+        sum_assessed_score,
+        sum_assessed_weight,
+        all_assessed_earned,
+        all_assessed_possible,
+        all_answered,
+        all_shown,
+    ) = run(scope, answers, marked_na, responses.get("photos"), view.hidden, view.section_applies)
 
     total = round_half_away(sum_score / sum_weight * 100, 1) if sum_weight > 0 else None
     vetoed = len(vetoes) > 0
@@ -577,19 +434,14 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
     }
 
 
-# _record's tuple: (entry, reason, finding, rectification, cap entry, whether a missing photo
-# matters, items shown, answered, failed (0 or 1), earned and possible as far as assessed
-# (pass/fail), earned, possible). The entry, finding, rectification and cap entry are
-# templates: score() copies them into each Result.
+# _record's tuple: (entry, extra, items shown + answered << 20 + failed << 40 (program.COUNT_SHIFT:
+# one int, one addition), earned and possible as far as assessed (pass/fail), earned,
+# possible). `extra` is None for most judgements, else (reason it is missing, finding,
+# rectification, cap entry, whether a missing photo matters). The entry, finding,
+# rectification and cap entry are templates: each Result gets copies.
 _Record = tuple[
     dict,
-    str | None,
-    dict | None,
-    dict | None,
-    dict | None,
-    bool,
-    int,
-    int,
+    tuple[str | None, dict | None, dict | None, dict | None, bool] | None,
     int,
     float,
     float,
@@ -619,7 +471,7 @@ def _record(
     display_value: str | None = None  # only an item with a value has one (below)
 
     if st == _BROKEN:
-        assert error is not None  # _first_pass records why every broken item is broken
+        assert error is not None  # pass 1 records why every broken item is broken
         outcome, message, reason = "error", error[0], error[1]
         possible = plan.points
     elif plan.type == "note":
@@ -703,21 +555,24 @@ def _record(
         "evidence_missing": False,
     }
     assessed = outcome == "pass" or outcome == "fail"
+    extra = None
+    if reason is not None or finding is not None or photo_matters:
+        extra = (reason, finding, rect, cap_entry, photo_matters)
     return (
         entry,
-        reason,
-        finding,
-        rect,
-        cap_entry,
-        photo_matters,
-        1 if plan.answerable else 0,  # shown or broken here
-        1 if plan.answerable and v is not None else 0,
-        1 if outcome == "fail" else 0,
+        extra,
+        # shown or broken here; answered; failed
+        (1 if plan.answerable else 0)
+        + ((1 if plan.answerable and v is not None else 0) << program.COUNT_SHIFT)
+        + ((1 if outcome == "fail" else 0) << (2 * program.COUNT_SHIFT)),
         earned if outcome == "pass" else 0.0,
         possible if assessed else 0.0,
         earned,
         possible,
     )
+
+
+_RUNTIME.update(BOOL_KEY=_BOOL_KEY, record=_record, judge_key=_judge_key)
 
 
 def _band(cl: Checklist, total: float | None) -> str | None:
