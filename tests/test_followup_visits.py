@@ -201,6 +201,14 @@ def test_incomplete_visit_is_refused_in_chinese_and_nothing_is_stored(app, db, c
     # An item of another school cannot be checked here.
     body["results"] = [{"rectification_id": 999999, "result": "not_fixed", "note": "x"}]
     assert phone.send(body).get_json()["fields"]["results.999999"] == "该整改事项不属于本校"
+    # A visit dated before the inspection that found the problem is not a visit to it.
+    body["results"] = [{"rectification_id": second["id"], "result": "not_fixed", "note": "x"}]
+    body["date"] = "2020-01-01"
+    assert (
+        "早于发现该问题的检查日期"
+        in phone.send(body).get_json()["fields"][f"results.{second['id']}"]
+    )
+    body["date"] = "2026-11-25"
     # A photo the phone never uploaded: the phone is told which to send first.
     body["results"] = [{"rectification_id": first["id"], "result": "fixed", "note": "好"}]
     body["photos"] = [{"sha256": factories.sha256(b"never sent"), "item": first["id"]}]

@@ -32,6 +32,9 @@ __all__ = ["Conflict", "PayloadError", "Forbidden", "Received", "receive", "pack
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MANAGERS = ("bureau", "admin")
+# A school's open items and their photos fit far below these; beyond them a body is not a visit.
+MAX_RESULTS = 500
+MAX_PHOTOS = 1000
 TYPE = "回头看"
 
 
@@ -214,6 +217,11 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
     if not isinstance(results, list) or not results:
         problems["results"] = "请至少核实一个整改事项"
         results = []
+    elif len(results) > MAX_RESULTS:
+        problems["results"] = f"一次回头看最多核实 {MAX_RESULTS} 个事项"
+        results = []
+    if len(photos) > MAX_PHOTOS:
+        problems["photos"] = f"一次回头看最多 {MAX_PHOTOS} 张照片"
     seen: set[int] = set()
     for entry in results:
         rid = entry.get("rectification_id") if isinstance(entry, dict) else None
@@ -230,6 +238,11 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
             problems[f"results.{rid}"] = f"整改事项 {item['number'] or item['seq']} 重复提交"
             continue
         seen.add(rid)
+        if day is not None and day.isoformat() < item["inspection_date"]:
+            problems[f"results.{rid}"] = (
+                f"事项 {item['number'] or item['seq']}：回头看日期早于发现该问题的检查日期"
+                f" {item['inspection_date']}"
+            )
         for key, message in followup_rules.result_problems(
             entry.get("result"), entry.get("note"), per_item.get(rid, 0)
         ).items():
