@@ -233,16 +233,19 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     body = visit(
         school, [{"rectification_id": found[1]["id"], "result": "not_fixed", "note": "x"}], []
     )
-    assert phone.send(body).status_code == 403
+    refused = phone.send(body)
+    assert refused.status_code == 422 and "不能对其回头看" in refused.get_json()["message"]
     assert User(app, "sch_a").get("/api/followups").status_code == 403
 
     # Planned for it (责任督学) but not the reviewer: a verified fix goes to the reviewer.
-    assignments.assign(db, other, school, "2026-09-01", "2027-07-31")
+    assignments.assign(db, other, school, "2026-09-01", "2027-03-15")
     listed = phone.user.get("/api/followups").get_json()["schools"]
     assert [(s["school_id"], s["assigned"]) for s in listed] == [(school, True)]
     pack = phone.user.get(f"/api/followups/schools/{school}").get_json()
     assert not any(i["may_decide"] for i in pack["items"])
-    frozen("2027-03-01")  # past every deadline
+    # Made on 2027-03-01, in the plan's period, and sent after it ended (it waited in the
+    # outbox): still accepted. By then every deadline has passed.
+    frozen("2027-04-01")
     sha = phone.photo(41)
     first, second = found[:2]
     body = visit(

@@ -180,15 +180,17 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
     school = schools.get(db, school_id) if isinstance(school_id, int) else None
     if school is None:
         raise PayloadError("提交的回头看数据有误", {"school_id": "学校不存在"})
-    if not may_visit(db, user, school["id"], today):
-        raise Forbidden(
-            f"{school['name']}不在您的督导计划内，您也不是该校整改事项的复查人，不能对其回头看。"
-        )
     day = _valid_date(payload.get("date"))
     if day is None:
         problems["date"] = "回头看日期格式应为 YYYY-MM-DD"
     elif day > today + timedelta(days=1):
         problems["date"] = "回头看日期不能晚于今天"
+    # The plan on the day of the visit: one that waited in the outbox past the end of the
+    # inspector's period was still theirs to make.
+    if not may_visit(db, user, school["id"], min(day, today) if day else today):
+        raise Forbidden(
+            f"{school['name']}不在您的督导计划内，您也不是该校整改事项的复查人，不能对其回头看。"
+        )
     location = payload.get("location")
     if location is not None and not (
         isinstance(location, dict)

@@ -133,7 +133,9 @@ def put_visit(visit_id: str):
             actor=f"{actor_label()}（回头看）",
         )  # fmt: skip
     except followups.Forbidden as exc:
-        return jsonify(error="无权访问", message=str(exc)), 403
+        # 422, not 403: the outbox reads a 403 as a lost login and would ask for one forever;
+        # this visit is refused for what it is, and the phone shows why (服务器拒收).
+        return jsonify(error="无权回头看", message=str(exc), fields={"school_id": str(exc)}), 422
     except followups.Conflict:
         return jsonify(
             error="数据冲突",
