@@ -273,9 +273,19 @@ def test_who_may_go_back_and_what_anothers_check_does(app, db, county, found, fr
     # The reviewer sees it in the queue and the school's overdue list keeps the open one.
     queue = User(app, "insp").page("/review/").get_text()
     assert first["problem"][:10] in queue
-    # Another inspector's record is not theirs to read.
+    # The reviewer decides with the site check above the buttons, the record one tap away.
     visit_url = f"/review/followups/{body['id']}"
-    assert User(app, "insp").get(visit_url).status_code == 403
+    reviewer = User(app, "insp")
+    check = reviewer.page(f"/review/rectifications/{first['id']}").select_one("#followup-check")
+    assert "已整改（现场核实）" in check.h3.get_text() and "测试insp2" in check.h3.get_text()
+    assert check.select_one(".shots img") is not None
+    assert check.select_one("a[href$='" + body["id"] + "']")["href"] == visit_url
+    assert reviewer.get(visit_url).status_code == 200
+    # An inspector with no part in the visit may not read it.
+    users.create(
+        db, username="insp3", display_name="测试insp3", role="inspector", password_hash=password
+    )
+    assert User(app, "insp3").get(visit_url).status_code == 403
     bureau = User(app, "bureau")
     assert bureau.get(visit_url).status_code == 200
     # The bureau's page of the school lists its 回头看 visits.

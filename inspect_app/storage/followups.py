@@ -216,3 +216,13 @@ def school_file(db: Database, school_id: int, sha256: str) -> str | None:
         [school_id, sha256],
     ).fetchone()
     return "evidence" if evidence else None
+
+
+def reviews_an_item_of(db: Database, visit_id: str, reviewer_id: int) -> bool:
+    """Whether ``reviewer_id`` reviews one of the items the visit checked."""
+    row = db.execute(
+        """SELECT 1 FROM followup_results f JOIN rectifications r ON r.id = f.rectification_id
+           WHERE f.visit_id = ? AND r.reviewer_id = ? LIMIT 1""",
+        [visit_id, reviewer_id],
+    ).fetchone()
+    return row is not None

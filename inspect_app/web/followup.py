@@ -191,11 +191,16 @@ def _notify(results: list[dict]) -> None:
 
 
 def _visit(visit_id: str) -> dict:
-    """A visit its own inspector or the bureau may read."""
-    visit = visits.get(get_db(), visit_id)
+    """A visit its own inspector, the reviewer of an item it checked, or the bureau may read."""
+    db = get_db()
+    visit = visits.get(db, visit_id)
     if visit is None:
         abort(404)
-    if g.user["role"] == "inspector" and visit["inspector_id"] != g.user["id"]:
+    if (
+        g.user["role"] == "inspector"
+        and visit["inspector_id"] != g.user["id"]
+        and not visits.reviews_an_item_of(db, visit_id, g.user["id"])
+    ):
         abort(403)
     return visit
 

@@ -132,6 +132,10 @@ def test_followup_offline_then_sent_and_on_the_timelines(
 
     # The items' timelines: the reviewer's page of each shows the on-site result.
     page.goto(f"/review/rectifications/{items[0]['id']}")
+    check = page.locator("#followup-check")
+    check.scroll_into_view_if_needed()
+    assert "已整改（现场核实）" in check.inner_text()
+    shot(page, "review-site-check")
     entry = page.locator("ol.timeline li.kind-followup")
     assert "回头看核实" in entry.inner_text() and "图书已补齐" in entry.inner_text()
     entry.locator("img").first.wait_for()
