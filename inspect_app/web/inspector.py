@@ -39,6 +39,7 @@ SHELL_STATIC = (
     "js/inspector/plausible.js",
     "js/inspector/sample.js",
     "js/inspector/signature.js",
+    "js/inspector/signing.js",
     "js/inspector/draftlock.js",
     "js/inspector/home.js",
     "js/inspector/new.js",
