@@ -518,6 +518,8 @@ def test_a_survey_is_published_through_the_library_and_only_later_rounds_use_it(
         assert "parent_satisfaction" not in catalog.current()
     assert published != shipped
     # the round opened before keeps its version; one opened now uses the published one
+    option = bureau.page("/bureau/surveys/").select_one('option[value="parent_satisfaction"]')
+    assert option.get_text().endswith("· 版本号 2027.1")
     after = open_round(bureau, "parent_satisfaction")
     hashes = {r["id"]: r["survey_hash"] for r in stored_surveys.rounds(db)}
     assert hashes[before] == shipped and hashes[after] == published
