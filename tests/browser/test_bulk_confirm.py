@@ -71,6 +71,8 @@ def test_bulk_confirm_sets_only_plain_checks_undoes_and_reaches_the_server(page,
     expect(page.locator("#bulk-open")).to_have_count(0)  # nothing left it could set
     item(page, PLAIN[0]).scroll_into_view_if_needed()
     shot(page, "set")
+    page.locator("#bulk-done").scroll_into_view_if_needed()
+    shot(page, "undo-offered")
 
     page.click("#bulk-undo")
     for i in PLAIN:
