@@ -161,3 +161,16 @@ def test_the_document_worker_sends_due_notices_between_jobs(app, db, county, rec
     worker._idle(db)
     assert len(inbox.messages) == before
     assert worker.notify(db)["sent"] == 1
+
+
+def test_a_notice_raised_by_two_processes_at_once_is_delivered_once(db, county, monkeypatch):
+    # Both passed the "sent before?" check (the worker's escalation run beside `flask notify`);
+    # the in-app row's unique key lets only the first deliver, by any channel.
+    _queue(db, 0, county["insp"])
+    monkeypatch.setattr(notifications.store, "known_keys", lambda db, keys: set())
+    notice = notifications.Notice("escalated", "逾期", "/x", user_id=county["insp"],
+                                  dedupe_key="esc:1:2026-11-25:u")  # fmt: skip
+    assert notifications.send(db, notice) is True
+    assert notifications.send(db, notice) is False
+    assert db.execute("SELECT count(*) FROM notifications").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM notification_deliveries").fetchone()[0] == 1
