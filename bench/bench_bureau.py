@@ -1,7 +1,8 @@
 """Benchmark the bureau's roll-ups on a province-sized database.
 
     .venv/bin/python bench/bench_bureau.py [--db /tmp/bench_bureau.db] [--runs 3] [--before] [--quick]
-        [--no-export] [--no-server | --server-only] [--workers 4] [--clients 10]
+        [--no-export | --export-only [--cold-export]] [--no-server | --server-only]
+        [--workers 4] [--clients 10]
 
 Generates (once; reused if the file exists) 10 000 schools, 40 000 inspections over 2026 with
 ~80 answers each (≈ 3.2 M answer rows) and their rectifications, with bulk inserts — the one
@@ -9,7 +10,9 @@ place rows are synthesized rather than received. Prints one table: the dashboard
 queries with several filters (target ≤ 0.5 s), the same pages read from the figures stored in
 the database (``figure_sets``: what every server process reads cold, ≤ 0.5 s) and what
 computing and storing them costs (the worker's refresh after a write), the full-year XLSX
-export of every school in a subprocess (≤ 15 s, peak RSS ≤ 500 MB), a bulletin for a
+export of every school in a subprocess (≤ 15 s with each inspection's rows kept, peak RSS
+≤ 500 MB; also the first export, which renders what is not kept, and the next day's, with the
+load average at each), a bulletin for a
 300-school area (≤ 10 s), and the province dashboard and ranking through the production server
 (``flask serve``: gunicorn, ``--workers`` processes, one document worker) on a copy of the
 database: the first view of a set (computed in the request), then ``--clients`` bureau users at
@@ -391,7 +394,7 @@ def server_rows(path: str, workers: int, clients: int):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def child_export(path: str, out: str) -> None:
+def child_export(path: str, out: str, day: str) -> None:
     from inspect_app.bureau import exports
 
     # This machine's page cache drops idle pages within minutes; read the database once so
@@ -400,9 +403,20 @@ def child_export(path: str, out: str) -> None:
         while warm.read(1 << 24):
             pass
     db = open_database(path)
+    today = date.fromisoformat(day)
     f = filters(period="year", key="2026", checklist_id="fupin_comprehensive")
-    start = time.perf_counter()
-    ov = figures.overview(gathering.gather(db, f, TODAY), f, TODAY)
+    rendered = 0
+    keep = exports.storage.keep_fragments
+
+    def counted(db, sheet, token, made):  # how many inspections' rows were rendered anew
+        nonlocal rendered
+        rendered += len(made)
+        return keep(db, sheet, token, made)
+
+    exports.storage.keep_fragments = counted
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), time.process_time()
+    ov = figures.overview(gathering.gather(db, f, today), f, today)
     counts = exports.write_xlsx(db, ov, out)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -410,9 +424,12 @@ def child_export(path: str, out: str) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": time.process_time() - cpu,
                 "peak_mb": peak,
                 "rows": counts,
                 "size_mb": Path(out).stat().st_size / 2**20,
+                "rendered": rendered,
+                "load": [load, os.getloadavg()[0]],
             }
         )
     )
@@ -443,20 +460,42 @@ def print_row(width: int, name: str, value: float, target: float, before: float 
     print(f"{name:<{width}}{value:>10.3f}{target:>8}  {verdict}{extra}", flush=True)
 
 
-def export_row(width: int, path: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = str(Path(tmp) / "export.xlsx")
-        result = subprocess.run(
-            [sys.executable, __file__, "--db", path, "--child-export", out],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            print(result.stderr, file=sys.stderr)
-        export = json.loads(result.stdout.strip().splitlines()[-1])
-    print_row(width, "XLSX 导出 全省全年（秒）", export["seconds"], 15)
-    print_row(width, "XLSX 导出 峰值内存（MB）", export["peak_mb"], 500)
-    print(f"  XLSX：{export['size_mb']:.0f} MB，各表行数 {export['rows']}", flush=True)
+def export_rows(width: int, path: str, cold: bool) -> None:
+    """The full-year province workbook, in a subprocess each time (as the worker writes it).
+
+    The three long sheets are copied from each inspection's kept fragments (0030), so the
+    figure that matters (≤ 15 s) is an export with them kept: the second run. The first run
+    renders what is not kept yet (everything with ``--cold-export``, which empties them
+    first); the next day's export renders again the rectification rows whose overdue days
+    changed (open items past their deadline)."""
+    if cold:
+        db = open_database(path)
+        db.execute("DELETE FROM export_fragments")
+        db.close()
+    runs = [("首次（生成未保存的片段）", TODAY, None), ("已存片段", TODAY, 15),
+            ("次日（逾期天数变了的整改行重新生成）", TODAY + timedelta(days=1), None)]  # fmt: skip
+    for label, day, target in runs:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = str(Path(tmp) / "export.xlsx")
+            result = subprocess.run(
+                [sys.executable, __file__, "--db", path, "--child-export", out,
+                 "--child-day", day.isoformat()],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if result.returncode:
+                print(result.stderr, file=sys.stderr)
+            export = json.loads(result.stdout.strip().splitlines()[-1])
+        name = f"XLSX 导出 全省全年 {label}（秒）"
+        if target is None:
+            print(f"{name:<{width}}{export['seconds']:>10.3f}{'—':>8}  （参考）", flush=True)
+        else:
+            print_row(width, name, export["seconds"], target)
+        load = " → ".join(f"{x:.2f}" for x in export["load"])
+        print(f"  CPU {export['cpu']:.1f} s，负载 {load}，重新生成 {export['rendered']:,} 个"
+              f"检查的片段", flush=True)  # fmt: skip
+        if target is not None:
+            print_row(width, "XLSX 导出 峰值内存（MB）", export["peak_mb"], 500)
+            print(f"  XLSX：{export['size_mb']:.0f} MB，各表行数 {export['rows']}", flush=True)
 
 
 def main() -> None:
@@ -470,10 +509,15 @@ def main() -> None:
     parser.add_argument("--server-only", action="store_true", help="only the server measurement")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn processes")
     parser.add_argument("--clients", type=int, default=10, help="bureau users at once")
+    parser.add_argument(
+        "--cold-export", action="store_true", help="empty the kept export fragments first"
+    )
+    parser.add_argument("--export-only", action="store_true", help="only the XLSX export")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
+    parser.add_argument("--child-day", default=TODAY.isoformat(), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_export:
-        child_export(args.db, args.child_export)
+        child_export(args.db, args.child_export, args.child_day)
         return
     if not Path(args.db).exists():
         print(f"生成基准数据库 {args.db} …", file=sys.stderr)
@@ -498,6 +542,10 @@ def main() -> None:
         }
     width = 44
     print(f"{'项目':<{width}}{'实测':>10}{'目标':>8}  结论", flush=True)
+    if args.export_only:
+        export_rows(width, args.db, args.cold_export)
+        print(f"结束时负载 {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        return
     if args.server_only:
         for name, value, target in server_rows(args.db, args.workers, args.clients):
             print_row(width, name, value, target)
@@ -516,7 +564,7 @@ def main() -> None:
         for name, value, target in server_rows(args.db, args.workers, args.clients):
             print_row(width, name, value, target)
     if not args.no_export:
-        export_row(width, args.db)
+        export_rows(width, args.db, args.cold_export)
     if not args.quick:
         seconds, schools = bulletin_seconds(args.db)
         print_row(width, f"通报 PDF {schools} 所学校（生成+签章，秒）", seconds, 10)

@@ -196,3 +196,41 @@ def test_crc_of_joined_parts_with_or_without_zlibs_own_combine():
     for combine in (xlsx.crc32_combine, xlsx._crc32_combine_zeros):
         assert combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
         assert combine(0, zlib.crc32(b), len(b)) == zlib.crc32(b)
+
+
+def test_the_idle_worker_prepares_the_days_rows_of_recent_exports(app, db, received, monkeypatch):
+    import threading
+
+    from inspect_app.bureau import export_jobs
+
+    f = _overview(db).filters
+    bureau = db.execute("SELECT id FROM users WHERE role = 'bureau' LIMIT 1").fetchone()[0]
+    export_jobs.start(db, "xlsx", f, TODAY, by=bureau)
+    assert export_jobs.ExportWorker(app.config, threading.Event()).run_once(db)
+    later = max(
+        date.fromisoformat(d)
+        for (d,) in db.execute("SELECT deadline FROM rectifications WHERE status != 'closed'")
+    ) + timedelta(days=2)  # every open item overdue: the rows kept for TODAY no longer hold
+    fresh = _fresh(db, later)
+    worker = export_jobs.ExportWorker({**app.config, "TODAY_OVERRIDE": later.isoformat()},
+                                      threading.Event())  # fmt: skip
+    # An export waiting is written first: preparing gives way.
+    held = _held(db, later)
+    assert held < 3
+    waiting = export_jobs.start(db, "zip", f, TODAY, by=bureau)
+    worker.prepare(db)
+    assert _held(db, later) == held
+    db.execute("UPDATE export_jobs SET status = 'done' WHERE id = ?", [waiting])
+    worker.prepare(db)
+    assert _held(db, later) == 3
+    _no_rendering(monkeypatch)
+    assert _kept(db, later) == fresh
+
+
+def _held(db, day: date) -> int:
+    """How many inspections' 整改情况 rows are kept for ``day``."""
+    return db.execute(
+        "SELECT count(*) FROM export_fragments WHERE sheet = 'rectifications' AND data IS NOT NULL"
+        " AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
+        [day.isoformat(), day.isoformat()],
+    ).fetchone()[0]

@@ -23,7 +23,7 @@ from inspect_app.bureau import figures, xlsx
 from inspect_app.bureau.xlsx import Group, Percent, Sheet
 from inspect_app.checklist import Checklist
 from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
-from inspect_app.common import vocabulary
+from inspect_app.common import periods, vocabulary
 from inspect_app.storage import analytics as store
 from inspect_app.storage import exports as storage
 from inspect_app.storage import units
@@ -281,11 +281,16 @@ FRAGMENT_FORMAT = 1
 _CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
 
 
-def _fingerprint(sheet: str, headers: list[str], inspection: tuple) -> str:
-    """What an inspection's kept rows were rendered from beyond its answers and items:
-    its own columns (school name, township, date…), the sheet's columns, the format."""
-    text = repr((FRAGMENT_FORMAT, sheet, headers, inspection))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+def _fingerprinter(sheet: str, headers: list[str]) -> Callable[[tuple], str]:
+    """What an inspection's kept rows were rendered from beyond its answers and items: its
+    own columns (school name, township, date…), the sheet's columns, the format."""
+    prefix = repr((FRAGMENT_FORMAT, sheet, headers)).encode()
+
+    def fingerprint(inspection: tuple) -> str:
+        text = "\x1f".join([str(v) for v in inspection]).encode()
+        return hashlib.blake2b(prefix + text, digest_size=12).hexdigest()
+
+    return fingerprint
 
 
 def _fragments(
@@ -300,9 +305,10 @@ def _fragments(
     reservation is gone).
     """
     cells, day = xlsx.Cells(None, strings.refs), today.isoformat()
+    fingerprint = _fingerprinter(sheet, headers)
     it = iter(inspections)
     while chunk := list(itertools.islice(it, _CHUNK)):
-        prints = {inspection[0]: _fingerprint(sheet, headers, inspection) for inspection in chunk}
+        prints = {inspection[0]: fingerprint(inspection) for inspection in chunk}
         kept = storage.kept_fragments(db, sheet, prints, day)
         missing = {iid: fp for iid, fp in prints.items() if iid not in kept}
         token = storage.reserve_fragments(db, sheet, missing) if missing else ""
@@ -349,6 +355,37 @@ def _survey_rows(db: Database, overview: figures.Overview, min_responses: int) -
         yield [*row[:7], None if row[7] is None else Percent(row[7]), row[8]]
 
 
+ITEM_HEADERS = ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单",
+                "检查单编号", "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容",
+                "督学备注"]  # fmt: skip
+FINDING_HEADERS = ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
+                   "评估内容", "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任单位",
+                   "责任人", "整改时限"]  # fmt: skip
+RECTIFICATION_HEADERS = ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "事项编号", "问题描述",
+                         "依据", "整改措施", "责任单位", "责任人", "整改时限", "申请延期至", "状态",
+                         "是否逾期", "逾期天数", "销号日期"]  # fmt: skip
+
+
+def prepare(
+    db: Database, filters: periods.Filters, today: date, stop: Callable[[], bool] | None = None
+) -> None:
+    """Render and keep what an export of ``filters`` on ``today`` would render, without
+    writing a workbook (the worker, when idle: the day's first export then only copies)."""
+    every = storage.inspections(db, filters)
+    strings = _Strings(db)
+    long_sheets: list[tuple[str, list[str], Render]] = [
+        ("items", ITEM_HEADERS, _Items(db, strings)),
+        ("findings", FINDING_HEADERS, _Findings(db, strings)),
+        ("rectifications", RECTIFICATION_HEADERS, _Rectifications(db, today)),
+    ]
+    for sheet, headers, render in long_sheets:
+        for n, _fragment in enumerate(
+            _fragments(db, sheet, headers, render, every, today, strings)
+        ):
+            if stop is not None and n % 100 == 0 and stop():
+                return
+
+
 def sheets(
     db: Database,
     overview: figures.Overview,
@@ -374,13 +411,7 @@ def sheets(
             return _fragments(db, sheet, headers, render, walk(n, stage), overview.today, strings)
         return _groups(render, walk(n, stage))
 
-    items = ["检查编号", "检查日期", "检查类型", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号",
-             "评估内容", "条目编号", "检查条目", "结果", "得分", "满分", "填写内容", "督学备注"]  # fmt: skip
-    findings = ["检查编号", "检查日期", "学校代码", "学校名称", "乡镇", "检查单", "检查单编号", "评估内容",
-                "检查条目", "填写内容", "问题描述", "依据", "整改措施", "责任单位", "责任人", "整改时限"]  # fmt: skip
-    rectifications = ["学校代码", "学校名称", "乡镇", "检查日期", "序号", "事项编号", "问题描述", "依据",
-                      "整改措施", "责任单位", "责任人", "整改时限", "申请延期至", "状态", "是否逾期",
-                      "逾期天数", "销号日期"]  # fmt: skip
+    items, findings, rectifications = ITEM_HEADERS, FINDING_HEADERS, RECTIFICATION_HEADERS
 
     titles = {c["id"]: c["title"] for c in store.checklist_titles(db)}
     return [

@@ -221,6 +221,16 @@ def claim_job(
             return get_job(db, job_id)
 
 
+def jobs_waiting(db: Database) -> bool:
+    """Whether an export is queued or being written (a plain read, polled while preparing)."""
+    return (
+        db.execute(
+            "SELECT 1 FROM export_jobs WHERE status IN ('queued', 'running') LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+
+
 EXPORT_CRASHED = "导出过程中断（后台进程意外退出）"
 
 
