@@ -4,8 +4,9 @@ CSRF kept on, and the data sets several test files start from.
 Each test's app runs on its own copy of a template instance folder built once per run
 (tests/instances.py). A test asking for ``received`` starts from the template holding the
 bureau's term of inspections; one asking for ``issued`` from the template with a signed
-report and notice; every other test from the bare, migrated one. Each copy is the test's own,
-so a test may change anything in it.
+report and notice; one asking for ``county`` from the migrated one with the test county in
+it; every other test from the bare, migrated one. Each copy is the test's own, so a test may
+change anything in it.
 """
 
 from __future__ import annotations
@@ -134,6 +135,15 @@ def bare_template(tmp_path_factory) -> Template:
     return build_template(tmp_path_factory, "bare")
 
 
+def _county(app: Flask, db) -> dict:
+    return {"county": add_county(db, county_password_hash(app.config))}
+
+
+@pytest.fixture(scope="session")
+def county_template(tmp_path_factory, bare_template) -> Template:
+    return build_template(tmp_path_factory, "county", _county, bare_template)
+
+
 def _term(app: Flask, db) -> dict:
     county = add_county(db, county_password_hash(app.config))
     with app.app_context():
@@ -184,8 +194,14 @@ def issued_template(tmp_path_factory, bare_template) -> Template:
     return build_template(tmp_path_factory, "issued", _issued, bare_template)
 
 
-# A test that asks for the fixture on the left starts from the template on the right.
-TEMPLATE_BY_FIXTURE = {"received": "term_template", "issued": "issued_template"}
+# A test that asks for the fixture on the left starts from the template on the right (the
+# first that applies): ``county`` alone is the bare database with the county added, as its
+# fixture would add it (same ids, same rows), without adding it again in every test.
+TEMPLATE_BY_FIXTURE = {
+    "received": "term_template",
+    "issued": "issued_template",
+    "county": "county_template",
+}
 
 
 @pytest.fixture

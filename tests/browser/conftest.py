@@ -157,11 +157,13 @@ def login(
     page.wait_for_url(f"**{next_path}*")
 
 
-@pytest.fixture
-def photo_files(tmp_path):
-    """Camera-sized JPEGs (4000×3000, with EXIF orientation on one) made with Pillow."""
+@pytest.fixture(scope="session")
+def photo_files(tmp_path_factory):
+    """Camera-sized JPEGs (4000×3000, with EXIF orientation on one) made with Pillow, once
+    per run: tests only pick them in a file input, which reads them."""
     from PIL import Image, ImageDraw
 
+    tmp_path = tmp_path_factory.mktemp("photos")
     paths = []
     for i, color in enumerate(["#c0392b", "#2e86c1", "#27ae60", "#f39c12", "#8e44ad"]):
         img = Image.new("RGB", (4000, 3000), color)
