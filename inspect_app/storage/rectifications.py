@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.common.vocabulary import RECTIFICATION_STATUS
 from inspect_app.storage.db import write
 
 
@@ -151,6 +152,36 @@ def overdue_count(db: Database, reviewer_id: int | None, today: str) -> int:
         sql += " AND r.reviewer_id = ?"
         params.append(reviewer_id)
     return db.execute(sql, params).fetchone()[0]
+
+
+def waiting_counts(db: Database, today: str) -> dict[str, int]:
+    """The bureau's home panel over every item: responses to check, extension requests to
+    decide, open items past their deadline (``today`` as YYYY-MM-DD), of valid inspections.
+
+    Counted from indexes (status, deadline; 0030b's extension index) over all items, less
+    those of the few inspections no longer valid: the join to each item's inspection made a
+    province's 540 000 items take seconds.
+    """
+    open_statuses = [s for s in RECTIFICATION_STATUS if s != "closed"]
+    marks = ", ".join("?" * len(open_statuses))
+    counts = f"""count(CASE WHEN r.status = 'submitted' THEN 1 END),
+        count(CASE WHEN r.extension_until IS NOT NULL AND r.status != 'closed' THEN 1 END),
+        count(CASE WHEN r.status IN ({marks}) AND r.deadline < ? THEN 1 END)"""
+    every = db.execute(
+        f"""SELECT (SELECT count(*) FROM rectifications WHERE status = 'submitted'),
+                   (SELECT count(*) FROM rectifications INDEXED BY rectifications_extension
+                    WHERE extension_until IS NOT NULL AND status != 'closed'),
+                   (SELECT count(*) FROM rectifications WHERE status IN ({marks})
+                    AND deadline < ?)""",
+        [*open_statuses, today],
+    ).fetchone()
+    invalid = db.execute(
+        f"""SELECT {counts} FROM inspections i JOIN rectifications r ON r.inspection_id = i.id
+            WHERE NOT ({_VALID})""",
+        [*open_statuses, today],
+    ).fetchone()
+    responses, extensions, overdue = (a - b for a, b in zip(every, invalid, strict=True))
+    return {"responses": responses, "extensions": extensions, "overdue": overdue}
 
 
 def findings_count(

@@ -755,7 +755,9 @@ def home_panel() -> dict | None:
             return None
         rows = items.for_unit(db, user["unit_id"])
         return {"summary": rules.summarize(len(rows), rows, day)}
-    reviewer_id = None if user["role"] in ("bureau", "admin") else user["id"]
+    if user["role"] in ("bureau", "admin"):  # every item: counted from indexes
+        return items.waiting_counts(db, day.isoformat())
+    reviewer_id = user["id"]
     waiting = items.queue(db, reviewer_id)
     return {
         "responses": sum(1 for r in waiting if r["status"] == "submitted"),
