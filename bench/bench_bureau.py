@@ -9,7 +9,8 @@ Generates (once; reused if the file exists) 10 000 schools, 40 000 inspections o
 place rows are synthesized rather than received. Prints one table: the dashboard and ranking
 queries with several filters (target ≤ 0.5 s), the same pages read from the figures stored in
 the database (``figure_sets``: what every server process reads cold, ≤ 0.5 s) and what
-computing and storing them costs (the worker's refresh after a write), the full-year XLSX
+computing and storing them costs (the worker's refresh after a write), the bureau's home
+panel over every rectification item (≤ 0.5 s, also through the server), the full-year XLSX
 export of every school in a subprocess (≤ 15 s with each inspection's rows kept, peak RSS
 ≤ 500 MB; also the first export, which renders what is not kept, and the next day's, with the
 load average at each), a bulletin for a
@@ -272,6 +273,25 @@ def query_rows(db, runs: int, cases: dict, gather=None, label: str = ""):
             yield (f"排名 {name}（缓存）", warm, 0.5)
 
 
+def home_rows(db, runs: int, before: bool):
+    """Yield (name, seconds, target): the bureau's home panel (整改复查: responses to check,
+    extension requests, overdue items over the whole province), ``--before`` also as it was
+    counted (the review queue's rows read and counted in Python)."""
+    from inspect_app.storage import rectifications as items
+
+    day = TODAY.isoformat()
+    if before:
+
+        def queue():
+            waiting = items.queue(db, None)
+            return (sum(1 for r in waiting if r["status"] == "submitted"),
+                    sum(1 for r in waiting if r["extension_until"]),
+                    items.overdue_count(db, None, day))  # fmt: skip
+
+        yield "改进前 首页 整改复查面板（教育局）", timed(queue, runs), 0.5
+    yield "首页 整改复查面板（教育局）", timed(lambda: items.waiting_counts(db, day), runs), 0.5
+
+
 def stored_rows(db, runs: int, cases: dict):
     """Yield (name, seconds, target): each case's figures computed and stored (what the worker
     does after the data changed, and the first view of a set), then the dashboard and a
@@ -354,7 +374,8 @@ def server_rows(path: str, workers: int, clients: int):
     try:
         instance = _server_instance(path, folder)
         query = urlencode(SERVER_CASE)
-        pages = {"总览": f"/bureau/?{query}", "排名": f"/bureau/ranking?{query}&sort=change&page=3"}
+        pages = {"总览": f"/bureau/?{query}", "排名": f"/bureau/ranking?{query}&sort=change&page=3",
+                 "首页（整改复查面板）": "/"}  # fmt: skip
         for restart in (False, True):
             server, base = live_server.serve(instance, folder / "serve.log", workers=workers)
             try:
@@ -559,6 +580,8 @@ def main() -> None:
     for name, value, target in query_rows(db, runs, cases):
         print_row(width, name, value, target, before.get(name))
     for name, value, target in stored_rows(db, runs, cases):
+        print_row(width, name, value, target)
+    for name, value, target in home_rows(db, runs, args.before):
         print_row(width, name, value, target)
     if not args.no_server:
         for name, value, target in server_rows(args.db, args.workers, args.clients):
