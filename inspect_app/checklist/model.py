@@ -110,6 +110,7 @@ class ItemPlan:
         "settled",
         "judge_deps",
         "judge_waits",
+        "judge_school",
         "hidden_results",
         "sample_min",
         "sample_max",
@@ -164,28 +165,33 @@ class ItemPlan:
         self.sample_max: int | None = rule.get("max")
         self.can_fail = item_can_fail(item)
         self.is_check = self.can_fail or self.points > 0
-        # When constraint, target and pass_if read no school attribute, an item's judgement
-        # is a function of its own answer and of the items they read (their values, whether
-        # they are 无法计算, and for pass_if/target whether they still wait for an answer):
-        # scoring remembers it under that key here. Items read by a target are left out (the
-        # raw target would then carry a sign of zero the key does not see), as is the school.
-        # None: worked out every time.
+        # An item's judgement is a function of its own answer, of the items its constraint,
+        # target and pass_if read (their values, whether they are 无法计算, and for
+        # pass_if/target whether they still wait for an answer) and of the school attributes
+        # they read: scoring remembers it under that key here (scoring._judge_key). A zero read
+        # from an item or the school goes into the key with its sign, since a target made of
+        # it shows -0 apart from 0. None: worked out every time.
         exprs = [item.get(k) for k in ("constraint", "target", "pass_if")]
         self.judge_deps: tuple[str, ...] = tuple(
             dict.fromkeys(r for node in exprs if node is not None for r in references(node))
         )
         self.judge_waits: tuple[str, ...] = tuple(sorted(judge))
-        self.judged: dict | None = (
-            {}
-            if self.type != "sample"  # the finding names the sampled ids, not only the share
-            and all(_reads_no_school(node) for node in exprs)
-            and (item.get("target") is None or _reads_only_value(item.get("target")))
-            else None
+        self.judge_school: tuple[str, ...] = tuple(
+            dict.fromkeys(
+                n["attr"]
+                for node in exprs
+                if node is not None
+                for n in walk(node)
+                if n["k"] == "school"
+            )
         )
+        # a sample's finding names the sampled ids, not only the share: never remembered
+        self.judged: dict | None = {} if self.type != "sample" else None
         # an answer that is its own memo key: no inputs, hashable, never a calculation
         self.plain_key = (
             self.judged is not None
             and not self.judge_deps
+            and not self.judge_school
             and self.type not in ("computed", "multi")
         )
         # Unanswered or 无法计算, an item's judgement depends on the item alone (and for a
@@ -214,15 +220,6 @@ class ItemPlan:
                 ("na", "na", "不适用"),
             )
         }
-
-
-def _reads_no_school(node: dict | None) -> bool:
-    return node is None or all(n["k"] != "school" for n in walk(node))
-
-
-def _reads_only_value(node: dict | None) -> bool:
-    """Whether an expression reads no item and no school attribute (only value/target)."""
-    return node is None or all(n["k"] not in ("ref", "school") for n in walk(node))
 
 
 def item_can_fail(item: dict) -> bool:

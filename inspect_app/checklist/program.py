@@ -224,8 +224,9 @@ def _record_code(w: _Writer, n: int, plan: ItemPlan) -> None:
             w("key = tuple(v) if type(v) is list else (v, BOOL_KEY) if type(v) is bool else v")
         else:
             w("key = v")
-        if plan.judge_deps:
-            w(f"key = judge_key(key, P{n}, values, broken, pending)")
+        reads = plan.judge_deps or plan.judge_school
+        if reads:
+            w(f"key = judge_key(key, P{n}, scope, pending)")
             w("if key is None:")
             w(f"    rec = record(P{n}, SHOWN, v, None, scope, pending, samples)")
             w("else:")
@@ -233,7 +234,7 @@ def _record_code(w: _Writer, n: int, plan: ItemPlan) -> None:
         w(f"rec = J{n}.get(key)")
         w("if rec is None:")
         w(f"    rec = remember(J{n}, key, P{n}, SHOWN, v, None, scope, pending, samples)")
-        if plan.judge_deps:
+        if reads:
             w.dedent()
     w.dedent()
 

@@ -219,22 +219,33 @@ _BROKEN_KEY = object()  # stands for an input that is 无法计算 in a judgemen
 _BOOL_KEY = object()  # follows a 是/否 value in a key
 
 
-def _judge_key(own: Any, plan: ItemPlan, values: dict, broken: set, pending: set) -> Any:
-    """The memo key of an item that reads other items (see ItemPlan.judged), or None when one
-    of them has a list value (a multi answer, not hashable as it is)."""
+def _judge_key(own: Any, plan: ItemPlan, scope: Scope, pending: set) -> Any:
+    """The memo key of an item that reads other items or the school (see ItemPlan.judged), or
+    None when an item it reads has a list value (a multi answer, not hashable as it is)."""
     parts = [own]
+    broken = scope.broken
+    values = scope.values
     for ref in plan.judge_deps:
         if ref in broken:
             parts.append(_BROKEN_KEY)
             continue
         x = values.get(ref)
-        if type(x) is list:
+        t = type(x)
+        if t is list:
             return None
         parts.append(x)
-        if type(x) is bool:
+        if t is bool:
             parts.append(_BOOL_KEY)  # True == 1.0 as keys; the engines tell them apart
+        elif t is float and x == 0:
+            parts.append(math.copysign(1.0, x))  # -0.0 == 0.0 as keys; a target shows the sign
     for ref in plan.judge_waits:
         parts.append(ref in pending)
+    school = scope.school
+    for attr in plan.judge_school:  # each attribute has one type (normalize_school) or null
+        x = school[attr]
+        parts.append(x)
+        if type(x) is float and x == 0:
+            parts.append(math.copysign(1.0, x))
     return tuple(parts)
 
 
