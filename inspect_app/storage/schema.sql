@@ -762,6 +762,8 @@ CREATE INDEX "idx_rectifications_unit_id_status"
 
 CREATE INDEX rectifications_by_inspection ON rectifications (inspection_id, status, deadline, extension_until, school_id, seq);
 
+CREATE INDEX rectifications_by_reviewer ON rectifications (reviewer_id, status);
+
 CREATE INDEX rectifications_extension ON rectifications (status) WHERE extension_until IS NOT NULL;
 
 CREATE UNIQUE INDEX rectifications_number ON rectifications (school_id, number);
