@@ -9,6 +9,9 @@ them are in conftest.py and browser/conftest.py.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -72,6 +75,15 @@ class Template:
         shutil.copytree(self.folder, target)
 
 
+def _run_folder(tmp_path_factory) -> Path | None:
+    """A folder every pytest-xdist worker of this run shares, or None outside xdist."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run or not hasattr(tmp_path_factory, "getbasetemp"):
+        return None
+    # each worker's basetemp is <run root>/popen-gwN; the run root is theirs in common
+    return tmp_path_factory.getbasetemp().parent / f"templates-{run}"
+
+
 def build_template(
     tmp_path_factory,
     name: str,
@@ -79,7 +91,36 @@ def build_template(
     base: Template | None = None,
 ) -> Template:
     """Build an instance: ``base`` copied (or a new one), then ``fill(app, db)``, whose
-    return value becomes the template's facts (ids and results the tests look up)."""
+    return value becomes the template's facts (ids and results the tests look up).
+
+    Under pytest-xdist the first worker to ask builds it and the others wait for it and use
+    the same folder (they only ever copy from it): building the issued template alone renders
+    and signs two documents, and `make test` has three workers.
+    """
+    shared = _run_folder(tmp_path_factory)
+    if shared is None:
+        return _build_template(tmp_path_factory, name, fill, base)
+    shared.mkdir(exist_ok=True)
+    with open(shared / f"{name}.lock", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        built = shared / f"{name}.pickle"
+        if built.exists():
+            folder, facts = pickle.loads(built.read_bytes())
+            return Template(Path(folder), facts)
+        template = _build_template(tmp_path_factory, name, fill, base)
+        # written last, once the folder is complete: its existence says the template is ready
+        partial = built.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps((str(template.folder), template.facts)))
+        partial.rename(built)
+        return template
+
+
+def _build_template(
+    tmp_path_factory,
+    name: str,
+    fill: Callable[[Flask, Database], dict] | None,
+    base: Template | None,
+) -> Template:
     work = tmp_path_factory.mktemp(f"{name}-work") / "instance"
     if base is not None:
         base.copy_to(work)
