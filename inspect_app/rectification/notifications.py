@@ -296,6 +296,7 @@ def repeat_escalations(
 # Repeat escalations of the last days are considered by each run; de-duplication keys make
 # each one notice.
 REPEAT_LOOKBACK_DAYS = 7
+ESCALATION_BATCH = 200
 
 
 def run_escalations(db: Database, today: date) -> int:
@@ -305,23 +306,35 @@ def run_escalations(db: Database, today: date) -> int:
     from datetime import timedelta
 
     from inspect_app.storage import rectifications, units, users
+    from inspect_app.storage.db import write
 
     overdue = rectifications.overdue_open(db, today.isoformat())
-    for item in overdue:
-        late = -(rules.urgency(item["status"], item["deadline"], today).days_left or 0)
-        who = item.get("unit_name") or "学校"
-        rectifications.escalate(
-            db, item, key=f"overdue:{item['deadline']}", reason="overdue",
-            day=today.isoformat(), days_overdue=late,
-            text=f"超过整改时限 {item['deadline']} 仍未销号，已升级至县教育局督办（{who}）",
-        )  # fmt: skip
-        if item.get("unit_id"):
-            to_unit_head(
-                db, units.get(db, item["unit_id"]), item,
-                f"{item['school_name']}「{_short(item['problem'])}」由{who}负责整改，已超过整改时限 "
-                f"{item['deadline']}（逾期 {late} 天），已升级至县教育局督办，请督促办理。",
-                f"head:esc:{item['id']}:{item['deadline']}",
-            )  # fmt: skip
+    heads: dict[int, dict | None] = {}
+    # Only items not yet escalated for their deadline (a daily run finds most of them done),
+    # a few hundred per transaction: a province's first run records many thousands, and
+    # neither one transaction each nor one holding the write lock throughout would do.
+    done = rectifications.escalated(db, "overdue")
+    new = [i for i in overdue if (i["id"], f"overdue:{i['deadline']}") not in done]
+    for start in range(0, len(new), ESCALATION_BATCH):
+        with write(db):
+            for item in new[start : start + ESCALATION_BATCH]:
+                late = -(rules.urgency(item["status"], item["deadline"], today).days_left or 0)
+                who = item.get("unit_name") or "学校"
+                rectifications.escalate(
+                    db, item, key=f"overdue:{item['deadline']}", reason="overdue",
+                    day=today.isoformat(), days_overdue=late,
+                    text=f"超过整改时限 {item['deadline']} 仍未销号，已升级至县教育局督办（{who}）",
+                )  # fmt: skip
+                if item.get("unit_id"):
+                    if item["unit_id"] not in heads:
+                        heads[item["unit_id"]] = units.get(db, item["unit_id"])
+                    to_unit_head(
+                        db, heads[item["unit_id"]], item,
+                        f"{item['school_name']}「{_short(item['problem'])}」由{who}负责整改，"
+                        f"已超过整改时限 {item['deadline']}（逾期 {late} 天），已升级至县教育局督办，"
+                        "请督促办理。",
+                        f"head:esc:{item['id']}:{item['deadline']}",
+                    )  # fmt: skip
     bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
 
     def unit_accounts(unit_id: int) -> list[int]:

@@ -377,6 +377,16 @@ def repeat_escalations_since(db: Database, day: str) -> list[dict]:
     )
 
 
+def escalated(db: Database, reason: str) -> set[tuple[int, str]]:
+    """(item id, key) of every escalation made for ``reason``: what a daily run skips."""
+    return set(
+        db.execute(
+            "SELECT rectification_id, key FROM rectification_escalations WHERE reason = ?",
+            [reason],
+        ).fetchall()
+    )
+
+
 def escalations_of(db: Database, rectification_id: int) -> list[dict]:
     return list(
         db.query(
