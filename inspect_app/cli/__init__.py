@@ -226,7 +226,7 @@ def _import_followup(db, visit: dict, user: dict) -> None:
             db, visit, visit["id"], user, today=today_in_china(config.get("TODAY_OVERRIDE")),
             media_dir=config["MEDIA_DIR"],
             evidence_dir=config.get("EVIDENCE_DIR") or f"{current_app.instance_path}/evidence",
-            actor="督学（回头看，备份导入）",
+            actor="督学（备份导入）",
         )  # fmt: skip
     except followups.Forbidden as exc:
         raise click.ClickException(str(exc)) from exc

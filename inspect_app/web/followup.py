@@ -130,7 +130,7 @@ def put_visit(visit_id: str):
         received = followups.receive(
             db, payload, visit_id, g.user, today=today(),
             media_dir=current_app.config["MEDIA_DIR"], evidence_dir=evidence_folder(),
-            actor=f"{actor_label()}（回头看）",
+            actor=actor_label(),
         )  # fmt: skip
     except followups.Forbidden as exc:
         # 422, not 403: the outbox reads a 403 as a lost login and would ask for one forever;
