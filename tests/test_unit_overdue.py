@@ -219,3 +219,15 @@ def test_migration_splits_the_tally_and_makes_old_figure_sets_stale(tmp_path):
         (5, 2),
     ]
     db.close()
+
+
+def test_escalations_run_in_shares_and_skip_what_is_done(db, county, checklist):
+    _, rows = _visit(db, county, checklist, "2026-11-18")
+    late = [r for r in rows if r["deadline"] < TODAY.isoformat()]
+    sent, complete = notifications.escalate_overdue(db, TODAY, limit=1)
+    assert not complete and sent == 2  # the school and the one bureau account
+    assert db.execute("SELECT count(*) FROM rectification_escalations").fetchone()[0] == 1
+    sent, complete = notifications.escalate_overdue(db, TODAY)
+    assert complete and sent == 2 * (len(late) - 1)
+    assert notifications.escalate_overdue(db, TODAY) == (0, True)
+    assert db.execute("SELECT count(*) FROM rectification_escalations").fetchone()[0] == len(late)

@@ -39,6 +39,8 @@ BEAT_EVERY = timedelta(seconds=5)
 FORGET_AFTER = timedelta(days=7)
 # How often an idle worker looks for bureau figures whose data changed (bureau/stored.py).
 FIGURES_EVERY = timedelta(seconds=3)
+# Overdue items a worker escalates per notification pass (the rest in the next passes).
+ESCALATIONS_PER_PASS = 5000
 
 
 def retry_delay(config: Mapping, attempts: int) -> timedelta | None:
@@ -176,10 +178,15 @@ class Worker:
         try:
             day = today_in_china(self.config.get("TODAY_OVERRIDE"))
             if self._daily_done_on != day:
-                counts["escalated"] = notifications.run_escalations(db, day)
-                start = datetime.combine(day, time(0), CHINA)
-                counts["digests"] = delivery.send_digests(db, self.config, start)
-                self._daily_done_on = day
+                # A share per pass: a province's first day records many thousands, and the
+                # documents behind it should not wait minutes; the rest in the next passes.
+                counts["escalated"], complete = notifications.escalate_overdue(
+                    db, day, ESCALATIONS_PER_PASS
+                )
+                if complete:
+                    start = datetime.combine(day, time(0), CHINA)
+                    counts["digests"] = delivery.send_digests(db, self.config, start)
+                    self._daily_done_on = day
             counts.update(delivery.deliver_due(db, self.config))
         except sqlite3.Error:
             raise  # the run loop logs it and goes on

@@ -303,6 +303,12 @@ def run_escalations(db: Database, today: date) -> int:
     """Raise every overdue open item (``flask notify`` runs this daily): each is recorded
     once per deadline (with an entry on its timeline; the bulletin counts them) and notified,
     as is each overdue item a visit found again; returns notices sent."""
+    return escalate_overdue(db, today)[0]
+
+
+def escalate_overdue(db: Database, today: date, limit: int | None = None) -> tuple[int, bool]:
+    """:func:`run_escalations` of at most ``limit`` items not yet escalated (the document
+    worker's share between jobs); (notices sent, whether every overdue item is done)."""
     from datetime import timedelta
 
     from inspect_app.storage import rectifications, units, users
@@ -310,14 +316,30 @@ def run_escalations(db: Database, today: date) -> int:
 
     overdue = rectifications.overdue_open(db, today.isoformat())
     heads: dict[int, dict | None] = {}
-    # Only items not yet escalated for their deadline (a daily run finds most of them done),
-    # a few hundred per transaction: a province's first run records many thousands, and
-    # neither one transaction each nor one holding the write lock throughout would do.
+    bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
+
+    def unit_accounts(unit_id: int) -> list[int]:
+        return [a["id"] for a in units.accounts(db, unit_id)]
+
+    def item_link(r: int) -> str:
+        return f"/school/rectifications/{r}"
+
+    def review_link(r: int) -> str:
+        return f"/review/rectifications/{r}"
+
+    # Only items not yet escalated for their deadline (a daily run finds most of them done;
+    # an escalation's notices share its key, so the done ones were notified), a few hundred
+    # per transaction and then their notices: a province's first run records many thousands,
+    # and neither one transaction each nor one holding the write lock throughout would do.
     done = rectifications.escalated(db, "overdue")
     new = [i for i in overdue if (i["id"], f"overdue:{i['deadline']}") not in done]
+    complete = limit is None or len(new) <= limit
+    new = new if limit is None else new[:limit]
+    sent = 0
     for start in range(0, len(new), ESCALATION_BATCH):
+        batch = new[start : start + ESCALATION_BATCH]
         with write(db):
-            for item in new[start : start + ESCALATION_BATCH]:
+            for item in batch:
                 late = -(rules.urgency(item["status"], item["deadline"], today).days_left or 0)
                 who = item.get("unit_name") or "学校"
                 rectifications.escalate(
@@ -335,21 +357,12 @@ def run_escalations(db: Database, today: date) -> int:
                         "请督促办理。",
                         f"head:esc:{item['id']}:{item['deadline']}",
                     )  # fmt: skip
-    bureau = [u["id"] for u in users.list_all(db, "bureau") if u["active"]]
-
-    def unit_accounts(unit_id: int) -> list[int]:
-        return [a["id"] for a in units.accounts(db, unit_id)]
-
-    def item_link(r: int) -> str:
-        return f"/school/rectifications/{r}"
-
-    def review_link(r: int) -> str:
-        return f"/review/rectifications/{r}"
-
-    notices = escalations(overdue, today, unit_accounts, item_link, bureau, review_link)
+        sent += send_new(
+            db, escalations(batch, today, unit_accounts, item_link, bureau, review_link)
+        )
     since = (today - timedelta(days=REPEAT_LOOKBACK_DAYS)).isoformat()
     repeats = rectifications.repeat_escalations_since(db, since)
-    notices += repeat_escalations(repeats, unit_accounts, item_link, bureau, review_link)
+    notices = repeat_escalations(repeats, unit_accounts, item_link, bureau, review_link)
     for item in repeats:
         if item.get("unit_id"):
             to_unit_head(
@@ -358,7 +371,7 @@ def run_escalations(db: Database, today: date) -> int:
                 f"逾期 {item['escalation_days']} 天后检查再次发现（屡查屡犯），已升级至县教育局督办。",
                 f"head:esc-{item['escalation_key']}:{item['id']}",
             )  # fmt: skip
-    return send_new(db, notices)
+    return sent + send_new(db, notices), complete
 
 
 def to_unit_head(db: Database, unit: dict | None, item: dict, text: str, key: str) -> int:
