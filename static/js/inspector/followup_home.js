@@ -9,6 +9,7 @@ import { $, clear, formatTime, h } from './util.js';
 // Packs kept ahead per visit of 工作台: enough for an inspector's own schools; a bureau user
 // (every school) fetches the rest when opening one online.
 const KEEP = 40;
+const REFRESH_MS = 10 * 60 * 1000;
 
 export const packKey = (schoolId) => `followup-pack:${schoolId}`;
 
@@ -128,7 +129,13 @@ async function main() {
   await render(rows, await keptNow(rows));
   // Mine first: the schools the plan gives me, then those where I found the items.
   const ahead = [...rows].sort((a, b) => Number(b.assigned || b.mine > 0) - Number(a.assigned || a.mine > 0)).slice(0, KEEP);
-  await Promise.allSettled(ahead.map((s) => schoolPack(s.school_id, { timeout: 20000 })));
+  // A pack kept in the last few minutes with as many items as the list says is left alone:
+  // 工作台 is opened often, and on a weak signal every request counts.
+  const fresh = async (s) => {
+    const pack = await store.getMeta(packKey(s.school_id));
+    return pack && pack.items.length === s.open && Date.now() - Date.parse(pack.kept_at) < REFRESH_MS;
+  };
+  await Promise.allSettled(ahead.map(async (s) => (await fresh(s)) || schoolPack(s.school_id, { timeout: 20000 })));
   const kept = await keptNow(rows);
   await render(rows, kept);
   await keepFiles(ahead.map((s) => s.school_id).filter((id) => kept.has(id)));
