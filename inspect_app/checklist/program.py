@@ -136,11 +136,8 @@ def _value_code(w: _Writer, n: int, plan: ItemPlan, stored: bool) -> None:
         w(f"    v{n} = raw")
         if store:
             w(f"    {store}")
-    w("else:")
-    w.indent()
-    w(f"v{n}, ok = normalize_answer(P{n}, raw)")
-    _settle(w, n, store)
-    w.dedent()
+    w("else:")  # anything else, out of line: malformed, blank text, dates, multi
+    w(f"    v{n}, s{n} = read_answer(P{n}, raw, values, errors, broken, pending)")
 
 
 def _settle(w: _Writer, n: int, store: str | None) -> None:
@@ -290,10 +287,7 @@ def _second_pass_item(w: _Writer, n: int, plan: ItemPlan, k: int) -> None:
     w(f"elif s{n} is BROKEN:")
     w.indent()
     w("v = None")  # 无法计算 or malformed: no value
-    w(f"key = errors[I{n}]")
-    w(f"rec = P{n}.settled.get(key)")
-    w("if rec is None:")
-    w(f"    rec = remember(P{n}.settled, key, P{n}, BROKEN, None, key, scope, pending, samples)")
+    w(f"rec = broken_record(P{n}, errors[I{n}], scope, pending, samples)")
     w.dedent()
     hidden = plan.na_allowed or plan.relevant is not None or plan.applies is not None
     if hidden:

@@ -312,6 +312,31 @@ def _remember(
     return rec
 
 
+def _read_answer(
+    plan: ItemPlan, raw: Any, values: dict, errors: dict, broken: set, pending: set
+) -> tuple[Any, str]:
+    """Pass 1 for an answer the program does not read inline: (value, state)."""
+    v, ok = _normalize_answer(plan, raw)
+    if not ok:
+        errors[plan.id] = (REASON_BAD_ANSWER, REASON_BAD_ANSWER)
+        broken.add(plan.id)
+        return None, _BROKEN
+    if v is None:
+        pending.add(plan.id)
+    values[plan.id] = v
+    return v, _SHOWN
+
+
+def _broken_record(
+    plan: ItemPlan, error: tuple[str, str], scope: Scope, pending: set, samples: dict
+) -> _Record:
+    """The record of an item that is 无法计算 or malformed (remembered by its error)."""
+    rec = plan.settled.get(error)
+    if rec is None:
+        rec = _remember(plan.settled, error, plan, _BROKEN, None, error, scope, pending, samples)
+    return rec
+
+
 def _sum_points(x: float) -> float:
     """A section's earned or possible points as the Result shows them."""
     # sums of points are mostly whole: round_half_away gives them back unchanged
@@ -359,6 +384,8 @@ _RUNTIME: dict[str, Any] = {
     "normalize_answer": _normalize_answer,
     "record": None,  # set below
     "remember": _remember,
+    "read_answer": _read_answer,
+    "broken_record": _broken_record,
     "judge_key": None,  # set below
     "round_half_away": round_half_away,
     "section_totals": _section_totals,
