@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -213,10 +214,40 @@ def instance_template(request, bare_template) -> Template:
 
 
 @pytest.fixture
-def app(tmp_path, instance_template):
+def app(request, tmp_path, tmp_path_factory, instance_template):
+    if request.node.get_closest_marker("same_app"):
+        return _same_app(tmp_path_factory, instance_template)
     folder = tmp_path / "instance"
     instance_template.copy_to(folder)
     return make_app(folder)
+
+
+# For tests marked ``same_app``: one app per template and worker, its instance folder and
+# its settings as they were when it was built.
+_same_apps: dict[Path, tuple[Flask, Path, dict]] = {}
+
+
+def _same_app(tmp_path_factory, template: Template) -> Flask:
+    """The app built for ``template`` before, on a fresh copy of it.
+
+    The instance folder is deleted and copied again from the template at the same path, and
+    the settings are put back as they were, so the test sees exactly what a new app would:
+    everything a request reads (accounts, sessions, login failures, inspections) is in that
+    folder. What is saved is building the app itself, for tests that make a few requests
+    (the access matrix's thousand cases).
+    """
+    if template.folder not in _same_apps:
+        folder = tmp_path_factory.mktemp("same-app") / "instance"
+        template.copy_to(folder)
+        app = make_app(folder)
+        _same_apps[template.folder] = (app, folder, copy.deepcopy(dict(app.config)))
+        return app
+    app, folder, config = _same_apps[template.folder]
+    shutil.rmtree(folder)
+    template.copy_to(folder)
+    app.config.clear()
+    app.config.update(copy.deepcopy(config))
+    return app
 
 
 @pytest.fixture

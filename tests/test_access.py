@@ -253,6 +253,8 @@ CASES = [
 ]
 
 
+# A thousand cases of a few requests each: one app, a fresh instance folder for every case.
+@pytest.mark.same_app
 @pytest.mark.parametrize(("method", "path", "role", "expected"), CASES)
 def test_access(app, db, client, auth, county, method, path, role, expected):
     with app.app_context():
