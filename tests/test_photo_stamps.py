@@ -191,8 +191,7 @@ def test_bulk_answers_are_stored_and_the_report_says_how_many(
     ("item", "reason"),
     [
         ("poor_no_dropout", "是一票否决项或关键项，不能按部分批量确认"),
-        ("bbt_in_use", "可能须拍照留证，不能按部分批量确认"),
-        ("class_count", "不是是否题或选择题，不能按部分批量确认"),
+        ("class_count", "不是计分的是否题或选择题，不能按部分批量确认"),
     ],
 )
 def test_bulk_on_an_item_the_action_never_sets_is_refused(api, county, checklist, db, item, reason):
@@ -209,5 +208,17 @@ def test_a_bulk_answer_that_fails_is_refused(api, county, checklist, db):
     response = api.put(f"/api/inspections/{body['id']}", body)
     assert response.status_code == 422
     assert (
-        "按部分批量确认，但结果不是符合" in response.get_json()["fields"][f"bulk_confirmed.{item}"]
+        "按部分批量确认，但答案不是符合项"
+        in response.get_json()["fields"][f"bulk_confirmed.{item}"]
     )
+
+
+def test_an_item_needing_a_photo_only_on_failure_may_pass_in_bulk_without_one(
+    api, county, checklist, db
+):
+    # bbt_in_use: 是/否, evidence on_fail, neither veto nor critical (the phone's passValue too)
+    body, response = send(api, county, checklist, stamp_for(), bulk_confirmed=["bbt_in_use"])
+    assert response.status_code == 201, response.get_json()
+    assert body["responses"]["answers"]["bbt_in_use"] is True
+    assert not [p for p in body["photos"] if p["item"] == "bbt_in_use"]
+    assert inspections.answers(db, body["id"])["bbt_in_use"]["bulk"] == 1

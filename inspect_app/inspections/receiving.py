@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
+from inspect_app.checklist import bulk as bulk_rule
 from inspect_app.checklist import score
 from inspect_app.checklist.model import canonical_json
 from inspect_app.checklist.sampling import parse as parse_sample
@@ -127,18 +128,6 @@ def _signature_png(entry) -> bytes:
     return clean_signature(raw).data
 
 
-# What 本部分其余项均符合 on the phone may set (static/js/inspector/bulk.js passValue): a plain
-# 是/否 or choice check, never a veto or critical item, a number or one that may need a photo.
-def _bulk_refusal(item: dict) -> str | None:
-    if item["type"] not in ("yesno", "choice"):
-        return "不是是否题或选择题"
-    if item.get("veto") or item.get("critical") is not None:
-        return "是一票否决项或关键项"
-    if item.get("evidence") is not None:
-        return "可能须拍照留证"
-    return None
-
-
 def validate(
     db: Database, payload: dict, inspection_id: str, user_id: int | None = None
 ) -> tuple[dict, dict, dict, dict[str, bytes], list[dict | None]]:
@@ -236,9 +225,13 @@ def validate(
     for item_id in bulk:
         if item_id not in responses["answers"] or item_id not in items:
             problems[f"bulk_confirmed.{item_id}"] = "按部分批量确认的条目没有答案"
-        elif reason := _bulk_refusal(items[item_id]):
+        # the phone's rule (bulk.js passValue) is checklist/bulk.py: one definition
+        elif reason := bulk_rule.refusal(items[item_id]):
             label = items[item_id]["label"]
             problems[f"bulk_confirmed.{item_id}"] = f"「{label}」{reason}，不能按部分批量确认"
+        elif responses["answers"][item_id] != bulk_rule.pass_value(items[item_id]):
+            label = items[item_id]["label"]
+            problems[f"bulk_confirmed.{item_id}"] = f"「{label}」按部分批量确认，但答案不是符合项"
     if problems:
         raise PayloadError("答案与检查单不符", problems)
     # Only photos this inspector uploaded: a hash seen in a report or an address proves

@@ -166,9 +166,13 @@ function renderBulk() {
     import('./bulk.js').then((m) => { bulk = m; renderBulk(); }, () => {});
     return;
   }
+  const i = sections.findIndex((x) => x.id === slot.dataset.section);
   bulk.render(slot, {
-    sec: sections.find((x) => x.id === slot.dataset.section), draft, compiled, items,
-    responses, save, recompute, invalidateSignatures,
+    sec: sections[i], draft, compiled, items, responses, save, recompute, invalidateSignatures,
+    // where the bottom bar's forward button leads: 确认 and move on in one tap
+    forward: i < sections.length - 1 ? { label: '确认并进入下一部分', go: () => go('section', i + 1) }
+      : { label: '确认并去复核', go: () => go('review') },
+    back: () => go('section', i),
   });
 }
 

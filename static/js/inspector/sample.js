@@ -114,6 +114,17 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     setAnswer({ ...a, marks: { ...(a.marks || {}), [x]: ok } });
   }
 
+  // 全部合格: every drawn file not yet marked becomes 合格 in one tap (a 不合格 already given
+  // stays); each stays changeable one by one. The answer keeps the engines' shape, one
+  // boolean mark per drawn id.
+  const allOk = h('button', { type: 'button', class: 'button sample-all', hidden: true, onclick: () => {
+    const a = answer();
+    if (locked || !a) return;
+    const marks = { ...(a.marks || {}) };
+    for (const x of drawSample(a.population, a.seed, low, high)) if (typeof marks[x] !== 'boolean') marks[x] = true;
+    setAnswer({ ...a, marks });
+  } });
+
   function refresh() {
     const a = answer();
     const has = a && Array.isArray(a.population) && a.population.length;
@@ -121,6 +132,7 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     fileBtn.hidden = !!has || locked;
     drawBtn.hidden = !!has || locked;
     editBtn.hidden = !has || locked;
+    allOk.hidden = true;
     if (!has) {
       if (document.activeElement !== list) list.value = draft.raw?.[id] ?? '';
       const { ids, repeated } = typed();
@@ -135,6 +147,8 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     const marks = a.marks || {};
     const done = ids.filter((x) => typeof marks[x] === 'boolean').length;
     info.textContent = `共 ${a.population.length} ${unit}，随机抽取 ${ids.length} ${unit}，已检查 ${done} ${unit}`;
+    allOk.hidden = locked || done === ids.length;
+    allOk.textContent = done ? `其余 ${ids.length - done} ${unit}全部合格` : `抽查的 ${ids.length} ${unit}全部合格`;
     drawn.replaceChildren(...ids.map((x) => h('li', { class: 'sample-row', dataset: { id: x } },
       h('span', { class: 'sample-id' }, x),
       h('span', { class: 'opts opts-row', role: 'radiogroup', 'aria-label': `${x} 检查结果` },
@@ -145,6 +159,6 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
   }
 
   const control = h('div', { class: 'sample' }, list, file, info,
-    h('div', { class: 'actions' }, drawBtn, fileBtn, recheckBtn, editBtn), drawn);
+    h('div', { class: 'actions' }, drawBtn, fileBtn, recheckBtn, editBtn), drawn, allOk);
   return { control, refresh };
 }
