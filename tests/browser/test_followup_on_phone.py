@@ -71,9 +71,10 @@ def test_followup_offline_then_sent_and_on_the_timelines(
     page.evaluate(
         """async (school) => {
             const store = await import('/static/js/inspector/store.js');
-            const pack = await store.getMeta(`followup-pack:${school}`);
+            const uid = (await store.getMeta('bootstrap')).user.id;
+            const pack = await store.getMeta(`followup-pack:${uid}:${school}`);
             pack.kept_at = new Date(Date.now() - 5 * 864e5).toISOString();
-            await store.putMeta(`followup-pack:${school}`, pack);
+            await store.putMeta(`followup-pack:${uid}:${school}`, pack);
         }""",
         card.get_attribute("data-school"),
     )
@@ -148,3 +149,53 @@ def test_followup_offline_then_sent_and_on_the_timelines(
     page.goto(f"/review/followups/{visit['id']}")
     assert "已整改 1 个" in page.locator("[data-summary]").inner_text()
     shot(page, "record", full_page=True)
+
+
+KEPT_KEYS = """async () => {
+    const store = await import('/static/js/inspector/store.js');
+    const db = await store.open();
+    return await new Promise((resolve) => {
+        const req = db.transaction('meta').objectStore('meta')
+            .getAllKeys(IDBKeyRange.bound('followup', 'followup\\uffff'));
+        req.onsuccess = () => resolve(req.result);
+    });
+}"""
+
+
+def test_another_account_on_the_phone_never_sees_the_kept_followups(
+    page, context, live_server, shot
+):
+    """duxue1 keeps a school's items and photos on the phone and logs out; duxue2 logs in on
+    the same phone and goes offline: neither the school nor its items are shown, and the
+    copies are gone from the phone."""
+    open_items_at(live_server, SCHOOL)
+    school_id = live_server.query("SELECT id FROM schools WHERE name = ?", [SCHOOL])[0]["id"]
+    duxue1 = live_server.query("SELECT id FROM users WHERE username = 'duxue1'")[0]["id"]
+    login(page)
+    wait_for_service_worker(page)
+    page.wait_for_selector("#followup-card[data-ready='1']")
+    assert page.locator(f".followup-school:has-text('{SCHOOL}')").count() == 1
+    kept = page.evaluate(KEPT_KEYS)
+    assert f"followup-pack:{duxue1}:{school_id}" in kept
+    assert any(k.startswith(f"followup-file:{duxue1}:") for k in kept), kept
+
+    page.goto("/account/")
+    page.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+    page.wait_for_url("**/login*")
+    login(page, "duxue2")
+    page.wait_for_selector("#followup-schools li:not(:has-text('正在读取'))")
+    page.wait_for_function("document.querySelector('#hello').textContent.includes('王秀兰')")
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#followup-schools li:not(:has-text('正在读取'))")
+    assert page.locator("#net").inner_text() == "离线"
+    card = page.locator("#followup-card")
+    assert SCHOOL not in card.inner_text()
+    assert page.locator(".followup-school").count() == 0
+    assert [k for k in page.evaluate(KEPT_KEYS) if f":{duxue1}" in k or k == "followups"] == []
+    shot(page, "second-account-offline")
+    # Opening the school's 回头看 directly, offline: its items are not on the phone for duxue2.
+    page.goto(f"/inspector/followup?school={school_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "尚未保存到本机" in page.locator("#fu-error").inner_text()
+    assert SCHOOL not in page.locator("body").inner_text()

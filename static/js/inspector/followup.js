@@ -7,7 +7,7 @@
 import * as outbox from './outbox.js';
 import * as store from './store.js';
 import { downscale } from './photos.js';
-import { keepFile, schoolPack } from './followup_home.js';
+import { keepFile, mine, schoolPack } from './followup_home.js';
 import {
   $, clear, formatTime, h, registerServiceWorker, requestPersistence, toast, today, uuid, watchNetwork,
 } from './util.js';
@@ -41,19 +41,27 @@ function countdown(item) {
 // --- Starting: resume this school's unfinished visit, or begin one from the kept items. -----
 
 async function begin() {
+  // Who the phone belongs to now (the last bootstrap's user): the school's items kept for
+  // this account only, and a visit begun under another account is not opened.
+  const me = boot?.user;
+  if (!me) throw new Error('请在有网络时登录并打开一次督学工作台。');
   const id = location.hash.slice(1);
-  if (id) return store.get('drafts', id);
+  if (id) {
+    const d = await store.get('drafts', id);
+    if (d && !mine(me, d)) throw new Error(`这次回头看由 ${d.inspector.display_name}（${d.inspector.username}）开始，当前账号不能打开。`);
+    return d;
+  }
   const schoolId = Number(new URLSearchParams(location.search).get('school'));
   if (!schoolId) throw new Error('请从督学工作台选择要回头看的学校。');
   const open = (await store.all('drafts'))
-    .find((d) => d.kind === 'followup' && d.status === 'draft' && d.school.id === schoolId);
+    .find((d) => d.kind === 'followup' && d.status === 'draft' && d.school.id === schoolId && mine(me, d));
   if (open) {
     history.replaceState(null, '', `/inspector/followup#${open.id}`);
     return open;
   }
   let got;
   try {
-    got = await schoolPack(schoolId);
+    got = await schoolPack(me.id, schoolId);
   } catch (e) {
     throw new Error(e.status === 403 ? e.message
       : '该校的整改事项尚未保存到本机：请在有网络时打开一次督学工作台，或联网后重试。');
@@ -92,7 +100,7 @@ function pictures(label, hashes) {
   for (const sha of hashes) {
     const fig = h('figure', { class: 'thumb' });
     row.append(fig);
-    keepFile(draft.school.id, sha).then((blob) => {
+    keepFile(boot.user.id, draft.school.id, sha).then((blob) => {
       const url = URL.createObjectURL(blob);
       fig.append(h('img', { src: url, alt: label, onload: () => URL.revokeObjectURL(url) }));
     }).catch(() => { fig.append(h('span', { class: 'meta' }, '未保存到本机')); });
