@@ -72,3 +72,25 @@ def test_audit_log_is_append_only(db):
 def test_foreign_keys_enforced(db):
     with pytest.raises(sqlite3.IntegrityError):
         schools.save(db, {"code": "Z", "name": "无乡镇", "township_id": 999, "stage": "小学"})
+
+
+def test_servers_started_together_migrate_a_new_database_once(tmp_path):
+    # Two servers (or a server and `flask init-db`) started at the same moment on one new
+    # database: without the lock, each read the pending list and ran a migration the other had
+    # just committed (「table … already exists」, a refused start).
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.db"
+    code = f"from inspect_app.storage.db import migrate; migrate({str(path)!r})"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], errors
+    db = open_database(str(path))
+    try:
+        assert [m.name for m in migrations.applied(db)] == ALL
+    finally:
+        db.close()

@@ -3,6 +3,7 @@ one way to write: a transaction that takes SQLite's write lock up front."""
 
 from __future__ import annotations
 
+import fcntl
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -118,14 +119,21 @@ def close_db(exc: BaseException | None = None) -> None:
 
 
 def migrate(path: str) -> list[str]:
-    """Apply pending migrations; returns the names applied. Safe to run any number of times."""
-    db = open_database(path)
-    try:
-        pending = [m.name for m in migrations.pending(db)]
-        migrations.apply(db)
-        return pending
-    finally:
-        db.close()
+    """Apply pending migrations; returns the names applied. Safe to run any number of times,
+    also by several processes at once (two servers started together on one database)."""
+    # Each migration is its own transaction, but the list of pending ones is read before the
+    # first: a second process starting at the same moment would run a migration the first has
+    # just committed (「index … already exists」). An advisory lock beside the database file
+    # makes the whole read-apply step one process's at a time.
+    with open(f"{path}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db = open_database(path)
+        try:
+            pending = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+            return pending
+        finally:
+            db.close()
 
 
 @click.command("init-db")
