@@ -350,3 +350,75 @@ def test_the_same_visit_sent_at_once_from_two_connections_is_stored_once(app, db
     assert codes == [200, 200, 200, 201]
     assert db.execute("SELECT count(*) FROM followup_visits").fetchone()[0] == 1
     assert len(events(db, first["id"])) == 1
+
+
+def stamp_for(sha: str, **changes) -> dict:
+    """The data the phone burns into a photo and sends beside it (form.js addPhoto)."""
+    return {
+        "school": "", "taken_at": "2026-11-25T01:30:00Z", "latitude": 26.5801,
+        "longitude": 107.5102, "accuracy": 8, "location_from_start": False,
+        "location_note": "", "inspector": "", "original_sha256": sha, "original_size": 1234,
+        **changes,
+    }  # fmt: skip
+
+
+def test_photo_stamps_are_checked_malformed_refused_doubtful_kept_and_printed(
+    app, db, county, found, tmp_path
+):
+    phone = Phone(app, "insp")
+    school = next(db.query("SELECT name FROM schools WHERE id = ?", [county["school_a"]]))["name"]
+    inspector = next(db.query("SELECT display_name FROM users WHERE id = ?", [county["insp"]]))
+    me = inspector["display_name"]
+    first, second = found[:2]
+    good, doubtful = phone.photo(41), phone.photo(42)
+    results = [
+        {"rectification_id": first["id"], "result": "fixed", "note": "已整改"},
+        {"rectification_id": second["id"], "result": "fixed", "note": "已整改"},
+    ]
+    # A time that is not one and coordinates off the globe: refused with the reason, per photo.
+    body = visit(
+        county["school_a"],
+        results,
+        [
+            {"sha256": good, "item": first["id"],
+             "stamp": stamp_for(good, school=school, inspector=me, taken_at="昨天")},
+            {"sha256": doubtful, "item": second["id"], "stamp": stamp_for(doubtful, latitude=200)},
+        ],
+    )  # fmt: skip
+    refused = phone.send(body)
+    assert refused.status_code == 422
+    fields = refused.get_json()["fields"]
+    assert fields["photos.1.stamp"] == "第 1 张照片的水印数据有误：拍摄时间无效"
+    assert fields["photos.2.stamp"] == "第 2 张照片的水印数据有误：纬度应在 -90 到 90 之间"
+    assert db.execute("SELECT count(*) FROM followup_visits").fetchone()[0] == 0
+    assert item_row(db, first["id"])["status"] == "pending"
+
+    # Well formed: one as it should be, one from another school, 30 km away, a day early.
+    body["photos"][0]["stamp"] = stamp_for(good, school=school, inspector=me)
+    body["photos"][1]["stamp"] = stamp_for(
+        doubtful, school="别的学校", inspector=me, taken_at="2026-11-24T01:00:00Z",
+        latitude=26.85,
+    )  # fmt: skip
+    response = phone.send(body)
+    assert response.status_code == 201, response.get_json()
+    rows = {
+        r["photo_sha256"]: r
+        for r in db.query("SELECT * FROM followup_photos WHERE visit_id = ?", [body["id"]])
+    }
+    assert json.loads(rows[good]["stamp_warnings"]) == []
+    assert json.loads(rows[good]["stamp"])["taken_at"] == "2026-11-25T01:30:00Z"
+    warned = json.loads(rows[doubtful]["stamp_warnings"])
+    assert any("早两小时以上" in w for w in warned), warned
+    assert "水印上的学校「别的学校」不是受检学校" in warned
+    assert any("公里" in w for w in warned), warned
+    # Both stay evidence: the items close, and the record prints the stamps and the doubts.
+    assert item_row(db, second["id"])["status"] == "closed"
+    record = phone.user.page(response.get_json()["report_url"])
+    kept = record.select_one(f"[data-photo='{good}']").get_text()
+    assert "2026-11-25 09:30（北京时间）" in kept and "±8 米" in kept and "注意" not in kept
+    shown = record.select_one(f"[data-photo='{doubtful}']").get_text()
+    assert "注意：水印上的学校「别的学校」不是受检学校" in shown
+    pdf = phone.user.get(record.select_one("#record-pdf")["href"])
+    text = pdf_to_text(pdf.data, tmp_path)
+    assert "2026-11-25 09:30（北京时间）" in text
+    assert "不是受检学校" in " ".join(text.split())

@@ -19,7 +19,9 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from inspect_app.checklist.model import canonical_json
+from inspect_app.common.clock import now
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
+from inspect_app.inspections import stamps as stamp_rules
 from inspect_app.inspections.images import ImageRejected, clean_signature
 from inspect_app.inspections.receiving import Conflict, PayloadError, payload_digest
 from inspect_app.rectification import followup_rules, rules
@@ -213,6 +215,15 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
     per_item: dict[int, int] = {}
     for p in photos:
         per_item[p["item"]] = per_item.get(p["item"], 0) + 1
+    # Stamp data that is not well formed is refused, as for an inspection's photos (stamps.py
+    # says why a doubtful one is kept with its warnings instead).
+    clean_stamps: list[dict | None] = []
+    for n, p in enumerate(photos, start=1):
+        try:
+            clean_stamps.append(None if p.get("stamp") is None else stamp_rules.clean(p["stamp"]))
+        except stamp_rules.StampRejected as exc:
+            problems[f"photos.{n}.stamp"] = f"第 {n} 张照片的水印数据有误：{exc}"
+            clean_stamps.append(None)
 
     results = payload.get("results")
     cleaned: list[dict] = []
@@ -284,7 +295,8 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
         raise PayloadError(
             "还有照片未上传", {"photos": f"还有 {len(missing)} 张照片未上传"}, missing
         )
-    return {"school": school, "results": cleaned, "photos": photos, "pngs": pngs, "absent": absent}
+    return {"school": school, "results": cleaned, "photos": photos, "pngs": pngs,
+            "absent": absent, "stamps": clean_stamps}  # fmt: skip
 
 
 # A stale tab or a restored backup sends the same visit with a new phone clock.
@@ -358,7 +370,22 @@ def receive(
     by_item = {r["rectification_id"]: r for r in results}
     evidence: dict[int, list[dict]] = {}
     photo_rows = []
-    for position, p in enumerate(photos):
+    received_at = now()
+    for position, (p, clean_stamp) in enumerate(zip(photos, checked["stamps"], strict=True)):
+        doubts = (
+            stamp_rules.doubts(
+                clean_stamp,
+                school=school["name"],
+                inspector=user["display_name"],
+                inspection_date=_valid_date(payload["date"]),
+                started_at=visit["started_at"],
+                submitted_at=visit["phone_time"],
+                received_at=received_at,
+                start_location=payload.get("location"),
+            )  # fmt: skip
+            if clean_stamp
+            else []
+        )
         row = media.get(db, p["sha256"])
         assert row is not None  # media.missing said this user sent it
         clean = CleanEvidence(media.read(media_dir, row), "image/jpeg", "jpg")
@@ -367,7 +394,8 @@ def receive(
         photo_rows.append(
             {"visit_id": visit_id, "position": position, "rectification_id": p["item"],
              "photo_sha256": p["sha256"], "caption": _text(p.get("caption"), 200),
-             "stamp": json.dumps(p.get("stamp") or {}, ensure_ascii=False), "evidence_sha256": ""}
+             "stamp": json.dumps(clean_stamp, ensure_ascii=False) if clean_stamp else None,
+             "stamp_warnings": json.dumps(doubts, ensure_ascii=False), "evidence_sha256": ""}
         )  # fmt: skip
         evidence[p["item"]].append({"clean": clean, "name": number, "row": photo_rows[-1]})
 

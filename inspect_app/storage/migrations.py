@@ -1500,3 +1500,13 @@ def _bulk_answers_photo_stamps(db: Database) -> None:
     db.execute("ALTER TABLE inspection_answers ADD COLUMN bulk INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE inspection_photos ADD COLUMN stamp TEXT")
     db.execute("ALTER TABLE inspection_photos ADD COLUMN stamp_warnings TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations(name="0033_followup_photo_stamps")
+def _followup_photo_stamps(db: Database) -> None:
+    # 回头看 photos' stamps are checked on arrival as an inspection's are (inspections/stamps.py):
+    # stamp holds the clean data or NULL, stamp_warnings its doubts, printed in the record's
+    # captions. Visits received before stored the phone's data unchecked ('{}' when none): the
+    # empty ones become NULL; the others are read through the same check when printed.
+    db.execute("ALTER TABLE followup_photos ADD COLUMN stamp_warnings TEXT NOT NULL DEFAULT '[]'")
+    db.execute("UPDATE followup_photos SET stamp = NULL WHERE stamp = '{}'")

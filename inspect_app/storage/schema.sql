@@ -228,7 +228,7 @@ CREATE TABLE "followup_photos" (
    "photo_sha256" TEXT NOT NULL REFERENCES "photos"("sha256"),
    "evidence_sha256" TEXT NOT NULL,
    "caption" TEXT,
-   "stamp" TEXT,
+   "stamp" TEXT, stamp_warnings TEXT NOT NULL DEFAULT '[]',
    PRIMARY KEY ("visit_id", "position")
 );
 

@@ -27,7 +27,7 @@ from flask import (
 )
 
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
-from inspect_app.documents.followup_record import render_followup_record
+from inspect_app.documents.followup_record import photo_stamp, render_followup_record
 from inspect_app.rectification import followup_rules, followups, notifications
 from inspect_app.storage import evidence as evidence_store
 from inspect_app.storage import followups as visits
@@ -213,7 +213,10 @@ def record(visit_id: str):
     visit = _visit(visit_id)
     photos: dict[int, list[dict]] = {}
     for p in visits.photos(db, visit_id):
-        photos.setdefault(p["rectification_id"], []).append(p)
+        line, warnings = photo_stamp(p)
+        photos.setdefault(p["rectification_id"], []).append(
+            {**p, "stamp_line": line, "warnings": warnings}
+        )
     return render_template(
         "review/followup.html",
         visit=visit,
