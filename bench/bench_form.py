@@ -14,10 +14,12 @@ into (typing itself is not counted; the keyboard's 下一项 is), a select opene
 chosen (2), a date picked (2: the field and the picker's 确定), a signature (the stroke and
 确认签名). The script answers as an inspector would at a school in good order: 是 to yes/no
 checks, the first (best) choice, the first option of a multiple choice, plausible numbers,
-today's date, a short note where text is asked, and a 抽样 drawn and marked 合格. In each
-section it first answers what the bulk action leaves to the inspector (numbers, 一票否决 and
-关键项, items that may need a photo, facts such as 供餐模式), then, where 本部分其余项均符合
-would set three or more items, taps it and its confirmation (2) instead of one tap each.
+today's date, a short note where text is asked, and a 抽样 drawn and marked with 全部合格. In
+each section it first answers what the bulk action leaves to the inspector (numbers, 一票否决
+and 关键项, items that always need a photo, facts such as 供餐模式); then, where 本部分其余项均符合
+sets all that is left (two or more items), it taps it and 确认并进入下一部分 (2 taps for those
+answers and the page turn); where it would set three or more with more left by hand, it taps
+it and 确认 and answers the rest one by one.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ from tests.instances import build_template  # noqa: E402
 WEIGHT_TARGET_KB = 150
 USABLE_TARGET_MS = 1000
 FLUSH_TARGET_S = 20
-TAPS_TARGET = 75  # issue 14: 104 before the one-hand changes, 90 before 本部分其余项均符合
+TAPS_TARGET = (
+    75  # issue 14: 104 before the one-hand changes, 90 before 本部分其余项均符合, 81 before
+)
+# 确认并进入下一部分, bulk for on_fail items and 抽样 全部合格 (68)
 BULK_AT_LEAST = 3  # below this the action (tap + 确认) saves no tap: answered one by one
 
 # The items 本部分其余项均符合 may set (bulk.js passValue), for the script to leave them to it.
@@ -133,6 +138,8 @@ class Taps:
         self.screens = 0.0
         self.answered = ""
         self.bulk_used = 0
+        self.moved_on = 0  # 确认并进入下一部分 used: the section's 翻页 tap saved
+        self.sampled = 0  # drawn files marked by 全部合格
 
     def count(self, what: str, n: int = 1) -> None:
         self.by[what] = self.by.get(what, 0) + n
@@ -169,13 +176,14 @@ def answer_typically(taps: Taps, item) -> None:
     elif kind == "text":
         taps.type("回答", item.locator(".control textarea"), "现场查看情况良好")
     elif kind == "sample":
-        # the 学籍号 pasted from the school's list (tap, paste), 随机抽样, then each file 合格
+        # the 学籍号 pasted from the school's list (tap, paste), 随机抽样, each file looked at
+        # and all of them 合格: 全部合格 (one tap)
         item.locator(".control textarea").fill("\n".join(f"G2015{k:04d}" for k in range(12)))
         taps.count("回答", 2)
         taps.tap("回答", item.locator(".sample-draw"))
         item.locator(".sample-row").first.wait_for()
-        for button in item.locator(".sample-row .opt[data-value=ok]").all():
-            taps.tap("回答", button)
+        taps.tap("回答", item.locator(".sample-all"))
+        taps.sampled += item.locator(".sample-row").count()
 
 
 def scripted_inspection(page) -> Taps:
@@ -222,26 +230,52 @@ def scripted_inspection(page) -> Taps:
             if not fresh:
                 break
 
+    def unanswered() -> int:
+        return page.locator(".section .item:not([hidden])[data-outcome=unanswered]").count()
+
     while True:
         answer_visible(leave=plain)  # what only the inspector can answer
+        section = page.get_attribute(".section", "data-section")
+        moved = False
         bulk = page.locator("#bulk-open")
-        if bulk.count() and int(re.search(r"（(\d+) 项）", bulk.inner_text())[1]) >= BULK_AT_LEAST:
+        n = int(re.search(r"（(\d+) 项）", bulk.inner_text())[1]) if bulk.count() else 0
+        # Done with the section but for what the action sets: its 确认并进入下一部分 also
+        # turns the page (2 taps for n answers and 翻页); else 确认 where it saves taps.
+        if n >= 2 and unanswered() <= n or n >= BULK_AT_LEAST:
             taps.tap("批量确认", bulk)
-            taps.tap("批量确认", "#bulk-yes")
-            page.wait_for_selector("#bulk-done")
-            taps.bulk_used += int(re.search(r"已将 (\d+) 项", page.inner_text("#bulk-done"))[1])
-        answer_visible(leave=set())  # the rest one by one
+            if page.locator("#bulk-yes-next").count():
+                taps.tap("批量确认", "#bulk-yes-next")
+                page.wait_for_function(
+                    "(s) => !document.querySelector(`.section[data-section='${s}']`)"
+                    " && (document.querySelector('.section') || document.querySelector('#review-total'))",
+                    arg=section,
+                )
+                toast = page.inner_text("#toast")
+                taps.bulk_used += int(re.search(r"」(\d+) 项已设为符合", toast)[1])
+                taps.moved_on += 1
+                moved = True
+            else:
+                taps.tap("批量确认", "#bulk-yes")
+                page.wait_for_selector("#bulk-done")
+                taps.bulk_used += int(re.search(r"已将 (\d+) 项", page.inner_text("#bulk-done"))[1])
+        if not moved:
+            answer_visible(leave=set())  # the rest one by one
         taps.screens += (
             max(0.0, page.evaluate("document.scrollingElement.scrollHeight") - height) / height
         )
+        if moved:
+            if page.locator("#review-total").count():
+                break
+            continue
         if page.locator("#next").count():
             taps.tap("翻页", "#next")
             page.wait_for_selector(".section")
         else:
             break
     taps.answered = page.locator("#answered").inner_text()
-    taps.tap("复核与签名", "#to-review")
-    page.wait_for_selector("#review-total")
+    if not page.locator("#review-total").count():  # not there already by 确认并去复核
+        taps.tap("复核与签名", "#to-review")
+        page.wait_for_selector("#review-total")
     taps.tap("复核与签名", "#to-sign")
     for role in ("inspector", "school"):
         name = page.locator(f"#sig-{role}-name")
@@ -381,6 +415,8 @@ def main() -> None:
         rows.append(("  其中", "，".join(f"{k} {v}" for k, v in taps.by.items()), "", ""))
         rows.append(("  本校适用的条目", taps.answered, "", ""))
         rows.append(("  其中按部分批量确认", f"{taps.bulk_used} 项", "", ""))
+        rows.append(("  「确认并进入下一部分」（省去翻页）", f"{taps.moved_on} 次", "", ""))
+        rows.append(("  抽样「全部合格」标记的份数", f"{taps.sampled} 份", "", ""))
         rows.append(("完整检查的滚动屏数（各部分页面高度之和）", f"{taps.screens:.1f} 屏", "—", ""))
         browser.close()
         server.httpd.shutdown()
