@@ -131,6 +131,7 @@ MATRIX = {
     ("POST", "/review/rectifications/999/reinspect"): [302, 404, 403, 403, 404, 404],
     ("POST", "/review/rectifications/999/unit"): [302, 403, 403, 403, 404, 404],
     ("GET", "/review/clocks"): [302, 403, 403, 403, 200, 200],
+    ("GET", "/review/escalations"): [302, 403, 403, 403, 200, 200],
     ("GET", "/school/inspections/{new_uuid}/report"): [302, 403, 404, 404, 403, 403],
     ("POST", "/school/inspections/{new_uuid}/report"): [302, 403, 404, 404, 403, 403],
     ("GET", "/review/inspections/{new_uuid}"): [302, 404, 403, 403, 404, 404],

@@ -27,10 +27,18 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from inspect_app.common import periods
 from inspect_app.common.clock import local_time, now, stamp
-from inspect_app.common.vocabulary import UNIT_KINDS
+from inspect_app.common.vocabulary import RECTIFICATION_STATUS, UNIT_KINDS
 from inspect_app.rectification import notifications, rules
-from inspect_app.storage import audit, inspections, rectification_reports, schools, units
+from inspect_app.storage import (
+    audit,
+    escalation_log,
+    inspections,
+    rectification_reports,
+    schools,
+    units,
+)
 from inspect_app.storage import followups as followup_visits
 from inspect_app.storage import notifications as notification_store
 from inspect_app.storage import rectifications as items
@@ -325,6 +333,115 @@ def clocks():
         late_reports=sum(1 for r in reports_rows if r["clock"].state == "late"),
         late_requests=sum(1 for r in request_rows if r["clock"].late),
     )
+
+
+# --- The record of escalations (逾期升级督办): who, which item, and whom it told. ---------------
+
+ESCALATION_PAGE = 50
+ESCALATION_REASONS = {"overdue": "逾期未整改", "repeat": "逾期后检查再次发现"}
+HEAD_CHANNELS = {"email": "邮件", "webhook": "短信/微信"}
+HEAD_STATES = {"queued": "待发送", "digest": "待汇总", "sending": "发送中",
+               "digest_sending": "发送中", "sent": "已发送", "failed": "发送失败"}  # fmt: skip
+
+
+def _told(escalation: dict, sent: dict) -> list[dict]:
+    """Whom ``escalation`` told, one line each: the school (or the unit's accounts), the unit
+    head by e-mail and gateway, the bureau's accounts in one line; ``at`` when, ``state``
+    read / delivered."""
+    lines, bureau = [], []
+    for n in sent["notices"]:
+        addressee = n["dedupe_key"].rsplit(":", 1)[1]
+        if addressee.startswith("b"):
+            bureau.append(n)
+            continue
+        who = (f"{escalation['school_name']}（学校账号）" if n["school_id"]
+               else f"{escalation['unit_name'] or ''} {n['display_name'] or ''}（单位账号）")  # fmt: skip
+        lines.append({"who": who.strip(), "how": "站内消息", "at": n["created_at"],
+                      "state": "已读" if n["read_at"] else "未读", "ok": True})  # fmt: skip
+    for h in sent["heads"]:
+        head = escalation["unit_head"] or "负责人"
+        lines.append(
+            {"who": f"{escalation['unit_name']}{head}（{h['address']}）",
+             "how": HEAD_CHANNELS.get(h["channel"], h["channel"]),
+             "at": h["delivered_at"] or h["created_at"],
+             "state": HEAD_STATES.get(h["status"], h["status"])
+             + (f"（已尝试 {h['attempts']} 次）" if h["status"] == "failed" else ""),
+             "ok": h["status"] != "failed"}
+        )  # fmt: skip
+    if bureau:
+        lines.append({"who": f"县教育局（{len(bureau)} 个账号）", "how": "站内消息",
+                      "at": bureau[0]["created_at"],
+                      "state": f"{sum(1 for n in bureau if n['read_at'])} 人已读", "ok": True})  # fmt: skip
+    return lines
+
+
+def _unit_filter(value: str) -> int | None:
+    """``unit`` in the query: '' every escalation, 'school' the schools' own items (0), else a
+    unit's id; anything else is every escalation."""
+    if value == "school":
+        return 0
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+@bp.route("/escalations")
+@role_required(*MANAGERS)
+def escalations():
+    """Every escalation of the period, newest first: filterable by unit and reason, each with
+    the item, its deadline, how late it was, and whom it told (in-app, the unit head)."""
+    db = get_db()
+    args = request.args
+    kind = args.get("period", "month")
+    key = args.get("key", "")
+    if kind == "custom" and args.get("start") and args.get("end"):
+        key = f"{args['start']}~{args['end']}"
+    status = 200
+    try:
+        period = periods.parse_period(kind, key, today())
+    except periods.PeriodError as exc:
+        flash(f"{exc}，已改为显示本月。", "error")
+        period, status = periods.current_period("month", today()), 400
+    unit_arg = args.get("unit", "")
+    unit = _unit_filter(unit_arg)
+    reason = args.get("reason", "")
+    reason = reason if reason in ESCALATION_REASONS else ""
+    start, end = period.start.isoformat(), period.end.isoformat()
+    total = escalation_log.count(db, start, end, unit, reason)
+    pages = max(1, -(-total // ESCALATION_PAGE))
+    page = min(max(1, args.get("page", 1, type=int) or 1), pages)
+    rows = escalation_log.page(
+        db, start, end, unit, reason, limit=ESCALATION_PAGE, offset=(page - 1) * ESCALATION_PAGE
+    )
+    for row in rows:
+        row["told"] = _told(row, escalation_log.messages(db, row))
+    choices = periods.period_choices(period.kind, today()) if period.kind != "custom" else []
+    if period.kind != "custom" and period.key not in {p.key for p in choices}:
+        choices.insert(0, period)
+    query = {"period": period.kind, "unit": unit_arg if unit is not None else "", "reason": reason}
+    if period.kind == "custom":
+        query |= {"start": start, "end": end}
+    else:
+        query["key"] = period.key
+    return render_template(
+        "review/escalations.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        query=query,
+        period=period,
+        period_kinds=periods.PERIOD_KINDS,
+        period_choices=choices,
+        units=units.list_all(db),
+        unit_kinds=UNIT_KINDS,
+        unit=unit,
+        reason=reason,
+        reasons=ESCALATION_REASONS,
+        by_unit=[
+            {**u, "href": url_for(".escalations", **(query | {"unit": u["unit_id"] or "school"}))}
+            for u in items.escalations_by_unit(db, start, end)
+        ],
+        status_names=RECTIFICATION_STATUS,
+    ), status
 
 
 # --- Per school (bureau): the summary, the items, and access links for the principal. ---------
