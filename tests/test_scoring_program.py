@@ -20,7 +20,7 @@ from inspect_app.checklist.program import RESULT_PARTS, source
 ROOT = Path(__file__).resolve().parent.parent
 
 # names the generator makes up (each bound to one checklist value), per item n / section k
-MADE_UP = re.compile(r"(P|I|L|J|s|v|SID|STITLE|W|SNA|SM)[0-9]+")
+MADE_UP = re.compile(r"(P|I|L|J|s|v|k|SID|STITLE|W|SNA|SM)[0-9]+|ITEMS")
 LOCALS = {
     "run", "scope", "answers", "marked_na", "photos", "hidden", "section_applies", "values",
     "broken", "errors", "pending", "samples", "raw", "ok", "sample", "count", "exc", "v",
@@ -35,7 +35,7 @@ LOCALS = {
 ATTRIBUTES = {
     "calculation", "relevant", "calc_refs", "isdisjoint", "add", "get", "pop", "choices",
     "sample_min", "sample_max", "settled", "hidden_results", "copy", "values", "broken",
-    "append",
+    "append", "strip",
 }  # fmt: skip
 BUILTINS = {"type", "bool", "int", "float", "str", "list", "tuple", "set"}
 CONSTANTS = {"COUNT_SHIFT", "COUNT_MASK", "NA_COUNTS"}
@@ -45,7 +45,7 @@ STRINGS = {
     '"reason"', '"id"', '"title"', '"weight"', '"applicable"', '"earned"', '"possible"',
     '"score"', '"percent"', '"answered"', '"items"', '"failed"',
 }  # fmt: skip
-NUMBERS = {"0", "0.0", "1", "2"}
+NUMBERS = {"0", "0.0", "1", "1.0", "2"}
 
 HOSTILE = '"""\'\'\'"); __import__("os").system("touch /tmp/pwned") #\n{0} \\'
 

@@ -1189,7 +1189,8 @@ def evaluate(node: dict, scope: Scope) -> Any:
 def normalize_school(school: Mapping[str, Any] | None) -> dict[str, Any]:
     """School attributes as expressions see them: numbers as floats, wrong or missing types as null."""
     out: dict[str, Any] = {}
-    school = school if isinstance(school, Mapping) else {}
+    if type(school) is not dict:  # the usual case without the (slower) abstract check
+        school = school if isinstance(school, Mapping) else {}
     for attr, kind in SCHOOL_ATTRIBUTES.items():
         v = school.get(attr)
         if kind == "number":

@@ -28,6 +28,7 @@ from inspect_app.checklist.model import Checklist, ItemPlan
 # Compiled code by source text: checklists of the same shape (the differential tests' many
 # fresh copies, a version re-read from the database) share one compile.
 _CODE_CACHE: dict[str, Any] = {}
+_CODE_BY_HASH: dict[str, Any] = {}  # the same code by checklist content hash
 _CODE_CACHE_SIZE = 256
 
 # Item counts in one int, so an item adds them with one addition (a section has far fewer
@@ -136,6 +137,16 @@ def _value_code(w: _Writer, n: int, plan: ItemPlan, stored: bool) -> None:
         w(f"    v{n} = raw")
         if store:
             w(f"    {store}")
+    elif t == "text":  # blank text (unanswered) goes below
+        w("elif type(raw) is str and raw.strip():")
+        w(f"    v{n} = raw")
+        if store:
+            w(f"    {store}")
+    elif t == "date":  # "" (unanswered) and impossible dates go below
+        w("elif type(raw) is str and day_number(raw) is not None:")
+        w(f"    v{n} = raw")
+        if store:
+            w(f"    {store}")
     w("else:")  # anything else, out of line: malformed, blank text, dates, multi
     w(f"    v{n}, s{n} = read_answer(P{n}, raw, values, errors, broken, pending)")
 
@@ -184,7 +195,45 @@ def _first_pass(w: _Writer, n: int, plan: ItemPlan, hideable: bool, stored: bool
         w.dedent()
 
 
-def _record_code(w: _Writer, n: int, plan: ItemPlan) -> None:
+# Value type of each item type whose value has one type (or is null): a memo key needs no
+# mark to keep 是 apart from 1 at a position that only ever holds one of them.
+_SCALAR_TYPES = {
+    "yesno": "bool",
+    "choice": "str",
+    "text": "str",
+    "date": "str",
+    "integer": "float",
+    "decimal": "float",
+    "photo": "float",
+    "sample": "float",
+}
+
+
+def _inline_key(plan: ItemPlan, items: dict[str, tuple[int, str]]) -> list[str] | None:
+    """The memo key of an item that reads other items, written out: (own key, per item read
+    its value or BROKEN_KEY and for a number the sign of a zero, whether each item pass_if/
+    target read still waits). None where scoring._judge_key is needed: the item reads the
+    school, a multi answer (a list) or a calculation (any type)."""
+    if not plan.judge_deps or plan.judge_school:
+        return None
+    if any(ref not in items or items[ref][1] not in _SCALAR_TYPES for ref in plan.judge_deps):
+        return None
+    if any(ref not in items for ref in plan.judge_waits):
+        return None
+    lines = []
+    parts = ["key"]
+    for j, ref in enumerate(plan.judge_deps):
+        m, t = items[ref]
+        lines.append(f"k{j} = BROKEN_KEY if I{m} in broken else values.get(I{m})")
+        parts.append(f"k{j}")
+        if _SCALAR_TYPES[t] == "float":  # -0.0 == 0.0 as keys; a target shows the sign
+            parts.append(f"copysign(1.0, k{j}) if k{j} == 0 else None")
+    parts.extend(f"I{items[ref][0]} in pending" for ref in plan.judge_waits)
+    lines.append(f"key = ({', '.join(parts)})")
+    return lines
+
+
+def _record_code(w: _Writer, n: int, plan: ItemPlan, items: dict[str, tuple[int, str]]) -> None:
     """Pass 2 for a shown item: its remembered record into `rec` (worked out when new)."""
     w(f"v = v{n}")
     w("if v is None:")
@@ -221,7 +270,11 @@ def _record_code(w: _Writer, n: int, plan: ItemPlan) -> None:
             w("key = tuple(v) if type(v) is list else (v, BOOL_KEY) if type(v) is bool else v")
         else:
             w("key = v")
-        reads = plan.judge_deps or plan.judge_school
+        inline = _inline_key(plan, items)
+        if inline is not None:
+            for line in inline:
+                w(line)
+        reads = (plan.judge_deps or plan.judge_school) and inline is None
         if reads:
             w(f"key = judge_key(key, P{n}, scope, pending)")
             w("if key is None:")
@@ -279,10 +332,12 @@ def _replay(w: _Writer, n: int, plan: ItemPlan, k: int, shown: bool) -> None:
         w("possible_sum += p")
 
 
-def _second_pass_item(w: _Writer, n: int, plan: ItemPlan, k: int) -> None:
+def _second_pass_item(
+    w: _Writer, n: int, plan: ItemPlan, k: int, items: dict[str, tuple[int, str]]
+) -> None:
     w(f"if s{n} is SHOWN:")
     w.indent()
-    _record_code(w, n, plan)
+    _record_code(w, n, plan, items)
     w.dedent()
     w(f"elif s{n} is BROKEN:")
     w.indent()
@@ -360,12 +415,13 @@ RESULT_PARTS = (
 )
 
 
-def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
-    """The function's source and the checklist values its made-up names stand for."""
+def _bindings(checklist: Checklist) -> tuple[dict[str, int], dict[str, Any]]:
+    """Each item's number (document order) and the checklist values the made-up names of
+    the source stand for."""
     index = {
         plan.id: n for n, plan in enumerate(p for s in checklist.section_plans for p in s.items)
     }
-    bound: dict[str, Any] = {}
+    bound: dict[str, Any] = {"ITEMS": dict.fromkeys(index)}
     for k, sec in enumerate(checklist.section_plans):
         bound[f"SID{k}"] = sec.id
         bound[f"STITLE{k}"] = sec.title
@@ -378,7 +434,15 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
             bound[f"I{n}"] = plan.id
             bound[f"L{n}"] = plan.label
             bound[f"J{n}"] = plan.judged
+    return index, bound
+
+
+def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
+    """The function's source and the checklist values its made-up names stand for."""
+    index, bound = _bindings(checklist)
+    by_id = {p.id: p for p in checklist.item_plans}
     referenced = _referenced(checklist)
+    kinds = {plan.id: (n, plan.type) for plan_id, n in index.items() for plan in [by_id[plan_id]]}
     section_of = {plan.id: sec for sec in checklist.section_plans for plan in sec.items}
 
     w = _Writer()
@@ -388,7 +452,7 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
     w("errors = {}")
     w("pending = set()")
     w("samples = {}")
-    w("items = {}")
+    w("items = ITEMS.copy()")  # every id in document order: filled in place, never resized
     for name in ("sections", "missing", "findings", "rectifications", "vetoes", "critical"):
         w(f"{name} = []")
         w(f"{name}_append = {name}.append")
@@ -419,7 +483,7 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
             w(f"{name} = 0.0")
         w("counts = 0")
         for plan in sec.items:
-            _second_pass_item(w, index[plan.id], plan, k)
+            _second_pass_item(w, index[plan.id], plan, k, kinds)
         _section_tail(w, k)
         if sec.applies is not None:
             w.dedent()
@@ -430,12 +494,21 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
 def build(checklist: Checklist, runtime: dict[str, Any]) -> Callable[..., tuple]:
     """The scoring function of this checklist; `runtime` names the functions and constants
     the source may call (scoring supplies them)."""
-    text, bound = source(checklist)
-    code = _CODE_CACHE.get(text)
-    if code is None:
-        if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:
-            _CODE_CACHE.clear()
-        code = _CODE_CACHE[text] = compile(text, f"<scoring {checklist.id}>", "exec")
+    # The source follows from the content, which the hash names: a version rebuilt from its
+    # compiled dict (a fresh Checklist per call) is not written out again.
+    code = _CODE_BY_HASH.get(checklist.hash)
+    if code is not None:
+        bound = _bindings(checklist)[1]
+    else:
+        text, bound = source(checklist)
+        code = _CODE_CACHE.get(text)
+        if code is None:
+            if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:
+                _CODE_CACHE.clear()
+            code = _CODE_CACHE[text] = compile(text, f"<scoring {checklist.id}>", "exec")
+        if len(_CODE_BY_HASH) >= _CODE_CACHE_SIZE:
+            _CODE_BY_HASH.clear()
+        _CODE_BY_HASH[checklist.hash] = code
     namespace: dict[str, Any] = {
         "__builtins__": {
             "type": type,

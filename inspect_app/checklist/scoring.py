@@ -377,11 +377,13 @@ _RUNTIME: dict[str, Any] = {
     "HIDDEN_RELEVANT": _HIDDEN_RELEVANT,
     "BAD_ANSWER": (REASON_BAD_ANSWER, REASON_BAD_ANSWER),
     "NO_PHOTO": REASON_NO_PHOTO,
-    "BOOL_KEY": None,  # set below, once _BOOL_KEY exists
+    "BOOL_KEY": None,  # set below, once _BOOL_KEY and _BROKEN_KEY exist
+    "BROKEN_KEY": None,
     "uncomputable": _uncomputable,
     "photo_count": _photo_count,
     "parse_sample": parse_sample,
-    "normalize_answer": _normalize_answer,
+    "day_number": day_number,
+    "copysign": math.copysign,
     "record": None,  # set below
     "remember": _remember,
     "read_answer": _read_answer,
@@ -610,7 +612,7 @@ def _record(
     )
 
 
-_RUNTIME.update(BOOL_KEY=_BOOL_KEY, record=_record, judge_key=_judge_key)
+_RUNTIME.update(BOOL_KEY=_BOOL_KEY, BROKEN_KEY=_BROKEN_KEY, record=_record, judge_key=_judge_key)
 
 
 def _band(cl: Checklist, total: float | None) -> str | None:
