@@ -140,8 +140,8 @@ MATRIX = {
     ("POST", "/review/links/{photo_hash}/revoke"): [302, 403, 403, 403, 404, 404],
     ("GET", "/review/notifications"): [302, 200, 403, 403, 200, 200],
     # A 回头看's record: its inspector's and the bureau's.
-    ("GET", "/review/followups/{unknown}"): [302, 404, 403, 403, 404, 404],
-    ("GET", "/review/followups/{unknown}/record.pdf"): [302, 404, 403, 403, 404, 404],
+    ("GET", "/review/followups/{unknown}"): [302, 404, 404, 404, 404, 404],
+    ("GET", "/review/followups/{unknown}/record.pdf"): [302, 404, 404, 404, 404, 404],
     ("POST", "/review/notifications/read"): [302, 302, 403, 403, 302, 302],
     # Surveys: the bureau's pages, and the respondent's public ones (no account at all).
     ("GET", "/bureau/surveys/"): [302, 403, 403, 403, 200, 200],
@@ -188,6 +188,9 @@ MATRIX = {
 # says when a route lacks its entry here. A department account answers its unit's items
 # (/school/rectifications…) and reads its messages; everything else is closed to it.
 DEPARTMENT = {
+    # a department opens the 回头看记录 of a visit that checked one of its items
+    ("GET", "/review/followups/{unknown}"): 404,
+    ("GET", "/review/followups/{unknown}/record.pdf"): 404,
     ("GET", "/login"): 302,
     ("POST", "/login"): 302,
     ("POST", "/logout"): 302,

@@ -5,6 +5,7 @@ refused with Chinese reasons (nothing stored) when incomplete."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import threading
@@ -13,8 +14,9 @@ from datetime import date
 
 import pytest
 
+from inspect_app.documents import worker
 from inspect_app.rectification import notifications
-from inspect_app.storage import assignments, users
+from inspect_app.storage import assignments, reports, users
 
 from . import factories
 from .support import User
@@ -71,6 +73,15 @@ def pdf_to_text(pdf: bytes, folder) -> str:
     path.write_bytes(pdf)
     out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
     return out.stdout.decode()
+
+
+def issue_records(app, db) -> int:
+    """The document worker's idle passes: the 回头看记录 of received visits, one per pass."""
+    w = worker.Worker(app.config, "test-followup")
+    n = 0
+    while w.followup_records(db):
+        n += 1
+    return n
 
 
 def item_row(db, rid: int) -> dict:
@@ -158,6 +169,10 @@ def test_reviewer_visit_closes_fixed_keeps_the_rest_and_shows_on_timelines(
     # The visit's record, for its inspector.
     record = phone.user.page(response.get_json()["report_url"])
     assert "已整改 1 个，部分整改 1 个，未整改 1 个" in record.select_one("[data-summary]").text
+    assert record.select_one("#record-pdf").text == "PDF 记录正在生成"
+    waiting = phone.user.get(record.select_one("#record-pdf")["href"])
+    assert waiting.status_code == 202 and "回头看记录正在生成" in waiting.get_data(as_text=True)
+    assert issue_records(app, db) == 1
     pdf = phone.user.get(record.select_one("#record-pdf")["href"])
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     pdf_text = pdf_to_text(pdf.data, tmp_path)
@@ -418,7 +433,70 @@ def test_photo_stamps_are_checked_malformed_refused_doubtful_kept_and_printed(
     assert "2026-11-25 09:30（北京时间）" in kept and "±8 米" in kept and "注意" not in kept
     shown = record.select_one(f"[data-photo='{doubtful}']").get_text()
     assert "注意：水印上的学校「别的学校」不是受检学校" in shown
+    issue_records(app, db)
     pdf = phone.user.get(record.select_one("#record-pdf")["href"])
     text = pdf_to_text(pdf.data, tmp_path)
     assert "2026-11-25 09:30（北京时间）" in text
     assert "不是受检学校" in " ".join(text.split())
+
+
+def test_the_record_is_an_issued_document_the_school_and_its_department_may_open(
+    app, db, county, found, tmp_path, client
+):
+    """Numbered, signed and stored once by the document worker, verifiable on /verify; the
+    school visited and a department whose item was checked open it, nobody else outside."""
+    phone = Phone(app, "insp")
+    first, second = found[:2]
+    sha = phone.photo(43)
+    body = visit(
+        county["school_a"],
+        [
+            {"rectification_id": first["id"], "result": "fixed", "note": "图书已补齐"},
+            {"rectification_id": second["id"], "result": "not_fixed", "note": "资金未到位"},
+        ],
+        [{"sha256": sha, "item": first["id"]}],
+    )
+    assert phone.send(body).status_code == 201
+    assert issue_records(app, db) == 1
+    assert issue_records(app, db) == 0  # stored once: a later pass finds nothing to issue
+    [row] = reports.for_subject(db, body["id"], "followup_record")
+    assert row["doc_number"] == "青督回〔2026〕1号" and row["school_id"] == county["school_a"]
+    visit_row = db.execute(
+        "SELECT record_report_id FROM followup_visits WHERE id = ?", [body["id"]]
+    ).fetchone()
+    assert visit_row[0] == row["id"]
+    stored = reports.read(app.config["REPORTS_DIR"], row)
+    text = " ".join(pdf_to_text(stored, tmp_path).split())
+    assert "青督回〔2026〕1号" in text and f"/verify/{row['id']}" in text
+
+    record = f"/review/followups/{body['id']}"
+    school = User(app, "sch_a")
+    page = school.page(record)
+    assert page.select_one("#doc-number").text == "青督回〔2026〕1号"
+    pdf = school.get(f"{record}/record.pdf")
+    assert pdf.status_code == 200 and pdf.data == stored  # the stored, signed copy itself
+    timeline = school.page(f"/school/rectifications/{first['id']}")
+    assert timeline.select_one("a.followup-record")["href"] == record
+    # Another school, a department none of whose items were checked: refused.
+    other = User(app, "sch_b")
+    assert other.get(record).status_code == 403
+    assert other.get(f"{record}/record.pdf").status_code == 403
+    dept = User(app, "dept")
+    assert dept.get(record).status_code == 403
+    assert dept.get(f"{record}/record.pdf").status_code == 403
+    db.execute("UPDATE rectifications SET unit_id = ? WHERE id = ?", [county["unit"], second["id"]])
+    assert "资金未到位" in dept.page(record).get_text()
+    assert dept.get(f"{record}/record.pdf").data == stored
+
+    # The QR's page names the record; the stored file passes the upload check.
+    facts = User(app, None).page(f"/verify/{row['id']}").select_one(".verify-facts")
+    assert "回头看记录" in facts.get_text() and "青督回〔2026〕1号" in facts.get_text()
+    assert "评定等级" not in facts.get_text()
+    anon = User(app, None)
+    token = anon.token()
+    checked = anon.client.post(
+        f"/verify/{row['id']}",
+        data={"csrf_token": token, "file": (io.BytesIO(stored), "记录.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert checked.status_code == 200 and "核验通过" in checked.get_data(as_text=True)

@@ -15,6 +15,7 @@ KINDS = {
     "notice": "整改通知书",
     "bulletin": "督导通报",
     "rectification_report": "整改报告",
+    "followup_record": "回头看记录",
 }
 DEFAULT_PATTERNS = {
     "report": "青督检〔{year}〕{seq}号",
@@ -22,6 +23,7 @@ DEFAULT_PATTERNS = {
     "bulletin": "青督通〔{year}〕{seq}号",
     "rectification_report": "青督改报〔{year}〕{seq}号",
     "draw": "青督抽〔{year}〕{seq}号",
+    "followup_record": "青督回〔{year}〕{seq}号",
 }
 
 

@@ -10,7 +10,7 @@ from inspect_app.common import periods, vocabulary
 from inspect_app.common.clock import local_time
 from inspect_app.documents import issuing
 from inspect_app.documents.signing import verify_pdf
-from inspect_app.storage import inspections, reports
+from inspect_app.storage import followups, inspections, reports
 
 
 def public_facts(db: Database, row: dict) -> dict:
@@ -25,6 +25,10 @@ def public_facts(db: Database, row: dict) -> dict:
         facts.update(
             school=inspection["school_name"], date=inspection["date"], grade=inspection["grade"]
         )
+    elif row["kind"] == "followup_record":
+        visit = followups.get(db, row["subject_id"])
+        assert visit is not None, row["subject_id"]  # issued for a stored visit
+        facts.update(school=visit["school_name"], date=visit["date"], grade=None)
     else:
         key = row["subject_id"].split("/")[0]  # period/checklist since bulletins had records
         try:

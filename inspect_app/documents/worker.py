@@ -26,9 +26,9 @@ from datetime import date, datetime, time, timedelta
 
 from inspect_app.bureau import export_jobs, stored
 from inspect_app.common.clock import CHINA, now, stamp, today_in_china
-from inspect_app.documents import issuing
+from inspect_app.documents import followup_record, issuing
 from inspect_app.documents.render import ReportError
-from inspect_app.storage import jobs
+from inspect_app.storage import followups, jobs
 from inspect_app.storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,9 @@ class Worker:
         self._last_notify = now() - timedelta(seconds=float(config.get("NOTIFY_EVERY_SECONDS", 30)))
         self._daily_done_on: date | None = None
         self._job_id: int | None = None
+        # 回头看记录 that failed to issue, and when to try each again (in memory: a restart
+        # tries them at once, which is what an admin restarting after a fix wants).
+        self._record_retry: dict[str, tuple[datetime, int]] = {}
 
     def stop(self) -> None:
         self._stop.set()
@@ -125,14 +128,15 @@ class Worker:
             db.close()
 
     def run_once(self, db) -> bool:
-        """Claim one due job and run it; False when none was due."""
+        """Claim one due job and run it, else issue one waiting 回头看记录; False when neither
+        was due."""
         job = jobs.claim(
             db, self.worker_id,
             lease_seconds=float(self.config["DOCUMENT_LEASE_SECONDS"]),
             max_attempts=int(self.config["DOCUMENT_JOB_ATTEMPTS"]),
         )  # fmt: skip
         if job is None:
-            return False
+            return self.followup_records(db)
         self._job_id = job["id"]
         self._beat(db, job["id"], force=True)
         try:
@@ -154,6 +158,34 @@ class Worker:
                 log.warning("job %s finished after its lease passed", job["id"])
         self._job_id = None
         self._beat(db, None, force=True)
+        return True
+
+    def followup_records(self, db) -> bool:
+        """Issue one received 回头看's record (its visit has no 记录 yet); False when none is
+        waiting. After the inspections' jobs: a report a school is waiting for comes first."""
+        moment = now()
+        waiting = [
+            v for v in followups.unrecorded(db, 20)
+            if self._record_retry.get(v, (moment, 0))[0] <= moment
+        ]  # fmt: skip
+        if not waiting:
+            return False
+        visit_id = waiting[0]
+        try:
+            followup_record.issue(db, self.config, visit_id)
+        except sqlite3.IntegrityError:
+            # Another worker issued it meanwhile: record theirs.
+            followup_record.issue(db, self.config, visit_id)
+        except Exception as exc:  # recorded and retried later; the worker goes on
+            self.failed += 1
+            attempts = self._record_retry.get(visit_id, (moment, 0))[1] + 1
+            # Doubling as a job's back-off does, then hourly: a record is never given up on.
+            delay = retry_delay(self.config, attempts) or timedelta(hours=1)
+            self._record_retry[visit_id] = (moment + delay, attempts)
+            log.exception("回头看记录 of visit %s failed: %s", visit_id, failure_reason(exc))
+        else:
+            self.issued += 1
+            self._record_retry.pop(visit_id, None)
         return True
 
     def _idle(self, db) -> None:

@@ -100,6 +100,24 @@ def get(db: Database, visit_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def unrecorded(db: Database, limit: int = 20) -> list[str]:
+    """Visits whose 回头看记录 is not issued yet, oldest first (0033b's partial index keeps
+    this a read of the few waiting, however many visits are on record)."""
+    rows = db.query(
+        "SELECT id FROM followup_visits WHERE record_report_id IS NULL "
+        "ORDER BY received_at LIMIT ?",
+        [limit],
+    )
+    return [r["id"] for r in rows]
+
+
+def mark_recorded(db: Database, visit_id: str, report_id: str) -> None:
+    with write(db):
+        db.execute(
+            "UPDATE followup_visits SET record_report_id = ? WHERE id = ?", [report_id, visit_id]
+        )
+
+
 def results(db: Database, visit_id: str) -> list[dict]:
     """The visit's results in the order checked, each with its item's number and problem."""
     return list(
@@ -224,6 +242,16 @@ def school_file(db: Database, school_id: int, sha256: str) -> str | None:
         [school_id, sha256],
     ).fetchone()
     return "evidence" if evidence else None
+
+
+def checked_an_item_of_unit(db: Database, visit_id: str, unit_id: int) -> bool:
+    """Whether the visit checked an item a county unit (department) is responsible for."""
+    row = db.execute(
+        """SELECT 1 FROM followup_results f JOIN rectifications r ON r.id = f.rectification_id
+           WHERE f.visit_id = ? AND r.unit_id = ? LIMIT 1""",
+        [visit_id, unit_id],
+    ).fetchone()
+    return row is not None
 
 
 def reviews_an_item_of(db: Database, visit_id: str, reviewer_id: int) -> bool:

@@ -1510,3 +1510,17 @@ def _followup_photo_stamps(db: Database) -> None:
     # empty ones become NULL; the others are read through the same check when printed.
     db.execute("ALTER TABLE followup_photos ADD COLUMN stamp_warnings TEXT NOT NULL DEFAULT '[]'")
     db.execute("UPDATE followup_photos SET stamp = NULL WHERE stamp = '{}'")
+
+
+@migrations(name="0033b_followup_record_documents")
+def _followup_record_documents(db: Database) -> None:
+    # The 回头看记录 is an issued document (reports kind "followup_record", its own 文号): the
+    # document worker issues it once a visit is received and records it here. Visits already
+    # on record wait with NULL, and the worker issues theirs too.
+    db.execute(
+        "ALTER TABLE followup_visits ADD COLUMN record_report_id TEXT REFERENCES reports(id)"
+    )
+    db.execute(
+        "CREATE INDEX followup_visits_unrecorded ON followup_visits (received_at) "
+        "WHERE record_report_id IS NULL"
+    )

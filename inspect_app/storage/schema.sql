@@ -272,7 +272,7 @@ CREATE TABLE "followup_visits" (
    "not_fixed" INTEGER NOT NULL,
    "payload" TEXT NOT NULL,
    "payload_sha256" TEXT NOT NULL
-);
+, record_report_id TEXT REFERENCES reports(id));
 
 CREATE TABLE "inspection_answers" (
    "inspection_id" TEXT REFERENCES "inspections"("id"),
@@ -690,6 +690,8 @@ CREATE INDEX figure_sets_viewed ON figure_sets (viewed_at);
 
 CREATE INDEX "idx_followup_results_rectification_id"
     ON "followup_results" ("rectification_id");
+
+CREATE INDEX followup_visits_unrecorded ON followup_visits (received_at) WHERE record_report_id IS NULL;
 
 CREATE INDEX "idx_followup_visits_school_id_date"
     ON "followup_visits" ("school_id", "date");

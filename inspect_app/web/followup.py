@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
     jsonify,
+    make_response,
     render_template,
     request,
     send_file,
@@ -27,11 +26,12 @@ from flask import (
 )
 
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
-from inspect_app.documents.followup_record import photo_stamp, render_followup_record
+from inspect_app.documents import followup_record
+from inspect_app.documents.followup_record import photo_stamp
 from inspect_app.rectification import followup_rules, followups, notifications
 from inspect_app.storage import evidence as evidence_store
 from inspect_app.storage import followups as visits
-from inspect_app.storage import media, rectifications, schools, units
+from inspect_app.storage import media, rectifications, reports, schools, units
 from inspect_app.storage.db import get_db
 from inspect_app.web import today
 from inspect_app.web.guards import role_required
@@ -190,23 +190,36 @@ def _notify(results: list[dict]) -> None:
             )
 
 
+# Who may open a visit's record: the checking side, the school visited, and a county unit
+# (department) whose item it checked: both answer the items whose timelines show the results.
+RECORD_ROLES = (*INSPECTOR_ROLES, "school", "department")
+
+
 def _visit(visit_id: str) -> dict:
-    """A visit its own inspector, the reviewer of an item it checked, or the bureau may read."""
+    """A visit its own inspector, the reviewer of an item it checked, the bureau, the school
+    visited, or a department whose item it checked may read."""
     db = get_db()
     visit = visits.get(db, visit_id)
     if visit is None:
         abort(404)
+    role = g.user["role"]
     if (
-        g.user["role"] == "inspector"
+        role == "inspector"
         and visit["inspector_id"] != g.user["id"]
         and not visits.reviews_an_item_of(db, visit_id, g.user["id"])
+    ):
+        abort(403)
+    if role == "school" and visit["school_id"] != g.user["school_id"]:
+        abort(403)
+    if role == "department" and not (
+        g.user["unit_id"] and visits.checked_an_item_of_unit(db, visit_id, g.user["unit_id"])
     ):
         abort(403)
     return visit
 
 
 @bp.route("/review/followups/<visit_id>")
-@role_required(*INSPECTOR_ROLES)
+@role_required(*RECORD_ROLES)
 def record(visit_id: str):
     """回头看记录: what was checked, found and signed, item by item."""
     db = get_db()
@@ -220,6 +233,8 @@ def record(visit_id: str):
     return render_template(
         "review/followup.html",
         visit=visit,
+        document=reports.current(db, visit_id, followup_record.KIND),
+        checking_side=g.user["role"] in INSPECTOR_ROLES,
         results=visits.results(db, visit_id),
         photos=photos,
         signatures=visits.signatures(db, visit_id),
@@ -229,28 +244,26 @@ def record(visit_id: str):
 
 
 @bp.route("/review/followups/<visit_id>/record.pdf")
-@role_required(*INSPECTOR_ROLES)
+@role_required(*RECORD_ROLES)
 def record_pdf(visit_id: str):
-    """The same record as a PDF, to print, file or hand to the school."""
+    """The signed 回头看记录 the document worker issued; while it has not yet, a page saying it
+    is being prepared (202), as for reports: no web process renders."""
     db = get_db()
     visit = _visit(visit_id)
-    config = current_app.config
-
-    def photo(sha256: str) -> bytes:
-        row = media.get(db, sha256)
-        if row is None:
-            raise LookupError(sha256)
-        return media.read(config["MEDIA_DIR"], row)
-
-    pdf = render_followup_record(
-        bureau={"name": config["BUREAU_NAME"],
-                "office": config.get("BUREAU_OFFICE") or f"{config['BUREAU_NAME']}督导室"},
-        visit=visit, results=visits.results(db, visit_id), photos=visits.photos(db, visit_id),
-        signatures=visits.signatures(db, visit_id), result_names=followup_rules.RESULTS,
-        photo_loader=photo,
-    )  # fmt: skip
-    response = Response(pdf, mimetype="application/pdf")
-    name = quote(f"回头看记录-{visit['school_name']}-{visit['date']}.pdf")
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{name}"
-    response.headers["Cache-Control"] = "private, no-store"
+    row = reports.current(db, visit_id, followup_record.KIND)
+    if row is None:
+        response = make_response(
+            render_template("review/followup_preparing.html", visit=visit), 202
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Retry-After"] = "5"
+        return response
+    response = send_file(
+        f"{current_app.config['REPORTS_DIR']}/{row['path']}",
+        mimetype="application/pdf",
+        download_name=f"回头看记录-{row['doc_number']}.pdf",
+        etag=row["sha256"],
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
