@@ -81,6 +81,35 @@ def test_a_revised_report_supersedes_the_first_with_a_new_number(
     assert [li["data-version"] for li in versions] == ["1", "2"]
     assert v1["doc_number"] in versions[0].get_text() and "已被新版本取代" in versions[0].get_text()
 
+    # The bureau and the inspection's reviewer see every version where they see the inspection:
+    # newest first, each with its 文号 linking its PDF, when and by whom, why, and which is in
+    # force; the clocks page says it was revised and leads there.
+    bureau, inspector = login("bureau"), login("insp")
+    sender = stored_reports.versions(db, inspection_id)[1]["submitted_by_name"]
+    assert sender  # the school account's name
+    for who, url_ in ((bureau, f"/review/inspections/{inspection_id}"),
+                      (inspector, f"/review/inspections/{inspection_id}"),
+                      (bureau, f"/inspections/{inspection_id}")):  # fmt: skip
+        card = who.page(url_).select_one("[data-report-versions]")
+        rows = {tr["data-version"]: tr for tr in card.select("tr[data-version]")}
+        assert list(rows) == ["2", "1"], url_
+        cells = [td.get_text(strip=True) for td in rows["2"].select("td")]
+        assert cells[0] == "第 2 版（修订版）" and cells[1] == v2["doc_number"]
+        assert cells[3:] == [sender, "补充后续完成的资助台账整改", "有效"]
+        assert rows["2"].select_one("a")["href"] == f"/documents/{v2['id']}.pdf"
+        old_cells = [td.get_text(strip=True) for td in rows["1"].select("td")]
+        assert old_cells[1] == v1["doc_number"] and old_cells[4:] == ["—", "已被新版本取代"]
+        assert rows["1"].select_one("a")["href"] == f"/documents/{v1['id']}.pdf"
+        assert "已全部完成整改。" in card.select_one("details").get_text()
+        assert "已按时报送" in card.select_one("[data-report-clock]").get_text()
+    assert bureau.get(f"/documents/{v1['id']}.pdf").status_code == 200
+    clocks = bureau.page("/review/clocks")
+    state = clocks.select_one(f"tr[data-inspection='{inspection_id}'] td[data-state]")
+    assert state.select_one("[data-report-version]").get_text() == "（已修订，现为第 2 版）"
+    assert (
+        state.select_one("a")["href"] == f"/review/inspections/{inspection_id}#rectification-report"
+    )
+
 
 def test_the_report_pdf_carries_the_schools_heading(app, db, receive, login, tmp_path):
     inspection_id, _ = receive()

@@ -81,12 +81,15 @@ def submit(
 
 def report_clock(db: Database, school_ids: list[int] | None = None) -> list[dict]:
     """Every inspection in force that opened or joined items: its date, school and whether (and
-    when) its 整改报告 was first sent (a later revision does not move the clock). The rule
+    when) its 整改报告 was first sent (a later revision does not move the clock), and its latest
+    version (``report_version``, None before the first). The rule
     (days, lateness) is applied by the caller."""
     sql = """SELECT i.id AS inspection_id, i.date, i.type, i.school_id, s.name AS school_name,
                     (SELECT count(*) FROM rectification_findings f WHERE f.inspection_id = i.id)
                       AS findings,
-                    rr.submitted_at
+                    rr.submitted_at,
+                    (SELECT max(x.version) FROM rectification_reports x
+                      WHERE x.inspection_id = i.id) AS report_version
              FROM inspections i JOIN schools s ON s.id = i.school_id
              LEFT JOIN rectification_reports rr ON rr.inspection_id = i.id AND rr.version = 1
              WHERE i.status = 'valid'

@@ -10,10 +10,11 @@ from flask import Blueprint, abort, current_app, g, make_response, render_templa
 from inspect_app.common import docnumbers, vocabulary
 from inspect_app.inspections import interviews as interview_rules
 from inspect_app.inspections import stamps as stamp_rules
-from inspect_app.storage import inspections, jobs, reports
+from inspect_app.storage import inspections, jobs, rectification_reports, reports
 from inspect_app.storage.assignments import school_ids_for
 from inspect_app.storage.db import get_db
 from inspect_app.web.guards import role_required
+from inspect_app.web.school import report_clock_for
 
 bp = Blueprint("documents", __name__)
 
@@ -49,6 +50,11 @@ def inspection_view(inspection_id: str):
     documents = reports.for_subject(db, inspection_id, "report") + reports.for_subject(
         db, inspection_id, "notice"
     )
+    # The school's 整改报告 and its versions (each its own 文号), due when the visit opened items.
+    versions = rectification_reports.versions(db, inspection_id)
+    rectifications = inspections.rectifications(db, inspection_id)
+    first_sent = versions[0]["submitted_at"] if versions else None
+    clock = report_clock_for(inspection, first_sent) if rectifications else None
     return render_template(
         "documents/inspection.html",
         inspection=inspection,
@@ -64,7 +70,9 @@ def inspection_view(inspection_id: str):
             for p in inspections.photos(db, inspection_id)
         ],
         signatures=inspections.signatures(db, inspection_id),
-        rectifications=inspections.rectifications(db, inspection_id),
+        rectifications=rectifications,
+        report_versions=versions,
+        report_clock=clock,
         documents=sorted(documents, key=lambda r: (r["kind"] != "report", -r["version"])),
         status_names=vocabulary.REPORT_STATUS,
         job=jobs.for_inspection(db, inspection_id),

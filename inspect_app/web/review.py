@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from inspect_app.common import periods
 from inspect_app.common.clock import local_time, now, stamp
-from inspect_app.common.vocabulary import RECTIFICATION_STATUS, UNIT_KINDS
+from inspect_app.common.vocabulary import RECTIFICATION_STATUS, REPORT_STATUS, UNIT_KINDS
 from inspect_app.rectification import notifications, rules
 from inspect_app.storage import (
     audit,
@@ -49,6 +49,7 @@ from inspect_app.web.school import (
     ACCEPT,
     actor_label,
     read_uploads,
+    report_clock_for,
     stale_message,
     store_uploads,
     with_urgency,
@@ -284,11 +285,15 @@ def inspection(inspection_id: str):
     day = today()
     rows = with_urgency(items.for_inspection(db, inspection_id), day)
     findings = items.findings_count(db, inspection_id=inspection_id)
+    versions = rectification_reports.versions(db, inspection_id)
     return render_template(
         "review/inspection.html",
         inspection=row,
         rows=rows,
         summary=rules.summarize(findings, rows, day),
+        report_versions=versions,
+        report_clock=report_clock_for(row, versions[0]["submitted_at"] if versions else None),
+        report_status=REPORT_STATUS,
     )
 
 
