@@ -65,6 +65,7 @@ MATRIX = {
     ("POST", "/review/rectifications/{item}/reinspect"): [L, 400, 403, 403, 403, 400, 400, 403],
     ("POST", "/review/rectifications/{item}/unit"): [L, 403, 403, 403, 403, 400, 400, 403],
     ("GET", "/review/clocks"): [L, 403, 403, 403, 403, 200, 200, 403],
+    ("GET", "/review/escalations"): [L, 403, 403, 403, 403, 200, 200, 403],
     ("GET", "/review/inspections/{inspection}"): [L, 200, 403, 403, 403, 200, 200, 403],
     ("GET", "/review/schools/{school_a}"): [L, 403, 403, 403, 403, 200, 200, 403],
     ("POST", "/review/schools/{school_a}/links"): [L, 403, 403, 403, 403, 200, 200, 403],
