@@ -488,6 +488,11 @@ def test_the_record_is_an_issued_document_the_school_and_its_department_may_open
     assert "资金未到位" in dept.page(record).get_text()
     assert dept.get(f"{record}/record.pdf").data == stored
 
+    # The bureau's page of the school lists it among its documents, opening the record.
+    listed = User(app, "bureau").page(f"/bureau/schools/{county['school_a']}")
+    [entry] = [a for a in listed.select("#reports a") if "回头看记录" in a.get_text()]
+    assert entry["href"] == record and "青督回〔2026〕1号" in entry.get_text()
+
     # The QR's page names the record; the stored file passes the upload check.
     facts = User(app, None).page(f"/verify/{row['id']}").select_one(".verify-facts")
     assert "回头看记录" in facts.get_text() and "青督回〔2026〕1号" in facts.get_text()
