@@ -34,6 +34,14 @@ def _yes(flag) -> str:
     return "是" if flag else "否"
 
 
+def _overdue(overdue: bool, unit: str | None) -> str:
+    """是否逾期: an overdue item a county unit fixes counts against that unit, as on the
+    dashboard, the clocks and the bulletin, so the cell says whose delay it is."""
+    if not overdue:
+        return "否"
+    return f"是（计入{unit}）" if unit else "是"
+
+
 def _unit(unit: str | None, problem: str | None) -> str:
     """The 责任单位 of an item: a county unit by name, else the school itself (none without an item)."""
     return unit or ("学校" if problem else "")
@@ -249,7 +257,7 @@ class _Rectifications:
                 open_deadlines.append(deadline)
             rows.append((seq, number or "", problem, basis or "", action or "", _unit(unit, problem),
                          owner or "", _day(deadline),
-                         _day(extended), status_names.get(status, status), _yes(overdue),
+                         _day(extended), status_names.get(status, status), _overdue(overdue, unit),
                          figures.days_overdue(deadline, self.today) if overdue else None,
                          _day(closed_at)))  # fmt: skip
         if not rows:
@@ -277,7 +285,7 @@ def _groups(render: Render, inspections: Iterable[tuple]) -> Iterator[Group]:
 
 # Bump when what a kept fragment holds changes without its sheet's headers changing (a
 # label, a cell's type, an order): every kept fragment is then rendered again.
-FRAGMENT_FORMAT = 1
+FRAGMENT_FORMAT = 2  # 2: 是否逾期 names the county unit an overdue item counts against
 _CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
 
 
