@@ -13,6 +13,7 @@ from inspect_app.checklist import score
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import clean_photo
 from inspect_app.storage import media, schools, users
+from inspect_app.storage.db import write
 
 from .. import factories
 from ..support import term_payload
@@ -171,6 +172,18 @@ def test_another_account_on_the_phone_never_sees_the_kept_followups(
     open_items_at(live_server, SCHOOL)
     school_id = live_server.query("SELECT id FROM schools WHERE name = ?", [SCHOOL])[0]["id"]
     duxue1 = live_server.query("SELECT id FROM users WHERE username = 'duxue1'")[0]["id"]
+    # duxue2 shares duxue1's township team in the demo plan: out of it for this school, so
+    # nothing of the school is theirs to see.
+    db = live_server.db()
+    try:
+        with write(db):
+            db.execute(
+                "DELETE FROM assignments WHERE school_id = ? AND inspector_id = "
+                "(SELECT id FROM users WHERE username = 'duxue2')",
+                [school_id],
+            )
+    finally:
+        db.close()
     login(page)
     wait_for_service_worker(page)
     page.wait_for_selector("#followup-card[data-ready='1']")
@@ -199,3 +212,28 @@ def test_another_account_on_the_phone_never_sees_the_kept_followups(
     page.wait_for_selector("body[data-ready='1']")
     assert "尚未保存到本机" in page.locator("#fu-error").inner_text()
     assert SCHOOL not in page.locator("body").inner_text()
+
+    # duxue1 again, online: the copies are kept anew. Then duxue2 signs in and the signal
+    # drops before 工作台 could ask who is logged in: the phone's last bootstrap is duxue1's,
+    # but the login page noted another account, so nothing of duxue1's is shown.
+    context.set_offline(False)
+    page.goto("/account/")
+    page.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+    page.wait_for_url("**/login*")
+    login(page)
+    page.wait_for_selector("#followup-card[data-ready='1']")
+    assert f"followup-pack:{duxue1}:{school_id}" in page.evaluate(KEPT_KEYS)
+    page.goto("/account/")
+    page.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+    page.wait_for_url("**/login*")
+    login(page, "duxue2", next_path="/account/")
+    context.set_offline(True)
+    page.goto("/inspector/")
+    page.wait_for_selector("#followup-schools li:not(:has-text('正在读取'))")
+    assert page.locator(".followup-school").count() == 0
+    assert SCHOOL not in page.locator("#followup-card").inner_text()
+    assert "请在有网络时登录" in page.locator("#followup-schools").inner_text()
+    page.goto(f"/inspector/followup?school={school_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "只对保存它们的账号显示" in page.locator("#fu-error").inner_text()
+    shot(page, "second-account-before-bootstrap")

@@ -33,18 +33,7 @@ export async function request(url, { method = 'GET', body, headers = {}, timeout
 }
 
 // Reference data: fresh when the network answers, otherwise the last copy on the phone.
-// One request per page: 工作台's scripts (home.js, followup_home.js) share it, and its user
-// is who the phone belongs to now (the account the outbox and the 回头看 copies go by).
-let booting = null;
-export function bootstrap() {
-  if (!booting) {
-    booting = loadBootstrap();
-    booting.catch(() => { booting = null; });
-  }
-  return booting;
-}
-
-async function loadBootstrap() {
+export async function bootstrap() {
   try {
     const { data } = await request('/api/bootstrap', { timeout: 8000 });
     await store.putMeta('bootstrap', { ...data, fetched_at: new Date().toISOString() });

@@ -7,7 +7,7 @@
 import * as outbox from './outbox.js';
 import * as store from './store.js';
 import { downscale } from './photos.js';
-import { keepFile, mine, schoolPack } from './followup_home.js';
+import { keepFile, mine, phoneUser, schoolPack } from './followup_home.js';
 import {
   $, clear, formatTime, h, registerServiceWorker, requestPersistence, toast, today, uuid, watchNetwork,
 } from './util.js';
@@ -43,8 +43,8 @@ function countdown(item) {
 async function begin() {
   // Who the phone belongs to now (the last bootstrap's user): the school's items kept for
   // this account only, and a visit begun under another account is not opened.
-  const me = boot?.user;
-  if (!me) throw new Error('请在有网络时登录并打开一次督学工作台。');
+  const me = await phoneUser({ network: false });
+  if (!me) throw new Error('请在有网络时登录并打开一次督学工作台（本机保存的回头看事项只对保存它们的账号显示）。');
   const id = location.hash.slice(1);
   if (id) {
     const d = await store.get('drafts', id);

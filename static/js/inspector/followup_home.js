@@ -12,21 +12,45 @@ const KEEP = 40;
 const REFRESH_MS = 10 * 60 * 1000;
 
 // The lists, items and images kept for 回头看 are a school's problems and photos: they are
-// kept per account, under the id of who the phone belongs to now (the user of the last
-// bootstrap, as the outbox goes by), so another account logging in on this phone never sees
-// them, online or not; a fresh bootstrap under another account drops them altogether.
+// kept per account, under the id of who the phone belongs to now (phoneUser), so another
+// account logging in on this phone never sees them, online or not; 工作台 opened online under
+// another account drops them altogether.
+// The account last known to be signing in or signed in on this phone: written by the login
+// page (static/js/signin.js, not imported here) and by phoneUser when the server answers.
+const LOGIN_PENDING = 'inspect-login-pending';
 export const listKey = (uid) => `followups:${uid}`;
 export const packKey = (uid, schoolId) => `followup-pack:${uid}:${schoolId}`;
 export const fileKey = (uid, sha) => `followup-file:${uid}:${sha}`;
 
-// Who the phone belongs to now: the bootstrap's user (fresh online, else the last copy).
-export async function phoneUser() {
-  try {
-    const { data, fresh } = await api.bootstrap();
-    return data.user ? { ...data.user, fresh } : null;
-  } catch {
-    return null;
+// Who the phone belongs to now. Online: the account the server says is logged in
+// (/api/session, as the outbox asks before sending; the service worker never answers it from a
+// cache, unlike the bootstrap). Offline: the last bootstrap's user, unless the account last
+// known here is another (a login since, noted by signin.js, or the server's answer while the
+// bootstrap could not be fetched): then nobody, until the server says who. `network: false` reads the phone only (the visit page opens at once on a weak signal).
+export async function phoneUser({ network = true } = {}) {
+  if (network) {
+    try {
+      const { data } = await api.request('/api/session', { timeout: 6000 });
+      try {
+        localStorage.setItem(LOGIN_PENDING, JSON.stringify({ username: data.user.username, at: new Date().toISOString() }));
+      } catch {
+        /* no storage: offline, the bootstrap's user is all there is */
+      }
+      return { ...data.user, fresh: true };
+    } catch (e) {
+      if (e instanceof api.HttpError && [401, 403].includes(e.status)) return null; // logged out
+    }
   }
+  const user = (await store.getMeta('bootstrap'))?.user;
+  if (!user) return null;
+  let pending = null;
+  try {
+    pending = JSON.parse(localStorage.getItem(LOGIN_PENDING) || 'null');
+  } catch {
+    /* no storage, or not ours: no note */
+  }
+  if (pending && pending.username !== user.username) return null;
+  return { ...user, fresh: false };
 }
 
 async function metaKeys(from, to) {
