@@ -505,3 +505,33 @@ def test_the_record_is_an_issued_document_the_school_and_its_department_may_open
         content_type="multipart/form-data",
     )
     assert checked.status_code == 200 and "核验通过" in checked.get_data(as_text=True)
+
+
+def test_a_record_that_fails_to_issue_is_retried_later_and_blocks_nothing(
+    app, db, county, found, monkeypatch
+):
+    phone = Phone(app, "insp")
+    first = found[0]
+    body = visit(
+        county["school_a"],
+        [{"rectification_id": first["id"], "result": "not_fixed", "note": "资金未到位"}],
+        [],
+    )
+    assert phone.send(body).status_code == 201
+    w = worker.Worker(app.config, "test-followup")
+    real = worker.followup_record.issue
+
+    def broken(db, config, visit_id):
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(worker.followup_record, "issue", broken)
+    assert w.followup_records(db) is True and w.failed == 1
+    # Waiting out its back-off: the worker goes idle instead of retrying at once.
+    assert w.followup_records(db) is False
+    assert reports.for_subject(db, body["id"], "followup_record") == []
+    monkeypatch.setattr(worker.followup_record, "issue", real)
+    [(visit_id, (retry_at, attempts))] = w._record_retry.items()
+    assert visit_id == body["id"] and attempts == 1
+    w._record_retry[visit_id] = (retry_at.replace(year=2000), attempts)
+    assert w.followup_records(db) is True and w.issued == 1
+    assert len(reports.for_subject(db, body["id"], "followup_record")) == 1
