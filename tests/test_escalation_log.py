@@ -16,8 +16,8 @@ from . import factories
 TODAY = date(2026, 12, 10)
 
 
-def _visit(db, county, checklist, day: str):
-    body = factories.payload(county["school_a"], checklist, passing=False, date=day)
+def _visit(db, county, checklist, day: str, school: str = "school_a"):
+    body = factories.payload(county[school], checklist, passing=False, date=day)
     receiving.receive(db, body, body["id"], users.get(db, county["insp"]))
     return body["id"], inspections.rectifications(db, body["id"])
 
@@ -56,8 +56,14 @@ def test_the_bureau_lists_each_escalation_with_whom_it_told(db, county, checklis
     items.apply(db, unit_item, move, version=unit_item["version"], user_id=county["bureau"],
                 actor="县教育局")  # fmt: skip
     _visit(db, county, checklist, "2026-12-01")
+    # 西乡初级中学's visit, escalated too, then revoked: neither listed nor counted.
+    revoked, _ = _visit(db, county, checklist, "2026-11-18", "school_b")
     notifications.run_escalations(db, TODAY)
-    recorded = db.execute("SELECT count(*) FROM rectification_escalations").fetchone()[0]
+    db.execute("UPDATE inspections SET status = 'revoked' WHERE id = ?", [revoked])
+    recorded = db.execute(
+        "SELECT count(*) FROM rectification_escalations WHERE school_id = ?", [county["school_a"]]
+    ).fetchone()[0]
+    assert recorded < db.execute("SELECT count(*) FROM rectification_escalations").fetchone()[0]
     assert recorded > len(late)  # repeats and overdue ones
 
     frozen(TODAY.isoformat())
@@ -68,6 +74,11 @@ def test_the_bureau_lists_each_escalation_with_whom_it_told(db, county, checklis
     )
     rows = _rows(page)
     assert len(rows) == recorded
+    assert "西乡初级中学" not in page.select_one("#escalations").get_text()
+    by_unit = {tr["data-unit"]: [td.get_text() for td in tr.select("td")]
+               for tr in page.select("#escalations-by-unit tr[data-unit]")}  # fmt: skip
+    assert by_unit[str(county["unit"])][1:] == ["1 所", "1", "2", "1"]
+    assert by_unit["school"][1] == "1 所"
     own = late[1]
     deadline = own["deadline"]
     days = (TODAY - date.fromisoformat(deadline)).days

@@ -741,6 +741,8 @@ CREATE INDEX "idx_notifications_school_id_read_at"
 CREATE INDEX "idx_notifications_user_id_read_at"
     ON "notifications" ("user_id", "read_at");
 
+CREATE INDEX rectification_escalations_counted ON rectification_escalations (day, unit_id, reason, school_id, rectification_id);
+
 CREATE INDEX rectification_escalations_day ON rectification_escalations (day);
 
 CREATE INDEX "idx_rectification_events_rectification_id_at"

@@ -443,7 +443,7 @@ def escalations():
         reasons=ESCALATION_REASONS,
         by_unit=[
             {**u, "href": url_for(".escalations", **(query | {"unit": u["unit_id"] or "school"}))}
-            for u in items.escalations_by_unit(db, start, end)
+            for u in escalation_log.by_unit(db, start, end)
         ],
         status_names=RECTIFICATION_STATUS,
     ), status
