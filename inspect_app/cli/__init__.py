@@ -22,7 +22,7 @@ from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
 from inspect_app.rectification import followups
 from inspect_app.storage import media, schools, units, users
-from inspect_app.storage.db import open_database
+from inspect_app.storage.db import open_database, write
 
 
 @click.command("notify")
@@ -67,6 +67,9 @@ def seed_demo_command(inspections: bool) -> None:
             password_hash=hash_password(county.DEMO_PASSWORD, current_app.config),
         )
         count = schools.count(db)
+        # the term's plan: who may inspect which school (an inspector only their planned ones)
+        with write(db):
+            term.plan_term(db)
         if inspections:
             compiled = catalog.current()["fupin_comprehensive"].compiled
             received = term.seed_term(db, compiled, current_app.config["MEDIA_DIR"])

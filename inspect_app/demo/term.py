@@ -283,26 +283,52 @@ def progress_rectifications(
     return done
 
 
+# The demo's 督导组 (two inspectors per township): the supervision plan gives each township's
+# schools to its team for the term, one visit each. An inspector inspects the schools the plan
+# gives them (inspections/plan.py), so the demo county needs a plan before anyone can start.
+TEAMS = {
+    "城关镇": ("duxue2", "duxue3"),
+    "河口乡": ("duxue1", "duxue2"),
+    "石门镇": ("duxue3", "duxue1"),
+    "白云乡": ("duxue1", "duxue3"),
+}
+
+
+def plan_term(db: Database) -> dict[int, list[dict]]:
+    """The demo's supervision plan for the term (idempotent). Returns each school's team."""
+    inspectors = users.list_all(db, role="inspector")
+    by_name = {u["username"]: u for u in inspectors}
+    teams: dict[int, list[dict]] = {}
+    for n, school in enumerate(schools.search(db)):
+        names = TEAMS.get(school["township"] or "", ())
+        team = [by_name[x] for x in names if x in by_name] or [inspectors[n % len(inspectors)]]
+        for inspector in team:
+            assignments.assign(
+                db, inspector["id"], school["id"], TERM_START.isoformat(), TERM_END.isoformat(), 1
+            )
+        teams[school["id"]] = team
+    return teams
+
+
 def seed_term(db: Database, compiled: dict, media_dir: str, *, seed: int = 2026) -> list[str]:
-    """Assign schools to inspectors for the term and receive about two inspections per school.
+    """Plan the term (:func:`plan_term`) and receive about two inspections per school, one by
+    each member of its team.
 
     Idempotent: returns [] when the term already has inspections.
     """
     if inspections.count(db):
         return []
     rng = random.Random(seed)
-    inspectors = users.list_all(db, role="inspector")
+    teams = plan_term(db)
     all_schools = schools.search(db)
     received = []
     for n, school in enumerate(all_schools):
-        inspector = inspectors[n % len(inspectors)]
-        assignments.assign(
-            db, inspector["id"], school["id"], TERM_START.isoformat(), TERM_END.isoformat(), 2
-        )
+        team = teams[school["id"]]
         # Spread quality so that every grade band appears; a few schools improve, a few slip.
         base = [0.98, 0.93, 0.86, 0.78, 0.62, 0.45][n % 6]
         visits = 1 if n % 7 == 3 else 2  # some schools are behind plan
         for visit in range(visits):
+            inspector = team[visit % len(team)]
             quality = min(1.0, max(0.2, base + rng.uniform(-0.06, 0.08) + (0.05 if visit else 0)))
             day = ROUNDS[visit] + timedelta(days=rng.randint(0, 24))
             payload, photos = inspection_payload(compiled, school, quality, day, inspector, rng)

@@ -16,7 +16,7 @@ from flask_wtf.csrf import generate_csrf
 
 from inspect_app.checklist.sampling import parse as parse_sample
 from inspect_app.common import vocabulary
-from inspect_app.inspections import catalog, receiving
+from inspect_app.inspections import catalog, plan, receiving
 from inspect_app.inspections.images import ImageRejected, clean_photo
 from inspect_app.rectification import notifications
 from inspect_app.storage import assignments, inspections, media, schools
@@ -61,10 +61,12 @@ def session_info():
 def bootstrap():
     db = get_db()
     assigned = assignments.school_ids_for(db, g.user["id"])
+    # may_inspect: the start page offers these only (the rule /previous applies too)
+    allowed = plan.inspectable(db, g.user)
     school_rows = [
         {k: s[k] for k in ("id", "code", "name", "township", "stage", "enrolment", "principal")}
         | {k: bool(s[k]) for k in ("boarding", "township_central", "poverty_village")}
-        | {"assigned": s["id"] in assigned}
+        | {"assigned": s["id"] in assigned, "may_inspect": allowed is None or s["id"] in allowed}
         for s in schools.search(db)
     ]
     checklists = [
@@ -109,10 +111,10 @@ def previous_answers(school_id: int):
     db = get_db()
     checklist_id = request.args.get("checklist", "")
     latest = inspections.latest_for(db, school_id, checklist_id)
-    # The same rule as for reading the inspection itself: an inspector sees the schools the
-    # plan gives them now, and their own inspections; bureau and admin see all.
-    if g.user["role"] == "inspector" and not (
-        school_id in assignments.school_ids_for(db, g.user["id"])
+    # Whoever may inspect the school (inspections/plan.py: the rule the start page offers
+    # schools by) gets its last visit; and anyone their own inspection's.
+    if not (
+        plan.may_inspect(db, g.user, school_id)
         or (latest is not None and latest["inspector_id"] == g.user["id"])
     ):
         return jsonify(

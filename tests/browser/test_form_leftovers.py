@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import login
-from .helpers import start_inspection
+from .helpers import CHECKLIST, SCHOOL, start_inspection
 
 pytestmark = pytest.mark.browser
 
@@ -45,13 +45,37 @@ def test_typed_then_reloaded_at_once_keeps_the_last_character(page, live_server)
 
 
 def test_previous_refused_says_why_instead_of_waiting_for_a_network(page, live_server):
-    # duxue1 may inspect the demo 教学点 but it is not in their plan: the server refuses last
-    # time's answers (403). That is no network problem to retry on every visit: the form says
-    # why, once, and keeps the answer so it does not ask again.
+    # The demo 教学点 is in duxue1's plan when the start page loads, and the bureau takes it
+    # out before the form asks for last time's answers: the server refuses them (403). That is
+    # no network problem to retry on every visit: the form says why, once, and keeps the answer
+    # so it does not ask again.
     asked: list[int] = []
     page.on("response", lambda r: asked.append(r.status) if "/previous?" in r.url else None)
     login(page)
-    start_inspection(page)
+    page.goto("/inspector/new")
+    page.wait_for_selector("#school option[value]:not([value=''])", state="attached")
+    db = live_server.db()
+    try:
+        db.execute(
+            "DELETE FROM assignments WHERE inspector_id = (SELECT id FROM users WHERE username"
+            " = 'duxue1') AND school_id = (SELECT id FROM schools WHERE name = ?)",
+            [SCHOOL],
+        )
+        db.conn.commit()
+    finally:
+        db.close()
+    # the page loaded before the change still offers it
+    page.select_option("#school", label=next(
+        o for o in page.locator("#school option").all_inner_texts() if o.startswith(SCHOOL)
+    ))  # fmt: skip
+    page.wait_for_selector("#checklist option[value]:not([value=''])", state="attached")
+    page.select_option("#checklist", label=next(
+        o for o in page.locator("#checklist option").all_inner_texts() if o.startswith(CHECKLIST)
+    ))  # fmt: skip
+    page.wait_for_selector("#geo-status[data-state]")
+    page.click("#begin")
+    page.wait_for_url("**/inspector/form#*")
+    page.wait_for_selector("body[data-ready='1']")
     denied = page.locator("#previous-denied")
     denied.wait_for()
     assert (

@@ -41,8 +41,13 @@ function renderSchools() {
   const current = select.value || new URLSearchParams(window.location.search).get('school') || '';
   clear(select).append(h('option', { value: '' }, '请选择学校'));
   const match = (s) => !q || s.name.includes(q) || (s.township || '').includes(q) || String(s.id) === current;
-  const mine = boot.schools.filter((s) => s.assigned && match(s));
-  const others = boot.schools.filter((s) => !s.assigned && match(s));
+  // Only the schools the inspector may inspect (the supervision plan; the bureau anywhere):
+  // the server's one rule (inspections/plan.py), which also decides who gets last visit's data.
+  // A bootstrap cached before the server said so: the planned schools.
+  const allowed = boot.schools.filter((s) => s.may_inspect ?? s.assigned);
+  const mine = allowed.filter((s) => s.assigned && match(s));
+  const others = allowed.filter((s) => !s.assigned && match(s));
+  showError('#school-error', allowed.length ? '' : '督导计划中没有分配给您的学校，请联系督导室在「督导计划」中分配后再开始检查。');
   const opt = (s) => h('option', { value: String(s.id), selected: String(s.id) === current }, `${s.name}（${s.township || ''}）`);
   if (mine.length) select.append(h('optgroup', { label: '分配给我的' }, mine.map(opt)));
   if (others.length) select.append(h('optgroup', { label: mine.length ? '其他学校' : '全部学校' }, others.map(opt)));
