@@ -202,7 +202,7 @@ def test_sample_all_pass_marks_every_drawn_file_in_one_tap(page, live_server, sh
     first = rows.first.get_attribute("data-id")
     rows.first.locator(".opt[data-value=bad]").click()
     expect(sample.locator(".sample-all")).to_have_text("其余 4 份全部合格")
-    sample.locator(".sample-all").scroll_into_view_if_needed()
+    sample.locator(".sample-all").evaluate("(b) => b.scrollIntoView({ block: 'center' })")
     shot(page, "sample-all-offered")
     sample.locator(".sample-all").click()
     expect(sample.locator(".sample-all")).to_be_hidden()
