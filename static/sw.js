@@ -56,6 +56,26 @@ async function networkFirst(request, cacheName, key, ms) {
   }
 }
 
+// The bootstrap is one account's (its name, schools, recent inspections): the server's answer
+// overwrites the kept copy, a logged-out answer drops it, and a copy handed out with no signal is
+// marked X-Inspect-Cached so the page shows it only to the account it belongs to (api.js).
+async function bootstrapAnswer(request, key) {
+  const cache = await caches.open(DATA_CACHE);
+  let res;
+  try {
+    res = await Promise.race([fetch(request), timeout(8000)]);
+  } catch (e) {
+    const hit = await cache.match(key);
+    if (!hit) throw e;
+    const headers = new Headers(hit.headers);
+    headers.set('X-Inspect-Cached', '1');
+    return new Response(await hit.blob(), { status: hit.status, headers });
+  }
+  if (res.ok && !res.redirected && res.type === 'basic') await cache.put(key, res.clone());
+  else if (res.type === 'opaqueredirect' || [401, 403].includes(res.status)) await cache.delete(key);
+  return res;
+}
+
 async function cacheFirst(request, cacheName, key) {
   const cache = await caches.open(cacheName);
   const hit = await cache.match(key);
@@ -119,7 +139,7 @@ self.addEventListener('fetch', (event) => {
   if (path.startsWith('/api/checklists/')) {
     event.respondWith(cacheFirst(request, DATA_CACHE, path));
   } else if (path === '/api/bootstrap') {
-    event.respondWith(networkFirst(request, DATA_CACHE, path, 8000).catch(() =>
+    event.respondWith(bootstrapAnswer(request, path).catch(() =>
       new Response(JSON.stringify({ error: '离线', message: '当前没有网络' }), { status: 503, headers: { 'Content-Type': 'application/json' } })));
   } else if (path.startsWith('/static/')) {
     // versioned by the shell cache name: a changed file means a new service worker

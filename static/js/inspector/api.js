@@ -29,20 +29,64 @@ export async function request(url, { method = 'GET', body, headers = {}, timeout
   const type = res.headers.get('Content-Type') || '';
   if (type.includes('json')) data = await res.json().catch(() => null);
   if (!res.ok) throw new HttpError(res.status, data);
-  return { status: res.status, data };
+  // sw.js marks an answer from its cache (no signal): not the server's word on who is logged in.
+  return { status: res.status, data, cached: res.headers.get('X-Inspect-Cached') === '1' };
 }
 
-// Reference data: fresh when the network answers, otherwise the last copy on the phone.
-export async function bootstrap() {
+// The account last known to be signing in or signed in on this phone: noted by the login page
+// at submit (static/js/signin.js) and here whenever the server itself answers. Offline, a copy
+// of the bootstrap is shown only if its user is that account (or nothing was noted).
+export const LOGIN_NOTE = 'inspect-login-pending'; // signin.js, followup_home.js phoneUser
+
+function notedLogin() {
   try {
-    const { data } = await request('/api/bootstrap', { timeout: 8000 });
-    await store.putMeta('bootstrap', { ...data, fetched_at: new Date().toISOString() });
-    return { data, fresh: true };
-  } catch (e) {
-    const cached = await store.getMeta('bootstrap');
-    if (cached) return { data: cached, fresh: false, error: e };
-    throw e;
+    return JSON.parse(localStorage.getItem(LOGIN_NOTE) || 'null');
+  } catch {
+    return null; // no storage, or not ours: no note
   }
+}
+
+function noteLogin(user) {
+  try {
+    localStorage.setItem(LOGIN_NOTE, JSON.stringify({ username: user.username, at: new Date().toISOString() }));
+  } catch {
+    /* no storage: offline, the bootstrap's user is all there is */
+  }
+}
+
+// A kept bootstrap of another account than the one signed in on this phone now.
+export class OtherAccountError extends Error {
+  constructor() {
+    super('本机保存的数据属于另一账号，请联网后刷新。');
+    this.otherAccount = true;
+  }
+}
+
+// Reference data: fresh when the network answers, otherwise the last copy on the phone (the
+// service worker's or IndexedDB's), and that only for the account it belongs to: on a shared
+// phone duxue2, signed in with no signal, must not see duxue1's name, schools or inspections.
+export async function bootstrap() {
+  let data;
+  let error;
+  try {
+    const res = await request('/api/bootstrap', { timeout: 8000 });
+    if (res.cached) {
+      data = res.data;
+      error = new Error('离线');
+    } else {
+      // The server's answer: it replaces any other account's copy, and says who is here now.
+      await store.putMeta('bootstrap', { ...res.data, fetched_at: new Date().toISOString() });
+      if (res.data.user) noteLogin(res.data.user);
+      return { data: res.data, fresh: true };
+    }
+  } catch (e) {
+    data = await store.getMeta('bootstrap');
+    if (!data) throw e;
+    error = e;
+  }
+  const noted = notedLogin();
+  if (!data.user || (noted && noted.username !== data.user.username)) throw new OtherAccountError();
+  return { data, fresh: false, error };
 }
 
 // A compiled checklist never changes for its hash: the phone copy wins.

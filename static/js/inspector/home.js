@@ -10,6 +10,10 @@ import {
 
 let schools = [];
 let showAll = false;
+// Who 工作台 is shown to (the bootstrap's user), or otherAccount when the kept bootstrap is another
+// account's: then nothing submitted from this phone is listed either (it was that account's).
+let me = null;
+let otherAccount = false;
 
 function renderSchools() {
   const q = $('#school-search').value.trim();
@@ -142,7 +146,8 @@ async function renderOutbox() {
 }
 
 async function renderRecent(serverRecent = []) {
-  const local = await store.all('submitted');
+  const kept = await store.all('submitted');
+  const local = otherAccount ? [] : kept.filter((r) => !r.inspector || !me || r.inspector.username === me.username);
   const seen = new Set();
   const rows = [...local, ...serverRecent].filter((r) => !seen.has(r.id) && seen.add(r.id))
     .sort((a, b) => ((a.received_at || '') < (b.received_at || '') ? 1 : -1)).slice(0, 20);
@@ -192,6 +197,7 @@ async function main() {
   try {
     const { data, fresh } = await api.bootstrap();
     schools = data.schools || [];
+    me = data.user || null;
     if (data.user) $('#hello').textContent = `${data.user.display_name}，您好`;
     if (!schools.some((s) => s.assigned)) tab(true);
     else renderSchools();
@@ -199,8 +205,16 @@ async function main() {
     if (!fresh) toast('离线：显示的是上次同步的学校名单');
     renderOfflineReady(await api.keepChecklists(data));
   } catch (e) {
-    clear($('#schools')).append(h('li', { class: 'empty' }, e.status === 401
-      ? '登录已过期，请重新登录后再读取学校名单。' : '无法读取学校名单：请在有网络时打开一次本页。'));
+    let why = e.status === 401 ? '登录已过期，请重新登录后再读取学校名单。' : '无法读取学校名单：请在有网络时打开一次本页。';
+    if (e.otherAccount) {
+      otherAccount = true;
+      renderRecent();
+      why = e.message;
+      $('#hello').textContent = '督学工作台';
+      $('#other-account').hidden = false;
+      $('#other-account').textContent = e.message;
+    }
+    clear($('#schools')).append(h('li', { class: 'empty' }, why));
   }
   outbox.startAutoFlush();
 }

@@ -194,6 +194,7 @@ async function sendOne(ctx, item) {
       grade: data?.grade ?? item.payload.client_result?.grade ?? null,
       received_at: data?.received_at || new Date().toISOString(), report_url: data?.report_url || null,
       summary: item.summary || null,
+      inspector: item.inspector || null, // 工作台 lists it only to this account
     });
     s.outbox.delete(item.id);
     s.drafts.delete(item.id);

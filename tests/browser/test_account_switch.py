@@ -1,0 +1,83 @@
+"""A shared phone: duxue1 used 工作台 and logged out, duxue2 logs in. Offline, the phone's
+copy of the bootstrap (the service worker's and IndexedDB's) is duxue1's: 工作台 and 开始新的检查
+must show none of it to duxue2 (name, schools, recent inspections), and say why; duxue1's own
+offline 工作台 still shows duxue1's."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import login
+from .helpers import wait_for_service_worker
+
+pytestmark = pytest.mark.browser
+
+OTHER = "本机保存的数据属于另一账号"
+
+
+def logout(page) -> None:
+    page.goto("/account/")
+    page.evaluate("document.querySelector('form[action=\"/logout\"]').submit()")
+    page.wait_for_url("**/login*")
+
+
+def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, live_server, shot):
+    duxue1 = live_server.query("SELECT display_name FROM users WHERE username = 'duxue1'")[0]
+    name1 = duxue1["display_name"]
+    names = [r["name"] for r in live_server.query("SELECT name FROM schools")]
+    assert names
+    login(page)
+    wait_for_service_worker(page)
+    page.wait_for_function(f"document.querySelector('#hello').textContent.includes({name1!r})")
+    page.wait_for_selector("#schools a")
+    # the service worker has kept the bootstrap (its own warm-up and the page's request)
+    page.wait_for_function(
+        "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => !!r)"
+    )
+
+    # duxue1, offline, reload: their own 工作台 from the phone's copy.
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#schools a")
+    assert f"{name1}，您好" in page.locator("#hello").inner_text()
+    assert page.locator("#other-account").is_hidden()
+    context.set_offline(False)
+
+    # duxue2 signs in and the signal drops before 工作台 was asked online.
+    logout(page)
+    login(page, "duxue2", next_path="/account/")
+    context.set_offline(True)
+    page.goto("/inspector/")
+    page.wait_for_selector("#other-account:visible")
+    body = page.locator("body").inner_text()
+    assert OTHER in page.locator("#other-account").inner_text()
+    assert OTHER in page.locator("#schools").inner_text()
+    assert name1 not in body
+    assert [n for n in names if n in body] == []
+    assert page.locator("#schools a").count() == 0
+    assert page.locator("#recent .recent-item").count() == 0
+    shot(page, "second-account-offline-home")
+    # 开始新的检查 offers none of duxue1's schools either.
+    page.goto("/inspector/new")
+    page.wait_for_selector("#school-error:not(:empty)")
+    body = page.locator("body").inner_text()
+    assert [n for n in names if n in body] == []
+    assert page.locator("#school option[value]:not([value=''])").count() == 0
+
+    # Online again as duxue2: the server's bootstrap replaces duxue1's on the phone and in the
+    # service worker's cache, so duxue2's own 工作台 works offline afterwards.
+    context.set_offline(False)
+    page.goto("/inspector/")
+    page.wait_for_function("document.querySelector('#hello').textContent.includes('王秀兰')")
+    page.wait_for_selector("#schools a")
+    kept = page.evaluate(
+        "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => r.json())"
+    )
+    assert kept["user"]["username"] == "duxue2"
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#schools a")
+    assert "王秀兰，您好" in page.locator("#hello").inner_text()
+    assert page.locator("#other-account").is_hidden()
+    assert name1 not in page.locator("body").inner_text()
+    shot(page, "second-account-own-offline")
