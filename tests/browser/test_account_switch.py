@@ -35,11 +35,25 @@ def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, 
         "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => !!r)"
     )
 
-    # duxue1, offline, reload: their own 工作台 from the phone's copy.
+    # An unfinished inspection of duxue1's on this phone (the shape new.js gives a draft).
+    page.evaluate(
+        """async (school) => {
+          const store = await import('/static/js/inspector/store.js');
+          const boot = await store.getMeta('bootstrap');
+          const now = new Date().toISOString();
+          await store.put('drafts', { id: 'draft-of-duxue1', status: 'draft', school: { name: school },
+            type: '综合督导', date: now.slice(0, 10), answers: {}, updated_at: now,
+            inspector: { id: boot.user.id, username: boot.user.username, display_name: boot.user.display_name } });
+        }""",
+        names[0],
+    )
+
+    # duxue1, offline, reload: their own 工作台 from the phone's copy, their draft listed.
     context.set_offline(True)
     page.reload()
     page.wait_for_selector("#schools a")
     assert f"{name1}，您好" in page.locator("#hello").inner_text()
+    assert page.locator("#drafts .draft-item").count() == 1
     assert page.locator("#other-account").is_hidden()
     context.set_offline(False)
 
@@ -56,10 +70,12 @@ def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, 
     assert [n for n in names if n in body] == []
     assert page.locator("#schools a").count() == 0
     assert page.locator("#recent .recent-item").count() == 0
+    assert page.locator("#drafts .draft-item").count() == 0  # duxue1's draft is not listed
     shot(page, "second-account-offline-home")
     # 开始新的检查 offers none of duxue1's schools either.
     page.goto("/inspector/new")
     page.wait_for_selector("#school-error:not(:empty)")
+    assert OTHER in page.locator("#school-error").inner_text()
     body = page.locator("body").inner_text()
     assert [n for n in names if n in body] == []
     assert page.locator("#school option[value]:not([value=''])").count() == 0

@@ -79,7 +79,10 @@ async function duplicate(d) {
 
 async function renderDrafts() {
   // 回头看 drafts are listed by followup_home.js, beside the schools they are for.
-  const all = (await store.all('drafts')).filter((d) => d.kind !== 'followup');
+  // Another account's drafts stay on the phone (their owner finishes them) but are not shown:
+  // the same rule as the recent list.
+  const all = otherAccount ? [] : (await store.all('drafts')).filter((d) => d.kind !== 'followup'
+    && (!d.inspector || !me || d.inspector.username === me.username));
   const byTime = (a, b) => (a.updated_at < b.updated_at ? 1 : -1);
   const drafts = all.filter((d) => d.status !== 'locked' && d.status !== 'trashed').sort(byTime);
   const list = clear($('#drafts'));
@@ -202,6 +205,7 @@ async function main() {
     if (!schools.some((s) => s.assigned)) tab(true);
     else renderSchools();
     renderRecent(data.recent || []);
+    renderDrafts();
     if (!fresh) toast('离线：显示的是上次同步的学校名单');
     renderOfflineReady(await api.keepChecklists(data));
   } catch (e) {
@@ -209,6 +213,7 @@ async function main() {
     if (e.otherAccount) {
       otherAccount = true;
       renderRecent();
+      renderDrafts();
       why = e.message;
       $('#hello').textContent = '督学工作台';
       $('#other-account').hidden = false;

@@ -177,9 +177,9 @@ async function main() {
   $('#date').value = today();
   try {
     boot = (await api.bootstrap()).data;
-  } catch {
+  } catch (e) {
     clear($('#school')).append(h('option', { value: '' }, '无法读取学校名单'));
-    showError('#school-error', '请在有网络时打开一次督学工作台，以下载学校名单和检查单。');
+    showError('#school-error', e.otherAccount ? e.message : '请在有网络时打开一次督学工作台，以下载学校名单和检查单。');
     return;
   }
   // The server's vocabulary (common/vocabulary.py), so the phone and the pages name the same types.
