@@ -138,7 +138,9 @@ def test_upload_errors_preview_and_publish(browser, live_server, tmp_path, shot,
         # 提交 is refused in the preview, with a reason
         phone.locator("#toc-toggle").click()
         phone.locator("#toc-list .toc-item", has_text="签名与提交").click()
-        assert phone.locator("#missing").count() == 1  # the form's own check: items still open
+        # the form's own check (signing.js, loaded when the page is first shown): items still open
+        phone.locator("#missing").wait_for()
+        assert phone.locator("#missing").count() == 1
 
         page.click("#publish-button")
         page.wait_for_selector("#versions")
