@@ -5,7 +5,10 @@ offline 工作台 still shows duxue1's."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import login
 from .helpers import wait_for_service_worker
@@ -28,12 +31,16 @@ def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, 
     assert names
     login(page)
     wait_for_service_worker(page)
-    page.wait_for_function(f"document.querySelector('#hello').textContent.includes({name1!r})")
+    # expect() and evaluate, not wait_for_function: its polling evaluates a string in the page,
+    # which the pages' CSP (script-src 'self') refuses whenever the first check is not yet true
+    expect(page.locator("#hello")).to_contain_text(name1)
     page.wait_for_selector("#schools a")
     # the service worker has kept the bootstrap (its own warm-up and the page's request)
-    page.wait_for_function(
-        "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => !!r)"
-    )
+    deadline = time.monotonic() + 15
+    kept = "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => !!r)"
+    while not page.evaluate(kept):
+        assert time.monotonic() < deadline, "the service worker kept no bootstrap"
+        page.wait_for_timeout(100)
 
     # An unfinished inspection of duxue1's on this phone (the shape new.js gives a draft).
     page.evaluate(
@@ -84,7 +91,7 @@ def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, 
     # service worker's cache, so duxue2's own 工作台 works offline afterwards.
     context.set_offline(False)
     page.goto("/inspector/")
-    page.wait_for_function("document.querySelector('#hello').textContent.includes('王秀兰')")
+    expect(page.locator("#hello")).to_contain_text("王秀兰")
     page.wait_for_selector("#schools a")
     kept = page.evaluate(
         "caches.open('inspect-data-v1').then((c) => c.match('/api/bootstrap')).then((r) => r.json())"

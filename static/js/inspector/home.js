@@ -194,9 +194,10 @@ async function main() {
   };
   $('#tab-mine').addEventListener('click', () => tab(false));
   $('#tab-all').addEventListener('click', () => tab(true));
-  purgeTrash().then(renderDrafts);
+  // Drafts and recent inspections are listed once the bootstrap says whose phone copy this is
+  // (not before: another account's would flash up).
+  const purged = purgeTrash();
   renderOutbox();
-  renderRecent();
   try {
     const { data, fresh } = await api.bootstrap();
     schools = data.schools || [];
@@ -205,21 +206,21 @@ async function main() {
     if (!schools.some((s) => s.assigned)) tab(true);
     else renderSchools();
     renderRecent(data.recent || []);
-    renderDrafts();
+    purged.then(renderDrafts);
     if (!fresh) toast('离线：显示的是上次同步的学校名单');
     renderOfflineReady(await api.keepChecklists(data));
   } catch (e) {
     let why = e.status === 401 ? '登录已过期，请重新登录后再读取学校名单。' : '无法读取学校名单：请在有网络时打开一次本页。';
     if (e.otherAccount) {
       otherAccount = true;
-      renderRecent();
-      renderDrafts();
       why = e.message;
       $('#hello').textContent = '督学工作台';
       $('#other-account').hidden = false;
       $('#other-account').textContent = e.message;
     }
     clear($('#schools')).append(h('li', { class: 'empty' }, why));
+    renderRecent();
+    purged.then(renderDrafts);
   }
   outbox.startAutoFlush();
 }
