@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 SCHOOL = "河口乡石桥村教学点"
 CHECKLIST = "教育精准扶贫综合督导"
@@ -134,7 +135,17 @@ def wait_for_service_worker(page) -> None:
     if not page.evaluate("!!navigator.serviceWorker.controller"):
         page.reload()
         page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+
+
+def wait_until(page, expression: str, seconds: float = 30) -> None:
+    """Until a page expression is true. Not page.wait_for_function: when its first check is false,
+    Playwright evaluates the string inside the page, which the pages' CSP (script-src 'self')
+    refuses; evaluate goes through the debugging protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {seconds} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 def outbox(page) -> list[dict]:

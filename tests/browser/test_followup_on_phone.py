@@ -18,7 +18,7 @@ from inspect_app.storage.db import write
 from .. import factories
 from ..support import term_payload
 from .conftest import login
-from .helpers import SCHOOL, sign, wait_for_service_worker
+from .helpers import SCHOOL, sign, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -197,7 +197,7 @@ def test_another_account_on_the_phone_never_sees_the_kept_followups(
     page.wait_for_url("**/login*")
     login(page, "duxue2")
     page.wait_for_selector("#followup-schools li:not(:has-text('正在读取'))")
-    page.wait_for_function("document.querySelector('#hello').textContent.includes('王秀兰')")
+    wait_until(page, "document.querySelector('#hello').textContent.includes('王秀兰')")
     context.set_offline(True)
     page.reload()
     page.wait_for_selector("#followup-schools li:not(:has-text('正在读取'))")

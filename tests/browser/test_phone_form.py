@@ -17,6 +17,7 @@ from .helpers import (
     sign,
     start_inspection,
     wait_for_service_worker,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -50,9 +51,7 @@ def test_complete_inspection_with_photos(page, live_server, shot, photo_files):
     shot(page, "photos-added")
     page.once("dialog", lambda d: d.accept())
     page.locator("#item-poor_students_total .thumb-del").last.click()
-    page.wait_for_function(
-        "document.querySelectorAll('#item-poor_students_total .thumb').length === 2"
-    )
+    wait_until(page, "document.querySelectorAll('#item-poor_students_total .thumb').length === 2")
     fill_to_signing(page, photos=photo_files, shot=shot)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=submitted]")

@@ -18,6 +18,7 @@ from inspect_app.storage import schools
 from .. import factories
 from ..support import pdf_bytes
 from .conftest import SHOTS, login, new_context
+from .helpers import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +108,7 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
     # The item: the finding, its photo, what to do, by when.
     first.locator("a").click()
     page.wait_for_selector(".finding")
-    page.wait_for_function("document.querySelector('.photos img')?.naturalWidth > 0")
+    wait_until(page, "document.querySelector('.photos img')?.naturalWidth > 0")
     assert fits_the_phone(page)
     snap(page, "02_item")
 
@@ -141,7 +142,7 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
     page.set_input_files("#evidence", [evidence_files["photo"], evidence_files["pdf"]])
     assert page.locator(".chosen li").count() == 2
     assert button.inner_text().startswith("已选择 2 个文件")
-    page.wait_for_function("document.querySelector('.chosen img')?.naturalWidth > 0")
+    wait_until(page, "document.querySelector('.chosen img')?.naturalWidth > 0")
     snap(page, "05_chosen")
     page.fill("#measures", "")
     page.click("form.card button[type=submit]")
@@ -149,7 +150,7 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
     kept = page.locator("ul.kept li[data-kept]")
     assert kept.count() == 2
     assert sorted(kept.locator(".name").all_inner_texts()) == ["整改后照片.jpg", "整改报告.pdf"]
-    page.wait_for_function("document.querySelector('ul.kept img')?.naturalWidth > 0")
+    wait_until(page, "document.querySelector('ul.kept img')?.naturalWidth > 0")
     assert fits_the_phone(page)
     snap(page, "06_kept_after_error")
     page.fill("#measures", "重新比对建档立卡学生名单，建立每月比对制度")
@@ -167,8 +168,9 @@ def test_school_responds_from_a_phone_and_sees_it_closed(
         login(reviewer, "duxue1", next_path="/review/")
         reviewer.locator("ul.items li[data-item] a").first.click()
         reviewer.wait_for_selector("#decide")
-        reviewer.wait_for_function(
-            "[...document.querySelectorAll('#compare img')].every(i => i.naturalWidth > 0)"
+        wait_until(
+            reviewer,
+            "[...document.querySelectorAll('#compare img')].every(i => i.naturalWidth > 0)",
         )
         before = reviewer.locator("#compare .before img")
         after = reviewer.locator("#compare .after img")
