@@ -6,6 +6,7 @@ pixels are kept: EXIF, XMP, comments and colour profiles are all dropped.
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 
@@ -106,3 +107,22 @@ def clean_signature(data: bytes) -> CleanImage:
     out = io.BytesIO()
     _pixels_only(image).save(out, "PNG", optimize=True)
     return CleanImage(out.getvalue(), "image/png", image.width, image.height)
+
+
+def signature_png(entry) -> bytes:
+    """A signature as the phone sends it (``{"name", "png": data URI}``) → clean PNG bytes.
+
+    Both an inspection's and a 回头看 visit's signatures arrive this way; the signer's name is
+    required because a drawing alone does not say who signed.
+    """
+    if not isinstance(entry, dict) or not str(entry.get("name") or "").strip():
+        raise ImageRejected("缺少签名人姓名")
+    data_uri = entry.get("png", "")
+    prefix = "data:image/png;base64,"
+    if not isinstance(data_uri, str) or not data_uri.startswith(prefix):
+        raise ImageRejected("签名应为 PNG 图片")
+    try:
+        raw = base64.b64decode(data_uri[len(prefix) :], validate=True)
+    except ValueError as exc:
+        raise ImageRejected("签名图片数据损坏") from exc
+    return clean_signature(raw).data

@@ -7,7 +7,6 @@ difference from the phone's result is recorded for investigation.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -28,7 +27,7 @@ from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
 from inspect_app.inspections import catalog
 from inspect_app.inspections import interviews as interview_rules
 from inspect_app.inspections import stamps as stamp_rules
-from inspect_app.inspections.images import ImageRejected, clean_signature
+from inspect_app.inspections.images import ImageRejected, signature_png
 from inspect_app.rectification import rules
 from inspect_app.storage import inspections, media, schools
 
@@ -114,20 +113,6 @@ def _check_value(item: dict, value) -> str | None:
     return "该条目不需要填写"
 
 
-def _signature_png(entry) -> bytes:
-    if not isinstance(entry, dict) or not str(entry.get("name", "")).strip():
-        raise ImageRejected("缺少签名人姓名")
-    data_uri = entry.get("png", "")
-    prefix = "data:image/png;base64,"
-    if not isinstance(data_uri, str) or not data_uri.startswith(prefix):
-        raise ImageRejected("签名应为 PNG 图片")
-    try:
-        raw = base64.b64decode(data_uri[len(prefix) :], validate=True)
-    except ValueError as exc:
-        raise ImageRejected("签名图片数据损坏") from exc
-    return clean_signature(raw).data
-
-
 def validate(
     db: Database, payload: dict, inspection_id: str, user_id: int | None = None
 ) -> tuple[dict, dict, dict, dict[str, bytes], list[dict | None]]:
@@ -172,7 +157,7 @@ def validate(
     signatures = signatures if isinstance(signatures, dict) else {}
     for role, role_name in SIGNER_ROLES.items():
         try:
-            signatures_png[role] = _signature_png(signatures.get(role))
+            signatures_png[role] = signature_png(signatures.get(role))
         except ImageRejected as exc:
             problems[f"signatures.{role}"] = f"{role_name}签名：{exc}"
     photos = payload.get("photos") if isinstance(payload.get("photos"), list) else None

@@ -8,7 +8,6 @@ a conflict (409). The rules of what a result does to an item are in ``followup_r
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import sqlite3
@@ -22,7 +21,7 @@ from inspect_app.checklist.model import canonical_json
 from inspect_app.common.clock import now
 from inspect_app.common.vocabulary import RECTIFICATION_STATUS
 from inspect_app.inspections import stamps as stamp_rules
-from inspect_app.inspections.images import ImageRejected, clean_signature
+from inspect_app.inspections.images import ImageRejected, signature_png
 from inspect_app.inspections.receiving import Conflict, PayloadError, payload_digest
 from inspect_app.rectification import followup_rules, rules
 from inspect_app.rectification.evidence import CleanEvidence
@@ -149,20 +148,6 @@ def _valid_date(text) -> date | None:
         return None
 
 
-def _signature(entry) -> bytes:
-    if not isinstance(entry, dict) or not str(entry.get("name") or "").strip():
-        raise ImageRejected("缺少签名人姓名")
-    data_uri = entry.get("png", "")
-    prefix = "data:image/png;base64,"
-    if not isinstance(data_uri, str) or not data_uri.startswith(prefix):
-        raise ImageRejected("签名应为 PNG 图片")
-    try:
-        raw = base64.b64decode(data_uri[len(prefix) :], validate=True)
-    except ValueError as exc:
-        raise ImageRejected("签名图片数据损坏") from exc
-    return clean_signature(raw).data
-
-
 def _text(value, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
@@ -274,13 +259,13 @@ def validate(db: Database, payload: dict, visit_id: str, user: dict, today: date
     signatures: dict = sent if isinstance(sent, dict) else {}
     pngs: dict[str, bytes] = {}
     try:
-        pngs["inspector"] = _signature(signatures.get("inspector"))
+        pngs["inspector"] = signature_png(signatures.get("inspector"))
     except ImageRejected as exc:
         problems["signatures.inspector"] = f"督学签名：{exc}"
     absent = _text(payload.get("school_absent_reason"), 500)
     if signatures.get("school") is not None or not absent:
         try:
-            pngs["school"] = _signature(signatures.get("school"))
+            pngs["school"] = signature_png(signatures.get("school"))
         except ImageRejected as exc:
             problems["signatures.school"] = (
                 f"学校代表签名：{exc}（学校负责人不在场时，须填写未签名的原因）"
