@@ -221,6 +221,34 @@ def unit_reminders(
     return notices
 
 
+def _escalation_fanout(
+    item: dict,
+    key: str,
+    text: str,
+    unit_accounts: Callable[[int], list[int]],
+    item_link: Callable[[int], str],
+    bureau_accounts: list[int],
+    review_link: Callable[[int], str],
+) -> list[Notice]:
+    """One escalation's addressees: whoever must fix it (the unit's accounts, or the school)
+    and every bureau account, each under its own de-duplication key derived from ``key``."""
+    if item.get("unit_id"):
+        notices = [
+            Notice("escalated", text, item_link(item["id"]), user_id=uid, dedupe_key=f"{key}:u{uid}")
+            for uid in unit_accounts(item["unit_id"])
+        ]  # fmt: skip
+    else:
+        notices = [
+            Notice("escalated", text, item_link(item["id"]), school_id=item["school_id"],
+                   dedupe_key=f"{key}:s")
+        ]  # fmt: skip
+    return notices + [
+        Notice("escalated", f"{item['school_name']}{text}", review_link(item["id"]),
+               user_id=uid, dedupe_key=f"{key}:b{uid}")
+        for uid in bureau_accounts
+    ]  # fmt: skip
+
+
 def escalations(
     items: list[dict],
     today: date,
@@ -240,21 +268,9 @@ def escalations(
         key = f"esc:{item['id']}:{item['deadline']}"
         who = item.get("unit_name") or item["school_name"]
         text = f"整改事项{due.countdown}，已升级至县教育局督办（{who}）：{_short(item['problem'])}"
-        if item.get("unit_id"):
-            notices += [
-                Notice("escalated", text, item_link(item["id"]), user_id=uid, dedupe_key=f"{key}:u{uid}")
-                for uid in unit_accounts(item["unit_id"])
-            ]  # fmt: skip
-        else:
-            notices.append(
-                Notice("escalated", text, item_link(item["id"]), school_id=item["school_id"],
-                       dedupe_key=f"{key}:s")
-            )  # fmt: skip
-        notices += [
-            Notice("escalated", f"{item['school_name']}{text}", review_link(item["id"]),
-                   user_id=uid, dedupe_key=f"{key}:b{uid}")
-            for uid in bureau_accounts
-        ]  # fmt: skip
+        notices += _escalation_fanout(
+            item, key, text, unit_accounts, item_link, bureau_accounts, review_link
+        )
     return notices
 
 
@@ -275,21 +291,9 @@ def repeat_escalations(
             f"整改事项逾期 {item['escalation_days']} 天后检查再次发现（屡查屡犯），"
             f"已升级至县教育局督办（{who}）：{_short(item['problem'])}"
         )
-        if item.get("unit_id"):
-            notices += [
-                Notice("escalated", text, item_link(item["id"]), user_id=uid, dedupe_key=f"{key}:u{uid}")
-                for uid in unit_accounts(item["unit_id"])
-            ]  # fmt: skip
-        else:
-            notices.append(
-                Notice("escalated", text, item_link(item["id"]), school_id=item["school_id"],
-                       dedupe_key=f"{key}:s")
-            )  # fmt: skip
-        notices += [
-            Notice("escalated", f"{item['school_name']}{text}", review_link(item["id"]),
-                   user_id=uid, dedupe_key=f"{key}:b{uid}")
-            for uid in bureau_accounts
-        ]  # fmt: skip
+        notices += _escalation_fanout(
+            item, key, text, unit_accounts, item_link, bureau_accounts, review_link
+        )
     return notices
 
 
