@@ -8,7 +8,6 @@ and the visit goes up through the same outbox as inspections (PUT, idempotent on
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from flask import (
     jsonify,
     make_response,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -33,7 +31,7 @@ from inspect_app.storage import evidence as evidence_store
 from inspect_app.storage import followups as visits
 from inspect_app.storage import media, rectifications, reports, schools, units
 from inspect_app.storage.db import get_db
-from inspect_app.web import today
+from inspect_app.web import json_object_body, today
 from inspect_app.web.guards import role_required
 from inspect_app.web.inspector import INSPECTOR_ROLES, _page
 from inspect_app.web.school import actor_label, evidence_folder
@@ -119,11 +117,8 @@ def school_file(school_id: int, sha256: str):
 @bp.put("/api/followups/<visit_id>")
 @api_roles(*INSPECTOR_ROLES)
 def put_visit(visit_id: str):
-    try:
-        payload = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
+    payload = json_object_body()
+    if payload is None:
         return jsonify(error="请求有误", message="提交的内容不是有效的回头看数据。"), 400
     db = get_db()
     try:

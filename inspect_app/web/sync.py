@@ -7,7 +7,6 @@ the phone can keep its queue and ask the inspector to log in again.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from functools import wraps
 
@@ -21,6 +20,7 @@ from inspect_app.inspections.images import ImageRejected, clean_photo
 from inspect_app.rectification import notifications
 from inspect_app.storage import assignments, inspections, media, schools
 from inspect_app.storage.db import get_db
+from inspect_app.web import json_object_body
 
 bp = Blueprint("sync", __name__, url_prefix="/api")
 
@@ -234,11 +234,8 @@ def photo(sha256: str):
 @bp.put("/inspections/<inspection_id>")
 @api_roles(*INSPECTORS)
 def put_inspection(inspection_id: str):
-    try:
-        payload = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
+    payload = json_object_body()
+    if payload is None:
         return jsonify(error="请求有误", message="提交的内容不是有效的检查数据。"), 400
     db = get_db()
     try:
