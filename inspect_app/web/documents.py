@@ -8,11 +8,14 @@ import json
 from flask import Blueprint, abort, current_app, g, make_response, render_template, send_file
 
 from inspect_app.common import docnumbers, vocabulary
+from inspect_app.documents import followup_record
 from inspect_app.inspections import interviews as interview_rules
 from inspect_app.inspections import stamps as stamp_rules
+from inspect_app.storage import followups as visits
 from inspect_app.storage import inspections, jobs, rectification_reports, reports
 from inspect_app.storage.assignments import school_ids_for
 from inspect_app.storage.db import get_db
+from inspect_app.web.followup import may_see_visit
 from inspect_app.web.guards import role_required
 from inspect_app.web.school import report_clock_for
 
@@ -110,13 +113,21 @@ def current_report(inspection_id: str):
 
 
 def _visible_document(report_id: str) -> dict:
-    """An issued document's row, if the user may open it: bulletins for staff, an inspection's
-    documents for whoever may see the inspection."""
+    """An issued document's row, if the user may open it: bulletins for staff, a 回头看记录 for
+    whoever may read the visit, an inspection's documents for whoever may see the inspection."""
     row = reports.get(get_db(), report_id)
     if row is None:
         abort(404)
     if row["kind"] == "bulletin":
         if g.user["role"] not in ("bureau", "admin", "inspector"):
+            abort(403)
+    elif row["kind"] == followup_record.KIND:
+        # A 回头看记录's subject is the visit, not an inspection: the visit's own rule.
+        db = get_db()
+        visit = visits.get(db, row["subject_id"])
+        if visit is None:
+            abort(404)
+        if not may_see_visit(db, visit, g.user):
             abort(403)
     else:
         _visible_inspection(row["subject_id"])

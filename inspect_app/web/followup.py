@@ -34,6 +34,7 @@ from inspect_app.storage.db import get_db
 from inspect_app.web import json_object_body, today
 from inspect_app.web.guards import role_required
 from inspect_app.web.inspector import INSPECTOR_ROLES, _page
+from inspect_app.web.school import _viewer as viewer
 from inspect_app.web.school import actor_label, evidence_folder
 from inspect_app.web.sync import api_roles
 
@@ -185,36 +186,41 @@ def _notify(results: list[dict]) -> None:
             )
 
 
-# Who may open a visit's record: the checking side, the school visited, and a county unit
-# (department) whose item it checked: both answer the items whose timelines show the results.
-RECORD_ROLES = (*INSPECTOR_ROLES, "school", "department")
+def may_see_visit(db, visit: dict, user: dict | None, link: dict | None = None) -> bool:
+    """Who may read a visit and its 回头看记录: its own inspector, the reviewer of an item it
+    checked, the bureau, the school visited (its account or its access link, as for the school's
+    items), and a department whose item it checked: both answer the items whose timelines show
+    the results."""
+    if user is None:
+        return link is not None and visit["school_id"] == link["school_id"]
+    role = user["role"]
+    if role in ("bureau", "admin"):
+        return True
+    if role == "inspector":
+        return visit["inspector_id"] == user["id"] or visits.reviews_an_item_of(
+            db, visit["id"], user["id"]
+        )
+    if role == "school":
+        return visit["school_id"] == user["school_id"]
+    if role == "department":
+        return bool(user["unit_id"]) and visits.checked_an_item_of_unit(
+            db, visit["id"], user["unit_id"]
+        )
+    return False
 
 
 def _visit(visit_id: str) -> dict:
-    """A visit its own inspector, the reviewer of an item it checked, the bureau, the school
-    visited, or a department whose item it checked may read."""
     db = get_db()
     visit = visits.get(db, visit_id)
     if visit is None:
         abort(404)
-    role = g.user["role"]
-    if (
-        role == "inspector"
-        and visit["inspector_id"] != g.user["id"]
-        and not visits.reviews_an_item_of(db, visit_id, g.user["id"])
-    ):
-        abort(403)
-    if role == "school" and visit["school_id"] != g.user["school_id"]:
-        abort(403)
-    if role == "department" and not (
-        g.user["unit_id"] and visits.checked_an_item_of_unit(db, visit_id, g.user["unit_id"])
-    ):
+    if not may_see_visit(db, visit, g.user, g.link):
         abort(403)
     return visit
 
 
 @bp.route("/review/followups/<visit_id>")
-@role_required(*RECORD_ROLES)
+@viewer
 def record(visit_id: str):
     """回头看记录: what was checked, found and signed, item by item."""
     db = get_db()
@@ -229,7 +235,7 @@ def record(visit_id: str):
         "review/followup.html",
         visit=visit,
         document=reports.current(db, visit_id, followup_record.KIND),
-        checking_side=g.user["role"] in INSPECTOR_ROLES,
+        checking_side=g.user is not None and g.user["role"] in INSPECTOR_ROLES,
         results=visits.results(db, visit_id),
         photos=photos,
         signatures=visits.signatures(db, visit_id),
@@ -239,7 +245,7 @@ def record(visit_id: str):
 
 
 @bp.route("/review/followups/<visit_id>/record.pdf")
-@role_required(*RECORD_ROLES)
+@viewer
 def record_pdf(visit_id: str):
     """The signed 回头看记录 the document worker issued; while it has not yet, a page saying it
     is being prepared (202), as for reports: no web process renders."""
