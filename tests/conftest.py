@@ -29,9 +29,22 @@ from inspect_app.inspections import catalog, receiving
 from inspect_app.storage import inspections, media, schools, users
 from inspect_app.storage.db import open_database
 
-from . import factories
+from . import cpu_profile, factories
 from .instances import Template, build_template, make_app
 from .support import PASSWORD, SCRIPT_NOTE, Auth, User, add_county, term_payload
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """INSPECT_TEST_CPU=<folder>: each test's CPU and wall time (tests/cpu_profile.py)."""
+    folder = os.environ.get("INSPECT_TEST_CPU")
+    if not folder:
+        yield
+        return
+    cpu, wall = cpu_profile.clock()
+    yield
+    cpu_after, wall_after = cpu_profile.clock()
+    cpu_profile.record(folder, item.nodeid, cpu_after - cpu, wall_after - wall)
 
 
 @functools.cache
