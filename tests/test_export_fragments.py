@@ -109,20 +109,33 @@ def test_what_the_rows_show_changing_reaches_the_next_export(db, received):
         assert any(cell[0] == "县教育局（改名）" for row in kept["整改情况"] for cell in row)
 
 
-def test_overdue_days_are_those_of_the_day_of_the_export(db, received):
+def test_overdue_days_are_those_of_the_day_of_the_export_and_kept_rows_hold_every_day(
+    db, received, monkeypatch
+):
     deadlines = [
         date.fromisoformat(d)
         for (d,) in db.execute("SELECT deadline FROM rectifications WHERE status != 'closed'")
     ]
+    assert deadlines
     before = min(deadlines) - timedelta(days=1)
     after = max(deadlines) + timedelta(days=3)
-    for day in (before, after, after + timedelta(days=1), before):
+    fresh = {day: _fresh(db, day) for day in (before, after, after + timedelta(days=1))}
+    assert _kept(db, before) == fresh[before]  # rendered on this day, and kept
+    _no_rendering(monkeypatch)  # every later day only copies them, its own cells filled in
+    for day in (after, after + timedelta(days=1), before):
         kept = _kept(db, day)
-        assert kept == _fresh(db, day), day
+        assert kept == fresh[day], day
         header = [c[0] for c in kept["整改情况"][0]]
         # 「是」, or 「是（计入县教育局）」 for an item a county unit fixes
         overdue = {r[header.index("是否逾期")][0][:1] for r in kept["整改情况"][1:]}
         assert overdue == ({"否"} if day == before else {"是"})
+        if day != before:  # typed numbers
+            days = [r[header.index("逾期天数")] for r in kept["整改情况"][1:]]
+            assert {d[1] for d in days} == {"n"} and min(d[0] for d in days) >= 3
+    late = _kept(db, after + timedelta(days=1))["整改情况"]
+    column = [c[0] for c in late[0]].index("逾期天数")
+    earlier = _kept(db, after)["整改情况"]
+    assert [r[column][0] - 1 for r in late[1:]] == [r[column][0] for r in earlier[1:]]
 
 
 def test_a_fragment_rendered_while_its_data_changes_is_not_kept(db, received):
@@ -138,16 +151,33 @@ def test_a_fragment_rendered_while_its_data_changes_is_not_kept(db, received):
     )
     storage.keep_fragments(
         db, "rectifications", token,
-        [(a_old, 1, fragment.crc, fragment.size, fragment.data, None, None)],
+        [(a_old, 1, fragment.crc, fragment.size, fragment.data, b"")],
     )  # fmt: skip
-    assert storage.kept_fragments(db, "rectifications", prints, TODAY.isoformat()) == {}
+    assert storage.kept_fragments(db, "rectifications", prints) == {}
     # Without a change in between, the same steps keep it.
     token = storage.reserve_fragments(db, "rectifications", prints)
     storage.keep_fragments(
         db, "rectifications", token,
-        [(a_old, 1, fragment.crc, fragment.size, fragment.data, None, None)],
+        [(a_old, 1, fragment.crc, fragment.size, fragment.data, b"")],
     )  # fmt: skip
-    assert list(storage.kept_fragments(db, "rectifications", prints, TODAY.isoformat())) == [a_old]
+    assert list(storage.kept_fragments(db, "rectifications", prints)) == [a_old]
+
+
+def test_fragments_of_an_inspection_no_longer_valid_or_deleted_are_removed(db, received):
+    _kept(db)
+    a_old, a_new = received["ids"]["a_old"], received["ids"]["a_new"]
+
+    def kept(iid):
+        return db.execute(
+            "SELECT count(*) FROM export_fragments WHERE inspection_id = ?", [iid]
+        ).fetchone()[0]
+
+    assert kept(a_old) == 3 and kept(a_new) == 3
+    db.execute("UPDATE inspections SET status = 'revoked' WHERE id = ?", [a_old])
+    assert kept(a_old) == 0 and kept(a_new) == 3
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("DELETE FROM inspections WHERE id = ?", [a_new])
+    assert kept(a_new) == 0
 
 
 def test_kept_rows_that_straddle_a_full_sheet_continue_on_the_next(db, received, monkeypatch):
@@ -192,6 +222,45 @@ def test_a_part_of_fragments_and_plain_rows_reads_back_whole(seekable):
     ]
 
 
+@pytest.mark.parametrize("combine", ["zlib", "python"])
+def test_the_slots_of_kept_rows_are_written_for_each_workbooks_day(combine, monkeypatch):
+    if combine == "python":
+        monkeypatch.setattr(xlsx, "crc32_combine", xlsx._crc32_combine_zeros)
+    refs = {"是（计入县住建局）": 0, "否": 1}
+    cells = xlsx.Cells(None, refs)
+    kept = cells.fragment(
+        [xlsx.Group(["甲校", date(2026, 11, 20)],
+                    [("一", xlsx.Slot(5, 0), "末"), ("二", xlsx.Slot(9, 0), "末")]),
+         ["三", xlsx.Slot(5, 0), None]]
+    )  # fmt: skip
+    assert kept.rows == 3 and kept.slots
+    for day in (3, 7, 11):
+
+        def overdue(deadline: int, shown: int, day=day) -> str:
+            texts = {n: t for t, n in refs.items()}
+            return cells.cells([texts[shown], day - deadline] if day > deadline else ["否", None])
+
+        out = io.BytesIO()
+        xlsx.write(
+            out, [xlsx.Sheet("表", ["甲", "乙", "丙", "丁", "戊", "己"], [kept, ["之后", 1]])], refs,
+            lambda: sorted((n, t) for t, n in refs.items()), xlsx.SlotCells(overdue),
+        )  # fmt: skip
+        data = out.getvalue()
+        assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None  # the filled CRC holds
+        values = [tuple(r) for r in load_workbook(io.BytesIO(data)).active.values][1:]
+
+        def cells_on(deadline: int, day=day) -> tuple:
+            return ("是（计入县住建局）", day - deadline) if day > deadline else ("否", None)
+
+        at = datetime(2026, 11, 20)
+        assert values == [
+            ("甲校", at, "一", *cells_on(5), "末"),
+            ("甲校", at, "二", *cells_on(9), "末"),
+            ("三", *cells_on(5), None, None, None),
+            ("之后", 1, None, None, None, None),
+        ], day
+
+
 def test_crc_of_joined_parts_with_or_without_zlibs_own_combine():
     a, b = "学校".encode() * 1000, b"<row/>" * 333
     for combine in (xlsx.crc32_combine, xlsx._crc32_combine_zeros):
@@ -199,7 +268,7 @@ def test_crc_of_joined_parts_with_or_without_zlibs_own_combine():
         assert combine(0, zlib.crc32(b), len(b)) == zlib.crc32(b)
 
 
-def test_the_idle_worker_prepares_the_days_rows_of_recent_exports(app, db, received, monkeypatch):
+def test_the_idle_worker_renders_again_what_a_write_removed(app, db, received, monkeypatch):
     import threading
 
     from inspect_app.bureau import export_jobs
@@ -207,31 +276,36 @@ def test_the_idle_worker_prepares_the_days_rows_of_recent_exports(app, db, recei
     f = _overview(db).filters
     bureau = db.execute("SELECT id FROM users WHERE role = 'bureau' LIMIT 1").fetchone()[0]
     export_jobs.start(db, "xlsx", f, TODAY, by=bureau)
-    assert export_jobs.ExportWorker(app.config, threading.Event()).run_once(db)
-    later = max(
-        date.fromisoformat(d)
-        for (d,) in db.execute("SELECT deadline FROM rectifications WHERE status != 'closed'")
-    ) + timedelta(days=2)  # every open item overdue: the rows kept for TODAY no longer hold
-    fresh = _fresh(db, later)
-    worker = export_jobs.ExportWorker({**app.config, "TODAY_OVERRIDE": later.isoformat()},
-                                      threading.Event())  # fmt: skip
+    worker = export_jobs.ExportWorker(app.config, threading.Event())
+    assert worker.run_once(db)  # the export keeps every inspection's rows
+    assert _held(db) == 9
+    # A write: one of an inspection's items is closed, which removes its rows.
+    db.execute(
+        "UPDATE rectifications SET status = 'closed', closed_at = '2026-11-22T02:00:00Z' WHERE id ="
+        " (SELECT rectification_id FROM rectification_findings WHERE inspection_id = ? LIMIT 1)",
+        [received["ids"]["a_old"]],
+    )
+    held = _held(db)
+    assert held < 9
     # An export waiting is written first: preparing gives way.
-    held = _held(db, later)
-    assert held < 3
     waiting = export_jobs.start(db, "zip", f, TODAY, by=bureau)
     worker.prepare(db)
-    assert _held(db, later) == held
+    assert _held(db) == held
     db.execute("UPDATE export_jobs SET status = 'done' WHERE id = ?", [waiting])
     worker.prepare(db)
-    assert _held(db, later) == 3
+    assert _held(db) == 9
+    later = TODAY + timedelta(days=40)  # kept rows hold on any day
+    fresh = _fresh(db, later)
     _no_rendering(monkeypatch)
     assert _kept(db, later) == fresh
 
+    def refused(*_args):
+        raise AssertionError("looked for rows to render with nothing changed")
 
-def _held(db, day: date) -> int:
-    """How many inspections' 整改情况 rows are kept for ``day``."""
-    return db.execute(
-        "SELECT count(*) FROM export_fragments WHERE sheet = 'rectifications' AND data IS NOT NULL"
-        " AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)",
-        [day.isoformat(), day.isoformat()],
-    ).fetchone()[0]
+    monkeypatch.setattr(storage, "inspections", refused)
+    worker.prepare(db)
+
+
+def _held(db) -> int:
+    """How many inspections' rows of a sheet are kept."""
+    return db.execute("SELECT count(*) FROM export_fragments WHERE data IS NOT NULL").fetchone()[0]

@@ -2,8 +2,9 @@
 
 A province's full-year workbook is 4.3 M rows: rendered from the data it took minutes on a
 busy machine, too long for a web request behind a proxy's 60 s timeout; copied from each
-inspection's kept rows (exports._fragments) it takes seconds, and the worker prepares those
-rows for the exports asked for lately while it is idle (:meth:`ExportWorker.prepare`). The bureau asks for it
+inspection's kept rows (exports._fragments) it takes seconds. Kept rows hold on every day,
+and the worker renders again those a write removed, for the exports asked for lately, while
+it is idle (:meth:`ExportWorker.prepare`). The bureau asks for it
 (:func:`start`), a job row in the database (storage/exports.py) is claimed under a lease by
 the export thread of the worker process (:class:`ExportWorker`), which writes the file beside
 the database and reports its progress; any server process shows the progress and serves the
@@ -43,10 +44,11 @@ RETRY_AFTER = timedelta(seconds=30)
 KEEP = timedelta(days=7)  # finished files are removed after this
 POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 1.0
-# Exports asked for this recently are prepared each day while the worker is idle (their rows
-# rendered and kept), so the day's first export only copies them.
+# Exports asked for this recently are kept prepared while the worker is idle (the rows a
+# write removed rendered and kept again), so the next export only copies them.
 PREPARE_ASKED_WITHIN = timedelta(days=7)
-PREPARE_AT_MOST = 3  # sets of filters a day
+PREPARE_AT_MOST = 3  # sets of filters
+PREPARE_EVERY_SECONDS = 60  # how often an idle worker looks for writes since
 
 
 def folder(config: Mapping) -> str:
@@ -151,7 +153,8 @@ class ExportWorker:
         self.stop = stop
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:exports"
         self._cleaned = 0.0
-        self._prepared: date | None = None
+        self._looked = 0.0
+        self._prepared: tuple | None = None  # storage.fragments_state when last prepared
 
     def run(self) -> None:
         db = open_database(self.config["DATABASE"])
@@ -161,7 +164,9 @@ class ExportWorker:
                     if self.run_once(db):
                         continue
                     self.clean(db)
-                    self.prepare(db)
+                    if time.monotonic() - self._looked >= PREPARE_EVERY_SECONDS:
+                        self._looked = time.monotonic()
+                        self.prepare(db)
                 except sqlite3.Error:
                     log.exception("export worker could not reach the database")
                 self.stop.wait(POLL_SECONDS)
@@ -196,12 +201,13 @@ class ExportWorker:
         return True
 
     def prepare(self, db: Database) -> None:
-        """Once a day, render and keep the rows of the exports asked for lately, as of
-        today: rows of open items past their deadline change daily. Gives way to an export
-        asked for meanwhile (and goes on, from what it kept, when idle again)."""
-        day = today_in_china(self.config.get("TODAY_OVERRIDE"))
-        if self._prepared == day:
+        """Render and keep the rows of the exports asked for lately that are not kept: a
+        write removed them (or they were never rendered). Nothing to do while neither the
+        data nor the kept rows changed since the last time. Gives way to an export asked
+        for meanwhile (and goes on, from what it kept, when idle again)."""
+        if storage.fragments_state(db) == self._prepared:
             return
+        day = today_in_china(self.config.get("TODAY_OVERRIDE"))
         since = now() - PREPARE_ASKED_WITHIN
         wanted: dict[str, periods.Filters] = {}
         for job in storage.recent_jobs(db):
@@ -214,12 +220,12 @@ class ExportWorker:
                 return self.stop.is_set() or storage.jobs_waiting(db)
 
             try:
-                exports.prepare(db, filters, day, give_way)
+                exports.prepare(db, filters, give_way)
             except sqlite3.Error:
                 log.exception("export worker could not prepare %s", filters)
             if give_way():
                 return
-        self._prepared = day
+        self._prepared = storage.fragments_state(db)
 
     def clean(self, db: Database) -> None:
         """Remove finished exports older than ``KEEP`` (checked once an hour)."""

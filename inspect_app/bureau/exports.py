@@ -144,10 +144,24 @@ class _Strings:
              *(u["name"] for u in units.list_all(db))]
         )  # fmt: skip
 
+        self.texts: dict[int, str] = {}
+
     def register(self, texts) -> None:
         new = {t for t in texts if t and len(t) <= xlsx.LONG_TEXT and t not in self.refs}
         if new:
             self.refs.update(storage.string_ids(self.db, new))
+
+    def ref(self, text: str) -> int:
+        """The number of ``text``, numbered now if new (whatever its length: a slot's cells
+        name their text by number)."""
+        if text not in self.refs:
+            self.refs.update(storage.string_ids(self.db, [text]))
+        return self.refs[text]
+
+    def text(self, ref: int) -> str:
+        if ref not in self.texts:
+            self.texts = {n: text for text, n in self.refs.items()}
+        return self.texts[ref]
 
     def numbered(self) -> list[tuple[int, str]]:
         return storage.all_strings(self.db)
@@ -167,12 +181,6 @@ class _Versions(dict):
         if self.strings is not None:
             self.strings.register(version.wording)
         return version
-
-
-# What a rendered inspection's rows may be kept for (``export_fragments``): from any day
-# (None) to any day (None), or the dates between.
-Window = tuple[str | None, str | None]
-ALWAYS: Window = (None, None)
 
 
 class _Items:
@@ -198,7 +206,7 @@ class _Items:
             self.remembered += 1
         return made
 
-    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+    def __call__(self, inspection: tuple) -> Group | None:
         iid, day, kind, checklist_id, checklist_hash, code, name, township = inspection
         version = self.versions[checklist_hash]
         known = self.tails.setdefault(checklist_hash, {})
@@ -206,7 +214,7 @@ class _Items:
         rows = [known.get(raw) or self._tail(version, known, raw) for raw in raws]
         head = [iid, _day(day), kind, code, name, township, version.title or checklist_id,
                 checklist_id]  # fmt: skip
-        return Group(head, rows, repeating=True), ALWAYS
+        return Group(head, rows, repeating=True)
 
 
 class _Findings:
@@ -226,73 +234,93 @@ class _Findings:
             self.tails[(version, *raw)] = made
         return made
 
-    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+    def __call__(self, inspection: tuple) -> Group | None:
         iid, day, _kind, checklist_id, checklist_hash, code, name, township = inspection
         version = self.versions[checklist_hash]
         found = version.in_order(storage.findings(self.db, iid))
         if not found:
-            return None, ALWAYS
+            return None
         rows = [self.tails.get((version, *raw)) or self._tail(version, raw) for raw in found]
         head = [iid, _day(day), code, name, township, version.title or checklist_id,
                 checklist_id]  # fmt: skip
-        return Group(head, rows, repeating=True), ALWAYS
+        return Group(head, rows, repeating=True)
+
+
+def _overdue_cells(deadline: str, unit: str | None, today: date) -> tuple[str, int | None]:
+    """是否逾期 and 逾期天数 of an open item on ``today``. A requested extension stops
+    nothing until it is approved (as on every page)."""
+    days = figures.days_overdue(deadline, today)
+    return (_overdue(True, unit), days) if days > 0 else ("否", None)
 
 
 class _Rectifications:
-    """An inspection's 整改情况 rows (None without an item), as of ``today``."""
+    """An inspection's 整改情况 rows (None without an item).
 
-    def __init__(self, db: Database, today: date):
-        self.db, self.today, self.day = db, today, today.isoformat()
+    An open item's 是否逾期 and 逾期天数 change with the day: with ``strings`` (rows to be
+    kept) they are a slot, filled for the day of each export (:func:`_slot_cells`) from its
+    deadline and the text it shows once overdue; otherwise they are those of ``today``.
+    """
 
-    def __call__(self, inspection: tuple) -> tuple[Group | None, Window]:
+    def __init__(self, db: Database, today: date, strings: _Strings | None = None):
+        self.db, self.today, self.strings = db, today, strings
+
+    def __call__(self, inspection: tuple) -> Group | None:
         iid, inspected, _kind, _cid, _hash, code, name, township = inspection
-        status_names, day, rows = vocabulary.RECTIFICATION_STATUS, self.day, []
+        status_names, strings, rows = vocabulary.RECTIFICATION_STATUS, self.strings, []
         numbered = sorted(storage.rectifications(self.db, iid))  # by number (seq)
-        open_deadlines = []
         for (seq, number, problem, basis, action, owner, unit, deadline, status, extended,
              closed_at) in numbered:  # fmt: skip
-            # A requested extension stops nothing until it is approved (as on every page).
-            overdue = status != "closed" and deadline < day
-            if status != "closed":
-                open_deadlines.append(deadline)
+            overdue: tuple
+            if status == "closed":
+                overdue = ("否", None)
+            elif strings is not None:
+                ordinal = date.fromisoformat(deadline).toordinal()
+                overdue = (xlsx.Slot(ordinal, strings.ref(_overdue(True, unit))),)
+            else:
+                overdue = _overdue_cells(deadline, unit, self.today)
             rows.append((seq, number or "", problem, basis or "", action or "", _unit(unit, problem),
-                         owner or "", _day(deadline),
-                         _day(extended), status_names.get(status, status), _overdue(overdue, unit),
-                         figures.days_overdue(deadline, self.today) if overdue else None,
-                         _day(closed_at)))  # fmt: skip
+                         owner or "", _day(deadline), _day(extended),
+                         status_names.get(status, status), *overdue, _day(closed_at)))  # fmt: skip
         if not rows:
-            return None, ALWAYS
-        # Open items make the rows depend on the day: none overdue yet, they hold until the
-        # first deadline; once one is overdue its days change daily.
-        if not open_deadlines:
-            window: Window = ALWAYS
-        elif min(open_deadlines) < day:
-            window = (day, day)
-        else:
-            window = (None, min(open_deadlines))
-        return Group([code, name, township, _day(inspected)], rows), window
+            return None
+        return Group([code, name, township, _day(inspected)], rows)
 
 
-Render = Callable[[tuple], tuple[Group | None, Window]]
+def _slot_cells(today: date, strings: _Strings) -> xlsx.SlotCells:
+    """The slots of kept 整改情况 rows filled for ``today``: (deadline's day number, the
+    number of the text an overdue item shows) → 是否逾期 and 逾期天数, as
+    :func:`_overdue_cells` gives them."""
+    cells = xlsx.Cells(None, strings.refs)
+
+    def overdue(ordinal: int, shown: int) -> str:
+        days = today.toordinal() - ordinal
+        return cells.cells([strings.text(shown), days] if days > 0 else ["否", None])
+
+    return xlsx.SlotCells(overdue)
+
+
+Render = Callable[[tuple], Group | None]
 
 
 def _groups(render: Render, inspections: Iterable[tuple]) -> Iterator[Group]:
     for inspection in inspections:
-        group, _window = render(inspection)
+        group = render(inspection)
         if group is not None:
             yield group
 
 
-# Bump when what a kept fragment holds changes without its sheet's headers changing (a
-# label, a cell's type, an order): every kept fragment is then rendered again.
-FRAGMENT_FORMAT = 2  # 2: 是否逾期 names the county unit an overdue item counts against
+# Bump a sheet's number when what its kept fragments hold changes without its headers
+# changing (a label, a cell's type, an order): its kept fragments are then rendered again.
+# 2: 是否逾期 names the county unit an overdue item counts against; 3 (整改情况): an open
+# item's 是否逾期 and 逾期天数 are slots, so its rows hold on every day.
+FRAGMENT_FORMAT = {"items": 2, "findings": 2, "rectifications": 3}
 _CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
 
 
 def _fingerprinter(sheet: str, headers: list[str]) -> Callable[[tuple], str]:
     """What an inspection's kept rows were rendered from beyond its answers and items: its
     own columns (school name, township, date…), the sheet's columns, the format."""
-    prefix = repr((FRAGMENT_FORMAT, sheet, headers)).encode()
+    prefix = repr((FRAGMENT_FORMAT[sheet], sheet, headers)).encode()
 
     def fingerprint(inspection: tuple) -> str:
         text = "\x1f".join([str(v) for v in inspection]).encode()
@@ -303,21 +331,21 @@ def _fingerprinter(sheet: str, headers: list[str]) -> Callable[[tuple], str]:
 
 def _fragments(
     db: Database, sheet: str, headers: list[str], render: Render, inspections: Iterable[tuple],
-    today: date, strings: _Strings,
+    strings: _Strings,
 ) -> Iterator[xlsx.Fragment]:  # fmt: skip
     """Each inspection's rows of ``sheet`` as a deflated fragment: the kept one while it
     holds, else rendered now and kept (``export_fragments``) for the next export.
 
-    A change to what the rows show removes the kept fragment (triggers, 0030) or changes
-    its fingerprint; a fragment rendered while such a change lands is not kept (its
-    reservation is gone).
+    A change to what the rows show removes the kept fragment (triggers, 0030 and 0035) or
+    changes its fingerprint; a fragment rendered while such a change lands is not kept (its
+    reservation is gone). Nothing kept depends on the day (see :class:`_Rectifications`).
     """
-    cells, day = xlsx.Cells(None, strings.refs), today.isoformat()
+    cells = xlsx.Cells(None, strings.refs)
     fingerprint = _fingerprinter(sheet, headers)
     it = iter(inspections)
     while chunk := list(itertools.islice(it, _CHUNK)):
         prints = {inspection[0]: fingerprint(inspection) for inspection in chunk}
-        kept = storage.kept_fragments(db, sheet, prints, day)
+        kept = storage.kept_fragments(db, sheet, prints)
         missing = {iid: fp for iid, fp in prints.items() if iid not in kept}
         token = storage.reserve_fragments(db, sheet, missing) if missing else ""
         made = []
@@ -326,10 +354,10 @@ def _fragments(
             if found is not None:
                 yield xlsx.Fragment(*found)
                 continue
-            group, (start, end) = render(inspection)
+            group = render(inspection)
             fragment = cells.fragment([group] if group is not None else [])
             made.append((inspection[0], fragment.rows, fragment.crc, fragment.size,
-                         fragment.data, start, end))  # fmt: skip
+                         fragment.data, fragment.slots))  # fmt: skip
             yield fragment
         if made:
             storage.keep_fragments(db, sheet, token, made)
@@ -374,24 +402,31 @@ RECTIFICATION_HEADERS = ["学校代码", "学校名称", "乡镇", "检查日期
                          "是否逾期", "逾期天数", "销号日期"]  # fmt: skip
 
 
-def prepare(
-    db: Database, filters: periods.Filters, today: date, stop: Callable[[], bool] | None = None
-) -> None:
-    """Render and keep what an export of ``filters`` on ``today`` would render, without
-    writing a workbook (the worker, when idle: the day's first export then only copies)."""
-    every = storage.inspections(db, filters)
-    strings = _Strings(db)
-    long_sheets: list[tuple[str, list[str], Render]] = [
+def _long_sheets(db: Database, strings: _Strings) -> list[tuple[str, list[str], Render]]:
+    return [
         ("items", ITEM_HEADERS, _Items(db, strings)),
         ("findings", FINDING_HEADERS, _Findings(db, strings)),
-        ("rectifications", RECTIFICATION_HEADERS, _Rectifications(db, today)),
+        # kept rows hold on every day: the day given is never shown
+        ("rectifications", RECTIFICATION_HEADERS, _Rectifications(db, date.min, strings)),
     ]
-    for sheet, headers, render in long_sheets:
-        for n, _fragment in enumerate(
-            _fragments(db, sheet, headers, render, every, today, strings)
-        ):
+
+
+def prepare(db: Database, filters: periods.Filters, stop: Callable[[], bool] | None = None) -> int:
+    """Render and keep the rows an export of ``filters`` would render, without writing a
+    workbook (the worker, when idle, after writes: the next export then only copies).
+    Returns how many inspections' rows of a sheet it rendered."""
+    every = storage.inspections(db, filters)
+    strings = _Strings(db)
+    rendered = 0
+    for sheet, headers, render in _long_sheets(db, strings):
+        fingerprint = _fingerprinter(sheet, headers)
+        kept = storage.kept_prints(db, sheet)
+        unkept = [i for i in every if kept.get(i[0]) != fingerprint(i)]
+        for n, _fragment in enumerate(_fragments(db, sheet, headers, render, unkept, strings)):
             if stop is not None and n % 100 == 0 and stop():
-                return
+                return rendered + n
+        rendered += len(unkept)
+    return rendered
 
 
 def sheets(
@@ -416,7 +451,7 @@ def sheets(
 
     def rows(n: int, stage: str, sheet: str, headers: list[str], render: Render) -> Iterable:
         if strings is not None:
-            return _fragments(db, sheet, headers, render, walk(n, stage), overview.today, strings)
+            return _fragments(db, sheet, headers, render, walk(n, stage), strings)
         return _groups(render, walk(n, stage))
 
     items, findings, rectifications = ITEM_HEADERS, FINDING_HEADERS, RECTIFICATION_HEADERS
@@ -443,7 +478,7 @@ def sheets(
         Sheet(
             "整改情况", rectifications,
             rows(2, "整改情况", "rectifications", rectifications,
-                 _Rectifications(db, overview.today)),
+                 _Rectifications(db, overview.today, strings)),
             [12, 24, 12, 12, 6, 10, 50, 40, 40, 14, 10, 12, 12, 10, 9, 9, 12],
         ),
         # 社会认可度: the survey rounds of the period at these schools (figures from
@@ -464,12 +499,13 @@ def write_xlsx(
     """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…).
 
     The three long sheets are copied from each inspection's kept rows where they still
-    hold, and those rendered now are kept for the next export.
+    hold, and those rendered now are kept for the next export; the cells of kept rows that
+    change with the day are written for ``overview.today``.
     """
     strings = _Strings(db)
     return xlsx.write(
         target, sheets(db, overview, progress, min_responses, strings), strings.refs,
-        strings.numbered,
+        strings.numbered, _slot_cells(overview.today, strings),
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ import ctypes
 import ctypes.util
 import math
 import queue
+import re
 import struct
 import threading
 import zipfile
@@ -120,30 +121,125 @@ _ZIP64_LIMIT = 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
+class Slot:
+    """Cells of a kept row that are written when the workbook is (an open item's 是否逾期
+    and 逾期天数 change with the day), named by two numbers the caller's ``fill`` reads.
+
+    In a :class:`Fragment` a slot is a stored deflate block of ``SLOT_SIZE`` bytes left
+    out of ``data``: the export writes the cells there (padded with spaces, which element
+    content ignores), and the rows around it stay compressed as they were kept.
+    """
+
+    first: int
+    second: int
+
+
+SLOT_SIZE = 44  # '<c t="s"><v>9999999</v></c>' + '<c><v>99999</v></c>'
+# What the compressor is given in a slot's place, so the references of the rows after it
+# reach back over the right distance: control characters, which escape() removes from every
+# text, so no match can start or end inside it.
+_PLACEHOLDER = b"\x01" * SLOT_SIZE
+_SLOT_MARK = re.compile(rb"\x01(\d+):(\d+)\x02")
+_SLOT = struct.Struct("<IIII")  # offset in data, bytes of XML after the slot, first, second
+_EMPTY_STORED = b"\x00\x00\xff\xff"  # LEN, NLEN of the empty stored block a sync flush ends on
+
+
+@dataclass(frozen=True)
 class Fragment:
     """Rows whose XML was rendered and deflated before: written as they are, never rebuilt.
 
     ``data`` is raw deflate ending on a sync flush (byte-aligned, not final), so fragments
     concatenate into one part's stream (as pigz joins its blocks); ``crc`` and ``size`` are
     the CRC-32 and length of the XML it holds, ``rows`` how many ``<row>`` it holds.
+    ``slots`` (packed) says where :class:`Slot` cells go; ``crc`` is then that of the XML
+    with placeholders there, and the fragment is written once :meth:`filled`.
     """
 
     rows: int
     data: bytes
     crc: int
     size: int
+    slots: bytes = b""
+
+    def filled(self, fill: Callable[[int, int], tuple[bytes, int]]) -> Fragment:
+        """The fragment with its slots written: ``fill(first, second)`` gives a slot's
+        stored block (from LEN on) and the CRC-32 difference its cells make (see
+        :class:`SlotCells`). CRC-32 is linear: each slot's difference, carried over the
+        bytes after it, is added to the kept CRC."""
+        if not self.slots:
+            return self
+        data, at, crc = self.data, 0, self.crc
+        pieces: list[bytes] = []
+        for offset, after, first, second in _SLOT.iter_unpack(self.slots):
+            block, difference = fill(first, second)
+            pieces += (data[at:offset], block)
+            at = offset
+            crc ^= crc32_combine(difference, 0, after)
+        pieces.append(data[at:])
+        return Fragment(self.rows, b"".join(pieces), crc, self.size)
 
     def xml(self) -> bytes:
+        assert not self.slots, "a fragment's slots are filled before it is read"
         return zlib.decompressobj(-15).decompress(self.data)
 
 
+class SlotCells:
+    """A workbook's ``fill`` for :meth:`Fragment.filled`: ``cells(first, second)`` is the
+    XML of a slot's cells on the day of the export, built once per distinct slot."""
+
+    def __init__(self, cells: Callable[[int, int], str]):
+        self.cells = cells
+        self.made: dict[tuple[int, int], tuple[bytes, int]] = {}
+        self.placeholder = zlib.crc32(_PLACEHOLDER)
+
+    def __call__(self, first: int, second: int) -> tuple[bytes, int]:
+        made = self.made.get((first, second))
+        if made is None:
+            xml = self.cells(first, second).encode()
+            if len(xml) > SLOT_SIZE:
+                raise ValueError(f"slot cells longer than {SLOT_SIZE} bytes: {xml!r}")
+            xml = xml.ljust(SLOT_SIZE)
+            block = struct.pack("<HH", SLOT_SIZE, SLOT_SIZE ^ 0xFFFF) + xml
+            made = self.made[(first, second)] = (block, zlib.crc32(xml) ^ self.placeholder)
+        return made
+
+
 def deflate(xml: bytes, rows: int, level: int = 6) -> Fragment:
-    """``rows`` rows of sheet XML as a :class:`Fragment`."""
+    """``rows`` rows of sheet XML as a :class:`Fragment` (its :class:`Slot` marks left as
+    slots)."""
     if not xml:
         return Fragment(rows, b"", 0, 0)
     compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    data = compressor.compress(xml) + compressor.flush(zlib.Z_SYNC_FLUSH)
-    return Fragment(rows, data, zlib.crc32(xml), len(xml))
+    if b"\x01" not in xml:
+        data = compressor.compress(xml) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        return Fragment(rows, data, zlib.crc32(xml), len(xml))
+    pieces = _SLOT_MARK.split(xml)  # text, first, second, text, …, text
+    out: list[bytes] = []
+    spots: list[tuple[int, int, int, int]] = []  # offset, XML before, first, second
+    length = crc = size = 0
+    for n in range(0, len(pieces), 3):
+        text = pieces[n]
+        out.append(compressor.compress(text))
+        crc, size = zlib.crc32(text, crc), size + len(text)
+        if n + 1 == len(pieces):
+            break
+        # End the stream so far on a byte boundary: the sync flush's empty stored block,
+        # its LEN and NLEN cut off, is the slot's block; what the compressor makes of the
+        # placeholder is dropped (the export writes the cells in its place).
+        flushed = compressor.flush(zlib.Z_SYNC_FLUSH)
+        assert flushed.endswith(_EMPTY_STORED)
+        out.append(flushed[:-4])
+        length += len(out[-2]) + len(out[-1])
+        spots.append((length, size, int(pieces[n + 1]), int(pieces[n + 2])))
+        compressor.compress(_PLACEHOLDER)
+        compressor.flush(zlib.Z_SYNC_FLUSH)
+        crc, size = zlib.crc32(_PLACEHOLDER, crc), size + SLOT_SIZE
+    out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    slots = b"".join(
+        _SLOT.pack(offset, size - before - SLOT_SIZE, first, second)
+        for offset, before, first, second in spots
+    )
+    return Fragment(rows, b"".join(out), crc, size, slots)
 
 
 class _Zip:
@@ -396,6 +492,8 @@ class Cells:
             xml = f"<c><v>{int(value)}</v></c>"
         elif isinstance(value, date):
             xml = f'<c s="{STYLE_DATE}"><v>{value.toordinal() - _EPOCH}</v></c>'
+        elif isinstance(value, Slot):
+            xml = f"\x01{value.first}:{value.second}\x02"  # a slot's mark (see deflate)
         elif isinstance(value, Percent):
             fraction = value.fraction
             xml = (
@@ -456,8 +554,10 @@ class Workbook:
     def __init__(
         self, target: str | IO[bytes], refs: dict[str, int] | None = None,
         strings: Callable[[], list[tuple[int, str]]] | None = None,
+        fill: Callable[[int, int], tuple[bytes, int]] | None = None,
     ):  # fmt: skip
         self.out = _Deflater(target)
+        self.fill = fill
         self.titles: list[str] = []
         self.shared: list[str] = []
         self.strings = strings
@@ -531,15 +631,19 @@ class Workbook:
             if isinstance(row, Fragment):
                 if not row.rows:
                     continue
-                if row.rows <= room:
-                    count += row.rows
+                fragment: Fragment = row
+                if row.slots:
+                    assert self.fill is not None, "a fragment with slots needs fill"
+                    fragment = row.filled(self.fill)
+                if fragment.rows <= room:
+                    count += fragment.rows
                     if chunk:
                         self._flush(chunk)
-                    self._raw(row)
-                    room -= row.rows
+                    self._raw(fragment)
+                    room -= fragment.rows
                     continue
                 # The sheet fills up inside the fragment: its rows are cut between parts.
-                xmls = _rows_of(row)
+                xmls = _rows_of(fragment)
             else:
                 xmls = rows(row)
             count += len(xmls)
@@ -641,13 +745,15 @@ _STYLES = (
 def write(
     target: str | IO[bytes], sheets: Iterable[Sheet], refs: dict[str, int] | None = None,
     strings: Callable[[], list[tuple[int, str]]] | None = None,
+    fill: Callable[[int, int], tuple[bytes, int]] | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """Write ``sheets`` into one workbook; returns rows written per sheet title.
 
     ``refs`` and ``strings``: shared strings numbered by the caller (see :class:`Workbook`),
-    needed when rows come as :class:`Fragment` s that refer to them.
+    needed when rows come as :class:`Fragment` s that refer to them; ``fill`` writes the
+    slots of those that have some (:class:`SlotCells`).
     """
-    book = Workbook(target, refs, strings)
+    book = Workbook(target, refs, strings, fill)
     counts = {}
     try:
         for sheet in sheets:

@@ -86,8 +86,9 @@ def rectifications(db: Database, inspection_id: str) -> list[tuple]:
 
 # ---------------------------------------------------------------------------
 # Kept fragments: each inspection's rows of a long sheet, rendered and deflated once
-# (bureau/exports.py _fragments). Triggers (0030) remove an inspection's fragments when its
-# answers, findings, rectification items or their units change.
+# (bureau/exports.py _fragments). Triggers remove an inspection's fragments when its
+# answers, findings, rectification items or their units change (0030), and when it is no
+# longer valid or is deleted (0035).
 
 
 def string_ids(db: Database, texts: Iterable[str]) -> dict[str, int]:
@@ -111,21 +112,40 @@ def all_strings(db: Database) -> list[tuple[int, str]]:
     return db.execute("SELECT id, text FROM export_strings ORDER BY id").fetchall()
 
 
-def kept_fragments(db: Database, sheet: str, prints: dict[str, str], day: str) -> dict:
+def kept_fragments(db: Database, sheet: str, prints: dict[str, str]) -> dict:
     """Kept fragments of ``sheet`` for the inspections in ``prints`` (id → fingerprint) that
-    match their fingerprint and hold on ``day``: {id: (rows, data, crc, size)}."""
+    match their fingerprint: {id: (rows, data, crc, size, slots)}."""
     rows = db.execute(
-        """SELECT inspection_id, fingerprint, rows, data, crc, size FROM export_fragments
+        """SELECT inspection_id, fingerprint, rows, data, crc, size, slots FROM export_fragments
            WHERE sheet = ? AND inspection_id IN (SELECT value FROM json_each(?))
-             AND data IS NOT NULL AND (valid_from IS NULL OR valid_from <= ?)
-             AND (valid_to IS NULL OR valid_to >= ?)""",
-        [sheet, json.dumps(list(prints)), day, day],
+             AND data IS NOT NULL""",
+        [sheet, json.dumps(list(prints))],
     ).fetchall()
     return {
-        iid: (n, data, crc, size)
-        for iid, fingerprint, n, data, crc, size in rows
+        iid: (n, data, crc, size, slots or b"")
+        for iid, fingerprint, n, data, crc, size, slots in rows
         if prints.get(iid) == fingerprint
     }
+
+
+def kept_prints(db: Database, sheet: str) -> dict[str, str]:
+    """The fingerprint of every kept fragment of ``sheet`` (their data not read)."""
+    return dict(
+        db.execute(
+            "SELECT inspection_id, fingerprint FROM export_fragments "
+            "WHERE sheet = ? AND data IS NOT NULL",
+            [sheet],
+        ).fetchall()
+    )
+
+
+def fragments_state(db: Database) -> tuple:
+    """Changes when the data an export shows may have changed or kept fragments were
+    removed: the bureau's data version (0013) and how many fragments are kept."""
+    return (
+        db.execute("SELECT n FROM bureau_data_version WHERE id = 1").fetchone(),
+        db.execute("SELECT count(*) FROM export_fragments WHERE data IS NOT NULL").fetchone(),
+    )
 
 
 def reserve_fragments(db: Database, sheet: str, prints: dict[str, str]) -> str:
@@ -145,15 +165,14 @@ def reserve_fragments(db: Database, sheet: str, prints: dict[str, str]) -> str:
 
 
 def keep_fragments(db: Database, sheet: str, token: str, made: list[tuple]) -> None:
-    """Keep rendered fragments, ``made`` as (inspection id, rows, crc, size, data, valid_from,
-    valid_to), where their reservation still stands."""
+    """Keep rendered fragments, ``made`` as (inspection id, rows, crc, size, data, slots),
+    where their reservation still stands."""
     with write(db):
         db.conn.executemany(
-            """UPDATE export_fragments SET rows = ?, crc = ?, size = ?, data = ?,
-                 valid_from = ?, valid_to = ?
+            """UPDATE export_fragments SET rows = ?, crc = ?, size = ?, data = ?, slots = ?
                WHERE inspection_id = ? AND sheet = ? AND token = ?""",
-            [(n, crc, size, data, start, end, iid, sheet, token)
-             for iid, n, crc, size, data, start, end in made],
+            [(n, crc, size, data, slots or None, iid, sheet, token)
+             for iid, n, crc, size, data, slots in made],
         )  # fmt: skip
 
 

@@ -1535,3 +1535,29 @@ def _escalation_log_index(db: Database) -> None:
         "CREATE INDEX rectification_escalations_counted ON rectification_escalations "
         "(day, unit_id, reason, school_id, rectification_id)"
     )
+
+
+@migrations(name="0035_export_fragment_upkeep")
+def _export_fragment_upkeep(db: Database) -> None:
+    # Kept 整改情况 rows no longer depend on the day: an open item's 是否逾期 and 逾期天数
+    # are slots the export fills (bureau/xlsx.py Slot), listed in ``slots``; the days a
+    # fragment held for (valid_from, valid_to) go, and so do the rows kept with them (they
+    # are rendered again in the new form). An inspection no longer valid, or deleted, is in
+    # no export: its fragments are removed with it instead of being kept for ever.
+    db.execute("DELETE FROM export_fragments WHERE sheet = 'rectifications'")
+    db.execute("ALTER TABLE export_fragments DROP COLUMN valid_from")
+    db.execute("ALTER TABLE export_fragments DROP COLUMN valid_to")
+    db.execute("ALTER TABLE export_fragments ADD COLUMN slots BLOB")
+    db.execute(
+        """DELETE FROM export_fragments WHERE inspection_id NOT IN
+             (SELECT id FROM inspections WHERE status = 'valid')"""
+    )
+    db.execute(
+        """CREATE TRIGGER export_fragments_inspections_invalid AFTER UPDATE OF status
+             ON inspections WHEN NEW.status != 'valid' BEGIN
+             DELETE FROM export_fragments WHERE inspection_id = OLD.id; END"""
+    )
+    db.execute(
+        """CREATE TRIGGER export_fragments_inspections_delete AFTER DELETE ON inspections BEGIN
+             DELETE FROM export_fragments WHERE inspection_id = OLD.id; END"""
+    )

@@ -165,9 +165,7 @@ CREATE TABLE export_fragments (
              rows INTEGER NOT NULL,
              crc INTEGER NOT NULL,
              size INTEGER NOT NULL,
-             valid_from TEXT,
-             valid_to TEXT,
-             data BLOB,
+             data BLOB, slots BLOB,
              PRIMARY KEY (inspection_id, sheet)
            );
 
@@ -921,6 +919,13 @@ CREATE TRIGGER inspection_answers_unsum_sections AFTER DELETE ON inspection_answ
                failed = failed - (OLD.outcome = 'fail')
              WHERE inspection_id = OLD.inspection_id AND section_id = OLD.section_id;
            END;
+
+CREATE TRIGGER export_fragments_inspections_delete AFTER DELETE ON inspections BEGIN
+             DELETE FROM export_fragments WHERE inspection_id = OLD.id; END;
+
+CREATE TRIGGER export_fragments_inspections_invalid AFTER UPDATE OF status
+             ON inspections WHEN NEW.status != 'valid' BEGIN
+             DELETE FROM export_fragments WHERE inspection_id = OLD.id; END;
 
 CREATE TRIGGER inspections_bump_version_delete AFTER DELETE ON inspections BEGIN UPDATE bureau_data_version SET n = n + 1 WHERE id = 1; END;
 
