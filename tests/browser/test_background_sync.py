@@ -8,10 +8,19 @@ import time
 
 import pytest
 
-from .conftest import login
+from .conftest import FULL_CHROMIUM, launch, login
 from .helpers import fill_to_signing, outbox, start_inspection, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """The full chromium: the headless shell the other tests drive answers every sync
+    registration with "Background Sync is disabled"."""
+    browser = launch(playwright, FULL_CHROMIUM)
+    yield browser
+    browser.close()
 
 
 def registration(page) -> dict:
