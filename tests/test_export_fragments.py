@@ -226,6 +226,8 @@ def test_a_part_of_fragments_and_plain_rows_reads_back_whole(seekable):
 def test_the_slots_of_kept_rows_are_written_for_each_workbooks_day(combine, monkeypatch):
     if combine == "python":
         monkeypatch.setattr(xlsx, "crc32_combine", xlsx._crc32_combine_zeros)
+        monkeypatch.setattr(xlsx, "crc32_op", xlsx._crc32_op_zeros)
+        monkeypatch.setattr(xlsx, "crc32_by_op", xlsx._crc32_by_op_zeros)
     refs = {"是（计入县住建局）": 0, "否": 1}
     cells = xlsx.Cells(None, refs)
     kept = cells.fragment(
@@ -241,9 +243,10 @@ def test_the_slots_of_kept_rows_are_written_for_each_workbooks_day(combine, monk
             return cells.cells([texts[shown], day - deadline] if day > deadline else ["否", None])
 
         out = io.BytesIO()
+        rows = [kept.filled(xlsx.SlotCells(overdue)), ["之后", 1]]
         xlsx.write(
-            out, [xlsx.Sheet("表", ["甲", "乙", "丙", "丁", "戊", "己"], [kept, ["之后", 1]])], refs,
-            lambda: sorted((n, t) for t, n in refs.items()), xlsx.SlotCells(overdue),
+            out, [xlsx.Sheet("表", ["甲", "乙", "丙", "丁", "戊", "己"], rows)], refs,
+            lambda: sorted((n, t) for t, n in refs.items()),
         )  # fmt: skip
         data = out.getvalue()
         assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None  # the filled CRC holds
@@ -266,6 +269,13 @@ def test_crc_of_joined_parts_with_or_without_zlibs_own_combine():
     for combine in (xlsx.crc32_combine, xlsx._crc32_combine_zeros):
         assert combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
         assert combine(0, zlib.crc32(b), len(b)) == zlib.crc32(b)
+    # Carried over two distances at once: by the sum of their multipliers.
+    for op, by_op in ((xlsx.crc32_op, xlsx.crc32_by_op),
+                      (xlsx._crc32_op_zeros, xlsx._crc32_by_op_zeros)):  # fmt: skip
+        assert by_op(zlib.crc32(a), zlib.crc32(b), op(len(b))) == zlib.crc32(a + b)
+        value = zlib.crc32(a)
+        both = by_op(value, 0, op(len(b)) ^ op(7))
+        assert both == xlsx.crc32_combine(value, 0, len(b)) ^ xlsx.crc32_combine(value, 0, 7)
 
 
 def test_the_idle_worker_renders_again_what_a_write_removed(app, db, received, monkeypatch):

@@ -312,55 +312,76 @@ def _groups(render: Render, inspections: Iterable[tuple]) -> Iterator[Group]:
 # Bump a sheet's number when what its kept fragments hold changes without its headers
 # changing (a label, a cell's type, an order): its kept fragments are then rendered again.
 # 2: 是否逾期 names the county unit an overdue item counts against; 3 (整改情况): an open
-# item's 是否逾期 and 逾期天数 are slots, so its rows hold on every day.
-FRAGMENT_FORMAT = {"items": 2, "findings": 2, "rectifications": 3}
+# item's 是否逾期 and 逾期天数 are slots, so its rows hold on every day; 4: slots listed by
+# the cells they hold.
+FRAGMENT_FORMAT = {"items": 2, "findings": 2, "rectifications": 4}
 _CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
 
 
-def _fingerprinter(sheet: str, headers: list[str]) -> Callable[[tuple], str]:
+class _Fingerprints:
     """What an inspection's kept rows were rendered from beyond its answers and items: its
-    own columns (school name, township, date…), the sheet's columns, the format."""
-    prefix = repr((FRAGMENT_FORMAT[sheet], sheet, headers)).encode()
+    own columns (school name, township, date…), the sheet's columns, the format. The
+    columns are encoded once for all three sheets."""
 
-    def fingerprint(inspection: tuple) -> str:
-        text = "\x1f".join([str(v) for v in inspection]).encode()
-        return hashlib.blake2b(prefix + text, digest_size=12).hexdigest()
+    def __init__(self) -> None:
+        self.texts: dict[str, bytes] = {}
 
-    return fingerprint
+    def of(self, sheet: str, headers: list[str]) -> Callable[[tuple], str]:
+        prefix = repr((FRAGMENT_FORMAT[sheet], sheet, headers)).encode()
+        started = hashlib.blake2b(prefix, digest_size=12)
+        texts = self.texts
+
+        def fingerprint(inspection: tuple) -> str:
+            text = texts.get(inspection[0])
+            if text is None:
+                text = texts[inspection[0]] = "\x1f".join([str(v) for v in inspection]).encode()
+            digest = started.copy()
+            digest.update(text)
+            return digest.hexdigest()
+
+        return fingerprint
 
 
 def _fragments(
     db: Database, sheet: str, headers: list[str], render: Render, inspections: Iterable[tuple],
-    strings: _Strings,
+    strings: _Strings, prints: _Fingerprints, fill: xlsx.SlotCells | None = None,
 ) -> Iterator[xlsx.Fragment]:  # fmt: skip
     """Each inspection's rows of ``sheet`` as a deflated fragment: the kept one while it
     holds, else rendered now and kept (``export_fragments``) for the next export.
 
     A change to what the rows show removes the kept fragment (triggers, 0030 and 0035) or
     changes its fingerprint; a fragment rendered while such a change lands is not kept (its
-    reservation is gone). Nothing kept depends on the day (see :class:`_Rectifications`).
+    reservation is gone). Nothing kept depends on the day (see :class:`_Rectifications`):
+    with ``fill`` (a workbook's day) slots are filled, and each chunk's fragments come
+    joined in one (handed to the writer 240 times for a province, not 40 000).
     """
     cells = xlsx.Cells(None, strings.refs)
-    fingerprint = _fingerprinter(sheet, headers)
+    fingerprint = prints.of(sheet, headers)
     it = iter(inspections)
     while chunk := list(itertools.islice(it, _CHUNK)):
-        prints = {inspection[0]: fingerprint(inspection) for inspection in chunk}
-        kept = storage.kept_fragments(db, sheet, prints)
-        missing = {iid: fp for iid, fp in prints.items() if iid not in kept}
+        wanted = {inspection[0]: fingerprint(inspection) for inspection in chunk}
+        kept = storage.kept_fragments(db, sheet, wanted)
+        missing = {iid: fp for iid, fp in wanted.items() if iid not in kept}
         token = storage.reserve_fragments(db, sheet, missing) if missing else ""
-        made = []
+        made, fragments = [], []
         for inspection in chunk:
             found = kept.get(inspection[0])
             if found is not None:
-                yield xlsx.Fragment(*found)
-                continue
-            group = render(inspection)
-            fragment = cells.fragment([group] if group is not None else [])
-            made.append((inspection[0], fragment.rows, fragment.crc, fragment.size,
-                         fragment.data, fragment.slots))  # fmt: skip
-            yield fragment
+                fragment = xlsx.Fragment(*found)
+            else:
+                group = render(inspection)
+                fragment = cells.fragment([group] if group is not None else [])
+                made.append((inspection[0], fragment.rows, fragment.crc, fragment.size,
+                             fragment.data, fragment.slots))  # fmt: skip
+            fragments.append(
+                fragment.filled(fill) if fill is not None and fragment.slots else fragment
+            )
         if made:
             storage.keep_fragments(db, sheet, token, made)
+        if fill is None:
+            yield from fragments
+        else:
+            yield xlsx.joined(fragments)
 
 
 # progress(stage, done, total): how many of the export's inspection passes are written.
@@ -414,18 +435,22 @@ def _long_sheets(db: Database, strings: _Strings) -> list[tuple[str, list[str], 
 def prepare(db: Database, filters: periods.Filters, stop: Callable[[], bool] | None = None) -> int:
     """Render and keep the rows an export of ``filters`` would render, without writing a
     workbook (the worker, when idle, after writes: the next export then only copies).
-    Returns how many inspections' rows of a sheet it rendered."""
+    Returns how many inspections' rows of a sheet it rendered; ``stop()`` is asked before
+    each chunk of them."""
     every = storage.inspections(db, filters)
-    strings = _Strings(db)
+    strings, prints = _Strings(db), _Fingerprints()
     rendered = 0
     for sheet, headers, render in _long_sheets(db, strings):
-        fingerprint = _fingerprinter(sheet, headers)
+        fingerprint = prints.of(sheet, headers)
         kept = storage.kept_prints(db, sheet)
         unkept = [i for i in every if kept.get(i[0]) != fingerprint(i)]
-        for n, _fragment in enumerate(_fragments(db, sheet, headers, render, unkept, strings)):
-            if stop is not None and n % 100 == 0 and stop():
-                return rendered + n
-        rendered += len(unkept)
+        for start in range(0, len(unkept), _CHUNK):
+            if stop is not None and stop():
+                return rendered
+            chunk = unkept[start : start + _CHUNK]
+            for _fragment in _fragments(db, sheet, headers, render, chunk, strings, prints):
+                pass
+            rendered += len(chunk)
     return rendered
 
 
@@ -445,13 +470,15 @@ def sheets(
     """
     every = storage.inspections(db, overview.filters)
     total = 3 * len(every)
+    prints = _Fingerprints()
+    fill = None if strings is None else _slot_cells(overview.today, strings)
 
     def walk(n: int, stage: str) -> Iterator[tuple]:
         return _tracked(every, progress, stage, n * len(every), total)
 
     def rows(n: int, stage: str, sheet: str, headers: list[str], render: Render) -> Iterable:
         if strings is not None:
-            return _fragments(db, sheet, headers, render, walk(n, stage), strings)
+            return _fragments(db, sheet, headers, render, walk(n, stage), strings, prints, fill)
         return _groups(render, walk(n, stage))
 
     items, findings, rectifications = ITEM_HEADERS, FINDING_HEADERS, RECTIFICATION_HEADERS
@@ -505,7 +532,7 @@ def write_xlsx(
     strings = _Strings(db)
     return xlsx.write(
         target, sheets(db, overview, progress, min_responses, strings), strings.refs,
-        strings.numbered, _slot_cells(overview.today, strings),
+        strings.numbered,
     )  # fmt: skip
 
 

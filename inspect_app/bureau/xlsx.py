@@ -28,8 +28,8 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO
 
@@ -113,6 +113,47 @@ def _c_crc32_combine():
 
 crc32_combine = _c_crc32_combine() or _crc32_combine_zeros
 
+
+# Carrying a CRC-32 over n bytes is multiplying it by x^(8n) modulo the CRC's polynomial
+# (zlib's crc32_combine_gen / crc32_combine_op): the multiplier of several distances is
+# the sum of theirs, so one multiplication carries a value over each of them at once.
+def _multmodp(a: int, b: int) -> int:
+    """a × b modulo the CRC-32 polynomial (zlib's multmodp, bit-reflected)."""
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ 0xEDB88320 if b & 1 else b >> 1
+
+
+def _crc32_op_zeros(length: int) -> int:
+    return _crc32_combine_zeros(1 << 31, 0, length)  # x^(8n) · 1
+
+
+def _crc32_by_op_zeros(crc1: int, crc2: int, op: int) -> int:
+    return _multmodp(op, crc1) ^ crc2
+
+
+def _c_crc32_ops():
+    """zlib's crc32_combine_gen64 and crc32_combine_op (zlib ≥ 1.2.12), or None."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("z") or "libz.so.1")
+        gen, by_op = lib.crc32_combine_gen64, lib.crc32_combine_op
+    except (OSError, AttributeError):
+        return None
+    gen.argtypes, gen.restype = [ctypes.c_int64], ctypes.c_ulong
+    by_op.argtypes = [ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    by_op.restype = ctypes.c_ulong
+    return gen, by_op
+
+
+# crc32_op(n): the multiplier that carries a CRC over n bytes; crc32_by_op(crc1, crc2, op):
+# crc1 carried by ``op``, plus crc2 (with op = crc32_op(len2), crc32_combine).
+crc32_op, crc32_by_op = _c_crc32_ops() or (_crc32_op_zeros, _crc32_by_op_zeros)
+
 # An empty final deflate block (BFINAL, fixed Huffman, end of block): ends a part's stream
 # made of sync-flushed segments.
 _FINAL_BLOCK = b"\x03\x00"
@@ -140,7 +181,9 @@ SLOT_SIZE = 44  # '<c t="s"><v>9999999</v></c>' + '<c><v>99999</v></c>'
 # text, so no match can start or end inside it.
 _PLACEHOLDER = b"\x01" * SLOT_SIZE
 _SLOT_MARK = re.compile(rb"\x01(\d+):(\d+)\x02")
-_SLOT = struct.Struct("<IIII")  # offset in data, bytes of XML after the slot, first, second
+# The slots of a fragment, by the cells they hold: first, second, the CRC multiplier of
+# their distances to the fragment's end (summed), how many; then their offsets in data.
+_SLOTS = struct.Struct("<IIII")
 _EMPTY_STORED = b"\x00\x00\xff\xff"  # LEN, NLEN of the empty stored block a sync flush ends on
 
 
@@ -152,7 +195,8 @@ class Fragment:
     concatenate into one part's stream (as pigz joins its blocks); ``crc`` and ``size`` are
     the CRC-32 and length of the XML it holds, ``rows`` how many ``<row>`` it holds.
     ``slots`` (packed) says where :class:`Slot` cells go; ``crc`` is then that of the XML
-    with placeholders there, and the fragment is written once :meth:`filled`.
+    with placeholders there, and the fragment is written once :meth:`filled`. A fragment
+    :func:`joined` from others keeps them as ``parts``, for a sheet that fills up in it.
     """
 
     rows: int
@@ -160,27 +204,55 @@ class Fragment:
     crc: int
     size: int
     slots: bytes = b""
+    parts: tuple[Fragment, ...] = field(default=(), repr=False, compare=False)
 
     def filled(self, fill: Callable[[int, int], tuple[bytes, int]]) -> Fragment:
         """The fragment with its slots written: ``fill(first, second)`` gives a slot's
         stored block (from LEN on) and the CRC-32 difference its cells make (see
         :class:`SlotCells`). CRC-32 is linear: each slot's difference, carried over the
-        bytes after it, is added to the kept CRC."""
+        bytes after it, is added to the kept CRC; slots holding the same cells (an
+        inspection's items mostly share a deadline) are carried by one multiplication."""
         if not self.slots:
             return self
-        data, at, crc = self.data, 0, self.crc
-        pieces: list[bytes] = []
-        for offset, after, first, second in _SLOT.iter_unpack(self.slots):
+        data, slots, at, crc = self.data, self.slots, 0, self.crc
+        groups: list[tuple[bytes, tuple[int, ...]]] = []
+        while at < len(slots):
+            first, second, op, count = _SLOTS.unpack_from(slots, at)
+            offsets = struct.unpack_from(f"<{count}I", slots, at + _SLOTS.size)
+            at += _SLOTS.size + 4 * count
             block, difference = fill(first, second)
-            pieces += (data[at:offset], block)
-            at = offset
-            crc ^= crc32_combine(difference, 0, after)
-        pieces.append(data[at:])
-        return Fragment(self.rows, b"".join(pieces), crc, self.size)
+            crc ^= crc32_by_op(difference, 0, op)
+            groups.append((block, offsets))
+        if len(groups) == 1:
+            block, offsets = groups[0]
+            bounds = (0, *offsets, len(data))
+            joined = block.join([data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
+        else:
+            pieces: list[bytes] = []
+            start = 0
+            for offset, block in sorted((o, b) for b, offsets in groups for o in offsets):
+                pieces += (data[start:offset], block)
+                start = offset
+            pieces.append(data[start:])
+            joined = b"".join(pieces)
+        return Fragment(self.rows, joined, crc, self.size)
 
     def xml(self) -> bytes:
         assert not self.slots, "a fragment's slots are filled before it is read"
         return zlib.decompressobj(-15).decompress(self.data)
+
+
+def joined(fragments: list[Fragment]) -> Fragment:
+    """Fragments (their slots filled) as one, written with one hand-over instead of many."""
+    data, rows, crc, size = [], 0, 0, 0
+    for fragment in fragments:
+        assert not fragment.slots, "a fragment's slots are filled before it is joined"
+        if fragment.size:
+            data.append(fragment.data)
+            rows += fragment.rows
+            crc = crc32_combine(crc, fragment.crc, fragment.size)
+            size += fragment.size
+    return Fragment(rows, b"".join(data), crc, size, parts=tuple(fragments))
 
 
 class SlotCells:
@@ -235,9 +307,14 @@ def deflate(xml: bytes, rows: int, level: int = 6) -> Fragment:
         compressor.flush(zlib.Z_SYNC_FLUSH)
         crc, size = zlib.crc32(_PLACEHOLDER, crc), size + SLOT_SIZE
     out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    groups: dict[tuple[int, int], tuple[list[int], int]] = {}
+    for offset, before, first, second in spots:
+        offsets, op = groups.get((first, second), ([], 0))
+        offsets.append(offset)
+        groups[(first, second)] = (offsets, op ^ crc32_op(size - before - SLOT_SIZE))
     slots = b"".join(
-        _SLOT.pack(offset, size - before - SLOT_SIZE, first, second)
-        for offset, before, first, second in spots
+        _SLOTS.pack(first, second, op, len(offsets)) + struct.pack(f"<{len(offsets)}I", *offsets)
+        for (first, second), (offsets, op) in groups.items()
     )
     return Fragment(rows, b"".join(out), crc, size, slots)
 
@@ -554,10 +631,8 @@ class Workbook:
     def __init__(
         self, target: str | IO[bytes], refs: dict[str, int] | None = None,
         strings: Callable[[], list[tuple[int, str]]] | None = None,
-        fill: Callable[[int, int], tuple[bytes, int]] | None = None,
     ):  # fmt: skip
         self.out = _Deflater(target)
-        self.fill = fill
         self.titles: list[str] = []
         self.shared: list[str] = []
         self.strings = strings
@@ -627,23 +702,28 @@ class Workbook:
             part, room = part + 1, MAX_SHEET_ROWS
             self._open(f"{sheet.title}({part})", sheet)
 
-        for row in sheet.rows:
+        def taken() -> Iterator[list | Group | Fragment]:
+            """The rows, a joined fragment the sheet fills up in as its parts: only the part
+            the sheet ends in is then cut (decompressed), not all of them."""
+            for row in sheet.rows:
+                if isinstance(row, Fragment) and row.parts and row.rows > room:
+                    yield from row.parts
+                else:
+                    yield row
+
+        for row in taken():
             if isinstance(row, Fragment):
                 if not row.rows:
                     continue
-                fragment: Fragment = row
-                if row.slots:
-                    assert self.fill is not None, "a fragment with slots needs fill"
-                    fragment = row.filled(self.fill)
-                if fragment.rows <= room:
-                    count += fragment.rows
+                if row.rows <= room:
+                    count += row.rows
                     if chunk:
                         self._flush(chunk)
-                    self._raw(fragment)
-                    room -= fragment.rows
+                    self._raw(row)
+                    room -= row.rows
                     continue
                 # The sheet fills up inside the fragment: its rows are cut between parts.
-                xmls = _rows_of(fragment)
+                xmls = _rows_of(row)
             else:
                 xmls = rows(row)
             count += len(xmls)
@@ -745,15 +825,13 @@ _STYLES = (
 def write(
     target: str | IO[bytes], sheets: Iterable[Sheet], refs: dict[str, int] | None = None,
     strings: Callable[[], list[tuple[int, str]]] | None = None,
-    fill: Callable[[int, int], tuple[bytes, int]] | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """Write ``sheets`` into one workbook; returns rows written per sheet title.
 
     ``refs`` and ``strings``: shared strings numbered by the caller (see :class:`Workbook`),
-    needed when rows come as :class:`Fragment` s that refer to them; ``fill`` writes the
-    slots of those that have some (:class:`SlotCells`).
+    needed when rows come as :class:`Fragment` s that refer to them (their slots filled).
     """
-    book = Workbook(target, refs, strings, fill)
+    book = Workbook(target, refs, strings)
     counts = {}
     try:
         for sheet in sheets:
