@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 # pytest processes for `make test`: more than the two cores, because the browser tests spend
 # most of their time waiting on the page while the others compute.
 TEST_WORKERS ?= 3
+# Python's bytecode caches, written even where the environment turns them off (some container
+# images set PYTHONDONTWRITEBYTECODE): without them every process the suite starts (each test
+# worker, every `flask serve`, gunicorn and document worker) compiled the whole package from
+# source again, and each test worker rewrote every test module's asserts.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test install system-deps system-test-deps bench clean
 
