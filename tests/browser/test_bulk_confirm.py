@@ -114,7 +114,7 @@ def test_bulk_confirm_sets_only_plain_checks_undoes_and_reaches_the_server(page,
     page.wait_for_selector("body[data-ready='1']")
     page.click("#toc-toggle")
     page.click(".toc-item >> nth=0")
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=submitted]", timeout=30000)
     stored = live_server.query(

@@ -226,14 +226,14 @@ def test_phone_form_over_https_has_secure_cookie_hsts_and_works_offline(
         wait_for_service_worker(page)
         assert page.evaluate("navigator.serviceWorker.controller.state") == "activated"
         inspection_id = start_inspection(page)
-        fill_all_sections(page, photos=photo_files, stop_after=1)
+        fill_all_sections(page, photos=photo_files, stop_after=1, by_hand=False)
         shot(page, "https-before-offline")
 
         context.set_offline(True)
         page.reload()  # from the service worker's cache, over the secure origin
         page.wait_for_selector("body[data-ready='1']")
         assert page.locator("#net").inner_text() == "离线"
-        fill_all_sections(page, photos=photo_files)
+        fill_all_sections(page, photos=photo_files, by_hand=False)
         page.click("#to-review")
         page.click("#to-sign")
         sign(page, "inspector")

@@ -28,7 +28,7 @@ def test_an_interview_recorded_offline_reaches_the_rectification_list_and_the_re
     context.set_offline(True)
     page.reload()  # the form, interviews.js included, comes from the service worker
     page.wait_for_selector("body[data-ready='1']")
-    fill_all_sections(page)
+    fill_all_sections(page, by_hand=False)
     page.click("#to-review")
     page.wait_for_selector("#review-total")
 

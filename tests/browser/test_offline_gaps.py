@@ -54,7 +54,7 @@ def test_offline_start_after_only_the_home_page(page, context, live_server, shot
 def test_school_signer_typed_before_reload_is_kept(page, live_server, shot):
     login(page)
     start_inspection(page)
-    fill_all_sections(page)
+    fill_all_sections(page, by_hand=False)
     page.click("#to-review")
     page.click("#to-sign")
     sign(page, "inspector")
@@ -93,7 +93,7 @@ def test_same_photo_on_two_items_over_a_slow_uplink(page, context, live_server, 
     inspection_id = start_inspection(page)
     add_photo(page, "poor_students_total", photo_files[0])
     add_photo(page, "dynamic_management", photo_files[0])  # the same picture, so the same hash
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send(
@@ -157,7 +157,7 @@ def user_id(server, username: str) -> int:
 def test_queued_inspection_is_not_sent_by_another_account(page, context, live_server, shot):
     login(page)  # duxue1
     inspection_id = start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     context.set_offline(True)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=waiting]")
@@ -235,7 +235,7 @@ REQUEUE = """async ([id, payload]) => {
 def submitted_payload(page, live_server) -> tuple[str, dict]:
     login(page)
     inspection_id = start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=submitted]")
     row = live_server.query("SELECT payload FROM inspections WHERE id = ?", [inspection_id])[0]
@@ -285,7 +285,7 @@ def test_card_says_all_photos_are_up_while_the_inspection_is_sent(
     start_inspection(page)
     add_photo(page, "poor_students_total", photo_files[0])
     add_photo(page, "poor_students_total", photo_files[1])
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     page.route("**/api/inspections/*", lambda route: None)  # the answer never comes
     page.click("#submit")
     state = page.locator("#lock-state")
@@ -299,7 +299,7 @@ def test_card_says_all_photos_are_up_while_the_inspection_is_sent(
 def test_offline_submit_says_it_uploads_later(page, context, live_server, shot):
     login(page)
     start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     context.set_offline(True)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=waiting]")

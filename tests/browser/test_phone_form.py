@@ -77,7 +77,7 @@ def test_offline_halfway_reload_submit_then_sync(page, context, live_server, sho
     login(page)
     wait_for_service_worker(page)
     inspection_id = start_inspection(page)
-    fill_all_sections(page, photos=photo_files, stop_after=2)
+    fill_all_sections(page, photos=photo_files, stop_after=2, by_hand=False)
     add_photos(
         page, page.locator(".section .item").first.get_attribute("data-item"), photo_files[:2]
     )
@@ -89,7 +89,7 @@ def test_offline_halfway_reload_submit_then_sync(page, context, live_server, sho
     assert page.locator("#net").inner_text() == "离线"
     assert page.locator(".section .thumb").count() == 2
     shot(page, "offline-reloaded")
-    fill_all_sections(page, photos=photo_files)
+    fill_all_sections(page, photos=photo_files, by_hand=False)
     page.click("#to-review")
     page.click("#to-sign")
     sign(page, "inspector")
@@ -128,7 +128,7 @@ def test_close_page_mid_upload_and_recover(browser, live_server, shot, photo_fil
     login(page)
     inspection_id = start_inspection(page)
     add_photos(page, "poor_students_total", photo_files[:3])
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
 
     uploads: list[str] = []
 
@@ -170,7 +170,7 @@ def test_close_page_mid_upload_and_recover(browser, live_server, shot, photo_fil
 def test_double_tap_submit_makes_one_inspection(page, live_server, shot):
     login(page)
     inspection_id = start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     page.evaluate("() => { const b = document.getElementById('submit'); b.click(); b.click(); }")
     page.wait_for_selector("#lock-state[data-state=submitted]")
     shot(page, "double-tap")
@@ -181,7 +181,7 @@ def test_double_tap_submit_makes_one_inspection(page, live_server, shot):
 def test_expired_session_keeps_queue_until_login(page, context, live_server, shot):
     login(page)
     inspection_id = start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     context.clear_cookies()  # the login expired while the inspector was at the school
     page.click("#submit")
     page.wait_for_selector("#banner:not([hidden])")
@@ -226,7 +226,7 @@ def test_constraint_message_beside_the_field(page, live_server, shot):
 def test_blank_signature_refused(page, live_server, shot):
     login(page)
     start_inspection(page)
-    fill_all_sections(page)
+    fill_all_sections(page, by_hand=False)
     page.click("#to-review")
     page.click("#to-sign")
     page.click("#sig-inspector-save")
@@ -261,7 +261,7 @@ def test_outbox_backup_file(context, page, live_server, shot, photo_files, tmp_p
     login(page)
     inspection_id = start_inspection(page)
     add_photos(page, "poor_students_total", photo_files[:2])
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     context.set_offline(True)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=waiting]")
@@ -352,7 +352,7 @@ def test_prefill_from_previous_is_marked_until_confirmed(browser, live_server, s
     assert page.input_value("#in-poor_students_total") == "14"
     assert card.locator(".tag-prefill").is_visible()
     shot(page, "prefill-offered")
-    fill_all_sections(page)
+    fill_all_sections(page, by_hand=False)
     page.click("#to-review")
     missing = page.locator("#missing")
     assert "沿用上次的数据尚未确认" in missing.inner_text()
@@ -369,7 +369,7 @@ def test_prefill_from_previous_is_marked_until_confirmed(browser, live_server, s
 def test_conflict_is_shown_and_kept(page, live_server, shot):
     login(page)
     inspection_id = start_inspection(page)
-    fill_to_signing(page)
+    fill_to_signing(page, by_hand=False)
     page.click("#submit")
     page.wait_for_selector("#lock-state[data-state=submitted]")
     # another phone already sent different content under this id: the server answers 409
