@@ -139,12 +139,11 @@ class _Strings:
     def __init__(self, db: Database):
         self.db = db
         self.refs = {text: n for n, text in storage.all_strings(db)}
+        self.texts: dict[int, str] = {}  # by number, filled when asked (text)
         self.register(
             [*OUTCOME_NAMES.values(), *vocabulary.RECTIFICATION_STATUS.values(), "是", "否", "学校",
              *(u["name"] for u in units.list_all(db))]
         )  # fmt: skip
-
-        self.texts: dict[int, str] = {}
 
     def register(self, texts) -> None:
         new = {t for t in texts if t and len(t) <= xlsx.LONG_TEXT and t not in self.refs}
@@ -159,6 +158,7 @@ class _Strings:
         return self.refs[text]
 
     def text(self, ref: int) -> str:
+        """The text numbered ``ref``."""
         if ref not in self.texts:
             self.texts = {n: text for text, n in self.refs.items()}
         return self.texts[ref]
@@ -293,8 +293,8 @@ def _slot_cells(today: date, strings: _Strings) -> xlsx.SlotCells:
     cells = xlsx.Cells(None, strings.refs)
 
     def overdue(ordinal: int, shown: int) -> str:
-        days = today.toordinal() - ordinal
-        return cells.cells([strings.text(shown), days] if days > 0 else ["否", None])
+        flag, days = _overdue_cells(date.fromordinal(ordinal).isoformat(), None, today)
+        return cells.cells([strings.text(shown) if days else flag, days])
 
     return xlsx.SlotCells(overdue)
 

@@ -178,7 +178,8 @@ class Slot:
 SLOT_SIZE = 44  # '<c t="s"><v>9999999</v></c>' + '<c><v>99999</v></c>'
 # What the compressor is given in a slot's place, so the references of the rows after it
 # reach back over the right distance: control characters, which escape() removes from every
-# text, so no match can start or end inside it.
+# text, so no match the compressor finds includes any of it (what the export writes there
+# instead is never referred to).
 _PLACEHOLDER = b"\x01" * SLOT_SIZE
 _SLOT_MARK = re.compile(rb"\x01(\d+):(\d+)\x02")
 # The slots of a fragment, by the cells they hold: first, second, the CRC multiplier of
@@ -715,6 +716,7 @@ class Workbook:
             if isinstance(row, Fragment):
                 if not row.rows:
                     continue
+                assert not row.slots, "a fragment's slots are filled before it is written"
                 if row.rows <= room:
                     count += row.rows
                     if chunk:
