@@ -3,15 +3,13 @@ the preview shows the pages, and what is issued is what was previewed."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from werkzeug.serving import make_server
 
 from inspect_app import create_app
 from inspect_app.demo.county import DEMO_PASSWORD
 
-from .conftest import login, new_context
+from .conftest import login, new_context, serve
 
 COMPREHENSIVE = "教育精准扶贫综合督导"
 
@@ -34,7 +32,7 @@ def county_server(tmp_path_factory):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--inspections"])
     assert result.exit_code == 0, result.output
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serve(httpd)
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
 

@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
 from ..instances import make_app
-from .conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, login, new_context
+from .conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, login, new_context, serve
 from .helpers import fill_all_sections, sign, start_inspection, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
@@ -162,7 +161,7 @@ def https_server(tmp_path, demo_template):
         PUBLIC_URL=public,
     )
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serve(httpd)
     proxy_dir = tmp_path / "nginx"
     proxy_dir.mkdir()
     conf = nginx_config(
