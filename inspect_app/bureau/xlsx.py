@@ -188,8 +188,8 @@ _SLOTS = struct.Struct("<IIII")
 _EMPTY_STORED = b"\x00\x00\xff\xff"  # LEN, NLEN of the empty stored block a sync flush ends on
 
 
-@dataclass(frozen=True)
-class Fragment:
+@dataclass(slots=True, eq=False)  # not frozen: 120 000 are made per export, and a frozen
+class Fragment:  # dataclass's __init__ costs five times as much (never changed once made)
     """Rows whose XML was rendered and deflated before: written as they are, never rebuilt.
 
     ``data`` is raw deflate ending on a sync flush (byte-aligned, not final), so fragments
