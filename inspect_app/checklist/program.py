@@ -6,8 +6,9 @@ what it is (type, relevant, N/A allowed, memo kind…) and to keeping per-item s
 Here each checklist version gets that loop unrolled once: straight-line code for each item
 that does only what this item can need, with its state in local variables, calling
 scoring's own functions for everything rare (malformed answers, samples, judgements not yet
-remembered). The Result is exactly the loop's (bench/check_scoring_identity.py compares
-them by repr).
+remembered). An answer no expression reads needs nothing from pass 1 but its own value, so
+its two passes are written as one, at its place in pass 2 (`_fused_item`). The Result is
+exactly the loop's (bench/check_scoring_identity.py compares them by repr).
 
 Checklists are uploaded by bureau clerks, so the source written here never contains any of
 a checklist's content — no item id, label, text, number or expression: only Python keywords,
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from inspect_app.checklist.expressions import references
+from inspect_app.checklist.expressions import references, walk
 from inspect_app.checklist.model import Checklist, ItemPlan
 
 # Compiled code by source text: checklists of the same shape (the differential tests' many
@@ -115,40 +116,28 @@ def _value_code(w: _Writer, n: int, plan: ItemPlan, stored: bool) -> None:
     w("if raw is None:")
     w(f"    v{n} = None")
     w(f"    pending.add(I{n})")
-    # the commonest well-formed answers inline (as scoring._normalize_answer would read them)
-    if t == "yesno":
-        w("elif type(raw) is bool:")
-        w(f"    v{n} = raw")
-        if store:
-            w(f"    {store}")
-    elif t == "choice":
-        w(f"elif type(raw) is str and raw in P{n}.choices:")
-        w(f"    v{n} = raw")
-        if store:
-            w(f"    {store}")
-    elif t == "integer":
-        w("elif type(raw) is int and -NUMBER_LIMIT < raw < NUMBER_LIMIT:")
-        w(f"    v{n} = float(raw)")
-        if store:
-            w(f"    {store}")
-    elif t == "decimal":
-        # float(raw) is raw itself; NaN fails the range and goes below
-        w("elif type(raw) is float and -NUMBER_LIMIT < raw < NUMBER_LIMIT:")
-        w(f"    v{n} = raw")
-        if store:
-            w(f"    {store}")
-    elif t == "text":  # blank text (unanswered) goes below
-        w("elif type(raw) is str and raw.strip():")
-        w(f"    v{n} = raw")
-        if store:
-            w(f"    {store}")
-    elif t == "date":  # "" (unanswered) and impossible dates go below
-        w("elif type(raw) is str and day_number(raw) is not None:")
-        w(f"    v{n} = raw")
+    if t in _INLINE_READS:
+        test, value = _INLINE_READS[t]
+        w(f"elif {test.format(n=n)}:")
+        w(f"    v{n} = {value}")
         if store:
             w(f"    {store}")
     w("else:")  # anything else, out of line: malformed, blank text, dates, multi
     w(f"    v{n}, s{n} = read_answer(P{n}, raw, values, errors, broken, pending)")
+
+
+# The commonest well-formed answers of each type, read inline (as scoring._normalize_answer
+# would read them): (test of `raw`, the value). Anything else goes to scoring.read_answer.
+_INLINE_READS = {
+    "yesno": ("type(raw) is bool", "raw"),
+    "choice": ("type(raw) is str and raw in P{n}.choices", "raw"),
+    "integer": ("type(raw) is int and -NUMBER_LIMIT < raw < NUMBER_LIMIT", "float(raw)"),
+    # float(raw) is raw itself; NaN fails the range and goes out of line
+    "decimal": ("type(raw) is float and -NUMBER_LIMIT < raw < NUMBER_LIMIT", "raw"),
+    "text": ("type(raw) is str and raw.strip()", "raw"),  # blank text (unanswered): out of line
+    # "" (unanswered) and impossible dates: out of line
+    "date": ("type(raw) is str and day_number(raw) is not None", "raw"),
+}
 
 
 def _settle(w: _Writer, n: int, store: str | None) -> None:
@@ -235,9 +224,18 @@ def _inline_key(plan: ItemPlan, items: dict[str, tuple[int, str]]) -> list[str] 
 
 def _record_code(w: _Writer, n: int, plan: ItemPlan, items: dict[str, tuple[int, str]]) -> None:
     """Pass 2 for a shown item: its remembered record into `rec` (worked out when new)."""
-    w(f"v = v{n}")
-    w("if v is None:")
+    w(f"if v{n} is None:")
     w.indent()
+    _record_unanswered(w, n, plan)
+    w.dedent()
+    w("else:")
+    w.indent()
+    _record_value(w, n, plan, items)
+    w.dedent()
+
+
+def _record_unanswered(w: _Writer, n: int, plan: ItemPlan) -> None:
+    """The record of a shown item without a value."""
     # nothing to judge: the outcome follows from the item (and for a calculation, whether
     # its inputs still wait for answers; a sample drawn and not yet marked says which
     # files, so it is worked out each time)
@@ -253,40 +251,44 @@ def _record_code(w: _Writer, n: int, plan: ItemPlan, items: dict[str, tuple[int,
     w(f"    rec = remember(P{n}.settled, key, P{n}, SHOWN, None, None, scope, pending, samples)")
     if plan.type == "sample":
         w.dedent()
-    w.dedent()
-    w("else:")
-    w.indent()
+
+
+def _record_value(w: _Writer, n: int, plan: ItemPlan, items: dict[str, tuple[int, str]]) -> None:
+    """The record of a shown item with its value v{n}."""
+    v = f"v{n}"
     if plan.judged is None:
-        w(f"rec = record(P{n}, SHOWN, v, None, scope, pending, samples)")
-    elif plan.plain_key:
-        w(f"rec = J{n}.get(v)")
+        w(f"rec = record(P{n}, SHOWN, {v}, None, scope, pending, samples)")
+        return
+    if plan.plain_key:
+        w(f"rec = J{n}.get({v})")
         w("if rec is None:")
-        w(f"    rec = remember(J{n}, v, P{n}, SHOWN, v, None, scope, pending, samples)")
+        w(f"    rec = remember(J{n}, {v}, P{n}, SHOWN, {v}, None, scope, pending, samples)")
+        return
+    if plan.type == "multi":
+        w(f"key = tuple({v})")
+    elif plan.type == "computed":
+        # a calculation of any type: keep 是 apart from 1
+        w(
+            f"key = tuple({v}) if type({v}) is list else ({v}, BOOL_KEY) if type({v}) is bool else {v}"
+        )
     else:
-        if plan.type == "multi":
-            w("key = tuple(v)")
-        elif plan.type == "computed":
-            # a calculation of any type: keep 是 apart from 1
-            w("key = tuple(v) if type(v) is list else (v, BOOL_KEY) if type(v) is bool else v")
-        else:
-            w("key = v")
-        inline = _inline_key(plan, items)
-        if inline is not None:
-            for line in inline:
-                w(line)
-        reads = (plan.judge_deps or plan.judge_school) and inline is None
-        if reads:
-            w(f"key = judge_key(key, P{n}, scope, pending)")
-            w("if key is None:")
-            w(f"    rec = record(P{n}, SHOWN, v, None, scope, pending, samples)")
-            w("else:")
-            w.indent()
-        w(f"rec = J{n}.get(key)")
-        w("if rec is None:")
-        w(f"    rec = remember(J{n}, key, P{n}, SHOWN, v, None, scope, pending, samples)")
-        if reads:
-            w.dedent()
-    w.dedent()
+        w(f"key = {v}")
+    inline = _inline_key(plan, items)
+    if inline is not None:
+        for line in inline:
+            w(line)
+    reads = (plan.judge_deps or plan.judge_school) and inline is None
+    if reads:
+        w(f"key = judge_key(key, P{n}, scope, pending)")
+        w("if key is None:")
+        w(f"    rec = record(P{n}, SHOWN, {v}, None, scope, pending, samples)")
+        w("else:")
+        w.indent()
+    w(f"rec = J{n}.get(key)")
+    w("if rec is None:")
+    w(f"    rec = remember(J{n}, key, P{n}, SHOWN, {v}, None, scope, pending, samples)")
+    if reads:
+        w.dedent()
 
 
 # Item types whose value is a str or bool: a remembered entry already holds this very value
@@ -296,12 +298,17 @@ _OWN_VALUE_TYPES = ("yesno", "choice", "text", "date")
 
 
 def _replay(w: _Writer, n: int, plan: ItemPlan, k: int, shown: bool) -> None:
-    """What a record adds to the Result: the entry, missing, finding, rectification, cap,
-    then the section's counts and sums."""
+    """What a record adds to the Result: the entry (with the value v{n} when `shown`; a
+    broken item's record already says null), missing, finding, rectification, cap, then the
+    section's counts and sums."""
     w("template, extra, inc, ea, pa, e, p = rec")
-    w(f"items[I{n}] = entry = template.copy()")
-    if shown and plan.type not in _OWN_VALUE_TYPES:
-        w('entry["value"] = v')
+    value = shown and plan.type not in _OWN_VALUE_TYPES
+    if value or plan.type == "sample" or plan.evidence is not None:
+        w(f"items[I{n}] = entry = template.copy()")
+    else:  # the entry stays as remembered
+        w(f"items[I{n}] = template.copy()")
+    if value:
+        w(f'entry["value"] = v{n}')
     if plan.type == "sample":  # which files were drawn: the report and the re-check
         w(f"if I{n} in samples:")
         w(f'    entry["sample"] = samples[I{n}]')
@@ -332,34 +339,118 @@ def _replay(w: _Writer, n: int, plan: ItemPlan, k: int, shown: bool) -> None:
         w("possible_sum += p")
 
 
+def _hidden_entry(w: _Writer, n: int, plan: ItemPlan, state: str) -> None:
+    """Hidden or 不适用: nothing earned or possible, no finding, no photo needed."""
+    if plan.na_allowed and plan.answerable and state != "HIDDEN_SCHOOL":
+        if state == f"s{n}":
+            w(f"if s{n} is MARKED_NA:")
+            w("    counts += NA_COUNTS")
+        elif state == "MARKED_NA":
+            w("counts += NA_COUNTS")
+    w(f"items[I{n}] = P{n}.hidden_results[{state}].copy()")
+
+
 def _second_pass_item(
     w: _Writer, n: int, plan: ItemPlan, k: int, items: dict[str, tuple[int, str]]
 ) -> None:
+    """Pass 2 for an item pass 1 read: by its state s{n} and value v{n}."""
+    w(f"if s{n} is SHOWN:")
+    w.indent()
+    _record_code(w, n, plan, items)
+    _replay(w, n, plan, k, True)
+    w.dedent()
+    w(f"elif s{n} is BROKEN:")  # 无法计算 or malformed: no value
+    w.indent()
+    w(f"rec = broken_record(P{n}, errors[I{n}], scope, pending, samples)")
+    _replay(w, n, plan, k, False)
+    w.dedent()
+    if plan.na_allowed or plan.relevant is not None or plan.applies is not None:
+        w("else:")
+        w.indent()
+        _hidden_entry(w, n, plan, f"s{n}")
+        w.dedent()
+
+
+def _fused_item(
+    w: _Writer, n: int, plan: ItemPlan, k: int, items: dict[str, tuple[int, str]]
+) -> None:
+    """Both passes for an answer no expression reads (see `_fusable`), in document order:
+    nothing waits for its value, whether it is broken or still pending, so it is read where
+    it is judged and each way through goes straight to its record."""
+    if plan.applies is not None:  # (a section that does not apply is handled as a whole)
+        w(f"if I{n} in hidden:")
+        w.indent()
+        _hidden_entry(w, n, plan, "HIDDEN_SCHOOL")
+        w.dedent()
+        w("else:")
+        w.indent()
+    if plan.relevant is not None:
+        w("try:")
+        w(f"    s{n} = SHOWN if P{n}.relevant(scope) is True else HIDDEN_RELEVANT")
+        w("except EvalError as exc:")
+        w(f"    s{n} = BROKEN")
+        w(f"    errors[I{n}] = uncomputable(exc)")
+        if plan.na_allowed:
+            w(f"if s{n} is SHOWN and I{n} in marked_na:")
+            w(f"    s{n} = MARKED_NA")
+        w(f"if s{n} is SHOWN:")
+        w.indent()
+    elif plan.na_allowed:
+        w(f"if I{n} in marked_na:")
+        w.indent()
+        _hidden_entry(w, n, plan, "MARKED_NA")
+        w.dedent()
+        w("else:")
+        w.indent()
+    test, value = _INLINE_READS[plan.type]
+    w(f"raw = answers.get(I{n})")
+    w("if raw is None:")
+    w.indent()
+    w(f"v{n} = None")
+    _record_unanswered(w, n, plan)
+    w.dedent()
+    w(f"elif {test.format(n=n)}:")
+    w.indent()
+    w(f"v{n} = {value}")
+    _record_value(w, n, plan, items)
+    w.dedent()
+    w("else:")  # out of line, as pass 1 reads it; malformed gives its broken record
+    w.indent()
+    w(f"v{n}, s{n} = read_answer(P{n}, raw, values, errors, broken, pending)")
     w(f"if s{n} is SHOWN:")
     w.indent()
     _record_code(w, n, plan, items)
     w.dedent()
-    w(f"elif s{n} is BROKEN:")
-    w.indent()
-    w("v = None")  # 无法计算 or malformed: no value
-    w(f"rec = broken_record(P{n}, errors[I{n}], scope, pending, samples)")
+    w("else:")
+    w(f"    rec = broken_record(P{n}, errors[I{n}], scope, pending, samples)")
     w.dedent()
-    hidden = plan.na_allowed or plan.relevant is not None or plan.applies is not None
-    if hidden:
-        # Hidden or 不适用: nothing earned or possible, no finding, no photo needed.
+    _replay(w, n, plan, k, True)  # a broken record's null value is v{n} (None) as well
+    if plan.relevant is not None:
+        w.dedent()
+        w(f"elif s{n} is BROKEN:")
+        w.indent()
+        w(f"rec = broken_record(P{n}, errors[I{n}], scope, pending, samples)")
+        _replay(w, n, plan, k, False)
+        w.dedent()
         w("else:")
         w.indent()
-        if plan.na_allowed and plan.answerable:
-            w(f"if s{n} is MARKED_NA:")
-            w("    counts += NA_COUNTS")
-        w(f"items[I{n}] = P{n}.hidden_results[s{n}].copy()")
-        w("rec = None")
+        _hidden_entry(w, n, plan, f"s{n}")
         w.dedent()
-        w("if rec is not None:")
-        w.indent()
-    _replay(w, n, plan, k, True)
-    if hidden:
+    elif plan.na_allowed:
         w.dedent()
+    if plan.applies is not None:
+        w.dedent()
+
+
+def _fusable(plan: ItemPlan, item: dict, referenced: set[str]) -> bool:
+    """Whether an item's both passes can be written as one, at its place in the document: an
+    answer read inline that no expression reads (so nothing in pass 1 needs its value, its
+    being broken or pending), shown by a condition that reads no `value`/`target` (those
+    change while pass 2 judges)."""
+    if plan.id in referenced or plan.type not in _INLINE_READS:
+        return False
+    relevant = item.get("relevant")
+    return relevant is None or not any(node["k"] in ("value", "target") for node in walk(relevant))
 
 
 def _section_tail(w: _Writer, k: int) -> None:
@@ -461,8 +552,11 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
     w("all_answered = 0")
     w("all_shown = 0")
 
+    fused = {p.id for p in checklist.item_plans if _fusable(p, checklist.items[p.id], referenced)}
     # pass 1: values in dependency order
     for plan in checklist.item_plans:
+        if plan.id in fused:
+            continue
         hideable = plan.applies is not None or section_of[plan.id].applies is not None
         _first_pass(w, index[plan.id], plan, hideable, plan.id in referenced)
 
@@ -483,7 +577,8 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
             w(f"{name} = 0.0")
         w("counts = 0")
         for plan in sec.items:
-            _second_pass_item(w, index[plan.id], plan, k, kinds)
+            item_code = _fused_item if plan.id in fused else _second_pass_item
+            item_code(w, index[plan.id], plan, k, kinds)
         _section_tail(w, k)
         if sec.applies is not None:
             w.dedent()
