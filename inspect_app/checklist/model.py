@@ -37,6 +37,7 @@ ANSWER_TYPES = (
 )
 ITEM_TYPES = ANSWER_TYPES + ("computed", "note")
 NUMERIC_TYPES = ("integer", "decimal", "computed")
+PACKED_SUMS_LIMIT = 1 << 13  # a section's points, for its sums to be added packed (SectionPlan)
 
 
 def canonical_json(data: Any) -> str:
@@ -104,6 +105,8 @@ class ItemPlan:
         "decimals",
         "can_fail",
         "is_check",
+        "whole_points",
+        "packed_sums",
         "answerable",
         "judged",
         "plain_key",
@@ -165,6 +168,13 @@ class ItemPlan:
         self.sample_max: int | None = rule.get("max")
         self.can_fail = item_can_fail(item)
         self.is_check = self.can_fail or self.points > 0
+        # Its points and choice scores are whole and not negative, so whatever it earns or
+        # makes possible is a whole number 0 ≤ x ≤ points (a score is capped by the points).
+        self.whole_points = all(
+            x >= 0 and x.is_integer()
+            for x in [self.points, *(c.score for c in self.choices.values() if c.score is not None)]
+        )
+        self.packed_sums = False  # set by its SectionPlan
         # An item's judgement is a function of its own answer, of the items its constraint,
         # target and pass_if read (their values, whether they are 无法计算, and for
         # pass_if/target whether they still wait for an answer) and of the school attributes
@@ -254,6 +264,15 @@ class SectionPlan:
         self.weight = float(section["weight"])
         self.applies = _maybe(section.get("applies_if"))
         self.items = [ItemPlan(item, self.id) for item in section["items"]]
+        # Whole points summing below PACKED_SUMS_LIMIT: the scoring program adds an item's four
+        # amounts (assessed earned and possible, earned, possible) as one double, a field of
+        # 13 bits each (checklist/program.py). Whole doubles below 2**53 add exactly in any
+        # order, so each field's sum is the float sum bit for bit.
+        packed = all(p.whole_points for p in self.items) and (
+            sum(p.points for p in self.items) < PACKED_SUMS_LIMIT
+        )
+        for plan in self.items:
+            plan.packed_sums = packed
         # the section's Result entry for a school it does not apply to (built once)
         self.not_applicable_result = {
             "id": self.id,

@@ -301,7 +301,10 @@ def _replay(w: _Writer, n: int, plan: ItemPlan, k: int, shown: bool) -> None:
     """What a record adds to the Result: the entry (with the value v{n} when `shown`; a
     broken item's record already says null), missing, finding, rectification, cap, then the
     section's counts and sums."""
-    w("template, extra, inc, ea, pa, e, p = rec")
+    if plan.packed_sums:  # the four sums in one (model.SectionPlan.packed_sums)
+        w("template, extra, inc, p = rec")
+    else:
+        w("template, extra, inc, ea, pa, e, p = rec")
     value = shown and plan.type not in _OWN_VALUE_TYPES
     if value or plan.type == "sample" or plan.evidence is not None:
         w(f"items[I{n}] = entry = template.copy()")
@@ -331,8 +334,11 @@ def _replay(w: _Writer, n: int, plan: ItemPlan, k: int, shown: bool) -> None:
         w(f"        {'vetoes' if plan.veto else 'critical'}_append(cap_entry.copy())")
     w.dedent()
     w("counts += inc")
-    if plan.points != 0 or plan.scored_choices:
-        # an item without points earns and could earn only 0.0, which leaves sums unchanged
+    if plan.points == 0 and not plan.scored_choices:
+        return  # an item without points earns and could earn only 0.0: sums stay as they are
+    if plan.packed_sums:
+        w("earned_sum += p")
+    else:
         w("assessed_earned += ea")
         w("assessed_possible += pa")
         w("earned_sum += e")
@@ -453,13 +459,22 @@ def _fusable(plan: ItemPlan, item: dict, referenced: set[str]) -> bool:
     return relevant is None or not any(node["k"] in ("value", "target") for node in walk(relevant))
 
 
-def _section_tail(w: _Writer, k: int) -> None:
+def _section_tail(w: _Writer, k: int, packed: bool) -> None:
     # what the sums give (score, percent, sums as shown) is remembered per section
-    w("key = (earned_sum, possible_sum)")
-    w(f"totals = SM{k}.get(key)")
-    w("if totals is None:")
-    w(f"    totals = section_totals(SM{k}, key, W{k})")
-    w("raw_score, section_score, percent, earned_shown, possible_shown = totals")
+    if packed:  # earned_sum holds the four sums (model.SectionPlan.packed_sums)
+        w(f"totals = SM{k}.get(earned_sum)")
+        w("if totals is None:")
+        w(f"    totals = packed_totals(SM{k}, earned_sum, W{k})")
+        w(
+            "raw_score, section_score, percent, earned_shown, possible_shown,"
+            " assessed_earned, assessed_possible = totals"
+        )
+    else:
+        w("key = (earned_sum, possible_sum)")
+        w(f"totals = SM{k}.get(key)")
+        w("if totals is None:")
+        w(f"    totals = section_totals(SM{k}, key, W{k})")
+        w("raw_score, section_score, percent, earned_shown, possible_shown = totals")
     w("if raw_score is not None:")
     w("    sum_score += raw_score")
     w(f"    sum_weight += W{k}")
@@ -573,13 +588,19 @@ def source(checklist: Checklist) -> tuple[str, dict[str, Any]]:
             w.dedent()
             w("else:")
             w.indent()
-        for name in ("earned_sum", "possible_sum", "assessed_earned", "assessed_possible"):
+        packed = all(plan.packed_sums for plan in sec.items)
+        sums = (
+            ("earned_sum",)
+            if packed
+            else ("earned_sum", "possible_sum", "assessed_earned", "assessed_possible")
+        )
+        for name in sums:
             w(f"{name} = 0.0")
         w("counts = 0")
         for plan in sec.items:
             item_code = _fused_item if plan.id in fused else _second_pass_item
             item_code(w, index[plan.id], plan, k, kinds)
-        _section_tail(w, k)
+        _section_tail(w, k, packed)
         if sec.applies is not None:
             w.dedent()
     w(f"return ({', '.join(RESULT_PARTS)})")

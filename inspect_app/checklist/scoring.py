@@ -20,7 +20,7 @@ import functools
 import math
 from typing import Any
 
-from inspect_app.checklist import program
+from inspect_app.checklist import model, program
 from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
 from inspect_app.checklist.formatting import (
     NUMBER_LIMIT,
@@ -348,19 +348,56 @@ def _sum_points(x: float) -> float:
 _TOTALS_SIZE = 4096
 
 
-def _section_totals(
-    memo: dict, key: tuple[float, float], weight: float
+def _totals(
+    earned_sum: float, possible_sum: float, weight: float
 ) -> tuple[float | None, float | None, float | None, float, float]:
     """What a section's sums give: (raw score or None when nothing is possible, score,
-    percent, earned and possible as shown), remembered in `memo` while it has room."""
-    earned_sum, possible_sum = key
+    percent, earned and possible as shown)."""
     raw_score = section_score = percent = None
     if possible_sum > 0:
         ratio = earned_sum / possible_sum
         raw_score = ratio * weight  # (earned / possible) × weight, in this order
         section_score = round_half_away(raw_score, 1)
         percent = round_half_away(ratio * 100, 1)
-    totals = (raw_score, section_score, percent, _sum_points(earned_sum), _sum_points(possible_sum))
+    return raw_score, section_score, percent, _sum_points(earned_sum), _sum_points(possible_sum)
+
+
+def _section_totals(
+    memo: dict, key: tuple[float, float], weight: float
+) -> tuple[float | None, float | None, float | None, float, float]:
+    """_totals of (earned, possible), remembered in `memo` while it has room."""
+    totals = _totals(key[0], key[1], weight)
+    if len(memo) < _TOTALS_SIZE:
+        memo[key] = totals
+    return totals
+
+
+# A section's four sums packed in one double (model.SectionPlan.packed_sums): assessed
+# earned + assessed possible × B + earned × B² + possible × B³, each below B.
+_SUMS_BASE = float(model.PACKED_SUMS_LIMIT)
+_SUMS_MASK = model.PACKED_SUMS_LIMIT - 1
+_SUMS_BITS = model.PACKED_SUMS_LIMIT.bit_length() - 1
+
+
+def _packed(
+    assessed_earned: float, assessed_possible: float, earned: float, possible: float
+) -> float:
+    return (
+        assessed_earned
+        + assessed_possible * _SUMS_BASE
+        + earned * _SUMS_BASE**2
+        + possible * _SUMS_BASE**3
+    )
+
+
+def _packed_totals(
+    memo: dict, key: float, weight: float
+) -> tuple[float | None, float | None, float | None, float, float, float, float]:
+    """_totals of packed sums, then assessed earned and possible; remembered while there is
+    room."""
+    x = int(key)
+    fields = [float((x >> (i * _SUMS_BITS)) & _SUMS_MASK) for i in range(4)]
+    totals = (*_totals(fields[2], fields[3], weight), fields[0], fields[1])
     if len(memo) < _TOTALS_SIZE:
         memo[key] = totals
     return totals
@@ -393,6 +430,7 @@ _RUNTIME: dict[str, Any] = {
     "judge_key": None,  # set below
     "round_half_away": round_half_away,
     "section_totals": _section_totals,
+    "packed_totals": _packed_totals,
 }
 
 
@@ -481,15 +519,12 @@ def score(checklist: Checklist | dict, school: dict, responses: dict) -> dict:
 # possible). `extra` is None for most judgements, else (reason it is missing, finding,
 # rectification, cap entry, whether a missing photo matters). The entry, finding,
 # rectification and cap entry are templates: each Result gets copies.
-_Record = tuple[
-    dict,
-    tuple[str | None, dict | None, dict | None, dict | None, bool] | None,
-    int,
-    float,
-    float,
-    float,
-    float,
-]
+_Extra = tuple[str | None, dict | None, dict | None, dict | None, bool] | None
+_Record = (
+    tuple[dict, _Extra, int, float, float, float, float]
+    # in a section of packed sums (model.SectionPlan.packed_sums) the four sums in one
+    | tuple[dict, _Extra, int, float]
+)
 
 
 def _record(
@@ -600,18 +635,17 @@ def _record(
     extra = None
     if reason is not None or finding is not None or photo_matters:
         extra = (reason, finding, rect, cap_entry, photo_matters)
-    return (
-        entry,
-        extra,
-        # shown or broken here; answered; failed
+    # shown or broken here; answered; failed
+    counts = (
         (1 if plan.answerable else 0)
         + ((1 if plan.answerable and v is not None else 0) << program.COUNT_SHIFT)
-        + ((1 if outcome == "fail" else 0) << (2 * program.COUNT_SHIFT)),
-        earned if outcome == "pass" else 0.0,
-        possible if assessed else 0.0,
-        earned,
-        possible,
+        + ((1 if outcome == "fail" else 0) << (2 * program.COUNT_SHIFT))
     )
+    assessed_earned = earned if outcome == "pass" else 0.0
+    assessed_possible = possible if assessed else 0.0
+    if plan.packed_sums:
+        return entry, extra, counts, _packed(assessed_earned, assessed_possible, earned, possible)
+    return entry, extra, counts, assessed_earned, assessed_possible, earned, possible
 
 
 _RUNTIME.update(BOOL_KEY=_BOOL_KEY, BROKEN_KEY=_BROKEN_KEY, record=_record, judge_key=_judge_key)
