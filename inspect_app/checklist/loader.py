@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import errno
-import functools
 import math
 import os
 import re
@@ -1556,18 +1555,8 @@ def check_file(
     source = _read(file)
     if isinstance(source, LoadError):
         return None, [source]
-    checklist, errors = _built(file, source, id_from_name)
-    return checklist, list(errors)
-
-
-# The same text read again (every app a process builds reads the whole folder: the test suite
-# builds hundreds, a server a few) is parsed once: parsing is most of an app's start-up.
-# Keyed by the text itself, so an edited file is parsed afresh; a Checklist is never changed
-# after it is built (its school_cache only fills with what its content implies).
-@functools.lru_cache(maxsize=64)
-def _built(file: str, source: str, id_from_name: bool) -> tuple[Checklist | None, tuple]:
     checklist, errors = _build(file, source, id_from_name)
-    return checklist, tuple(sorted(errors, key=lambda e: (e.line, e.column)))
+    return checklist, sorted(errors, key=lambda e: (e.line, e.column))
 
 
 def load_checklist(path: str | os.PathLike) -> Checklist:
