@@ -1110,24 +1110,32 @@ def check_workbook(
     data: bytes, name: str = "workbook.xlsx"
 ) -> tuple[Checklist | None, list[WorkbookError]]:
     """Read and validate a workbook: (the checklist, []) or (None, every problem at once)."""
+    _, checklist, errors = read_checked(data, name)
+    return checklist, errors
+
+
+def read_checked(
+    data: bytes, name: str = "workbook.xlsx"
+) -> tuple[dict | None, Checklist | None, list[WorkbookError]]:
+    """:func:`check_workbook` that also gives the document read, so a caller who keeps it
+    (the library stores its YAML) does not read the workbook a second time."""
     doc, src, errors = read_workbook(data)
     if doc is None or src is None:
-        return None, errors
+        return None, None, errors
     checklist, load_errors = _loader._build(name, src.text(), False)  # noqa: SLF001 (the same rules)
     errors = errors + [_locate(e, src) for e in load_errors]
     # one message per cell is enough (the loader may say the same thing twice for one cell)
     unique = list(dict.fromkeys(errors))
     if unique:
-        return None, sorted(unique, key=WorkbookError.sort_key)
-    return checklist, []
+        return None, None, sorted(unique, key=WorkbookError.sort_key)
+    return doc, checklist, []
 
 
 def workbook_document(data: bytes) -> dict:
     """The checklist document of a valid workbook; raises WorkbookProblems otherwise."""
-    doc, src, errors = read_workbook(data)
-    checklist, more = check_workbook(data) if not errors else (None, errors)
+    doc, checklist, errors = read_checked(data)
     if doc is None or checklist is None:
-        raise WorkbookProblems(more)
+        raise WorkbookProblems(errors)
     return doc
 
 

@@ -62,13 +62,9 @@ def _yaml(name: str, data: bytes) -> Checked:
 
 
 def _workbook(name: str, data: bytes) -> Checked:
-    checklist, book_errors = workbook.check_workbook(data, name)
+    doc, checklist, book_errors = workbook.read_checked(data, name)
     errors = [str(e) for e in book_errors]
-    text = None
-    if checklist is not None:
-        doc, _, _ = workbook.read_workbook(data)
-        assert doc is not None
-        text = workbook.dump_yaml(doc)
+    text = workbook.dump_yaml(doc) if doc is not None else None
     return Checked("xlsx", checklist, text, errors, checklist.id if checklist else None)
 
 
