@@ -250,8 +250,10 @@ def _judge_key(own: Any, plan: ItemPlan, scope: Scope, pending: set) -> Any:
     return tuple(parts)
 
 
-# Answers remembered per item (Checklist item plans live as long as the checklist version).
-_JUDGED_SIZE = 512
+# Answers remembered per item (Checklist item plans live as long as the checklist version):
+# about 1.1 KB each, so at most some 2.3 MB for an item of many distinct answers (a decimal
+# answered to one place between 0 and 200 has 2 001).
+_JUDGED_SIZE = 2048
 
 # Which sections and items apply depends on the school alone (applies_if may read only
 # school.*), and a bureau scores the same schools again and again: remembered per checklist
