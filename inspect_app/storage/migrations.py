@@ -1561,3 +1561,14 @@ def _export_fragment_upkeep(db: Database) -> None:
         """CREATE TRIGGER export_fragments_inspections_delete AFTER DELETE ON inspections BEGIN
              DELETE FROM export_fragments WHERE inspection_id = OLD.id; END"""
     )
+
+
+@migrations(name="0036_export_fragment_index")
+def _export_fragment_index(db: Database) -> None:
+    # The idle export worker's change check and a chunk's kept fragments read a sheet's
+    # (inspection, fingerprint) pairs of the fragments that hold data: from this index they
+    # are read without touching the ~100 MB of fragment data in the table's pages.
+    db.execute(
+        "CREATE INDEX export_fragments_kept ON export_fragments (sheet, inspection_id, "
+        "fingerprint) WHERE data IS NOT NULL"
+    )

@@ -681,6 +681,8 @@ CREATE UNIQUE INDEX "idx_document_numbers_report_id"
 CREATE INDEX "idx_draw_conflicts_inspector_id"
     ON "draw_conflicts" ("inspector_id");
 
+CREATE INDEX export_fragments_kept ON export_fragments (sheet, inspection_id, fingerprint) WHERE data IS NOT NULL;
+
 CREATE INDEX "idx_export_jobs_status_run_after"
     ON "export_jobs" ("status", "run_after");
 
