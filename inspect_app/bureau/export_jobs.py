@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from inspect_app.bureau import exports, figures, gathering, stored
+from inspect_app.bureau import exports, stored
 from inspect_app.common import periods
 from inspect_app.common.clock import now, stamp, today_in_china
 from inspect_app.storage import analytics
@@ -119,7 +119,7 @@ def run(db: Database, config: Mapping, job: dict, stop: threading.Event | None =
             raise ClaimLost(job["id"])
 
     progress("汇总学校数据", 0, 0)
-    overview = figures.overview(gathering.gather(db, filters, today), filters, today)
+    overview = exports.ranking(db, filters, today)
     name = exports.filename(overview, job["format"])
     target = os.path.join(folder(config), f"export-{job['id']}.{job['format']}")
     partial = target + ".part"

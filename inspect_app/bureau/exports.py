@@ -15,11 +15,11 @@ import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import IO
+from typing import IO, Protocol
 
 from sqlite_utils import Database
 
-from inspect_app.bureau import figures, xlsx
+from inspect_app.bureau import figures, gathering, stored, xlsx
 from inspect_app.bureau.xlsx import Group, Percent, Sheet
 from inspect_app.checklist import Checklist
 from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
@@ -57,7 +57,34 @@ def _percent(value: float | None) -> Percent | None:
     return None if value is None else Percent(value / 100)
 
 
-def _school_rows(overview: figures.Overview, titles: dict[str, str]) -> Iterator[list]:
+class Ranked(Protocol):
+    """What an export shows of an overview (a :class:`figures.Overview`, or the
+    :class:`stored.Ranking` of a current stored set): the schools in scope, the ranked ones
+    in ranking order, the sections that make columns, for the filters and day."""
+
+    @property
+    def filters(self) -> periods.Filters: ...
+    @property
+    def today(self) -> date: ...
+    @property
+    def schools(self) -> list[dict]: ...
+    @property
+    def ranking(self) -> list[dict]: ...
+    @property
+    def sections(self) -> list[dict]: ...
+
+
+def ranking(db: Database, filters: periods.Filters, today: date) -> Ranked:
+    """The schools and ranking an export of ``filters`` on ``today`` shows: those of the set
+    the document worker keeps for them when it is current (a read of a few MB), else
+    computed (about a second of a core for a province)."""
+    kept = stored.current_ranking(db, filters, today)
+    if kept is not None:
+        return kept
+    return figures.overview(gathering.gather(db, filters, today), filters, today)
+
+
+def _school_rows(overview: Ranked, titles: dict[str, str]) -> Iterator[list]:
     ranked = {r["school_id"]: r for r in overview.ranking}
     ordered = [
         r["school_id"]
@@ -403,7 +430,7 @@ def _tracked(
     progress(stage, offset + len(inspections), total)
 
 
-def _survey_rows(db: Database, overview: figures.Overview, min_responses: int) -> Iterator[list]:
+def _survey_rows(db: Database, overview: Ranked, min_responses: int) -> Iterator[list]:
     period = overview.filters.period
     school_ids = {s["id"] for s in overview.schools}
     for row in surveys.export_rows(
@@ -456,7 +483,7 @@ def prepare(db: Database, filters: periods.Filters, stop: Callable[[], bool] | N
 
 def sheets(
     db: Database,
-    overview: figures.Overview,
+    overview: Ranked,
     progress: Progress | None = None,
     min_responses: int = 5,
     strings: _Strings | None = None,
@@ -520,7 +547,7 @@ def sheets(
 
 
 def write_xlsx(
-    db: Database, overview: figures.Overview, target: str | IO[bytes],
+    db: Database, overview: Ranked, target: str | IO[bytes],
     progress: Progress | None = None, min_responses: int = 5,
 ) -> dict[str, int]:  # fmt: skip
     """Write the workbook; returns rows written per sheet (long sheets continue on 「名称(2)」…).
@@ -568,7 +595,7 @@ def _csv_value(value):
 
 
 def write_csv_zip(
-    db: Database, overview: figures.Overview, target: str | IO[bytes],
+    db: Database, overview: Ranked, target: str | IO[bytes],
     progress: Progress | None = None, min_responses: int = 5,
 ) -> dict[str, int]:  # fmt: skip
     """One CSV per sheet (UTF-8 with BOM, so Excel reads the Chinese), zipped."""
@@ -589,5 +616,5 @@ def write_csv_zip(
     return counts
 
 
-def filename(overview: figures.Overview, extension: str) -> str:
+def filename(overview: Ranked, extension: str) -> str:
     return f"督导检查数据_{overview.filters.period.label}.{extension}"

@@ -9,7 +9,8 @@ answers from it cold: the dashboard reads a few kilobytes, the ranking one compr
 Figures are exact for the data version they were computed at. While a worker is running, a
 set computed less than ``stale_seconds`` ago is shown even if data arrived since (the page says
 so, and the worker is already recomputing it); otherwise a stale set is recomputed in the
-request. Bulletins and exports never use these sets: they compute from the data.
+request. Bulletins compute from the data; an export reads a set's schools and ranking only
+while the set is current (:func:`current_ranking`), else it computes them too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlite_utils import Database
 from inspect_app.bureau import figures, gathering
 from inspect_app.common import periods
 from inspect_app.common.clock import now
-from inspect_app.storage import figure_sets
+from inspect_app.storage import analytics, figure_sets
 
 TOP = 5  # best and worst schools on the dashboard
 NOT_INSPECTED_SHOWN = 60
@@ -146,6 +147,39 @@ def compute(db: Database, filters: periods.Filters, today: date, *, viewed: bool
         rows=[encode(row) for row in ranked], orders=orders,
         seconds=time.perf_counter() - start, viewed=viewed,
     )  # fmt: skip
+
+
+@dataclass
+class Ranking:
+    """What an export shows of an overview: the schools in scope, the ranked ones' rows in
+    ranking order and the chosen checklist's sections that make columns."""
+
+    filters: periods.Filters
+    today: date
+    schools: list[dict]
+    ranking: list[dict]
+    sections: list[dict]
+
+
+def current_ranking(db: Database, filters: periods.Filters, today: date) -> Ranking | None:
+    """The schools and ranking of the set stored for ``filters`` on ``today`` when it is
+    current (computed at the data version there is now), else None; read in one snapshot.
+
+    A set's rows are the ranked rows as JSON, which gives back the same values (numbers,
+    text, None, the section percentages); the schools are not in the set (the dashboard
+    keeps only the first unvisited), so they are read here, in the same snapshot, which
+    costs little beside computing the ranking.
+    """
+    with figure_sets.reading(db):
+        version = figure_sets.current_version(db)
+        found = figure_sets.get(db, key_of(filters, today))
+        if found is None or version is None or found["version"] != version:
+            return None
+        head = _unpack(found["head"])
+        texts = figure_sets.rows(db, found["id"], list(range(head["ranked"])))
+        schools = analytics.schools_in_scope(db, filters)
+    ranking = [json.loads(texts[n]) for n in range(head["ranked"])]
+    return Ranking(filters, today, schools, ranking, head["sections"])
 
 
 def _moment(text: str) -> datetime:
