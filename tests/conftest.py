@@ -208,10 +208,25 @@ def issued_template(tmp_path_factory, bare_template) -> Template:
     return build_template(tmp_path_factory, "issued", _issued, bare_template)
 
 
+def _demo_term(app: Flask, db) -> dict:
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--inspections"])
+    assert result.exit_code == 0, result.output
+    return {"demo_term": {"output": result.output}}
+
+
+@pytest.fixture(scope="session")
+def demo_term_template(tmp_path_factory, bare_template) -> Template:
+    """The demo county with its term (``seed-demo --inspections``, as `make run` seeds it),
+    seeded once per run: it costs about 20 s of CPU, and the demo's test and the bulletin
+    page's both start from it."""
+    return build_template(tmp_path_factory, "demo-term", _demo_term, bare_template)
+
+
 # A test that asks for the fixture on the left starts from the template on the right (the
 # first that applies): ``county`` alone is the bare database with the county added, as its
 # fixture would add it (same ids, same rows), without adding it again in every test.
 TEMPLATE_BY_FIXTURE = {
+    "demo_term": "demo_term_template",
     "received": "term_template",
     "issued": "issued_template",
     "county": "county_template",
@@ -286,6 +301,13 @@ def received(app, county, instance_template):
     with app.app_context():
         out["checklist"] = catalog.current()["fupin_comprehensive"].compiled
     return out
+
+
+@pytest.fixture
+def demo_term(instance_template) -> dict:
+    """The demo county with its term, seeded by ``seed-demo --inspections`` ({"output"}: what
+    the command printed)."""
+    return dict(instance_template.facts["demo_term"])
 
 
 @pytest.fixture

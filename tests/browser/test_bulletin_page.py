@@ -6,31 +6,22 @@ from __future__ import annotations
 import pytest
 from werkzeug.serving import make_server
 
-from inspect_app import create_app
 from inspect_app.demo.county import DEMO_PASSWORD
 
+from ..instances import make_app
 from .conftest import login, new_context, serve
 
 COMPREHENSIVE = "教育精准扶贫综合督导"
 
 
 @pytest.fixture(scope="module")
-def county_server(tmp_path_factory):
+def county_server(tmp_path_factory, demo_term_template):
     """The demo county with its term of inspections (read-only for these tests but the issue)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("bulletin") / "instance"),
-            "SECRET_KEY": "browser-tests",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8192,
-            "LOGIN_MAX_FAILURES": 1000,
-            "ISSUE_IN_BACKGROUND": False,  # the term's reports are not what this test is about
-            "TODAY_OVERRIDE": "2026-12-01",
-        }
+    folder = tmp_path_factory.mktemp("bulletin") / "instance"
+    demo_term_template.copy_to(folder)
+    app = make_app(
+        folder, SECRET_KEY="browser-tests", LOGIN_MAX_FAILURES=1000, TODAY_OVERRIDE="2026-12-01"
     )
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--inspections"])
-    assert result.exit_code == 0, result.output
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     serve(httpd)
     yield f"http://127.0.0.1:{httpd.server_port}"
