@@ -400,9 +400,7 @@ def _fragments(
                 fragment = cells.fragment([group] if group is not None else [])
                 made.append((inspection[0], fragment.rows, fragment.crc, fragment.size,
                              fragment.data, fragment.slots))  # fmt: skip
-            fragments.append(
-                fragment.filled(fill) if fill is not None and fragment.slots else fragment
-            )
+            fragments.append(fragment.filled(fill) if fill is not None else fragment)
         if made:
             storage.keep_fragments(db, sheet, token, made)
         if fill is None:

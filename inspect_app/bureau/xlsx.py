@@ -224,19 +224,13 @@ class Fragment:  # dataclass's __init__ costs five times as much (never changed 
             block, difference = fill(first, second)
             crc ^= crc32_by_op(difference, 0, op)
             groups.append((block, offsets))
-        if len(groups) == 1:
-            block, offsets = groups[0]
-            bounds = (0, *offsets, len(data))
-            joined = block.join([data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
-        else:
-            pieces: list[bytes] = []
-            start = 0
-            for offset, block in sorted((o, b) for b, offsets in groups for o in offsets):
-                pieces += (data[start:offset], block)
-                start = offset
-            pieces.append(data[start:])
-            joined = b"".join(pieces)
-        return Fragment(self.rows, joined, crc, self.size)
+        pieces: list[bytes] = []
+        start = 0
+        for offset, block in sorted((o, b) for b, offsets in groups for o in offsets):
+            pieces += (data[start:offset], block)
+            start = offset
+        pieces.append(data[start:])
+        return Fragment(self.rows, b"".join(pieces), crc, self.size)
 
     def xml(self) -> bytes:
         assert not self.slots, "a fragment's slots are filled before it is read"
