@@ -11,10 +11,12 @@ items in `calculation` and `relevant` (no cycles) and to any item in `constraint
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import math
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -408,6 +410,7 @@ def to_yaml(source: dict) -> str:
 
 
 _TMP = tempfile.mkdtemp(prefix="parity-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)  # each worker of each run made one
 
 
 def compile_source(text: str) -> dict:
