@@ -86,6 +86,14 @@ def test_another_account_offline_sees_none_of_the_kept_bootstrap(page, context, 
     body = page.locator("body").inner_text()
     assert [n for n in names if n in body] == []
     assert page.locator("#school option[value]:not([value=''])").count() == 0
+    # Nor does the form open duxue1's unfinished inspection by its address: its owner
+    # finishes it.
+    page.goto("/inspector/form#draft-of-duxue1")
+    page.wait_for_selector("#not-yours")
+    refused = page.locator("#not-yours").inner_text()
+    assert "这份检查由另一账号填写" in refused and "（duxue1）" in refused
+    assert page.locator(".item, #scorebar *").count() == 0
+    shot(page, "second-account-form-refused")
 
     # Online again as duxue2: the server's bootstrap replaces duxue1's on the phone and in the
     # service worker's cache, so duxue2's own 工作台 works offline afterwards.

@@ -54,6 +54,9 @@ function noteLogin(user) {
   }
 }
 
+// Who signed in on this phone last, by username (null when unknown).
+export const phoneAccount = () => notedLogin()?.username || null;
+
 // A kept bootstrap of another account than the one signed in on this phone now.
 export class OtherAccountError extends Error {
   constructor() {

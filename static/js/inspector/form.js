@@ -880,18 +880,10 @@ async function stopEditing() {
 
 function renderElsewhere() {
   clear($('#scorebar'));
-  const button = h('button', { type: 'button', class: 'button primary wide', id: 'edit-here', onclick: async () => {
-    button.disabled = true;
-    button.textContent = '正在等待另一个页面保存…';
+  lockedView().then((m) => m.renderElsewhere(root(), draft, async () => {
     await draftlock.takeOver(draft.id, stopEditing);
     load();
-  } }, '在此页面继续填写');
-  clear(root()).append(h('section', { class: 'card', id: 'elsewhere' },
-    h('h1', {}, '这份检查正在另一个页面中填写'),
-    h('p', {}, `${draft.school?.name || ''} · ${draft.type} · ${draft.date}`),
-    h('p', {}, '同一份检查同一时间只能在一个页面中填写，以免两处的修改互相覆盖。已填写的内容都保存在本机。'),
-    button,
-    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
+  }));
 }
 
 // ------------------------------------------------------------------ start
@@ -918,6 +910,13 @@ async function load() {
       sent?.report_url ? reportLink(sent.report_url) : null,
       h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')),
     sent?.summary ? summaryView(`${sent.school_name} · ${sent.date}`, sent.summary, sent.summary.lowest_grade) : '');
+    return false;
+  }
+  // another account's inspection on a shared phone: its owner finishes it (工作台 lists it to no one else)
+  const here = api.phoneAccount() || (await store.getMeta('bootstrap'))?.user?.username;
+  if (draft.inspector && here && draft.inspector.username !== here) {
+    clear($('#scorebar'));
+    (await lockedView()).renderNotYours(root(), draft.inspector);
     return false;
   }
   if (draft.status === 'trashed') {

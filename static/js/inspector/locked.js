@@ -2,7 +2,7 @@
 // after signing, offline too, and later the link to the official PDF. Loaded when first shown.
 
 import * as store from './store.js';
-import { $, h, STATE_NAMES } from './util.js';
+import { $, clear, h, STATE_NAMES } from './util.js';
 
 // What the principal reads on the phone right after signing, offline too: the engine's score
 // and grade (and why it is capped), the findings, and the rectification list with deadlines.
@@ -65,3 +65,26 @@ export function renderLocked(main, { draft, sections, summary, lowest, card }) {
   showState();
 }
 
+
+// The cards of a draft this page may not edit, loaded only when one is shown: another tab of
+// this phone is filling it (`takeOver` moves it here), or another account started it.
+export function renderElsewhere(main, draft, takeOver) {
+  const button = h('button', { type: 'button', class: 'button primary wide', id: 'edit-here', onclick: () => {
+    button.disabled = true;
+    button.textContent = '正在等待另一个页面保存…';
+    takeOver();
+  } }, '在此页面继续填写');
+  clear(main).append(h('section', { class: 'card', id: 'elsewhere' },
+    h('h1', {}, '这份检查正在另一个页面中填写'),
+    h('p', {}, `${draft.school?.name || ''} · ${draft.type} · ${draft.date}`),
+    h('p', {}, '同一份检查同一时间只能在一个页面中填写，以免两处的修改互相覆盖。已填写的内容都保存在本机。'),
+    button,
+    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
+}
+
+export function renderNotYours(main, owner) {
+  clear(main).append(h('section', { class: 'card', id: 'not-yours' },
+    h('h1', {}, '这份检查由另一账号填写'),
+    h('p', {}, `这份检查由 ${owner.display_name}（${owner.username}）填写，当前登录的账号不能打开。请 ${owner.display_name} 本人登录后继续填写；已填写的内容仍保存在本机。`),
+    h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
+}
