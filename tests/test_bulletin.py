@@ -127,6 +127,31 @@ def test_a_bulletin_for_another_checklist_does_not_supersede(app, db, received, 
     assert reports.get(db, first["id"])["status"] == "valid"
 
 
+def test_a_bulletin_whose_record_fails_leaves_no_document_and_no_number_behind(
+    app, db, received, keys, monkeypatch
+):
+    today = date(2026, 12, 1)
+    period = periods.parse_period("term", "2026-2027-1", today)
+    draft = bulletins.prepare(db, period, "", "", today)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bulletins.records, "record", broken)
+    with pytest.raises(OSError):
+        bulletins.issue(db, app.config, draft)
+    # neither the report nor its files, and the 文号 is given back
+    assert db.execute("SELECT count(*) FROM reports WHERE kind = 'bulletin'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == 0
+    folder = Path(app.config["REPORTS_DIR"]) / "bulletin"
+    assert not folder.exists() or list(folder.iterdir()) == []
+    monkeypatch.undo()
+    row = bulletins.issue(db, app.config, draft)
+    assert bulletins.records.get(db, row["id"])["period_key"] == "2026-2027-1"
+    numbers = [r[0] for r in db.execute("SELECT doc_number FROM reports WHERE kind = 'bulletin'")]
+    assert numbers == [row["doc_number"]] and row["doc_number"].endswith("1号")
+
+
 def test_issuing_over_no_inspections_is_refused_with_a_message(app, client, auth, db, received):
     app.config["TODAY_OVERRIDE"] = "2026-12-01"
     auth.login("bureau")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -505,6 +506,33 @@ def test_the_record_is_an_issued_document_the_school_and_its_department_may_open
         content_type="multipart/form-data",
     )
     assert checked.status_code == 200 and "核验通过" in checked.get_data(as_text=True)
+
+
+def test_a_record_the_visit_cannot_be_marked_with_is_not_kept(app, db, county, found, monkeypatch):
+    """The record and the visit's mark are one write: a failed mark leaves no document (and
+    no number) behind, and the retry issues it once."""
+    phone = Phone(app, "insp")
+    body = visit(
+        county["school_a"],
+        [{"rectification_id": found[0]["id"], "result": "not_fixed", "note": "资金未到位"}],
+        [],
+    )
+    assert phone.send(body).status_code == 201
+    record = worker.followup_record
+
+    def broken(db, visit_id, report_id):
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(record.followups, "mark_recorded", broken)
+    with pytest.raises(OSError):
+        record.issue(db, app.config, body["id"])
+    assert reports.for_subject(db, body["id"], "followup_record") == []
+    folder = app.config["REPORTS_DIR"] + "/followup_record"
+    assert not os.path.isdir(folder) or os.listdir(folder) == []
+    monkeypatch.undo()
+    row = record.issue(db, app.config, body["id"])
+    assert row["doc_number"].endswith("1号")
+    assert [r["id"] for r in reports.for_subject(db, body["id"], "followup_record")] == [row["id"]]
 
 
 def test_a_record_that_fails_to_issue_is_retried_later_and_blocks_nothing(

@@ -277,18 +277,18 @@ def issue(db: Database, config: Mapping, draft: Draft, *, issued_by: int | None 
             pdf=signed,
             doc_number=doc_number,
             docx=word.from_html(html),  # from the same HTML: the copy says what the PDF says
-        )
-        # After the report row (the record refers to it); a list without it falls back to
-        # the report's own subject, so a failure here loses no document.
-        records.record(
-            db,
-            report_id=report_id,
-            period_kind=period.kind,
-            period_key=period.key,
-            checklist_id=draft.checklist_id,
-            checklist_title=draft.checklist_title,
-            commentary=draft.commentary,
-            inspected=draft.inspected,
-            issued_by=issued_by,
+            # the record in the report's own transaction: a bulletin is never issued without
+            # what the bureau's list shows of it (period, checklist, 点评, issuer)
+            along=lambda tx: records.record(
+                tx,
+                report_id=report_id,
+                period_kind=period.kind,
+                period_key=period.key,
+                checklist_id=draft.checklist_id,
+                checklist_title=draft.checklist_title,
+                commentary=draft.commentary,
+                inspected=draft.inspected,
+                issued_by=issued_by,
+            ),
         )
     return row

@@ -235,6 +235,6 @@ def issue(db: Database, config: Mapping, draw_id: int, today: date) -> dict:
             db, config["REPORTS_DIR"], report_id=report_id, kind=KIND,
             subject_id=f"{record['period_key']}/draw/{draw_id}", school_id=None, version=1,
             sha256=hashlib.sha256(signed).hexdigest(), pdf=signed, doc_number=doc_number,
+            along=lambda tx: storage.set_report(tx, draw_id, report_id),  # both or neither
         )  # fmt: skip
-        storage.set_report(db, draw_id, report_id)
     return row

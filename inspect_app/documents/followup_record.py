@@ -126,6 +126,7 @@ def issue(db: Database, config: Mapping, visit_id: str) -> dict:
             db, config["REPORTS_DIR"], report_id=report_id, kind=KIND, subject_id=visit_id,
             school_id=visit["school_id"], version=1, sha256=hashlib.sha256(signed).hexdigest(),
             pdf=signed, doc_number=doc_number,
+            # the visit marked recorded with it: never a record the visit does not point at
+            along=lambda tx: followups.mark_recorded(tx, visit_id, report_id),
         )  # fmt: skip
-    followups.mark_recorded(db, visit_id, row["id"])
     return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -51,11 +52,13 @@ def store(
     pdf: bytes,
     doc_number: str | None = None,
     docx: bytes | None = None,
+    along: Callable[[Database], None] | None = None,
 ) -> dict:
     """Write the signed PDF and its row; the previous valid version of the subject is superseded.
 
     ``doc_number`` is the 文号 printed on it (reserved by documents/numbering.py); ``docx``
-    its unsigned Word copy, kept beside it (documents/word.py).
+    its unsigned Word copy, kept beside it (documents/word.py). ``along`` writes what belongs
+    with the document (a bulletin's record) in the same transaction: both or neither.
     """
     path = Path(reports_dir) / kind / f"{report_id}.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +81,8 @@ def store(
                 db.table("reports").update(
                     previous["id"], {"status": "superseded", "superseded_by": report_id}
                 )
+            if along is not None:
+                along(db)
     except BaseException:
         # Another issue of the same version won (or the write failed): no row will ever point
         # at this file, so it must not stay behind as an orphan in reports/.
