@@ -1,5 +1,6 @@
-// The locked inspection on the phone (form.js renderLocked): what the principal reads right
-// after signing, offline too, and later the link to the official PDF. Loaded when first shown.
+// The form's views of a draft it does not edit (loaded when first shown): the locked inspection
+// (form.js renderLocked), what the principal reads right after signing, offline too, and later
+// the link to the official PDF; the draft another tab or another account has.
 
 import * as store from './store.js';
 import { $, clear, h, STATE_NAMES } from './util.js';
