@@ -165,3 +165,29 @@ def test_importing_a_pure_layer_loads_no_framework_or_pdf_stack(module):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_app_starts_without_weasyprint_or_pyhanko_and_loads_them_for_a_document(tmp_path):
+    # Every CLI command and the serving supervisor build the app and never lay out a page:
+    # WeasyPrint and pyHanko (about a second to import) wait for the first document.
+    code = (
+        "import sys\n"
+        "from inspect_app import create_app\n"
+        "from inspect_app.documents import issuing, render, signing\n"
+        "from tests.sample_report import sample_notice_context\n"
+        "def loaded():\n"
+        "    return sorted({m.split('.')[0] for m in sys.modules} & {'weasyprint', 'pyhanko'})\n"
+        f"app = create_app({{'INSTANCE_PATH': {str(tmp_path / 'instance')!r}}})\n"
+        "print('started', *loaded())\n"
+        "pdf = render.render_notice(sample_notice_context())\n"
+        "keys = issuing.key_paths(app.config)\n"
+        "signer = signing.load_signer(keys['key'], keys['cert'], keys['ca_cert'])\n"
+        "signed = signing.sign_pdf(pdf, signer, reason='r', location='l')\n"
+        "outcome = signing.verify_pdf(signed, [keys['ca_cert']])\n"
+        "print('document', *loaded(), outcome.ok)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=PACKAGE.parent,
+    )  # fmt: skip
+    assert result.stdout.splitlines() == ["started", "document pyhanko weasyprint True"]

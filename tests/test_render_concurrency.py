@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_app.documents import issuing, render
+from inspect_app.documents import issuing, layout
 from inspect_app.documents.signing import init_keys, verify_pdf
 from inspect_app.documents.verification import check_pdf
 from inspect_app.inspections import receiving
@@ -57,7 +57,7 @@ def layout_probe(monkeypatch):
     """Counts how many layouts run at the same moment in this process (the most seen)."""
     seen = {"now": 0, "most": 0}
     guard = threading.Lock()
-    write_pdf = render._ReportHTML.write_pdf
+    write_pdf = layout._ReportHTML.write_pdf
 
     def probed(self, *args, **kwargs):
         with guard:
@@ -69,7 +69,7 @@ def layout_probe(monkeypatch):
             with guard:
                 seen["now"] -= 1
 
-    monkeypatch.setattr(render._ReportHTML, "write_pdf", probed)
+    monkeypatch.setattr(layout._ReportHTML, "write_pdf", probed)
     return seen
 
 

@@ -7,13 +7,8 @@ import hashlib
 
 import pytest
 
-from inspect_app.documents.render import (
-    TEMPLATE_DIR,
-    ForbiddenURLError,
-    ReportAssetError,
-    ReportURLFetcher,
-    html_to_pdf,
-)
+from inspect_app.documents.layout import ForbiddenURLError, ReportURLFetcher
+from inspect_app.documents.render import TEMPLATE_DIR, ReportAssetError, html_to_pdf
 from tests.sample_report import make_photo
 
 PHOTO = make_photo(7, size=(1200, 900))

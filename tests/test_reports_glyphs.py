@@ -13,9 +13,9 @@ import pytest
 from markupsafe import Markup
 
 from inspect_app.documents import fonts
+from inspect_app.documents.layout import embedded_fonts
 from inspect_app.documents.render import (
     MissingGlyphError,
-    embedded_fonts,
     html_to_pdf,
     printable,
     render_notice,

@@ -8,6 +8,8 @@ which gunicorn's processes and threads share fairly.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import gunicorn.http.wsgi
 
 from inspect_app.web.request_log import configure_logging
@@ -15,6 +17,8 @@ from inspect_app.web.request_log import configure_logging
 # Name no product in the Server header: gunicorn writes it from this module-level value
 # (read once per response), so a scanner learns nothing from it.
 gunicorn.http.wsgi.SERVER = "web"
+
+PDF_ENGINES = ("inspect_app.documents.layout", "pyhanko.sign.signers", "pyhanko.sign.validation")
 
 worker_class = "gthread"
 threads = 4
@@ -42,6 +46,11 @@ def when_ready(server) -> None:
     for name in env.list_templates(extensions=["html"]):
         if not name.startswith("reports/"):  # documents have their own environment
             env.get_template(name)
+    # The app loads WeasyPrint and pyHanko at its first document, not at start (a command
+    # starts a second sooner); a web process previews bulletins and verifies PDFs, so they are
+    # loaded here once, before the fork, rather than in one of those requests in each process.
+    for module in PDF_ENGINES:
+        import_module(module)
 
 
 def post_worker_init(worker) -> None:

@@ -30,6 +30,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -37,17 +38,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw, ImageFont
-from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.images import PdfImage
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.general import load_cert_from_pemder
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
-from pyhanko.stamp import StaticStampStyle
-from pyhanko_certvalidator import ValidationContext
 
 from inspect_app.documents.fonts import CJK_FAMILY, check_cjk_font
+
+# pyHanko is imported by the functions that sign, verify or load a key, not here: it costs
+# about 0.3 s to import, and every process imports this module with the app (the pages that
+# verify, the commands), most of them never signing anything.
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.stamp import StaticStampStyle
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 SEAL_DESTINATION = "seal"
@@ -202,6 +202,8 @@ def load_signer(
 
     ``ca_path`` (PEM/DER) is embedded in signatures so verifiers can build the chain.
     """
+    from pyhanko.sign import signers
+
     if isinstance(passphrase, str):
         passphrase = passphrase.encode("utf-8")
     chain = [str(ca_path)] if ca_path else []
@@ -288,6 +290,10 @@ def stamp_image(signer_label: str, signed_at: dt.datetime) -> Image.Image:
 
 
 def _stamp_style(signer: signers.Signer, signed_at: dt.datetime) -> StaticStampStyle:
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.stamp import StaticStampStyle
+
     image = PdfImage(
         stamp_image(signer_name(signer), signed_at), box=layout.BoxConstraints(*STAMP_SIZE)
     )
@@ -323,6 +329,8 @@ def _stamp_box(reader: PdfFileReader) -> tuple[int, tuple[int, int, int, int]]:
 
 
 def _page_index(reader: PdfFileReader, page_ref) -> int | None:
+    from pyhanko.pdf_utils import generic
+
     if not isinstance(page_ref, generic.IndirectObject):
         return None
     for index in range(int(reader.root["/Pages"]["/Count"])):
@@ -360,6 +368,9 @@ def sign_pdf(
     field_name: str = "BureauSignature",
 ) -> bytes:
     """Add a PAdES signature (with the bureau's visible stamp unless told otherwise)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -410,6 +421,8 @@ class VerifyOutcome:
 
 def load_certs(*paths: str | os.PathLike) -> list[asn1_x509.Certificate]:
     """Read PEM/DER certificates, e.g. the authority's ``ca.cert.pem`` as a trust root."""
+    from pyhanko.sign.general import load_cert_from_pemder
+
     return [load_cert_from_pemder(str(p)) for p in paths]
 
 
@@ -420,6 +433,11 @@ def verify_pdf(pdf_bytes: bytes, trust_root_certs) -> VerifyOutcome:
     ``ok`` requires all three: the signature is cryptographically valid, the signer chains
     to a trust root, and the signature covers the entire file.
     """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import load_cert_from_pemder
+    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
     outcome = VerifyOutcome(ok=False, sha256=hashlib.sha256(pdf_bytes).hexdigest())
     roots = [
         c if isinstance(c, asn1_x509.Certificate) else load_cert_from_pemder(str(c))
