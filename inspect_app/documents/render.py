@@ -69,9 +69,9 @@ Anything that still comes out wrong stops the document with :class:`MissingGlyph
 it can be signed: a ``.notdef`` box (WeasyPrint's warning) or any other font embedded in the
 PDF (how a fontconfig fallback shows).
 
-One document is laid out at a time per process (:data:`inspect_app.documents.layout._render_lock`), each with its own
-``FontConfiguration``: Pango, fontconfig and FreeType state is not safe to share between
-threads. Measured before the lock (issue 12): four threads rendering at once embedded DejaVu
+The layout itself, with WeasyPrint, is :mod:`inspect_app.documents.layout`. One document is
+laid out at a time per process (its ``_render_lock``), each with its own ``FontConfiguration``:
+Pango, fontconfig and FreeType state is not safe to share between threads. Measured before the lock (issue 12): four threads rendering at once embedded DejaVu
 Sans for Chinese headings in half the documents, with no warning, and six threads hung.
 """
 
