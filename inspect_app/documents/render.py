@@ -71,8 +71,9 @@ PDF (how a fontconfig fallback shows).
 
 The layout itself, with WeasyPrint, is :mod:`inspect_app.documents.layout`. One document is
 laid out at a time per process (its ``_render_lock``), each with its own ``FontConfiguration``:
-Pango, fontconfig and FreeType state is not safe to share between threads. Measured before the lock (issue 12): four threads rendering at once embedded DejaVu
-Sans for Chinese headings in half the documents, with no warning, and six threads hung.
+Pango, fontconfig and FreeType state is not safe to share between threads. Measured before
+the lock (issue 12): four threads rendering at once embedded DejaVu Sans for Chinese headings
+in half the documents, with no warning, and six threads hung.
 """
 
 from __future__ import annotations
