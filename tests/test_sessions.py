@@ -176,6 +176,26 @@ def test_last_seen_is_updated_when_used(app, db, county):
     assert row["last_seen_at"] > old
 
 
+def test_files_that_are_the_same_for_everyone_skip_the_login_lookup(app, county, monkeypatch):
+    """A logged-in phone filling its offline cache opens no database for a script or an icon;
+    its pages still look the login up."""
+    from inspect_app.storage import db as storage_db
+
+    client = logged_in(app, "insp")
+    opened: list[str] = []
+    real_open = storage_db.open_database
+    monkeypatch.setattr(
+        storage_db, "open_database", lambda path: opened.append(path) or real_open(path)
+    )
+    for url in ("/static/js/inspector/form.js", "/static/css/app.css", "/sw.js", "/favicon.ico"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Cookie" not in response.vary, url  # cacheable by anyone: it read no cookie
+    assert opened == []
+    assert client.get("/api/session").json["user"]["username"] == "insp"
+    assert len(opened) == 1
+
+
 def test_change_own_password(app, db, county):
     laptop = logged_in(app, "insp", DESKTOP)
     phone = logged_in(app, "insp", PHONE)
