@@ -1,12 +1,15 @@
 """The phone's sync API: idempotent inspections and photos, JSON errors, expired logins."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from inspect_app.checklist import score
 from inspect_app.inspections import catalog
-from inspect_app.storage import inspections, schools
+from inspect_app.storage import inspections, media, schools
+from inspect_app.storage.files import write_file
 
 from . import factories
 from .support import csrf_token
@@ -292,3 +295,44 @@ def test_a_malformed_sample_list_is_refused_with_a_chinese_message(api, county, 
     response = api.put(f"/api/inspections/{body['id']}", body)
     assert response.status_code == 422
     assert response.get_json()["fields"]["answers.file_sample"].startswith("「抽查建档立卡学生档案")
+
+
+def test_a_confirmed_photo_and_inspection_are_on_the_disk_before_the_answer(
+    api, app, county, checklist, db, monkeypatch
+):
+    """The phone drops its copy once the server confirms: by then the photo file, the folder
+    entries that name it and the database's commits have been flushed to the disk."""
+    flushed: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    photo = factories.jpeg_bytes(7)
+    assert upload(api, photo).status_code == 201
+    media_dir = Path(app.config["MEDIA_DIR"])
+    stored = media_dir / media.get(db, factories.sha256(photo))["path"]
+    part, *folders = flushed
+    # the bytes under a name of their own, then the entries down from the media folder
+    assert Path(part).parent == stored.parent and part.endswith(".part")
+    assert [Path(f) for f in folders] == [stored.parent, *stored.parent.parents][: len(folders)]
+    assert len(folders) >= 2, "the photo's new folder was created: its entry is flushed too"
+    assert stored.read_bytes() and not list(media_dir.rglob("*.part"))
+
+    body = factories.payload(county["school_a"], checklist, photos=[factories.sha256(photo)])
+    assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201
+    # every connection commits with a flush of the write-ahead log (FULL, not NORMAL)
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_file_that_cannot_be_flushed_leaves_nothing_behind(tmp_path, monkeypatch):
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    target = tmp_path / "ab" / "photo.jpg"
+    with pytest.raises(OSError, match="No space"):
+        write_file(target, b"jpeg bytes")
+    assert not target.exists() and list(tmp_path.rglob("*")) == [tmp_path / "ab"]

@@ -89,7 +89,11 @@ def open_database(path: str) -> Database:
     # WAL lets the dashboard read while an inspector's upload writes.
     db.query("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA synchronous=NORMAL")
+    # A commit is on the disk before it returns: a phone drops its copy of an inspection once
+    # the server confirms it. Under NORMAL a commit reached the disk only at the next
+    # checkpoint, so a power cut could take back what had been confirmed (files.py does the
+    # same for the photos and documents).
+    db.execute("PRAGMA synchronous=FULL")
     return db
 
 

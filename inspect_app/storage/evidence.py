@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Protocol
 
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage.files import write_file
 
 
 class CleanEvidence(Protocol):
@@ -32,11 +32,7 @@ def store(
     sha256 = hashlib.sha256(evidence.data).hexdigest()
     path = Path(folder) / sha256[:2] / f"{sha256}.{evidence.extension}"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a crash never leaves a half-written file under a valid name.
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(evidence.data)
-        os.replace(tmp, path)
+        write_file(path, evidence.data)
     db.table("evidence_files").insert(
         {"sha256": sha256, "path": str(path.relative_to(folder)), "mime": evidence.mime,
          "size": len(evidence.data), "original_name": name[:200], "uploaded_by": user_id,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Protocol
 
 from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
+from inspect_app.storage.files import write_file
 
 
 class CleanImage(Protocol):
@@ -77,11 +77,7 @@ def store(
         record_upload(db, sha256, user_id)
         return False
     path = _path(media_dir, sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so a crash never leaves a half-written file under a valid name.
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(image.data)
-    os.replace(tmp, path)
+    write_file(path, image.data)
     db.table("photos").insert(
         {"sha256": sha256, "path": str(path.relative_to(media_dir)), "mime": image.mime,
          "width": image.width, "height": image.height, "size": len(image.data),

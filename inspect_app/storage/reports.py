@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from sqlite_utils import Database
 
 from inspect_app.common.clock import stamp
 from inspect_app.storage.db import write
+from inspect_app.storage.files import write_file
 
 
 def get(db: Database, report_id: str) -> dict | None:
@@ -61,14 +61,10 @@ def store(
     with the document (a bulletin's record) in the same transaction: both or neither.
     """
     path = Path(reports_dir) / kind / f"{report_id}.pdf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(pdf)
-    os.replace(tmp, path)
+    write_file(path, pdf)
     copy = path.with_suffix(".docx")
     if docx is not None:
-        tmp.write_bytes(docx)
-        os.replace(tmp, copy)
+        write_file(copy, docx)
     try:
         with write(db):
             previous = current(db, subject_id, kind)
