@@ -248,6 +248,27 @@ def test_a_published_version_survives_a_restart_and_a_changed_file_still_publish
         assert catalog.surveys()["parent_satisfaction"].hash == survey.hash
 
 
+def test_a_server_starts_while_another_holds_the_write_lock(app, monkeypatch):
+    """Every server process reads the checklist folder at start-up: files it has read before
+    need no write, so a process (re)starting while another writes a long transaction (an
+    import, a restore) does not wait for it, or fail with ``database is locked``."""
+    import sqlite3
+
+    from inspect_app import create_app
+    from inspect_app.storage import db as storage_db
+
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    writer = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        again = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
+                            "SECRET_KEY": "t", **live_server.FAST})  # fmt: skip
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert current_hash(again) == current_hash(app)
+
+
 # --------------------------------------------------------------------------- two processes
 
 

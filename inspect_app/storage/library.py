@@ -106,6 +106,12 @@ def seed_from_file(db: Database, compiled: dict, yaml_text: str) -> bool:
     """
     checklist_id, checklist_hash = compiled["id"], compiled["hash"]
     kind = kind_of(compiled)
+    # Read before taking the write lock: every server process reads every file at start-up,
+    # and a file unchanged since it was last read (its version and source were stored with
+    # that reading) needs no write; processes starting together no longer queue for the lock.
+    known = entry(db, checklist_id, kind)
+    if known is not None and known["file_hash"] == checklist_hash:
+        return False
     with write(db):
         kind.store_version(db, checklist_hash, compiled)
         store_source(db, checklist_hash, yaml_text, kind)
