@@ -44,8 +44,7 @@ system-test-deps:
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "需要 Python 3.11 或更高版本（当前：$$($(PY) --version)）" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "无法创建虚拟环境：请安装 python3-venv（apt-get install -y python3-venv）" >&2; exit 1; }
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	scripts/python-deps.sh $(VENV)
 	@touch $(STAMP)
 
 bench: $(STAMP)
