@@ -71,13 +71,11 @@ def seed_demo_command(inspections: bool) -> None:
         with write(db):
             term.plan_term(db)
         if inspections:
-            compiled = catalog.current()["fupin_comprehensive"].compiled
-            received = term.seed_term(db, compiled, current_app.config["MEDIA_DIR"])
+            comprehensive = catalog.current()["fupin_comprehensive"]
+            received = term.seed_term(db, comprehensive, current_app.config["MEDIA_DIR"])
             routine = catalog.current().get("routine_visit")
             if received and routine is not None:  # 挂牌督导 visits of the same term
-                received += term.seed_routine_visits(
-                    db, routine.compiled, current_app.config["MEDIA_DIR"]
-                )
+                received += term.seed_routine_visits(db, routine, current_app.config["MEDIA_DIR"])
             if received:
                 click.echo(f"已按真实流程接收 {len(received)} 次督导检查（评分由检查单引擎计算）。")
                 click.echo("督导报告和整改通知书将在系统启动后由后台自动签发。")
