@@ -7,8 +7,9 @@ process and kept while its ETag (size and modification time) stays the same.
 
 Static URLs carry no content hash, so they are cached for an hour, not for ever: a page after
 a deploy picks up its new CSS and JS within the hour, and revalidates with the ETag after
-that. The inspector's shell does not depend on it: its service worker fetches with
-``cache: 'reload'`` and is versioned by the files' content (web/inspector.py).
+that. The inspector's shell does not depend on it: its service worker is versioned by the
+files' content (web/inspector.py) and fetches with ``cache: 'no-cache'``, revalidating each
+file with its ETag, so a new version downloads only the files that changed.
 """
 
 from __future__ import annotations
