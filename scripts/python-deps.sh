@@ -5,10 +5,12 @@
 # as many machines in China have) is handed on to it, unless uv is given one of its own.
 set -euo pipefail
 venv=${1:-.venv}
-"$venv/bin/pip" install -q uv
+# --default-index came with uv 0.4.23
+"$venv/bin/pip" install -q 'uv>=0.5'
 index=()
 if [[ -z "${UV_DEFAULT_INDEX:-}${UV_INDEX_URL:-}" ]]; then
-  url=$("$venv/bin/pip" config list 2>/dev/null | sed -n "s/^[^=]*\.index-url='\(.*\)'$/\1/p" | head -1)
+  # a pip that cannot read its configuration leaves uv on its default index, not the install stopped
+  url=$("$venv/bin/pip" config list 2>/dev/null | sed -n "s/^[^=]*\.index-url='\(.*\)'$/\1/p" | head -1) || url=
   if [[ -n "$url" ]]; then index=(--default-index "$url"); fi
 fi
 exec "$venv/bin/uv" pip install -q --python "$venv/bin/python" "${index[@]}" -e '.[test]'

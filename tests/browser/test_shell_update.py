@@ -36,7 +36,9 @@ class Requests:
         app.wsgi_app = wsgi_app
 
 
-def test_a_new_shell_version_downloads_only_what_changed(page, context, live_server, monkeypatch):
+def test_a_new_shell_version_downloads_no_unchanged_file_again(
+    page, context, live_server, monkeypatch
+):
     login(page)
     wait_for_service_worker(page)
     first = page.evaluate("caches.keys()")
