@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import threading
 import time
@@ -76,6 +77,30 @@ def test_the_export_is_written_in_the_background_with_progress(
     listed = BeautifulSoup(client.get("/bureau/exports").get_data(as_text=True), "html.parser")
     row = listed.select_one("#export-list tbody tr")
     assert row["data-status"] == "done" and "下载" in row.get_text()
+
+
+def test_an_export_is_on_the_disk_before_it_is_offered_for_download(
+    app, client, auth, db, received, monkeypatch
+):
+    # after a power cut, 下载 must not hand the bureau an empty or half-written workbook
+    auth.login("bureau")
+    job_id = _start(client)
+    events: list[str] = []
+    real_fsync, finish = os.fsync, storage.finish_job
+
+    def fsync(fd: int) -> None:
+        events.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def finished(*args, **kwargs):
+        events.append("offered")
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(storage, "finish_job", finished)
+    assert export_jobs.ExportWorker(app.config, threading.Event()).run_once(db)
+    path = storage.get_job(db, job_id)["path"]
+    assert events[-3:] == [f"{path}.part", os.path.dirname(path), "offered"]
 
 
 def test_a_dead_workers_export_is_taken_up_again_and_a_failure_is_shown(

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -32,6 +33,7 @@ from inspect_app.common.clock import now, stamp, today_in_china
 from inspect_app.storage import analytics
 from inspect_app.storage import exports as storage
 from inspect_app.storage.db import open_database
+from inspect_app.storage.files import sync_file, sync_folder
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,8 @@ def percent(job: dict) -> int:
 def run(db: Database, config: Mapping, job: dict, stop: threading.Event | None = None) -> None:
     """Write the export of ``job`` (claimed by the caller) and mark it done.
 
-    The file is written under a temporary name and renamed when complete, so a download never
-    sees half a workbook. Raises if the claim was lost (the lease passed and another worker
+    The file is written under a temporary name, flushed to the disk and renamed when complete,
+    so a download never sees half a workbook, even after a power cut. Raises if the claim was lost (the lease passed and another worker
     took it) or the writing failed.
     """
     filters, today = stored.filters_of(job["args"])
@@ -126,7 +128,9 @@ def run(db: Database, config: Mapping, job: dict, stop: threading.Event | None =
     try:
         write = exports.write_xlsx if job["format"] == "xlsx" else exports.write_csv_zip
         counts = write(db, overview, partial, progress, int(config.get("SURVEY_MIN_RESPONSES", 5)))
+        sync_file(Path(partial))
         os.replace(partial, target)
+        sync_folder(Path(target).parent)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)

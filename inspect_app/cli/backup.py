@@ -7,8 +7,9 @@ files after it: every file is written before the row that names it is committed,
 changed afterwards, so every file the copied rows name is already there to be copied; files
 written meanwhile are extra, never missing (checked before the backup is declared complete).
 
-A backup is written to ``DEST.partial`` and renamed to DEST only once complete, so a backup
-interrupted by a full disk or a reboot never looks like a good one.
+A backup is written to ``DEST.partial``, flushed to the disk, and renamed to DEST only then,
+so a backup interrupted by a full disk or a power cut never looks like a good one. A restore
+flushes the files it copied before it restores the database rows that name them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from inspect_app.documents import verification
 from inspect_app.storage import backup as store
 from inspect_app.storage import db as database
 from inspect_app.storage import reports
+from inspect_app.storage.files import sync_file, sync_folder, sync_tree
 
 FORMAT = "inspect_app.instance_backup"
 FORMAT_VERSION = 1
@@ -133,9 +135,13 @@ def make_backup(config, dest: Path) -> dict:
     (partial / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+    # Copied bytes reach the disk some seconds after the copy; the rename must not reach it
+    # before them, or a power cut would leave a complete-looking backup of empty files.
+    sync_tree(partial)
     if dest.exists():
         dest.rmdir()  # empty, checked above
     partial.rename(dest)
+    sync_folder(dest.parent)
     return manifest
 
 
@@ -211,9 +217,16 @@ def restore_backup(config, source: Path, *, force: bool) -> tuple[dict, Path | N
         moved = True
     for name, folder in folders.items():
         _copy_folder(source / name, folder)
+        sync_tree(folder)
     for name in INSTANCE_FILES:
         if (source / name).is_file():
             shutil.copy2(source / name, instance / name)
+            sync_file(instance / name)
+    if moved:
+        sync_tree(aside)
+    # Every restored file is on the disk before the rows naming it are (the restore commits
+    # with a flush): after a power cut the instance holds no row without its file.
+    sync_folder(instance)
     store.restore(source / DATABASE_FILE, config["DATABASE"])
     # A backup from an older release is brought up to this one's schema, as a start would.
     database.migrate(config["DATABASE"])

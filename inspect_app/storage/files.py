@@ -1,5 +1,6 @@
 """Files kept beside the database (photos, evidence, issued documents), written so that once
-their row is committed they survive a crash and a power cut.
+their row is committed they survive a crash and a power cut; and whole folders (a backup, a
+restore) flushed before anything declares them complete.
 
 A phone drops its own copy of an inspection and its photos as soon as the server confirms
 them (static/js/inspector/outbox.js), so what the server has confirmed must already be on the
@@ -32,7 +33,30 @@ def write_file(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     for folder in (path.parent, *(p.parent for p in created)):
-        _sync_folder(folder)
+        sync_folder(folder)
+
+
+def sync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root``, and root's own entry in its parent.
+
+    For trees written with plain copies, a backup or a restore: the kernel writes copied bytes
+    out some seconds later, and a rename or a database row naming the tree can reach the disk
+    before them, so a power cut would leave a complete-looking tree of empty files.
+    """
+    for folder, _folders, names in os.walk(root, topdown=False):
+        for name in names:
+            sync_file(Path(folder, name))
+        sync_folder(Path(folder))
+    sync_folder(root.parent)
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file written with a plain copy to the disk (its entry is its folder's)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _make_folders(folder: Path) -> list[Path]:
@@ -46,7 +70,8 @@ def _make_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a file renamed into it, a folder made in it) to the disk."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
