@@ -87,6 +87,9 @@ class Defaults:
     # None means "<instance>/inspect.db", resolved in create_app once the instance path is known.
     DATABASE = None
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # However often it is used, a login ends this many days after it began, so a copied cookie
+    # kept busy does not last for ever; a phone's queued uploads wait for the next login.
+    SESSION_MAX_AGE_DAYS = 7
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Login throttling: this many failures for one username, or LOGIN_MAX_FAILURES_PER_ADDRESS

@@ -93,6 +93,23 @@ def test_admin_password_reset_ends_every_login_and_forces_a_change(app, db, clie
     assert blocked.status_code == 403 and "修改密码" in blocked.json["message"]
 
 
+def test_an_administrator_setting_their_own_password_keeps_only_this_browser(app, db, county):
+    admin = logged_in(app, "admin")
+    elsewhere = logged_in(app, "admin", PHONE)
+    thief = copy_of(app, admin)
+    token = csrf_token(admin, f"/admin/users/{county['admin']}")
+    response = admin.post(
+        f"/admin/users/{county['admin']}",
+        data={"csrf_token": token, "username": "admin", "display_name": "管理员",
+              "role": "admin", "school_id": 0, "password": "Amber-Quarry-6620", "active": "y"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert admin.get("/admin/users").status_code == 200
+    assert elsewhere.get("/api/session").status_code == 401
+    assert thief.get("/api/session").status_code == 401
+    assert users.get(db, county["admin"])["must_change_password"] == 0
+
+
 def test_deactivation_ends_every_login(app, db, client, county):
     phone = logged_in(app, "insp", PHONE)
     Auth(client).login("admin")
@@ -167,6 +184,27 @@ def test_idle_login_expires_on_the_server(app, db, county):
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
 
+def test_a_login_kept_busy_still_ends_after_its_days(app, db, county):
+    # a copied cookie used every few hours would otherwise last for ever
+    client = logged_in(app, "insp")
+    began = now() - timedelta(days=app.config["SESSION_MAX_AGE_DAYS"], minutes=1)
+    db.execute("UPDATE sessions SET created_at = ?, last_seen_at = ?", [stamp(began), stamp()])
+    assert client.get("/api/session").status_code == 401
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    # one a day younger still works, and the next login clears out any that expired
+    fresh = logged_in(app, "insp")
+    other = logged_in(app, "sch_a")
+    younger = now() - timedelta(days=app.config["SESSION_MAX_AGE_DAYS"] - 1)
+    db.execute("UPDATE sessions SET created_at = ?", [stamp(younger)])
+    assert fresh.get("/api/session").status_code == 200
+    db.execute(
+        "UPDATE sessions SET created_at = ? WHERE user_id = ?", [stamp(began), county["sch_a"]]
+    )
+    logged_in(app, "admin")
+    assert not sessions.for_user(db, county["sch_a"])
+    assert other.get("/school/rectifications").status_code == 302
+
+
 def test_last_seen_is_updated_when_used(app, db, county):
     client = logged_in(app, "insp")
     old = stamp(now() - timedelta(minutes=5))
@@ -199,6 +237,7 @@ def test_files_that_are_the_same_for_everyone_skip_the_login_lookup(app, county,
 def test_change_own_password(app, db, county):
     laptop = logged_in(app, "insp", DESKTOP)
     phone = logged_in(app, "insp", PHONE)
+    thief = copy_of(app, laptop)
     token = csrf_token(laptop, "/account/password")
 
     def change(current, new, confirm=None):
@@ -223,6 +262,9 @@ def test_change_own_password(app, db, county):
     assert "其他设备上的 1 个登录已全部退出" in laptop.get("/account/").get_data(as_text=True)
     assert phone.get("/api/session").status_code == 401
     assert laptop.get("/api/session").status_code == 200
+    # a copy of the laptop's own cookie, taken before the change, is worth nothing after it
+    assert thief.get("/api/session").status_code == 401
+    assert len(sessions.for_user(db, county["insp"])) == 1
     fresh = app.test_client()
     assert Auth(fresh).login("insp", PASSWORD).status_code == 401
     assert Auth(fresh).login("insp", "Quiet-Orchard-5163").headers["Location"] == "/"

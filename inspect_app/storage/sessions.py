@@ -31,13 +31,15 @@ def start(db: Database, user_id: int, *, remember: bool, user_agent: str, ip: st
     return token
 
 
-def find(db: Database, token: str, idle: timedelta) -> dict | None:
-    """The live session for ``token``, or None; a session idle longer than ``idle`` is deleted."""
+def find(db: Database, token: str, idle: timedelta, max_age: timedelta) -> dict | None:
+    """The live session for ``token``, or None; a session idle longer than ``idle``, or begun
+    longer than ``max_age`` ago, is deleted."""
     rows = list(db.query("SELECT * FROM sessions WHERE token_sha256 = ?", [_digest(token)]))
     if not rows:
         return None
     row = rows[0]
-    if _parse(row["last_seen_at"]) < now() - idle:
+    moment = now()
+    if _parse(row["last_seen_at"]) < moment - idle or _parse(row["created_at"]) < moment - max_age:
         db.execute("DELETE FROM sessions WHERE id = ?", [row["id"]])
         return None
     return row
@@ -79,9 +81,14 @@ def end_all(db: Database, user_id: int, *, except_id: int | None = None) -> int:
     return cursor.rowcount
 
 
-def purge_idle(db: Database, idle: timedelta) -> int:
-    """Delete sessions nobody has used within ``idle`` (they could not be used any more)."""
-    cursor = db.execute("DELETE FROM sessions WHERE last_seen_at < ?", [stamp(now() - idle)])
+def purge_expired(db: Database, idle: timedelta, max_age: timedelta) -> int:
+    """Delete sessions that could not be used any more: idle longer than ``idle`` or begun
+    longer than ``max_age`` ago."""
+    moment = now()
+    cursor = db.execute(
+        "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+        [stamp(moment - idle), stamp(moment - max_age)],
+    )
     return cursor.rowcount
 
 

@@ -96,7 +96,7 @@ def password():
                 hash_password(form.new.data, current_app.config),
                 must_change=False,
             )
-            ended = sessions.end_all(db, g.user["id"], except_id=g.login_session["id"])
+            ended = auth.renew_login(db, g.user, g.login_session)
             audit.record(db, "password_changed", user=g.user, detail={"sessions_ended": ended})
             message = "密码已修改。"
             if ended:

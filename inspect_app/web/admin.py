@@ -35,6 +35,7 @@ from inspect_app.directory.passwords import hash_password, weakness
 from inspect_app.inspections import catalog
 from inspect_app.storage import audit, inspections, jobs, schools, sessions, units, users
 from inspect_app.storage.db import get_db
+from inspect_app.web import auth
 from inspect_app.web.guards import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -224,8 +225,11 @@ def user_edit(user_id: int | None = None):
                 fields["must_change_password"] = not own
             users.update(db, user["id"], **fields)
             # A reset or a deactivation ends every login of the account (a lost phone, a
-            # departed colleague), not just future ones; one's own current login stays.
-            if form.password.data or not fields["active"]:
+            # departed colleague), not just future ones; one's own current login stays, under
+            # a new token when the password changed (a copy of this very cookie ends too).
+            if own and form.password.data:
+                auth.renew_login(db, user, g.login_session)
+            elif form.password.data or not fields["active"]:
                 sessions.end_all(db, user["id"], except_id=g.login_session["id"] if own else None)
             audit.record(
                 db, "user_updated", user=g.user, target=f"user:{user['id']}",

@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length
 from inspect_app.directory.passwords import check_password_or_dummy, hash_password, needs_rehash
 from inspect_app.storage import audit, sessions, users
 from inspect_app.storage.db import get_db
-from inspect_app.web.guards import public, role_required
+from inspect_app.web.guards import public, role_required, session_limits
 
 bp = Blueprint("auth", __name__)
 
@@ -79,6 +79,16 @@ def _address_key() -> str:
     return f"ip:{request.remote_addr}"
 
 
+def renew_login(db, user: dict, login: dict) -> int:
+    """After a password change: end every other login of ``user``, and give this browser a new
+    token in place of its own, since a copy of this very cookie may be why the password is
+    being changed. Returns how many other logins ended."""
+    ended = sessions.end_all(db, user["id"], except_id=login["id"])
+    sessions.end(db, login["id"], user["id"])
+    start_login(db, user, remember=bool(login["remember"]))
+    return ended
+
+
 def start_login(db, user: dict, *, remember: bool) -> None:
     """Begin a new login for ``user`` in this browser, replacing whatever session it had."""
     session.clear()  # a fresh session on login, so a planted cookie is worth nothing
@@ -122,7 +132,7 @@ def login():
                     users.update(
                         db, user["id"], password_hash=hash_password(form.password.data, config)
                     )
-                sessions.purge_idle(db, current_app.permanent_session_lifetime)
+                sessions.purge_expired(db, *session_limits())
                 start_login(db, user, remember=bool(form.remember.data))
                 users.touch_login(db, user["id"])
                 audit.record(db, "login", user=user, ip=request.remote_addr or "")

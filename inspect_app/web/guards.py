@@ -6,6 +6,7 @@ the rule on the function so a test can prove that no route was left without one.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
@@ -22,6 +23,12 @@ _WHILE_CHANGE_REQUIRED = {"account.password", "auth.logout", "sync.session_info"
 # connection and two queries), which cost five times the sending of the file itself, 2.5 ms
 # of a 3 ms request; a phone fetches some thirty of them to fill its offline cache.
 ASSET_ENDPOINTS = frozenset({"static", "inspector.service_worker", "main.favicon"})
+
+
+def session_limits() -> tuple[timedelta, timedelta]:
+    """How long a login may sit unused, and how long it may last however busy."""
+    max_age = timedelta(days=current_app.config["SESSION_MAX_AGE_DAYS"])
+    return current_app.permanent_session_lifetime, max_age
 
 
 def load_user() -> None:
@@ -43,7 +50,7 @@ def load_user() -> None:
             session.clear()
         return
     db = get_db()
-    row = sessions.find(db, token, current_app.permanent_session_lifetime)
+    row = sessions.find(db, token, *session_limits())
     user = users.get(db, row["user_id"]) if row else None
     if row is None or user is None or not user["active"]:
         if row is not None:
