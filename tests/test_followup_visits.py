@@ -486,8 +486,16 @@ def test_the_record_is_an_issued_document_the_school_and_its_department_may_open
     assert dept.get(record).status_code == 403
     assert dept.get(f"{record}/record.pdf").status_code == 403
     db.execute("UPDATE rectifications SET unit_id = ? WHERE id = ?", [county["unit"], second["id"]])
-    assert "资金未到位" in dept.page(record).get_text()
-    assert dept.get(f"{record}/record.pdf").data == stored
+    # A department whose item was checked reads its own item's result, and only that: the
+    # school's own items, their notes and photos are not its to read, nor the signed record
+    # that holds them all (as /documents/<id>.pdf refuses it too).
+    seen = dept.page(record)
+    assert [li["data-item"] for li in seen.select("li[data-item]")] == [str(second["id"])]
+    assert "资金未到位" in seen.get_text() and "图书已补齐" not in seen.get_text()
+    assert not seen.select("figure.followup-photo") and not seen.select_one("#record-pdf")
+    assert "本单位核实 1 个整改事项：已整改 0 个，部分整改 0 个，未整改 1 个" in seen.get_text()
+    assert dept.get(f"{record}/record.pdf").status_code == 403
+    assert "本次核实 2 个整改事项：已整改 1 个，部分整改 0 个，未整改 1 个" in page.get_text()
 
     # The bureau's page of the school lists it among its documents, opening the record.
     listed = User(app, "bureau").page(f"/bureau/schools/{county['school_a']}")

@@ -122,7 +122,8 @@ def results(db: Database, visit_id: str) -> list[dict]:
     """The visit's results in the order checked, each with its item's number and problem."""
     return list(
         db.query(
-            """SELECT f.*, r.number, r.seq, r.problem, r.deadline, r.status AS status_now
+            """SELECT f.*, r.number, r.seq, r.problem, r.deadline, r.status AS status_now,
+                      r.unit_id
                FROM followup_results f JOIN rectifications r ON r.id = f.rectification_id
                WHERE f.visit_id = ? ORDER BY f.position""",
             [visit_id],

@@ -9,6 +9,7 @@ and the visit goes up through the same outbox as inspections (PUT, idempotent on
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from flask import (
@@ -209,6 +210,14 @@ def may_see_visit(db, visit: dict, user: dict | None, link: dict | None = None) 
     return False
 
 
+def _unit_of_department(user: dict | None) -> int | None:
+    """The unit whose items alone a department account reads in a visit: the school's own items,
+    their notes and photos (a family's circumstances, a student's 学籍号) are not its to read."""
+    if user is not None and user["role"] == "department":
+        return user["unit_id"]
+    return None
+
+
 def _visit(visit_id: str) -> dict:
     db = get_db()
     visit = visits.get(db, visit_id)
@@ -225,8 +234,15 @@ def record(visit_id: str):
     """回头看记录: what was checked, found and signed, item by item."""
     db = get_db()
     visit = _visit(visit_id)
+    results = visits.results(db, visit_id)
+    unit_only = _unit_of_department(g.user)
+    if unit_only is not None:
+        results = [r for r in results if r["unit_id"] == unit_only]
+    shown = {r["rectification_id"] for r in results}
     photos: dict[int, list[dict]] = {}
     for p in visits.photos(db, visit_id):
+        if p["rectification_id"] not in shown:
+            continue
         line, warnings = photo_stamp(p)
         photos.setdefault(p["rectification_id"], []).append(
             {**p, "stamp_line": line, "warnings": warnings}
@@ -236,7 +252,9 @@ def record(visit_id: str):
         visit=visit,
         document=reports.current(db, visit_id, followup_record.KIND),
         checking_side=g.user is not None and g.user["role"] in INSPECTOR_ROLES,
-        results=visits.results(db, visit_id),
+        unit_only=unit_only is not None,
+        results=results,
+        counts=Counter(r["result"] for r in results),
         photos=photos,
         signatures=visits.signatures(db, visit_id),
         result_names=followup_rules.RESULTS,
@@ -251,6 +269,8 @@ def record_pdf(visit_id: str):
     is being prepared (202), as for reports: no web process renders."""
     db = get_db()
     visit = _visit(visit_id)
+    if _unit_of_department(g.user) is not None:
+        abort(403)  # the signed record holds the school's own items too, as /documents says
     row = reports.current(db, visit_id, followup_record.KIND)
     if row is None:
         response = make_response(
