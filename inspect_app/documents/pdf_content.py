@@ -10,7 +10,7 @@ import io
 from typing import Literal
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 Problem = Literal["active", "encrypted", "no_pages", "unreadable"]
@@ -22,6 +22,9 @@ _ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/OpenAction", "/EmbeddedFiles", "/
 _ACTIVE_VALUES = {"/JavaScript", "/Launch", "/EmbeddedFile", "/RichMedia", "/SubmitForm",
                   "/ImportData", "/Rendition", "/Movie", "/Sound", "/GoToE", "/ResetForm"}  # fmt: skip
 _HARMLESS_OPEN_ACTIONS = {"/GoTo"}
+# What pypdf raises on a damaged file. PyPdfError, not just PdfReadError: LimitReachedError
+# (an xref table claiming more entries than the file holds) is a sibling of PdfReadError.
+_BROKEN = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
 
 
 def problem(data: bytes) -> Problem | None:
@@ -33,6 +36,13 @@ def problem(data: bytes) -> Problem | None:
     """
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+    except NotImplementedError:
+        # pypdf opens only the standard password handler: a certificate-encrypted file
+        # (Adobe.PubSec, as some office systems export) or an unknown cipher cannot be read.
+        return "encrypted"
+    except _BROKEN:
+        return "unreadable"
+    try:
         if reader.is_encrypted and not reader.decrypt(""):
             return "encrypted"
         if len(reader.pages) == 0:
@@ -42,7 +52,7 @@ def problem(data: bytes) -> Problem | None:
         numbers |= {(num, 0) for num in reader.xref_objStm}
         for num, gen in sorted(numbers):
             objects.append(reader.get_object(IndirectObject(num, gen, reader)))
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (*_BROKEN, NotImplementedError):  # here, a stream filter pypdf does not have
         return "unreadable"
     return "active" if any(_active(obj) for obj in objects) else None
 
