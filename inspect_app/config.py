@@ -119,7 +119,11 @@ class Defaults:
     # argon2id cost; tests lower it to stay fast.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    # The largest form a school sends: 10 evidence files of up to 10 MB each (web/school.py
+    # MAX_FILES, rectification/evidence.py MAX_EVIDENCE_BYTES) and their text; at 32 MiB four
+    # phone photos already overflowed it and the typed answer was lost with a bare 413.
+    # deploy/nginx.conf's client_max_body_size must be the same.
+    MAX_CONTENT_LENGTH = 101 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 

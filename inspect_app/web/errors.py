@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -14,7 +14,11 @@ MESSAGES = {
     404: ("页面不存在", "您要找的页面不存在，可能已被移动或删除。"),
     405: ("操作方式不正确", "该页面不支持此操作方式。"),
     409: ("数据冲突", "该数据已被修改，请刷新后重试。"),
-    413: ("文件过大", "上传的文件超过大小限制，请压缩后重试。"),
+    413: (
+        "文件过大",
+        "一次提交的内容合计超过 {limit} MB（每个文件不能超过 10 MB，一次最多 10 个）。"
+        "请返回上一页，减少或压缩文件后重新提交。",
+    ),
     429: ("操作过于频繁", "请稍后再试。"),
     500: (
         "服务器出错",
@@ -39,6 +43,10 @@ def _wants_json() -> bool:
 
 def _render(status: int, detail: str | None = None, title: str | None = None):
     default_title, message = MESSAGES.get(status, MESSAGES[500])
+    if status == 413:
+        # The limit as configured, so the page never states a cap the server does not use.
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = message.format(limit=round(limit / 1048576))
     title = title or default_title
     message = detail or message
     if _wants_json():
