@@ -155,8 +155,12 @@ def extension_date_problem(deadline: str, until: str | None, today: date) -> str
     """Why ``until`` cannot be a requested new deadline (None when it can)."""
     if not until or not _is_date(until):
         return "请填写申请延期至的日期（YYYY-MM-DD）"
-    if until <= deadline:
+    # Whichever bound is later is the one to name: an overdue item granted a date already past
+    # would still be overdue, and be escalated again under its new deadline.
+    if until <= deadline and deadline >= today.isoformat():
         return f"申请的日期须晚于当前整改时限 {deadline}"
+    if until < today.isoformat():
+        return "申请延期至的日期不能早于今天"
     if date.fromisoformat(until) > today + timedelta(days=366):
         return "延期不能超过一年"
     return None
@@ -230,6 +234,12 @@ def decide(item: dict, action: str, side: str, today: date, **form) -> Move:
             raise IllegalMove("该事项没有待审核的延期申请。")
         comment = _text(form.get("comment"), 2000)
         if action == "approve_extension":
+            # Asked for in time, the date may have passed while the request waited.
+            if pending_extension < today.isoformat():
+                raise IllegalMove(
+                    f"申请延期至的日期 {pending_extension} 已早于今天，不能同意；"
+                    "请选择「不同意」，由学校按新的日期重新申请。"
+                )
             return Move(
                 {"deadline": pending_extension, "extension_until": None},
                 "approve_extension",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 
 from flask import (
@@ -356,6 +356,16 @@ class ExtensionForm(FlaskForm):
     def __init__(self, *args, deadline: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.deadline = deadline
+        # The earliest date the rules accept: the day after the deadline, or today once the
+        # deadline has passed (the browser's date picker offers nothing before ``min``).
+        day = today()
+        earliest = max(date.fromisoformat(deadline) + timedelta(days=1), day)
+        self.until.render_kw = {"type": "date", "min": earliest.isoformat()}
+        self.until_hint = (
+            f"须晚于当前整改时限 {deadline}"
+            if deadline >= day.isoformat()
+            else f"当前整改时限 {deadline} 已过，不能早于今天"
+        )
 
     def validate_until(self, field):
         if problem := rules.extension_date_problem(self.deadline, field.data, today()):
