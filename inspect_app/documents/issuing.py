@@ -47,6 +47,12 @@ from inspect_app.surveys import gathering as survey_results
 log = logging.getLogger(__name__)
 
 
+def _local_date(value: str) -> str:
+    """The Beijing date of a stored UTC stamp: the first hours of a day there are still the
+    day before in UTC, and a document dated by the stamp's own calendar said so."""
+    return local_time(value)[:10]
+
+
 def key_paths(config: Mapping) -> dict:
     """The configured signing material, or the instance's own keys (created on first use)."""
     if config.get("SIGNING_P12") or config.get("SIGNING_KEY"):
@@ -235,7 +241,8 @@ def issue_report(db: Database, config: Mapping, inspection_id: str, *, reason: s
             report_no=doc_number,
             report_version=version,
             supersedes={
-                "report_no": previous["doc_number"] or previous["created_at"][:10] + "签发的报告",
+                "report_no": previous["doc_number"]
+                or _local_date(previous["created_at"]) + "签发的报告",
                 "id": "",
                 "version": previous["version"],
                 "reason": reason or "更正",
@@ -276,7 +283,7 @@ def issue_notice(db: Database, config: Mapping, inspection_id: str) -> dict | No
         context.update(
             notice_no=doc_number,
             rectifications=items,
-            issued_on=inspection["received_at"][:10],
+            issued_on=_local_date(inspection["received_at"]),
             reply_days=config.get("RECTIFICATION_REPLY_DAYS", 30),
             rectification_url=f"{base_url}/school/rectifications?inspection={inspection_id}",
             verify_url=f"{base_url}/verify/{report_id}",
@@ -306,7 +313,7 @@ def issue_rectification_report(db: Database, config: Mapping, inspection_id: str
             report_version=version,
             supersedes={
                 "report_no": previous["doc_number"]
-                or previous["created_at"][:10] + "报送的整改报告",
+                or _local_date(previous["created_at"]) + "报送的整改报告",
                 "version": previous["version"],
                 "reason": row["reason"],
             }
@@ -316,7 +323,7 @@ def issue_rectification_report(db: Database, config: Mapping, inspection_id: str
             summary=row["summary"],
             items=row["items"],
             attachments=row["evidence"],
-            submitted_on=row["submitted_at"][:10],
+            submitted_on=_local_date(row["submitted_at"]),
             submitted_by=row["submitted_by_name"],
         )
         html = rectification_report_html(context)
