@@ -65,11 +65,15 @@ def quarter_period(year: int, quarter: int) -> Period:
 
 
 def term_period(school_year: int, term: int) -> Period:
-    """上学期 = Sep 1 – Jan 31 of the school year starting in ``school_year``; 下学期 = Feb 1 – Jul 31."""
+    """上学期 = Sep 1 – Jan 31 of the school year starting in ``school_year``; 下学期 = Feb 1 – Aug 31.
+
+    The summer holiday belongs to the 下学期 just ended (as in :func:`term_of`): an inspection
+    made then (开学前专项督导 in late August) must count in some term's figures.
+    """
     if term == 1:
         start, end, name = date(school_year, 9, 1), date(school_year + 1, 1, 31), "上学期"
     else:
-        start, end, name = date(school_year + 1, 2, 1), date(school_year + 1, 7, 31), "下学期"
+        start, end, name = date(school_year + 1, 2, 1), date(school_year + 1, 8, 31), "下学期"
     return Period(
         "term",
         f"{school_year}-{school_year + 1}-{term}",
