@@ -279,7 +279,12 @@ def _routine_short(db, filters: periods.Filters) -> tuple[periods.Period, list[d
     return term, short
 
 
-def _plan_page(filters: periods.Filters, status: int = 200, form: dict | None = None):
+def _plan_page(
+    filters: periods.Filters,
+    status: int = 200,
+    form: dict | None = None,
+    errors: dict[str, str] | None = None,
+):
     db = get_db()
     period = filters.period
     start, end = period.start.isoformat(), period.end.isoformat()
@@ -304,9 +309,17 @@ def _plan_page(filters: periods.Filters, status: int = 200, form: dict | None = 
         unassigned=unassigned,
         inspectors=[u for u in users.list_all(db, "inspector") if u["active"]],
         all_schools=schools.search(db, township_id=filters.township_id, stage=filters.stage),
-        form=form or {"start": start, "end": end, "planned_visits": 2},
+        form=form or {"start": start, "end": end, "planned_visits": 2, "school_ids": []},
+        errors=errors or {},
         **_filter_context(filters),
     ), status
+
+
+def _posted_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.form.get(name, ""))
+    except ValueError:
+        return None
 
 
 @bp.get("/plan")
@@ -321,32 +334,35 @@ def plan_assign():
     filters = read_filters()
     db = get_db()
     form = request.form
-    errors = []
+    errors: dict[str, str] = {}
     inspector = users.get(db, form.get("inspector_id", type=int) or 0)
     if inspector is None or inspector["role"] != "inspector":
-        errors.append("请选择督学")
+        errors["inspector_id"] = "请选择督学"
     school_ids = {int(v) for v in form.getlist("school_id") if v.isdigit()}
     township_id = form.get("assign_township", type=int)
     if township_id:
         school_ids |= {s["id"] for s in schools.search(db, township_id=township_id)}
     school_ids = {sid for sid in school_ids if schools.get(db, sid) is not None}
     if not school_ids:
-        errors.append("请选择至少一所学校或一个乡镇")
-    try:
-        start = date.fromisoformat(form.get("start", ""))
-        end = date.fromisoformat(form.get("end", ""))
-        if end < start:
-            errors.append("结束日期不能早于开始日期")
-    except ValueError:
-        errors.append("请填写正确的起止日期")
-        start = end = None
+        errors["school_id"] = "请选择至少一所学校或一个乡镇"
+    start, end = _posted_date("start"), _posted_date("end")
+    if start is None:
+        errors["start"] = "请填写正确的开始日期"
+    if end is None:
+        errors["end"] = "请填写正确的结束日期"
+    elif start is not None and end < start:
+        errors["end"] = "结束日期不能早于开始日期"
     planned = form.get("planned_visits", type=int)
     if planned is None or not 1 <= planned <= 20:
-        errors.append("计划次数应为 1 至 20 之间的整数")
+        errors["planned_visits"] = "计划次数应为 1 至 20 之间的整数"
     if errors:
-        for message in errors:
-            flash(message, "error")
-        return _plan_page(filters, 400, dict(form))
+        # Every choice comes back as made (a multi-select has several values), with the
+        # message beside the field it is about.
+        flash("督导任务未保存，请按提示修改。", "error")
+        kept = {k: form.get(k, "") for k in ("inspector_id", "assign_township", "start", "end",
+                                             "planned_visits")}  # fmt: skip
+        return _plan_page(filters, 400, {**kept, "school_ids": form.getlist("school_id")}, errors)
+    assert inspector is not None and start is not None and end is not None
     with write(db):
         for school_id in sorted(school_ids):
             assignments.assign(
@@ -619,7 +635,12 @@ def bulletin_issue():
 DRAW_KINDS = ("month", "quarter", "term", "year")
 
 
-def _draw_page(form: dict | None = None, status: int = 200):
+def _draw_page(
+    form: dict | None = None,
+    status: int = 200,
+    conflict: dict | None = None,
+    conflict_errors: dict[str, str] | None = None,
+):
     db = get_db()
     choices = {k: periods.period_choices(k, today()) for k in DRAW_KINDS}
     form = form or {"period": "term", "key": choices["term"][0].key, "share": 20,
@@ -638,6 +659,8 @@ def _draw_page(form: dict | None = None, status: int = 200):
         townships=schools.townships(db),
         stages=STAGES,
         all_schools=schools.search(db),
+        conflict=conflict or {},
+        conflict_errors=conflict_errors or {},
         args={},
     ), status
 
@@ -750,21 +773,22 @@ def conflict_add():
     inspector = users.get(db, _posted_int("inspector_id") or 0)
     school_id, township_id = _posted_int("school_id"), _posted_int("township_id")
     reason = request.form.get("reason", "").strip()[:100]
-    errors = []
+    errors: dict[str, str] = {}
     if inspector is None or inspector["role"] != "inspector":
-        errors.append("请选择督学")
+        errors["inspector_id"] = "请选择督学"
     if bool(school_id) == bool(township_id):
-        errors.append("请选择一所学校或一个乡镇（二选一）")
+        errors["school_id"] = "请选择一所学校或一个乡镇（二选一）"
     elif school_id and schools.get(db, school_id) is None:
-        errors.append("学校不存在")
+        errors["school_id"] = "学校不存在"
     elif township_id and township_id not in {t["id"] for t in schools.townships(db)}:
-        errors.append("乡镇不存在")
+        errors["township_id"] = "乡镇不存在"
     if not reason:
-        errors.append("请填写回避原因，如「原任职学校」")
+        errors["reason"] = "请填写回避原因，如「原任职学校」"
     if errors:
-        for message in errors:
-            flash(message, "error")
-        return _draw_page(status=400)
+        flash("回避关系未登记，请按提示修改。", "error")
+        typed = {k: request.form.get(k, "") for k in ("inspector_id", "school_id", "township_id")}
+        return _draw_page(status=400, conflict={**typed, "reason": reason},
+                          conflict_errors=errors)  # fmt: skip
     assert inspector is not None
     draw_storage.add_conflict(db, inspector_id=inspector["id"], school_id=school_id,
                               township_id=township_id, reason=reason, by=g.user["id"])  # fmt: skip
