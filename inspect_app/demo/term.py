@@ -280,7 +280,9 @@ def progress_rectifications(
                 today,
                 date.fromisoformat(row["inspection_date"]) + timedelta(days=rng.randint(7, 40)),
             )
-            until = date.fromisoformat(item["deadline"]) + timedelta(days=30)
+            # a month past the deadline, or past today for an item already overdue: an
+            # extension to a day already past is refused (rectification/rules.py)
+            until = max(date.fromisoformat(item["deadline"]), today) + timedelta(days=30)
             form = dict(_RESPONSES, done_on=done_on.isoformat(), until=until.isoformat())
             move = decide(item, action, side, today, **form)
             user_id = None if side == "school" else row["inspector_id"]
