@@ -20,13 +20,22 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DecimalField,
+    Field,
     IntegerField,
     PasswordField,
     SelectField,
     StringField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
 from inspect_app.checklist.scoring import OUTCOME_NAMES
 from inspect_app.common.vocabulary import ROLE_NAMES, STAGES, UNIT_KINDS
@@ -43,6 +52,42 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 MANAGERS = ("bureau", "admin")
 
 
+class _InChinese(Field):
+    """A field whose unreadable input (「1e3」 for a number, a choice not offered) is refused
+    with ``invalid``, in Chinese and once: WTForms' own messages are English ("Not a valid
+    integer value.") and its range check would add a second message about the same input."""
+
+    def __init__(self, *args, invalid: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(self.invalid) from exc
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        try:
+            super().pre_validate(form)
+        except ValidationError as exc:
+            raise ValidationError(self.invalid) from exc
+
+
+class IntegerInput(_InChinese, IntegerField):
+    pass
+
+
+class DecimalInput(_InChinese, DecimalField):
+    pass
+
+
+class Choice(_InChinese, SelectField):
+    pass
+
+
 class UserForm(FlaskForm):
     username = StringField(
         "用户名",
@@ -52,10 +97,19 @@ class UserForm(FlaskForm):
             Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、下划线、点和短横线"),
         ],
     )
-    display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32)])
-    role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLE_NAMES.items()])
-    school_id = SelectField("所属学校", coerce=int, choices=[], validate_choice=False)
-    unit_id = SelectField("所属责任单位", coerce=int, choices=[], validate_choice=False)
+    display_name = StringField(
+        "姓名",
+        validators=[DataRequired("请填写姓名"), Length(max=32, message="姓名不能超过 32 个字")],
+    )
+    role = Choice(
+        "角色", choices=[SelectChoice(k, v) for k, v in ROLE_NAMES.items()], invalid="请选择角色"
+    )
+    school_id = Choice(
+        "所属学校", coerce=int, choices=[], validate_choice=False, invalid="请选择所属学校"
+    )
+    unit_id = Choice(
+        "所属责任单位", coerce=int, choices=[], validate_choice=False, invalid="请选择所属责任单位"
+    )
     password = PasswordField("密码", validators=[Optional(), Length(8, 128, "密码至少 8 位")])
     active = BooleanField("启用", default=True)
 
@@ -109,27 +163,52 @@ class UserForm(FlaskForm):
 
 
 class SchoolForm(FlaskForm):
-    code = StringField("学校代码", validators=[DataRequired("请填写学校代码"), Length(max=32)])
-    name = StringField("学校名称", validators=[DataRequired("请填写学校名称"), Length(max=100)])
-    township_id = SelectField("所属乡镇", coerce=int, choices=[], validate_choice=False)
-    stage = SelectField("学段", choices=[SelectChoice(s, s) for s in STAGES])
+    code = StringField(
+        "学校代码",
+        validators=[
+            DataRequired("请填写学校代码"),
+            Length(max=32, message="学校代码不能超过 32 个字符"),
+        ],
+    )
+    name = StringField(
+        "学校名称",
+        validators=[
+            DataRequired("请填写学校名称"),
+            Length(max=100, message="学校名称不能超过 100 个字"),
+        ],
+    )
+    township_id = Choice(
+        "所属乡镇", coerce=int, choices=[], validate_choice=False, invalid="请选择所属乡镇"
+    )
+    stage = Choice("学段", choices=[SelectChoice(s, s) for s in STAGES], invalid="请选择学段")
     boarding = BooleanField("寄宿制学校")
     township_central = BooleanField("乡镇中心校")
     poverty_village = BooleanField("位于贫困村")
-    enrolment = IntegerField(
+    enrolment = IntegerInput(
         "在校生数",
         default=0,
+        invalid="在校生数请填写整数，如 356",
         validators=[Optional(), NumberRange(0, 100000, "在校生数应在 0 到 100000 之间")],
     )
-    principal = StringField("校长", validators=[Optional(), Length(max=32)])
-    phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
-    address = StringField("地址", validators=[Optional(), Length(max=200)])
-    latitude = DecimalField(
-        "纬度", places=6, validators=[Optional(), NumberRange(-90, 90, "纬度应在 -90 到 90 之间")]
+    principal = StringField(
+        "校长", validators=[Optional(), Length(max=32, message="校长姓名不能超过 32 个字")]
     )
-    longitude = DecimalField(
+    phone = StringField(
+        "联系电话", validators=[Optional(), Length(max=32, message="联系电话不能超过 32 个字符")]
+    )
+    address = StringField(
+        "地址", validators=[Optional(), Length(max=200, message="地址不能超过 200 个字")]
+    )
+    latitude = DecimalInput(
+        "纬度",
+        places=6,
+        validators=[Optional(), NumberRange(-90, 90, "纬度应在 -90 到 90 之间")],
+        invalid="纬度请填写数字，如 26.583",
+    )
+    longitude = DecimalInput(
         "经度",
         places=6,
+        invalid="经度请填写数字，如 106.707",
         validators=[Optional(), NumberRange(-180, 180, "经度应在 -180 到 180 之间")],
     )
 
@@ -261,16 +340,23 @@ class _FormObject:
 class UnitForm(FlaskForm):
     name = StringField(
         "单位名称",
-        validators=[DataRequired("请填写单位名称，如 县财政局、东镇人民政府"), Length(max=50)],
+        validators=[
+            DataRequired("请填写单位名称，如 县财政局、东镇人民政府"),
+            Length(max=50, message="单位名称不能超过 50 个字"),
+        ],
     )
-    kind = SelectField("类别", choices=[SelectChoice(k, v) for k, v in UNIT_KINDS.items()])
-    head = StringField("负责人", validators=[Optional(), Length(max=32)])
+    kind = Choice(
+        "类别", choices=[SelectChoice(k, v) for k, v in UNIT_KINDS.items()], invalid="请选择类别"
+    )
+    head = StringField(
+        "负责人", validators=[Optional(), Length(max=32, message="负责人姓名不能超过 32 个字")]
+    )
     # Where an escalation of the unit's items reaches its head (no account needed).
     head_email = StringField(
         "负责人电子邮箱",
         validators=[
             Optional(),
-            Length(max=120),
+            Length(max=120, message="邮箱地址不能超过 120 个字符"),
             Regexp(
                 r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写正确的邮箱地址，如 name@example.com"
             ),
@@ -280,7 +366,7 @@ class UnitForm(FlaskForm):
         "负责人手机号或微信号",
         validators=[
             Optional(),
-            Length(max=64),
+            Length(max=64, message="不能超过 64 个字符"),
             Regexp(r"^[\w@.+-]+$", message="只能包含字母、数字和 @ . + - _"),
         ],
     )

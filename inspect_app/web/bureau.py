@@ -334,7 +334,7 @@ def plan_assign():
     filters = read_filters()
     db = get_db()
     form = request.form
-    errors: dict[str, str] = {}
+    errors = {}
     inspector = users.get(db, form.get("inspector_id", type=int) or 0)
     if inspector is None or inspector["role"] != "inspector":
         errors["inspector_id"] = "请选择督学"
@@ -773,7 +773,7 @@ def conflict_add():
     inspector = users.get(db, _posted_int("inspector_id") or 0)
     school_id, township_id = _posted_int("school_id"), _posted_int("township_id")
     reason = request.form.get("reason", "").strip()[:100]
-    errors: dict[str, str] = {}
+    errors = {}
     if inspector is None or inspector["role"] != "inspector":
         errors["inspector_id"] = "请选择督学"
     if bool(school_id) == bool(township_id):
