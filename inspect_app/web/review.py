@@ -48,10 +48,10 @@ from inspect_app.web.guards import role_required
 from inspect_app.web.school import (
     ACCEPT,
     actor_label,
-    read_uploads,
+    keep_uploads,
+    kept_files,
     report_clock_for,
     stale_message,
-    store_uploads,
     with_urgency,
 )
 
@@ -126,10 +126,18 @@ class ReinspectForm(FlaskForm):
     )
     photo = FileField("现场照片", render_kw={"accept": ACCEPT, "capture": "environment"})
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The photo already kept for this record (shown, and sent again as ``kept``).
+        self.stored: list[dict] = kept_files(request.form.getlist("kept"))[:1]
+
     def validate_photo(self, field):
-        self.checked = read_uploads([field.data])
-        if any(clean.mime != "image/jpeg" for clean, _ in self.checked):
-            raise ValidationError("复查照片只接受 JPEG 或 PNG 图片。")
+        # Kept at once, as the school's answer keeps its files: a missing note must not make
+        # the inspector, standing at the site, take the photo again. A new one replaces it.
+        new, problems = keep_uploads([field.data], photos_only=True)
+        self.stored = new[:1] or self.stored
+        if problems:
+            raise ValidationError("；".join(problems))
 
 
 @bp.route("/")
@@ -234,10 +242,9 @@ def reinspect(rectification_id: int):
     if not form.validate_on_submit():
         return _render_item(item, 400, None, reinspect=form)
     move = rules.decide(item, "reinspect", "reviewer", today(), note=form.note.data)
-    stored = store_uploads(form.checked, g.user["id"])
     items.apply(
         get_db(), item, move, version=item["version"], user_id=g.user["id"],
-        actor=actor_label(), evidence=stored,
+        actor=actor_label(), evidence=form.stored,
     )  # fmt: skip
     flash("现场复查记录已保存。", "success")
     return redirect(url_for(".rectification_detail", rectification_id=item["id"]))

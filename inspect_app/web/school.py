@@ -68,22 +68,6 @@ def evidence_folder() -> str:
     return current_app.config.get("EVIDENCE_DIR") or f"{current_app.instance_path}/evidence"
 
 
-def read_uploads(uploads) -> list[tuple[evidence.CleanEvidence, str]]:
-    """Check every uploaded file; raise ValidationError naming the first bad one."""
-    files = [f for f in uploads or [] if f and f.filename]
-    if len(files) > MAX_FILES:
-        raise ValidationError(f"一次最多上传 {MAX_FILES} 个文件。")
-    checked = []
-    for upload in files:
-        # Read one byte past the limit so an oversize file is reported, not silently cut.
-        data = upload.read(evidence.MAX_EVIDENCE_BYTES + 1)
-        try:
-            checked.append((evidence.check(data), upload.filename))
-        except evidence.EvidenceRejected as exc:
-            raise ValidationError(f"「{upload.filename}」{exc}") from exc
-    return checked
-
-
 def store_uploads(checked, user_id: int | None) -> list[dict]:
     db = get_db()
     return [
@@ -310,9 +294,10 @@ class RespondForm(FlaskForm):
 _KEPT = "kept_evidence"
 
 
-def keep_uploads(uploads) -> tuple[list[dict], list[str]]:
+def keep_uploads(uploads, *, photos_only: bool = False) -> tuple[list[dict], list[str]]:
     """Check and store each uploaded file; the good ones are remembered for this session (so
-    the form can show them again), the bad ones are named in Chinese."""
+    the form can show them again), the bad ones are named in Chinese. ``photos_only`` refuses
+    PDFs (a 复查 record carries a photo of the site)."""
     kept, problems = [], []
     user_id = g.user["id"] if g.user else None
     for upload in [f for f in uploads or [] if f and f.filename]:
@@ -321,6 +306,9 @@ def keep_uploads(uploads) -> tuple[list[dict], list[str]]:
             clean = evidence.check(data)
         except evidence.EvidenceRejected as exc:
             problems.append(f"「{upload.filename}」{exc}")
+            continue
+        if photos_only and clean.mime != "image/jpeg":
+            problems.append(f"「{upload.filename}」复查照片只接受 JPEG 或 PNG 图片。")
             continue
         kept += store_uploads([(clean, upload.filename)], user_id)
     if kept:
