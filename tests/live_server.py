@@ -31,7 +31,7 @@ from pathlib import Path
 from inspect_app import create_app
 from inspect_app.directory.passwords import hash_password
 from inspect_app.documents import issuing
-from inspect_app.storage import schools, users
+from inspect_app.storage import assignments, schools, users
 from inspect_app.storage.db import open_database
 
 from . import factories
@@ -106,7 +106,8 @@ def _first_start(settings: dict) -> Path:
 def prepare_instance(
     path: Path, *, inspectors: int = 4, school_count: int = 6, **settings
 ) -> Instance:
-    """Create the instance folder and its database, as `make run` would before serving."""
+    """Create the instance folder and its database, as `make run` would before serving, with
+    its plan: every inspector planned for every school."""
     settings = {**FAST, **settings}
     shutil.copytree(_first_start(settings), path)
     app = create_app({"INSTANCE_PATH": str(path), **settings})
@@ -130,8 +131,12 @@ def prepare_instance(
         ]
         names = [f"duxue{n}" for n in range(inspectors)]
         for name in names:
-            users.create(db, username=name, display_name=f"督学{name}", role="inspector",
-                         password_hash=pw)  # fmt: skip
+            inspector = users.create(db, username=name, display_name=f"督学{name}",
+                                     role="inspector", password_hash=pw)  # fmt: skip
+            # every inspector planned for every school: the server files an inspector's
+            # inspections only of the schools the plan gives them
+            for school_id in school_ids:
+                assignments.assign(db, inspector, school_id, "2020-01-01", "2030-12-31")
         users.create(db, username="admin", display_name="管理员", role="admin", password_hash=pw)
     finally:
         db.close()

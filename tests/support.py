@@ -12,7 +12,7 @@ import re
 from bs4 import BeautifulSoup
 from sqlite_utils import Database
 
-from inspect_app.storage import schools, units, users
+from inspect_app.storage import assignments, schools, units, users
 
 from . import factories
 
@@ -85,7 +85,8 @@ class User:
 
 
 def add_county(db: Database, password_hash: str) -> dict[str, int]:
-    """Two townships, three schools and one user of every role; returns their ids by name.
+    """Two townships, three schools and one user of every role, the inspector planned for all
+    three schools; returns their ids by name.
 
     Every user's password is PASSWORD (``password_hash`` is its hash at the test cost).
     """
@@ -147,7 +148,15 @@ def add_county(db: Database, password_hash: str) -> dict[str, int]:
         db, username="dept", display_name="测试dept", role="department",
         password_hash=password_hash, unit_id=ids["unit"],
     )  # fmt: skip
+    # insp is the three schools' 责任督学 in every period a test dates an inspection in: the
+    # server accepts an inspector's inspections only of planned schools (inspections/plan.py)
+    for school in ("school_a", "school_b", "school_c"):
+        assignments.assign(db, ids["insp"], ids[school], *PLAN_PERIOD)
     return ids
+
+
+# Wide enough for any date a test gives an inspection (the term, "today", last year's).
+PLAN_PERIOD = ("2020-01-01", "2030-12-31")
 
 
 def term_payload(checklist: dict, school_id: int, date: str, fail_every: int = 0, **extra) -> dict:

@@ -57,10 +57,11 @@ MATRIX = {
     ("GET", "/api/session"): [401, 200, 200, 200, 200, 200],
     ("GET", "/api/bootstrap"): [401, 200, 403, 403, 200, 200],
     ("GET", "/api/checklists/{checklist_hash}"): [401, 200, 403, 403, 200, 200],
-    # insp is not planned for school A and never inspected it: its history is not theirs.
+    # insp is planned for school A (tests/support.add_county) but never inspected it: no history
+    # yet; an inspector outside the plan is refused it (test_inspection_plan.py).
     ("GET", "/api/schools/{school_a}/previous?checklist=fupin_comprehensive"): [
         401,
-        403,
+        404,
         403,
         403,
         404,
@@ -73,12 +74,12 @@ MATRIX = {
     ("GET", "/inspector/"): [302, 200, 403, 403, 200, 200],
     ("GET", "/inspector/new"): [302, 200, 403, 403, 200, 200],
     ("GET", "/inspector/form"): [302, 200, 403, 403, 200, 200],
-    # 回头看: the page is a shell; a school's open items only for its planned inspectors and
-    # the reviewers of its items (insp is neither for school A), and the bureau.
+    # 回头看: the page is a shell; a school's open items only for its planned inspectors (insp
+    # for school A) and the reviewers of its items, and the bureau (the others: test_followup_visits).
     ("GET", "/inspector/followup"): [302, 200, 403, 403, 200, 200],
     ("GET", "/api/followups"): [401, 200, 403, 403, 200, 200],
-    ("GET", "/api/followups/schools/{school_a}"): [401, 403, 403, 403, 200, 200],
-    ("GET", "/api/followups/schools/{school_a}/files/{photo_hash}"): [401, 403, 403, 403, 404, 404],
+    ("GET", "/api/followups/schools/{school_a}"): [401, 200, 403, 403, 200, 200],
+    ("GET", "/api/followups/schools/{school_a}/files/{photo_hash}"): [401, 404, 403, 403, 404, 404],
     ("PUT", "/api/followups/{new_uuid}"): [401, 400, 403, 403, 400, 400],
     ("GET", "/sw.js"): [200, 200, 200, 200, 200, 200],
     ("GET", "/favicon.ico"): [200, 200, 200, 200, 200, 200],

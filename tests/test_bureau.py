@@ -125,6 +125,7 @@ def test_school_page_lists_every_inspection_and_open_rectifications(client, auth
 def test_supervision_plan_counts_visits_and_flags_schools_behind(
     client, auth, received, county, db
 ):
+    db.execute("DELETE FROM assignments")  # the plan this test makes, not the test county's
     auth.login("bureau")
     token = csrf_token(client, "/bureau/plan")
     response = client.post(

@@ -10,9 +10,10 @@ from inspect_app import create_app
 from inspect_app.checklist import score
 from inspect_app.inspections import catalog, receiving
 from inspect_app.inspections.catalog import ChecklistStartupError
-from inspect_app.storage import inspections, schools, users
+from inspect_app.storage import assignments, inspections, schools, users
 
 from . import factories
+from .support import PLAN_PERIOD
 
 SOURCE = Path(__file__).parent / "data" / "checklists" / "school_basics.yaml"
 
@@ -58,7 +59,10 @@ def test_changing_a_checklist_never_changes_an_old_result(tmp_path):
             "enrolment": 300,
         },
     )
-    users.create(db, username="insp", display_name="督学", role="inspector", password_hash="x")
+    insp = users.create(
+        db, username="insp", display_name="督学", role="inspector", password_hash="x"
+    )
+    assignments.assign(db, insp, school_id, *PLAN_PERIOD)
     with app.app_context():
         old = catalog.current()["school_basics"]
     body = factories.payload(school_id, old.compiled)

@@ -14,7 +14,7 @@ from inspect_app.inspections import catalog
 from inspect_app.storage import assignments, users
 
 from . import factories
-from .support import PASSWORD, Auth
+from .support import PASSWORD, PLAN_PERIOD, Auth
 
 
 class Phone:
@@ -41,12 +41,15 @@ class Phone:
         return self.client.get(url)
 
 
-def second_inspector(app, db) -> int:
+def second_inspector(app, db, county) -> int:
+    """insp2, the planned inspector of 西乡初级中学 (school B), not of school A."""
     with app.app_context():
         pw = hash_password(PASSWORD, app.config)
-    return users.create(
+    insp2 = users.create(
         db, username="insp2", display_name="第二督学", role="inspector", password_hash=pw
     )
+    assignments.assign(db, insp2, county["school_b"], *PLAN_PERIOD)
+    return insp2
 
 
 def compiled(app) -> dict:
@@ -55,7 +58,7 @@ def compiled(app) -> dict:
 
 
 def test_a_cited_hash_does_not_lend_the_photo_to_another_inspection(app, db, county):
-    second_inspector(app, db)
+    second_inspector(app, db, county)
     photo = factories.jpeg_bytes(31)
     digest = factories.sha256(photo)
     owner = Phone(app, "insp")
@@ -80,7 +83,7 @@ def test_a_cited_hash_does_not_lend_the_photo_to_another_inspection(app, db, cou
 
 
 def test_an_inspector_who_really_has_the_bytes_may_cite_them(app, db, county):
-    second_inspector(app, db)
+    second_inspector(app, db, county)
     photo = factories.jpeg_bytes(32)
     digest = factories.sha256(photo)
     assert Phone(app, "insp").put_photo(digest, photo).status_code == 201
@@ -105,7 +108,7 @@ def test_photos_are_cached_only_privately(app, db, county):
 
 
 def test_previous_answers_only_for_schools_the_inspector_may_inspect(app, db, county):
-    second_inspector(app, db)
+    second_inspector(app, db, county)
     body = factories.payload(county["school_a"], compiled(app))
     assert Phone(app, "insp").put_inspection(body).status_code == 201
     url = f"/api/schools/{county['school_a']}/previous?checklist=fupin_comprehensive"

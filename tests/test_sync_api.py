@@ -244,13 +244,13 @@ def test_school_is_notified_of_new_items_when_the_inspection_arrives(api, county
 
 
 def test_previous_answers_offer_only_counts_marked_prefill(api, county, checklist, db):
-    # Not planned for school A and no inspection of it yet: its history is not this
-    # inspector's to see (tests/test_photo_access.py has the whole rule).
+    # No inspection of school A yet: nothing to offer (tests/test_photo_access.py has who may
+    # read a school's history)
     assert (
         api.get(
             f"/api/schools/{county['school_a']}/previous?checklist=fupin_comprehensive"
         ).status_code
-        == 403
+        == 404
     )
     body = factories.payload(county["school_a"], checklist)
     assert api.put(f"/api/inspections/{body['id']}", body).status_code == 201

@@ -197,6 +197,8 @@ def import_backup_command(file: str, username: str) -> None:
             return
         try:
             received = receiving.receive(db, inspection, inspection["id"], user)
+        except receiving.Forbidden as exc:
+            raise click.ClickException(f"{exc}未导入。") from exc
         except receiving.Conflict as exc:
             raise click.ClickException(
                 "服务器上已有同一编号的检查，且内容与备份不同；未导入。"

@@ -24,7 +24,7 @@ from inspect_app.checklist.model import canonical_json
 from inspect_app.checklist.sampling import parse as parse_sample
 from inspect_app.common.clock import now, stamp
 from inspect_app.common.vocabulary import INSPECTION_TYPES, SIGNER_ROLES
-from inspect_app.inspections import catalog
+from inspect_app.inspections import catalog, plan
 from inspect_app.inspections import interviews as interview_rules
 from inspect_app.inspections import stamps as stamp_rules
 from inspect_app.inspections.images import ImageRejected, signature_png
@@ -52,6 +52,10 @@ class PayloadError(ValueError):
 
 class Conflict(Exception):
     """A different payload was already stored under this inspection id."""
+
+
+class Forbidden(Exception):
+    """The user may not file an inspection of this school; ``str()`` says why, in Chinese."""
 
 
 @dataclass
@@ -294,6 +298,24 @@ def _same_inspection(db: Database, inspection_id: str, payload: dict) -> bool:
     return content(stored) == content(payload)
 
 
+def _check_plan(db: Database, payload: dict, user: dict) -> None:
+    """An inspector files inspections only of the schools the plan gives them (plan.py): the
+    phone's start page offers no other, but a request can name any school, including one the
+    inspector must stay away from (回避). The plan on the inspection's day counts, so one that
+    waited in the outbox past the end of the inspector's period is still accepted. A payload
+    whose school or date is malformed is left to validate(), which names the field."""
+    school_id, day = payload.get("school_id"), _valid_date(payload.get("date"))
+    school = schools.get(db, school_id) if isinstance(school_id, int) else None
+    if school is None or day is None:
+        return
+    on = min(day, date.today())
+    if not plan.may_inspect(db, user, school["id"], on):
+        raise Forbidden(
+            f"{school['name']}不在您 {on.isoformat()} 的督导计划内，不能提交对该校的检查。"
+            "请联系县教育局核对督导计划。"
+        )
+
+
 def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Received:
     digest = payload_digest(payload)
     stored = inspections.payload_sha256(db, inspection_id)
@@ -302,6 +324,7 @@ def receive(db: Database, payload: dict, inspection_id: str, user: dict) -> Rece
             raise Conflict()
         return Received(False, _stored(db, inspection_id))
 
+    _check_plan(db, payload, user)
     compiled, school, result, signature_pngs, clean_stamps = validate(
         db, payload, inspection_id, user["id"]
     )

@@ -240,6 +240,10 @@ def put_inspection(inspection_id: str):
     db = get_db()
     try:
         received = receiving.receive(db, payload, inspection_id, g.user)
+    except receiving.Forbidden as exc:
+        # 422, not 403: the outbox reads a 403 as a lost login and would ask for one for ever;
+        # this inspection is refused for what it is, and the phone keeps it and shows why.
+        return jsonify(error="无权提交", message=str(exc), fields={"school_id": str(exc)}), 422
     except receiving.Conflict:
         return jsonify(
             error="数据冲突",
