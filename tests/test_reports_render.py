@@ -146,3 +146,19 @@ def test_notice_lists_rectifications_with_deadlines_and_qr(sample_notice):
 def test_qr_png_is_a_png():
     png = qr_png("https://example.gov.cn/verify/1")
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_sections_percentage_reads_as_the_ranking_and_the_exports_print_it():
+    # 13 of 16 points is 81.25 %: the ranking, the exports and the school's page say 81.3 %,
+    # and the signed report said 81.2 % (Python's own format rounds halves to even)
+    from bs4 import BeautifulSoup
+
+    from inspect_app.bureau.figures import percent
+    from inspect_app.documents.render import report_html
+
+    context, _ = sample_context()
+    section = context["result"]["sections"][0]
+    section.update(earned=13.0, possible=16.0)
+    page = BeautifulSoup(report_html(context), "html.parser")
+    shown = page.select(".barline .pct")[0].get_text()
+    assert shown == f"{percent(13.0, 16.0)}%" == "81.3%"

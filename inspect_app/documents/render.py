@@ -91,6 +91,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from inspect_app.checklist.formatting import format_number, round_half_away
 from inspect_app.checklist.scoring import OUTCOME_NAMES
 from inspect_app.documents.fonts import CJK_FAMILY, drawable_characters
 from inspect_app.documents.qr import qr_data_uri
@@ -174,13 +175,13 @@ ROLE_LABELS = {"inspector": "督学", "school": "学校负责人"}
 
 
 def _num(value: Any, decimals: int = 1) -> str:
-    """Format a score: 87.5 → "87.5", 5.0 → "5", None → "—"."""
+    """Format a score: 87.5 → "87.5", 5.0 → "5", None → "—"; halves away from zero, as the
+    scoring engines and every page round (Python's own format rounds 81.25 to 81.2)."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return str(value)
-    text = f"{float(value):.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return format_number(float(value), decimals)
 
 
 def _date(value: Any) -> str:
@@ -312,9 +313,11 @@ def _section_rows(
         by_section.setdefault(item.get("section"), []).append(row)
     sections = []
     for section in result.get("sections") or []:
-        # Recomputed from earned/possible so the bar never depends on percent's scale.
+        # From earned/possible, rounded as the ranking and the exports round it (bureau/figures),
+        # so the report prints the section's percentage they print.
         possible = section.get("possible") or 0
-        percent = (section.get("earned") or 0) / possible * 100 if possible else None
+        earned = section.get("earned") or 0
+        percent = round_half_away(earned / possible * 100, 1) if possible else None
         sections.append(dict(section, percent=percent, rows=by_section.pop(section.get("id"), [])))
     for section_id, rows in by_section.items():  # items whose section is not listed
         sections.append(
