@@ -156,6 +156,17 @@ def test_a_requested_extension_is_shown_and_stops_no_clock(app, client, auth, db
     assert (shown["是否逾期"], shown["逾期天数"]) == ("是", 3)
 
 
+def test_a_sign_off_dates_by_the_beijing_day(client, auth, db, received):
+    # signed off at 07:40 on 1 December in Beijing, stored as 23:40 UTC on 30 November: the
+    # 销号日期 is the day the school's and the bureau's pages show, the 1st
+    db.execute("UPDATE rectifications SET status = 'closed', closed_at = '2026-11-30T23:40:00Z'")
+    auth.login("bureau")
+    rows = list(_workbook(client)["整改情况"].values)
+    header, rows = rows[0], rows[1:]
+    days = {dict(zip(header, r, strict=False))["销号日期"] for r in rows}
+    assert days == {datetime(2026, 12, 1)}
+
+
 def test_answers_are_read_from_the_covering_index(db):
     """Each inspection's answers are one index range, never a seek per row into the table
     (migration 0015; a province's year is 3.2 M answers)."""

@@ -24,6 +24,7 @@ from inspect_app.bureau.xlsx import Group, Percent, Sheet
 from inspect_app.checklist import Checklist
 from inspect_app.checklist.scoring import OUTCOME_NAMES, display_answer
 from inspect_app.common import periods, vocabulary
+from inspect_app.common.clock import local_time
 from inspect_app.storage import analytics as store
 from inspect_app.storage import exports as storage
 from inspect_app.storage import units
@@ -48,8 +49,13 @@ def _unit(unit: str | None, problem: str | None) -> str:
 
 
 def _day(text: str | None) -> date | None:
-    """A stored ISO date (or stamp) as a date cell; empty stays empty."""
-    return date.fromisoformat(text[:10]) if text else None
+    """A stored ISO date, or a stamp as its Beijing day, as a date cell; empty stays empty.
+
+    A stamp is UTC: an item signed off at 07:40 on 1 December is stored as 23:40 on 30
+    November, and its 销号日期 is the day the pages show, the 1st."""
+    if not text:
+        return None
+    return date.fromisoformat(local_time(text)[:10] if "T" in text else text[:10])
 
 
 def _percent(value: float | None) -> Percent | None:
@@ -340,8 +346,8 @@ def _groups(render: Render, inspections: Iterable[tuple]) -> Iterator[Group]:
 # changing (a label, a cell's type, an order): its kept fragments are then rendered again.
 # 2: 是否逾期 names the county unit an overdue item counts against; 3 (整改情况): an open
 # item's 是否逾期 and 逾期天数 are slots, so its rows hold on every day; 4: slots listed by
-# the cells they hold.
-FRAGMENT_FORMAT = {"items": 2, "findings": 2, "rectifications": 4}
+# the cells they hold; 5: 销号日期 is the Beijing day of the sign-off, not the UTC one.
+FRAGMENT_FORMAT = {"items": 2, "findings": 2, "rectifications": 5}
 _CHUNK = 500  # inspections whose kept rows are read (and new ones kept) at once
 
 
