@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { owner } from './outbox.js';
 import * as store from './store.js';
 import {
-  $, clear, h, registerServiceWorker, requestPersistence, today, toast, uuid, watchNetwork,
+  $, addDays, clear, errorText, h, registerServiceWorker, requestPersistence, today, toast, uuid, watchNetwork,
 } from './util.js';
 
 let boot = null;
@@ -105,6 +105,19 @@ function followChecklist() {
   if (radio) radio.checked = true;
 }
 
+// The latest date the server takes (inspections/receiving.py): tomorrow in Beijing time, a
+// day's grace for a phone clock a little off. Set here, not in the template: the page is an
+// offline shell the service worker keeps for days.
+const latestDate = () => addDays(today(), 1);
+
+// A mistyped month (23 December for 23 November) would be locked and signed, then refused by
+// the server with nothing on the phone able to change it: caught here, beside the field.
+function dateProblem(value) {
+  if (!value) return '';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return '请选择检查日期';
+  return value > latestDate() ? '检查日期不能晚于今天，请核对月份和日期' : '';
+}
+
 function locate() {
   const status = $('#geo-status');
   if (!('geolocation' in navigator)) {
@@ -143,10 +156,12 @@ async function start(e) {
   showError('#school-error', school ? '' : '请选择学校');
   showError('#checklist-error', hash ? '' : '请选择检查单');
   showError('#type-error', type ? '' : '请选择检查方式');
+  const badDate = dateProblem($('#date').value);
+  showError('#date-error', badDate);
   const needNote = !location;
   showError('#geo-error', needNote && !note ? '未获取到位置，请填写原因' : '');
   if (needNote) $('#geo-note-field').hidden = false;
-  if (!school || !hash || !type || (needNote && !note)) {
+  if (!school || !hash || !type || badDate || (needNote && !note)) {
     document.querySelector('.error:not([hidden])')?.scrollIntoView({ block: 'center' });
     return;
   }
@@ -175,6 +190,8 @@ async function main() {
   registerServiceWorker();
   requestPersistence();
   $('#date').value = today();
+  $('#date').max = latestDate();
+  $('#date').addEventListener('change', () => showError('#date-error', dateProblem($('#date').value)));
   try {
     boot = (await api.bootstrap()).data;
   } catch (e) {
@@ -208,7 +225,7 @@ async function main() {
   $('#geo-retry').addEventListener('click', locate);
   $('#start-form').addEventListener('submit', (e) => start(e).catch((err) => {
     $('#begin').disabled = false;
-    toast(`无法开始：${err.message}`, 'error');
+    toast(`无法开始：${errorText(err)}`, 'error');
   }));
   locate();
 }

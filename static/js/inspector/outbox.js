@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import * as store from './store.js';
 import { blobToBase64 } from './photos.js';
-import { banner, h } from './util.js';
+import { banner, h, rejection } from './util.js';
 
 const LOCK = 'inspect-outbox-flush';
 const BASE_DELAY = 5000;
@@ -166,7 +166,7 @@ async function doFlush(manual) {
           await forgetUploads(item.id, missing);
           await backoff(item, '部分照片需要重新上传');
         } else {
-          await update(item.id, { state: 'rejected', message: e.body.message || e.message });
+          await update(item.id, { state: 'rejected', message: rejection(e.body, e.message) });
         }
       } else {
         await backoff(item, `服务器暂时无法处理（${e.status}），稍后自动重试`);

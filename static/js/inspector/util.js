@@ -77,6 +77,40 @@ export function uuid() {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+// What went wrong, in words the inspector can read: the browser's own messages are English
+// (「The source image cannot be decoded.」), so its errors are told by name; our own errors,
+// already Chinese, pass as they are.
+const ERROR_TEXT = {
+  // a HEIC picked from the gallery, or a damaged file: Chromium on Android decodes no HEIC
+  EncodingError: '无法读取这张照片（可能是手机的 HEIC 格式，请在相机设置中改为“兼容性最佳”/JPEG 后重拍）',
+  NotReadableError: '无法读取这个文件，请重新选择',
+  QuotaExceededError: '手机存储空间已满，请先上传已完成的检查，或清理手机中的照片、视频等释放空间',
+  // IndexedDB: a transaction the browser ended (page closing, storage trouble) or a lost connection
+  AbortError: '本机存储被浏览器中断，未能保存',
+  InvalidStateError: '本机存储暂时不可用，请关闭其他检查页面后重新打开本页',
+  UnknownError: '本机存储出现未知错误，请重启浏览器后重试',
+  NotFoundError: '本机存储中找不到所需的数据，请重新打开本页',
+  DataCloneError: '数据无法保存到本机',
+  TimeoutError: '操作超时，请重试',
+  NetworkError: '网络不通，请稍后重试',
+};
+
+export function errorText(e) {
+  const message = String(e?.message || e || '');
+  if (/[\u4e00-\u9fff]/.test(message)) return message;
+  return ERROR_TEXT[e?.name] || '出现未知错误，请重试';
+}
+
+// The server's reason for refusing, with its per-field messages (docs/sync-api.md: `fields`,
+// each already Chinese), e.g. 「提交的检查数据有误：检查日期不能晚于今天」: the generic line alone
+// tells the inspector nothing they can act on or pass to the county office.
+export function rejection(body, fallback) {
+  const fields = body?.fields && typeof body.fields === 'object' ? Object.values(body.fields) : [];
+  const said = fields.filter((v) => typeof v === 'string' && v.trim());
+  const head = body?.message || body?.error || fallback || '';
+  return said.length ? `${head}：${said.join('；')}` : head;
+}
+
 let toastTimer = null;
 // action: {label, onclick} adds one button (e.g. 撤销), and the toast stays longer to reach it.
 export function toast(message, kind = 'info', action = null) {
