@@ -9,7 +9,7 @@ import * as store from './store.js';
 import { downscale } from './photos.js';
 import { keepFile, mine, phoneUser, schoolPack } from './followup_home.js';
 import {
-  $, clear, formatTime, h, registerServiceWorker, requestPersistence, toast, today, uuid, watchNetwork,
+  $, clear, errorText, formatTime, h, registerServiceWorker, requestPersistence, toast, today, uuid, watchNetwork,
 } from './util.js';
 
 const RESULTS = [
@@ -27,7 +27,7 @@ let saving = Promise.resolve();
 function save() {
   draft.updated_at = new Date().toISOString();
   const snapshot = structuredClone(draft);
-  saving = saving.then(() => store.put('drafts', snapshot)).catch((e) => toast(`保存失败：${e.message}`, 'error'));
+  saving = saving.then(() => store.put('drafts', snapshot)).catch((e) => toast(`保存失败：${errorText(e)}`, 'error'));
   return saving;
 }
 
@@ -205,7 +205,7 @@ function itemCard(item, locked) {
       try {
         await addPhoto(item, f);
       } catch (e) {
-        toast(`照片处理失败：${e.message}`, 'error');
+        toast(`照片处理失败：${errorText(e)}`, 'error');
       }
     }
     busy.hidden = true;
@@ -251,6 +251,9 @@ const ROLES = [
   { key: 'school', title: '学校代表签名', defaultTitle: '校长' },
 ];
 
+// Sides whose signature a changed name or title cancelled, told so until they sign again.
+const voided = new Set();
+
 async function signSection(locked) {
   const section = h('div', { id: 'fu-sign' });
   const finish = await import('./signature.js');
@@ -261,9 +264,25 @@ async function signSection(locked) {
     const usual = role.key === 'inspector' ? boot?.user?.display_name || '' : draft.school.principal || '';
     const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? typed.name ?? usual, autocomplete: 'off', disabled: locked });
     const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? typed.title ?? role.defaultTitle, autocomplete: 'off', disabled: locked });
-    const keep = () => { draft.signers = { ...(draft.signers || {}), [role.key]: { name: name.value, title: title.value } }; save(); };
-    name.addEventListener('input', keep);
-    title.addEventListener('input', keep);
+    // As on the inspection's signing page (signing.js): a signed side's name or title changed
+    // cancels its signature, which stood for the old words, and the page says so by the pad.
+    const keep = async (e) => {
+      if (e.isComposing) return;
+      draft.signers = { ...(draft.signers || {}), [role.key]: { name: name.value, title: title.value } };
+      if (!(saved && (name.value.trim() !== saved.name || title.value.trim() !== saved.title))) { save(); return; }
+      delete draft.signatures[role.key];
+      voided.add(role.key);
+      const caret = e.target.selectionStart;
+      save();
+      await render();
+      const again = document.getElementById(e.target.id);
+      again?.focus();
+      again?.setSelectionRange?.(caret, caret);
+    };
+    for (const input of [name, title]) {
+      input.addEventListener('input', keep);
+      input.addEventListener('compositionend', keep);
+    }
     const err = h('p', { class: 'error', hidden: true, id: `sig-${role.key}-error` });
     const box = h('section', { class: 'card sign', id: `sign-${role.key}`, dataset: { signed: saved ? '1' : '0' } },
       h('h2', {}, role.title),
@@ -293,6 +312,7 @@ async function signSection(locked) {
     if (locked) continue;
     const canvas = h('canvas', { class: 'pad', id: `pad-${role.key}`, 'aria-label': `${role.title}区域` });
     let pad;
+    if (voided.has(role.key)) box.append(h('p', { class: 'error', id: `sig-${role.key}-voided`, role: 'status' }, '姓名或职务已修改，原签名已作废，请重新签名。'));
     box.append(h('p', { class: 'hint' }, '请在下框内用手指签名'), canvas, err,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button', onclick: () => { pad.clear(); err.hidden = true; } }, '清除'),
@@ -302,6 +322,7 @@ async function signSection(locked) {
           err.hidden = !problem;
           if (problem) return;
           draft.signatures[role.key] = { name: name.value.trim(), title: title.value.trim(), signed_at: new Date().toISOString(), png: pad.toDataURL() };
+          voided.delete(role.key);
           save();
           render();
           document.getElementById(`sign-${role.key}`)?.scrollIntoView({ block: 'center' });

@@ -9,6 +9,10 @@ const ROLES = [
   { key: 'school', title: '学校负责人签名', defaultTitle: '校长' },
 ];
 
+// The sides whose signature a changed name or title cancelled on this page, told so beside
+// the pad until they sign again.
+const voided = new Set();
+
 // The signing page (form.js renderSign): names prefilled with who usually signs, typed names
 // kept before 确认签名, a pad per side, then 锁定并提交 once both have signed.
 export function renderSign(main, { draft, result, block, missingList, save, render, submit, usual }) {
@@ -26,12 +30,31 @@ export function renderSign(main, { draft, result, block, missingList, save, rend
     // who usually signs: the inspector's own name, and the principal the registry knows
     const name = h('input', { type: 'text', id: `sig-${role.key}-name`, value: saved?.name ?? typed.name ?? usual[role.key], autocomplete: 'off' });
     const title = h('input', { type: 'text', id: `sig-${role.key}-title`, value: saved?.title ?? typed.title ?? role.defaultTitle, autocomplete: 'off' });
-    const keepTyped = () => {
+    // A signed side's name or title changed (a misspelt name noticed after 确认签名): the
+    // signature stood for the old words and was sent with them, so it is cancelled and the
+    // side signs again under the corrected name; the page is drawn again with the caret kept.
+    // Not while an input method is still composing the name (pinyin): a new page would end it.
+    const keepTyped = (e) => {
+      if (e.isComposing) return;
       draft.signers = { ...(draft.signers || {}), [role.key]: { name: name.value, title: title.value } };
+      if (draft.signatures[role.key] && (name.value.trim() !== saved.name || title.value.trim() !== saved.title)) {
+        delete draft.signatures[role.key];
+        voided.add(role.key);
+        const field = e.target.id;
+        const caret = e.target.selectionStart;
+        save();
+        render();
+        const again = document.getElementById(field);
+        again?.focus();
+        again?.setSelectionRange?.(caret, caret);
+        return;
+      }
       save();
     };
-    name.addEventListener('input', keepTyped);
-    title.addEventListener('input', keepTyped);
+    for (const input of [name, title]) {
+      input.addEventListener('input', keepTyped);
+      input.addEventListener('compositionend', keepTyped);
+    }
     const err = h('p', { class: 'error', hidden: true, id: `sig-${role.key}-error` });
     const box = h('section', { class: 'card sign', id: `sign-${role.key}`, dataset: { signed: saved ? '1' : '0' } },
       h('h2', {}, role.title),
@@ -46,6 +69,7 @@ export function renderSign(main, { draft, result, block, missingList, save, rend
       continue;
     }
     const canvas = h('canvas', { class: 'pad', id: `pad-${role.key}`, 'aria-label': `${role.title}区域` });
+    if (voided.has(role.key)) box.append(h('p', { class: 'error', id: `sig-${role.key}-voided`, role: 'status' }, '姓名或职务已修改，原签名已作废，请重新签名。'));
     box.append(h('p', { class: 'hint' }, '请在下框内用手指签名'), canvas, err,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button', onclick: () => { pad.clear(); err.hidden = true; } }, '清除'),
@@ -55,6 +79,7 @@ export function renderSign(main, { draft, result, block, missingList, save, rend
           err.hidden = !problem;
           if (problem) return;
           draft.signatures[role.key] = { name: name.value.trim(), title: title.value.trim(), signed_at: new Date().toISOString(), png: pad.toDataURL() };
+          voided.delete(role.key);
           save();
           render();
           document.getElementById(`sign-${role.key}`)?.scrollIntoView({ block: 'center' });
