@@ -12,8 +12,8 @@ import { plausibility } from './plausible.js';
 import { sampleControl } from './sample.js';
 import * as store from './store.js';
 import {
-  $, addDays, banner, clear, formatTime, h, registerServiceWorker, requestPersistence, sha256Hex,
-  toast, uuid, watchNetwork,
+  $, addDays, banner, clear, errorText, formatTime, h, registerServiceWorker, requestPersistence,
+  sha256Hex, toast, uuid, watchNetwork,
 } from './util.js';
 
 const root = () => $('#form-root');
@@ -48,6 +48,9 @@ const rescueKey = (id) => `inspect-rescue:${id}`;
 
 function save() {
   if (!editing) return saving; // the other tab's copy is the one being kept
+  // Locked: outbox.enqueue wrote the last draft in the transaction that queued it, and the
+  // upload deletes it; a write after that would bring it back as a leftover for ever.
+  if (draft.status === 'locked') return saving;
   draft.updated_at = new Date().toISOString();
   const n = ++queued;
   const snapshot = structuredClone(draft);
@@ -58,7 +61,7 @@ function save() {
       if (rescued && n === queued) { localStorage.removeItem(rescueKey(snapshot.id)); rescued = false; }
       const el = $('#saved'); if (el) el.textContent = `已保存 ${formatTime(snapshot.updated_at).slice(11)}`;
     },
-    (e) => banner(`保存失败：${e.message}。请不要关闭页面，并尽快导出或上传。`),
+    (e) => banner(`保存失败：${errorText(e)}。请不要关闭页面，并尽快导出或上传。`),
   );
   return saving;
 }
@@ -325,7 +328,7 @@ function itemCard(id) {
       break;
     }
     case 'sample': {
-      ({ control, refresh: refreshControl } = sampleControl({ it, id, locked, draft, setAnswer: (v) => setAnswer(id, v) }));
+      ({ control, refresh: refreshControl } = sampleControl({ it, id, locked, draft, save, setAnswer: (v) => setAnswer(id, v) }));
       break;
     }
     case 'computed': {
@@ -374,7 +377,7 @@ function itemCard(id) {
       try {
         await addPhoto(id, f);
       } catch (e) {
-        toast(`照片处理失败：${e.message}`, 'error');
+        toast(`照片处理失败：${errorText(e)}`, 'error');
       }
     }
     busy.hidden = true;
@@ -500,7 +503,23 @@ export function stampLines(stamp) {
   return [`学校：${stamp.school}`, `时间：${formatTime(stamp.taken_at, { seconds: true })}（北京时间）`, where, `督学：${stamp.inspector}`];
 }
 
-async function addPhoto(itemId, file) {
+// Photos still being hashed, located and shrunk (up to 4 s waiting for a fix, then the work):
+// 锁定并提交 waits for them, so a picture taken just before it is in what is sent.
+const photoJobs = new Set();
+
+function addPhoto(itemId, file) {
+  // The signatures stood for the record without this picture: cancelled now, not once it is
+  // processed, or the signing page would still offer 锁定并提交 in the meantime.
+  invalidateSignatures();
+  save();
+  const job = processPhoto(itemId, file);
+  photoJobs.add(job);
+  const done = () => photoJobs.delete(job);
+  job.then(done, done);
+  return job;
+}
+
+async function processPhoto(itemId, file) {
   const original = await sha256Hex(file);
   // The same camera picture on a second item is the same evidence: one stamped image (one
   // hash, sent once), listed under both items; the item is its caption, not in its stamp.
@@ -509,7 +528,6 @@ async function addPhoto(itemId, file) {
     const record = { ...same, id: uuid(), item: itemId, caption: '', created_at: new Date().toISOString() };
     await store.put('photos', record);
     photos.push(record);
-    invalidateSignatures();
     save();
     recompute();
     return;
@@ -522,6 +540,7 @@ async function addPhoto(itemId, file) {
     inspector: draft.inspector?.display_name || bootUser?.display_name || '',
   };
   const { blob, width, height, sha256, original_sha256, stamp_height } = await downscale(file, stampLines(stamp), original);
+  if (draft.status === 'locked') throw new Error('检查已锁定，这张照片未保存');
   const record = {
     id: uuid(), inspection: draft.id, item: itemId, blob, sha256, width, height, caption: '',
     stamp: { ...stamp, original_sha256, original_size: file.size, stamp_height },
@@ -529,7 +548,6 @@ async function addPhoto(itemId, file) {
   };
   await store.put('photos', record); // the Blob itself goes to IndexedDB before it is shown
   photos.push(record);
-  invalidateSignatures();
   save();
   recompute();
 }
@@ -667,7 +685,7 @@ function go(view, index = draft.section, focusItem = null) {
 
 function render() {
   if (!finish && draft.status !== 'locked' && (draft.view === 'review' || draft.view === 'sign')) {
-    loadFinish().then(render, (e) => banner(`无法打开此页：${e.message}。已填写的内容仍保存在本机。`));
+    loadFinish().then(render, (e) => banner(`无法打开此页：${errorText(e)}。已填写的内容仍保存在本机。`));
     return;
   }
   cards = {};
@@ -833,6 +851,10 @@ async function submit() {
   submitting = true;
   $('#submit').disabled = true;
   try {
+    if (photoJobs.size) {
+      toast('正在处理刚拍的照片，完成后自动提交…');
+      await Promise.allSettled([...photoJobs]);
+    }
     await saving;
     result = score(compiled, draft.school, responses());
     if (blockers().length || !SIGNERS.every((r) => draft.signatures[r])) throw new Error('还有未完成的项目或签名');
@@ -847,7 +869,7 @@ async function submit() {
     scrollTo(0, 0);
     outbox.flush();
   } catch (e) {
-    toast(`提交失败：${e.message}`, 'error');
+    toast(`提交失败：${errorText(e)}`, 'error');
     $('#submit') && ($('#submit').disabled = false);
   } finally {
     submitting = false;
@@ -882,7 +904,7 @@ function renderElsewhere() {
   clear($('#scorebar'));
   lockedView().then((m) => m.renderElsewhere(root(), draft, async () => {
     await draftlock.takeOver(draft.id, stopEditing);
-    load();
+    openDraft();
   }));
 }
 
@@ -924,7 +946,7 @@ async function load() {
       h('p', {}, '这份检查已删除，在回收站中（7 天内可恢复）。'),
       h('button', { type: 'button', class: 'button primary wide', id: 'restore', onclick: async () => {
         await store.put('drafts', { ...draft, status: 'draft', trashed_at: null });
-        load();
+        openDraft();
       } }, '恢复并继续填写'),
       h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
     return false;
@@ -968,13 +990,29 @@ async function load() {
   return true;
 }
 
+// load(), and if the draft cannot even be read or written (storage full, a broken database):
+// say so instead of a blank page. load() takes the localStorage copy away only after IndexedDB
+// has it, so the newest changes stay on the phone for the next attempt.
+function openDraft() {
+  return load().catch((e) => {
+    clear($('#scorebar'));
+    clear(root()).append(h('section', { class: 'card', id: 'load-failed' },
+      h('h1', {}, '无法打开这份检查'),
+      h('p', { class: 'error' }, errorText(e)),
+      h('p', {}, '已填写的内容仍保存在本机（最近的修改另有备份），请释放手机存储空间或关闭其他检查页面后重新打开本页。'),
+      h('button', { type: 'button', class: 'button primary wide', id: 'load-retry', onclick: () => location.reload() }, '重新打开'),
+      h('a', { class: 'button wide', href: '/inspector/' }, '返回工作台')));
+    return false;
+  });
+}
+
 async function main() {
   watchNetwork();
   // the library's preview (preview.js) installs nothing and starts no outbox: nothing leaves it
   if (!store.PREVIEW) registerServiceWorker();
   if (!store.PREVIEW) requestPersistence();
-  addEventListener('hashchange', () => load());
-  await load();
+  addEventListener('hashchange', () => openDraft());
+  await openDraft();
   if (!store.PREVIEW) outbox.startAutoFlush();
 }
 

@@ -51,8 +51,8 @@ function newSeed() {
 }
 
 // { control, refresh } for the item card. `draft` is the form's draft (answers, raw, previous),
-// `setAnswer(value)` the form's setter (null empties the answer).
-export function sampleControl({ it, id, locked, draft, setAnswer }) {
+// `save()` writes it, `setAnswer(value)` the form's setter (null empties the answer).
+export function sampleControl({ it, id, locked, draft, save, setAnswer }) {
   const low = it.sample?.min ?? 1;
   const high = it.sample?.max ?? null;
   const unit = it.unit || '份';
@@ -70,6 +70,7 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
     const text = idsFromTable(await readText(f));
     list.value = list.value.trim() ? `${list.value.trim()}\n${text}` : text;
     draft.raw = { ...(draft.raw || {}), [id]: list.value };
+    save(); // a list typed or imported is work: a reload before 随机抽样 must not lose it
     refresh();
   });
   const drawBtn = h('button', { type: 'button', class: 'button primary sample-draw' }, '随机抽样');
@@ -86,6 +87,7 @@ export function sampleControl({ it, id, locked, draft, setAnswer }) {
 
   list.addEventListener('input', () => {
     draft.raw = { ...(draft.raw || {}), [id]: list.value };
+    save(); // a list typed or imported is work: a reload before 随机抽样 must not lose it
     refresh();
   });
   drawBtn.addEventListener('click', () => {
