@@ -12,6 +12,7 @@ shrinks the case and the failure message is a ready-made vector for tests/vector
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -75,12 +76,18 @@ def test_python_and_javascript_agree_on_random_checklists(engine):
         ours = [json.loads(json.dumps(score(compiled, s, r))) for s, r in cases]
         theirs = engine.score(compiled, cases)
         scored[0] += len(cases)
+        decimals = {i["id"]: i.get("decimals", 1) for s in compiled["sections"] for i in s["items"]}
         for result in ours:
-            for entry in result["items"].values():
+            for item_id, entry in result["items"].items():
                 if entry["type"] == "sample":
                     seen.add(entry["outcome"])
                     if "sample" in entry:
                         seen.add("drawn")
+                # a failing value printed with more decimals than its own, to read apart
+                # from its target (scoring._apart)
+                shown = re.search(r"\.(\d+)", entry["display_value"] or "")
+                if entry["outcome"] == "fail" and shown and len(shown[1]) > decimals[item_id]:
+                    seen.add("apart")
         for (school, resp), py, js in zip(cases, ours, theirs, strict=True):
             if not same(py, js):
                 raise AssertionError(
@@ -92,7 +99,7 @@ def test_python_and_javascript_agree_on_random_checklists(engine):
 
     check()
     assert scored[0] >= MIN_CASES
-    assert {"pass", "fail", "unanswered", "error", "drawn"} <= seen, seen
+    assert {"pass", "fail", "unanswered", "error", "drawn", "apart"} <= seen, seen
 
 
 def test_comparison_tells_apart_what_json_would_blur():

@@ -555,3 +555,24 @@ def test_full_width_digits_are_not_a_date(tmp_path):
 )
 def test_display_answer_prints_a_stored_answer_as_reports_do(basics, item_id, raw, shown):
     assert display_answer(basics, item_id, raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("cohort", "shown"),
+    [((99, 95), "95.96%"), ((1000, 959), "95.9%"), ((100, 96), None)],
+)
+def test_a_finding_never_says_a_value_misses_the_value_it_is(cohort, shown):
+    # 95 of 99 is 95.96 %: 「巩固率 96%，未达到县定 96% 的目标」 went into signed reports
+    checklist = load_checklist(
+        Path(__file__).parents[1] / "checklists" / "fupin_comprehensive.yaml"
+    )
+    school = {"code": "X", "name": "X", "stage": "小学", "boarding": False,
+              "township_central": False, "poverty_village": False, "enrolment": 600}  # fmt: skip
+    base, now = cohort
+    answers = {"has_grade6": True, "primary_cohort_base": base, "primary_cohort_now": now}
+    item = score(checklist, school, {"answers": answers})["items"]["primary_retention"]
+    if shown is None:  # 96 of 100 meets the target, and reads as its own rounding
+        assert item["outcome"] == "pass" and item["display_value"] == "96%"
+        return
+    assert item["outcome"] == "fail" and item["display_value"] == shown
+    assert item["message"] == f"小学六年巩固率 {shown}，未达到县定 96% 的目标"

@@ -23,6 +23,7 @@ from typing import Any
 from inspect_app.checklist import model, program
 from inspect_app.checklist.expressions import EvalError, Scope, day_number, normalize_school
 from inspect_app.checklist.formatting import (
+    MAX_DECIMALS,
     NUMBER_LIMIT,
     format_number,
     format_percent,
@@ -104,6 +105,26 @@ def _normalize_answer(plan: ItemPlan, raw: Any) -> tuple[Any, bool]:
             return None, True
         return (raw, True) if day_number(raw) is not None else (None, False)
     return None, True
+
+
+def _apart(
+    plan: ItemPlan, v: Any, target: Any, shown: str | None, shown_target: str | None
+) -> str | None:
+    """A failing number printed as its target prints (「巩固率 96%，未达到县定 96% 的目标」 for
+    95.96 %) says nothing: up to three more decimals, until the two read apart ("95.96%").
+    The judgment stays the exact value's; engine.js apart() is this line for line."""
+    if shown is None or shown != shown_target or plan.type == "photo":
+        return shown
+    if type(v) is not float or type(target) is not float:
+        return shown
+    for decimals in range(plan.decimals + 1, min(plan.decimals + 3, MAX_DECIMALS) + 1):
+        if plan.format == "percent":
+            text = format_percent(v, decimals)
+        else:
+            text = format_number(v, decimals)
+        if text != shown_target:
+            return text
+    return shown
 
 
 def _photo_count(photos: Any, item_id: str) -> int:
@@ -577,6 +598,7 @@ def _record(
         if target is not None:
             display_target = _display(plan, target)
         if outcome == "fail":
+            display_value = _apart(plan, v, target, display_value, display_target)
             message = _problem_sentence(plan, display_value, display_target)
 
     photo_matters = False

@@ -218,6 +218,20 @@ export function formatValue(item, v) {
 
 const choiceOf = (item, v) => (item.choices || []).find((c) => c.value === v);
 
+// A failing number printed as its target prints (「巩固率 96%，未达到县定 96% 的目标」 for
+// 95.96 %) says nothing: up to three more decimals, until the two read apart ("95.96%"). The
+// judgment stays the exact value's. A port of scoring.py _apart (10: formatting.MAX_DECIMALS).
+function apart(p, it, v, target, shown, shownTarget) {
+  if (shown === null || shown !== shownTarget || p.type === 'photo') return shown;
+  if (!isNum(v) || !isNum(target)) return shown;
+  const base = it.decimals ?? 1;
+  for (let decimals = base + 1; decimals <= Math.min(base + 3, 10); decimals++) {
+    const text = it.format === 'percent' ? formatPercent(v, decimals) : formatNumber(v, decimals);
+    if (text !== shownTarget) return text;
+  }
+  return shown;
+}
+
 // ---------------------------------------------------------------- sampling
 // A port of inspect_app/checklist/sampling.py: ⌈√N⌉ files (at least min, at most max, never
 // more than N), drawn by a partial Fisher–Yates shuffle driven by mulberry32 — integer
@@ -633,7 +647,7 @@ export function score(compiled, school, responses) {
       const v = values[id];
       let outcome = 'info', earned = 0, possible = 0, message = null, reason = null;
       let target = null, displayTarget = null;
-      const displayValue = p.type === 'sample' && v !== null && st === 'shown' && samples[id]
+      let displayValue = p.type === 'sample' && v !== null && st === 'shown' && samples[id]
         ? describeSample(samples[id], p.unit) : formatValue(it, v);
       if (p.answerable && (st === 'shown' || st === 'na' || st === 'broken')) {
         shownCount++;
@@ -660,7 +674,10 @@ export function score(compiled, school, responses) {
       } else {
         [outcome, earned, possible, message, reason, target] = judge(p, v, scope, pending);
         if (target !== null) displayTarget = formatValue(it, target);
-        if (outcome === 'fail') message = problemSentence(p, displayValue, displayTarget);
+        if (outcome === 'fail') {
+          displayValue = apart(p, it, v, target, displayValue, displayTarget);
+          message = problemSentence(p, displayValue, displayTarget);
+        }
       }
 
       let evidenceMissing = false;
