@@ -148,6 +148,20 @@ def test_supervision_plan_counts_visits_and_flags_schools_behind(
     # 2026-11-23 is day 84 of 153: one visit is due by now, so C003 with none is behind
     assert statuses["C003"] == "滞后"
     assert "西乡石桥教学点" in page.select_one("#behind").get_text()
+
+    def plan_in(period: dict) -> dict[str, tuple[int, str]]:
+        shown = _soup(client.get("/bureau/plan", query_string=period))
+        return {
+            r["data-school"]: (int(r.select_one("td.done").get_text()), r.select_one(".status").get_text())
+            for r in shown.select("#plan tbody tr")
+        }  # fmt: skip
+
+    # the current month shows the term's plan as it stands, not the month's visits against
+    # the term's planned ones; a past month, the plan as it stood at its end
+    assert plan_in({"period": "month", "key": "2026-11"}) == plan_in(TERM)
+    assert plan_in({"period": "month", "key": "2026-10"}) == {
+        "A001": (1, "按计划"), "B002": (1, "按计划"), "C003": (0, "按计划")
+    }  # fmt: skip
     row = next(iter(assignments.progress(db, "2026-09-01", "2027-01-31")))
     token = csrf_token(client, "/bureau/plan")
     assert (

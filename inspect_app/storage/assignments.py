@@ -57,10 +57,12 @@ def remove(db: Database, assignment_id: int) -> bool:
 def progress(
     db: Database, start: str, end: str, *, township_id: int | None = None, stage: str = ""
 ) -> list[dict]:
-    """Assignments overlapping [start, end] with the visits done.
+    """Assignments overlapping [start, end] with the visits done by the period's end.
 
-    A visit is a valid inspection by the assigned inspector at that school dated within both
-    the assignment and the period.
+    A visit is a valid inspection by the assigned inspector at that school dated within the
+    assignment and no later than ``end``: the plan as it stood at the end of the period viewed,
+    so a term-long assignment reads the same in its term and in its current month (counting
+    only the month's visits against the whole term's planned ones made it look behind).
     """
     where = ["a.period_start <= ?", "a.period_end >= ?"]
     params: list[object] = [end, start]
@@ -77,18 +79,18 @@ def progress(
                (SELECT COUNT(*) FROM inspections i
                 WHERE i.school_id = a.school_id AND i.inspector_id = a.inspector_id
                   AND i.status = 'valid'
-                  AND i.date BETWEEN MAX(a.period_start, ?) AND MIN(a.period_end, ?)) AS done,
+                  AND i.date BETWEEN a.period_start AND MIN(a.period_end, ?)) AS done,
                (SELECT MAX(i.date) FROM inspections i
                 WHERE i.school_id = a.school_id AND i.inspector_id = a.inspector_id
                   AND i.status = 'valid'
-                  AND i.date BETWEEN MAX(a.period_start, ?) AND MIN(a.period_end, ?)) AS last_visit
+                  AND i.date BETWEEN a.period_start AND MIN(a.period_end, ?)) AS last_visit
         FROM assignments a
         JOIN users u ON u.id = a.inspector_id
         JOIN schools s ON s.id = a.school_id
         JOIN regions t ON t.id = s.township_id
         WHERE {" AND ".join(where)}
         ORDER BY u.display_name, t.name, s.code"""
-    return list(db.query(sql, [start, end, start, end, *params]))
+    return list(db.query(sql, [end, end, *params]))
 
 
 def unassigned_schools(

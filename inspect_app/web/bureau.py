@@ -288,9 +288,10 @@ def _plan_page(
     db = get_db()
     period = filters.period
     start, end = period.start.isoformat(), period.end.isoformat()
+    # as the plan stood at the end of the period viewed (today, for the current one)
     rows = figures.plan_rows(
         assignments.progress(db, start, end, township_id=filters.township_id, stage=filters.stage),
-        today(),
+        min(today(), period.end),
     )
     unassigned = assignments.unassigned_schools(
         db, start, end, township_id=filters.township_id, stage=filters.stage
