@@ -39,6 +39,11 @@ DATES = ["2024-02-29", "2025-09-25", "2026-01-31", "2026-03-01", "2026-06-15", "
 BAD_DATES = ["2026-02-30", "2026-2-3", "２０２６-01-01", ""]
 TEXTS = ["无", "见附件", "有 ", "   ", "\u3000", "\ufeff"]
 NUMBERS = [0, 0, 1, 2, 3, 5, 8, 12, 40, 120, -3, 2.5, 0.125, 1.005, 2.675, -0.05, 7.45, 1e14]
+# Targets just above numbers the cases answer (target → that number): a value that fails
+# against one prints as the target prints at one or two decimals (2.675 against 2.6751: both
+# "2.7"), and is shown with more decimals until the two read apart (scoring._apart).
+NEAR_TARGETS = {0.1251: 0.125, 1.0051: 1.005, 2.6751: 2.675, 7.4501: 7.45, 2.5004: 2.5, 3.0004: 3}
+_NEAR_SOURCES = {repr(target) for target in NEAR_TARGETS}
 MALFORMED = ["yes", 1, 2.5, True, [], ["zzz"], {"a": 1}, "2026-02-30", 1e15, -1e16, 10**20]
 
 
@@ -213,6 +218,8 @@ def value_test(draw, item: dict, refs: _Refs) -> str:
     choices = [c["value"] for c in item.get("choices") or []]
     has_target = "target" in item
     if t == "number":
+        if has_target and item["target"] in _NEAR_SOURCES and coin(draw):
+            return "value >= target"  # the answer drawn just below it fails
         right = "target" if has_target else number_expr(draw, refs, 1)
         op = pick(draw, (["<", "<=", ">=", ">", "!="]))
         if ints(draw, 0, 5) == 0:
@@ -314,7 +321,10 @@ def item_source(draw, n: int, t: str, earlier: list[dict], later: list[str], gra
         item["points"] = pick(draw, ([0, 1, 2, 3, 5, 4.5]))
     if _value_type(item) in ("number", "date") and ints(draw, 0, 2) > 0:
         if _value_type(item) == "number":
-            item["target"] = number_expr(draw, everyone, 2)
+            if coin(draw):
+                item["target"] = repr(pick(draw, sorted(NEAR_TARGETS)))
+            else:
+                item["target"] = number_expr(draw, everyone, 2)
         else:
             dates = [f"'{d}'" for d in DATES] + [r[0] for r in everyone.of("date")]
             item["target"] = pick(draw, (dates))
@@ -455,6 +465,9 @@ def answer(draw, item: dict):
         return pick(draw, ([c["value"] for c in item["choices"]]))
     if t == "multi":
         return some(draw, [c["value"] for c in item["choices"]])
+    near = NEAR_TARGETS.get((item.get("target") or {}).get("v"))
+    if near is not None and t in ("integer", "decimal") and coin(draw):
+        return near  # just below its target
     if t == "integer":
         return pick(draw, ([n for n in NUMBERS if n == int(n)]))
     if t == "decimal":
@@ -593,6 +606,12 @@ class NodeEngine:
         )
 
     def score(self, compiled: dict, cases: list[tuple[dict, dict]]) -> list[dict]:
+        return self.score_and_sent(compiled, cases)[0]
+
+    def score_and_sent(
+        self, compiled: dict, cases: list[tuple[dict, dict]]
+    ) -> tuple[list[dict], list[dict]]:
+        """Each case's Result, and the answers the phone would send with it (form.js payload)."""
         request = json.dumps({"compiled": compiled, "cases": cases}, ensure_ascii=False)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(request + "\n")
@@ -603,7 +622,7 @@ class NodeEngine:
         answer = json.loads(line)
         if "error" in answer:
             raise AssertionError("engine.js raised: " + answer["error"])
-        return answer["results"]
+        return answer["results"], answer["sent"]
 
     def close(self) -> None:
         if self.proc.stdin:

@@ -74,7 +74,7 @@ def test_python_and_javascript_agree_on_random_checklists(engine):
     def check(case):
         text, compiled, cases = case
         ours = [json.loads(json.dumps(score(compiled, s, r))) for s, r in cases]
-        theirs = engine.score(compiled, cases)
+        theirs, sent = engine.score_and_sent(compiled, cases)
         scored[0] += len(cases)
         decimals = {i["id"]: i.get("decimals", 1) for s in compiled["sections"] for i in s["items"]}
         for result in ours:
@@ -88,7 +88,7 @@ def test_python_and_javascript_agree_on_random_checklists(engine):
                 shown = re.search(r"\.(\d+)", entry["display_value"] or "")
                 if entry["outcome"] == "fail" and shown and len(shown[1]) > decimals[item_id]:
                     seen.add("apart")
-        for (school, resp), py, js in zip(cases, ours, theirs, strict=True):
+        for (school, resp), py, js, answers in zip(cases, ours, theirs, sent, strict=True):
             if not same(py, js):
                 raise AssertionError(
                     "Python and engine.js differ at "
@@ -96,10 +96,46 @@ def test_python_and_javascript_agree_on_random_checklists(engine):
                     + "\n"
                     + vector(text, compiled, school, resp, py)
                 )
+            # what the phone sends is scored on the server as the phone scored it
+            if any(e["outcome"] == "na" for i, e in js["items"].items() if i in answers):
+                seen.add("answered yet 不适用, sent")
+            on_server = json.loads(
+                json.dumps(score(compiled, school, {**resp, "answers": answers}))
+            )
+            if not same(scored_as(on_server), scored_as(js)):
+                raise AssertionError(
+                    "the server scores the phone's payload otherwise: "
+                    + first_difference(scored_as(on_server), scored_as(js))
+                    + "\n"
+                    + vector(text, compiled, school, resp, py)
+                )
 
     check()
     assert scored[0] >= MIN_CASES
-    assert {"pass", "fail", "unanswered", "error", "drawn", "apart"} <= seen, seen
+    expected = {
+        "pass",
+        "fail",
+        "unanswered",
+        "error",
+        "drawn",
+        "apart",
+        "answered yet 不适用, sent",
+    }
+    assert expected <= seen, seen
+
+
+def scored_as(result: dict) -> dict:
+    """What a Result says of the school, without the values of items that are not asked (a
+    hidden item's answer is not sent)."""
+    return {
+        **{k: v for k, v in result.items() if k != "items"},
+        "items": {
+            i: {k: v for k, v in e.items() if k not in ("value", "display_value")}
+            if e["outcome"] == "not_applicable"
+            else e
+            for i, e in result["items"].items()
+        },
+    }
 
 
 def test_comparison_tells_apart_what_json_would_blur():

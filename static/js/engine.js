@@ -538,6 +538,19 @@ function judge(p, v, scope, pending) {
   return ['pass', earnedOnPass(p, v), points, null, null, target];
 }
 
+// The answers a phone sends with an inspection: not those of items hidden or not for this
+// school (the server refuses them), but every other, even one whose outcome is 不适用 because
+// its target reads an item that is (its pass_if came out empty): items computed from it still
+// read it, so the server needs it to score what the phone scored.
+export function sentAnswers(result, answers) {
+  const sent = {};
+  for (const [id, v] of Object.entries(answers)) {
+    const o = result.items[id]?.outcome;
+    if (o && o !== 'not_applicable') sent[id] = v;
+  }
+  return sent;
+}
+
 export function score(compiled, school, responses) {
   const plan = planOf(compiled);
   responses = isObj(responses) ? responses : {};

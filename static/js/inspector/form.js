@@ -3,7 +3,7 @@
 // The whole draft is written to IndexedDB on every change (never on a timer), so closing the
 // page, losing power or a crash loses nothing; photos are stored as separate Blob records.
 
-import { score } from '../engine.js';
+import { score, sentAnswers } from '../engine.js';
 import * as api from './api.js';
 import * as draftlock from './draftlock.js';
 import * as outbox from './outbox.js';
@@ -821,12 +821,7 @@ function renderSign(main) {
 
 function payload() {
   const rs = responses();
-  // only values the engine actually uses: not-applicable / not-relevant answers are dropped
-  const answers = {};
-  for (const [id, v] of Object.entries(rs.answers)) {
-    const o = result.items[id]?.outcome;
-    if (o && o !== 'not_applicable' && o !== 'na') answers[id] = v;
-  }
+  const answers = sentAnswers(result, rs.answers);
   return {
     id: draft.id, school_id: draft.school_id, checklist_hash: draft.checklist_hash, type: draft.type, date: draft.date,
     location: draft.location || null, location_note: draft.location ? '' : draft.location_note || '',
