@@ -29,11 +29,18 @@ class CleanImage:
     height: int
 
 
+def too_large(size: int) -> str | None:
+    """Why a photo of ``size`` bytes is refused for its size, or None."""
+    if size > MAX_UPLOAD_BYTES:
+        return f"文件过大（{size / 1048576:.1f} MB），照片不能超过 10 MB。"
+    return None
+
+
 def _open(data: bytes, allowed: set[str]) -> Image.Image:
     if not data:
         raise ImageRejected("文件为空。")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageRejected(f"文件过大（{len(data) / 1048576:.1f} MB），照片不能超过 10 MB。")
+    if problem := too_large(len(data)):
+        raise ImageRejected(problem)
     try:
         image = Image.open(io.BytesIO(data))
         if image.format not in allowed:

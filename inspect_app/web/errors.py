@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -44,8 +44,9 @@ def _wants_json() -> bool:
 def _render(status: int, detail: str | None = None, title: str | None = None):
     default_title, message = MESSAGES.get(status, MESSAGES[500])
     if status == 413:
-        # The limit as configured, so the page never states a cap the server does not use.
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        # The limit this request had (a route may set a lower one than the configured cap), so
+        # the page never states a cap the server does not use.
+        limit = request.max_content_length or 0
         message = message.format(limit=round(limit / 1048576))
     title = title or default_title
     message = detail or message

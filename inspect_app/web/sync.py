@@ -16,7 +16,12 @@ from flask_wtf.csrf import generate_csrf
 from inspect_app.checklist.sampling import parse as parse_sample
 from inspect_app.common import vocabulary
 from inspect_app.inspections import catalog, plan, receiving
-from inspect_app.inspections.images import ImageRejected, clean_photo
+from inspect_app.inspections.images import (
+    MAX_UPLOAD_BYTES,
+    ImageRejected,
+    clean_photo,
+    too_large,
+)
 from inspect_app.rectification import notifications
 from inspect_app.storage import assignments, inspections, media, schools
 from inspect_app.storage.db import get_db
@@ -187,6 +192,12 @@ def missing_photos():
 @bp.put("/photos/<sha256>")
 @api_roles(*INSPECTORS)
 def upload_photo(sha256: str):
+    # A photo is at most MAX_UPLOAD_BYTES: a larger body is refused before it is read, rather
+    # than read whole into this process's memory under the evidence forms' far larger cap
+    # (one sent without a length stops at the cap, as a 413 too).
+    request.max_content_length = MAX_UPLOAD_BYTES
+    if problem := too_large(request.content_length or 0):
+        return jsonify(error="照片无效", message=problem), 413
     if not _SHA256.match(sha256):
         _discard_body()
         return jsonify(error="请求有误", message="照片编号无效。"), 400
