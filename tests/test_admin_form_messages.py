@@ -72,3 +72,23 @@ def test_user_and_unit_forms_speak_chinese_too(login, county):
     assert unit["head"] == "负责人姓名不能超过 32 个字"
     assert unit["head_email"] == "邮箱地址不能超过 120 个字符"
     assert unit["head_phone"] == "不能超过 64 个字符"
+
+
+def test_login_and_account_forms_refuse_long_input_in_chinese(app, login, county):
+    from .support import csrf_token
+
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    page = client.post(
+        "/login", data={"csrf_token": token, "username": "x" * 65, "password": "y" * 257}
+    ).get_data(as_text=True)
+    assert "用户名不能超过 64 个字符" in page and "密码不能超过 256 个字符" in page
+    assert not ASCII_SENTENCE.search(BeautifulSoup(page, "html.parser").main.get_text())
+    user = login("insp")
+    errors = _errors(
+        user.post("/account/notifications", {"email": "a" * 120 + "@x.cn", "phone": "1" * 65})
+    )
+    assert errors == {
+        "email": "邮箱地址不能超过 120 个字符",
+        "phone": "手机号或微信号不能超过 64 个字符",
+    }

@@ -33,7 +33,11 @@ def personal_words(user: dict) -> list[str]:
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(
-        "当前密码", validators=[DataRequired("请输入当前密码"), Length(max=256)]
+        "当前密码",
+        validators=[
+            DataRequired("请输入当前密码"),
+            Length(max=256, message="密码不能超过 256 个字符"),
+        ],
     )
     new = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
     confirm = PasswordField(
@@ -163,7 +167,7 @@ class ChannelsForm(FlaskForm):
         "电子邮箱",
         validators=[
             Optional(),
-            Length(max=120),
+            Length(max=120, message="邮箱地址不能超过 120 个字符"),
             Regexp(
                 r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写正确的邮箱地址，如 name@example.com"
             ),
@@ -175,7 +179,7 @@ class ChannelsForm(FlaskForm):
         "手机号或微信号（经县教育局短信 / 微信网关发送）",
         validators=[
             Optional(),
-            Length(max=64),
+            Length(max=64, message="手机号或微信号不能超过 64 个字符"),
             Regexp(r"^[\w@.+-]+$", message="只能包含字母、数字和 @ . + - _"),
         ],
     )

@@ -33,8 +33,17 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=256)])
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired("请输入用户名"),
+            Length(max=64, message="用户名不能超过 64 个字符"),
+        ],
+    )
+    password = PasswordField(
+        "密码",
+        validators=[DataRequired("请输入密码"), Length(max=256, message="密码不能超过 256 个字符")],
+    )
     remember = BooleanField("在本机保持登录")
 
 
