@@ -25,5 +25,7 @@ test("a 422's field messages follow the server's message", () => {
   const body = { error: '数据有误', message: '提交的检查数据有误', fields: { date: '检查日期不能晚于今天', 'signatures.school': '学校负责人签名：签名为空' } };
   assert.equal(rejection(body), '提交的检查数据有误：检查日期不能晚于今天；学校负责人签名：签名为空');
   assert.equal(rejection({ message: '提交的检查数据有误' }), '提交的检查数据有误');
+  const plan = '东镇中心小学不在您 2026-12-08 的督导计划内，不能提交对该校的检查。';
+  assert.equal(rejection({ error: '无权提交', message: plan, fields: { school_id: plan } }), plan);
   assert.equal(rejection({ message: '照片有误', fields: { missing_photos: ['ab12'] } }), '照片有误');
 });

@@ -106,8 +106,9 @@ export function errorText(e) {
 // tells the inspector nothing they can act on or pass to the county office.
 export function rejection(body, fallback) {
   const fields = body?.fields && typeof body.fields === 'object' ? Object.values(body.fields) : [];
-  const said = fields.filter((v) => typeof v === 'string' && v.trim());
   const head = body?.message || body?.error || fallback || '';
+  // a refusal for what it is (不在督导计划内) names the school field with the message itself
+  const said = fields.filter((v) => typeof v === 'string' && v.trim() && v !== head);
   return said.length ? `${head}：${said.join('；')}` : head;
 }
 
