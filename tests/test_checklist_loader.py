@@ -404,9 +404,34 @@ def test_all_errors_of_a_file_are_reported_at_once(tmp_path):
         "各部分 weight 之和为 90，应为 100",
         "条目 id “Drill” 格式不对：只能用小写英文字母、数字和下划线，并以字母开头",
         "label 应为非空文字",
-        "fix.days 应为正整数（整改期限天数）",
+        "fix.days 应为 1 到 1095 之间的整数（整改期限天数）",
         "choices 应为选项列表，每项含 value 和 label",
     ]
+
+
+def test_a_deadline_beyond_three_years_is_refused_where_it_is_written(tmp_path):
+    # 5000000 days passed and then made every failing inspection of the version crash (a
+    # deadline past the year 9999)
+    text = HEADER + DRILL.replace("days: 14", "days: 5000000")
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ChecklistError) as info:
+        load_checklist(tmp_path / "demo.yaml")
+    assert "字段 fix：fix.days 应为 1 到 1095 之间的整数（整改期限天数）" in str(info.value)
+    assert str(info.value).startswith(f"{tmp_path / 'demo.yaml'}:")
+
+
+@pytest.mark.parametrize(
+    "deep", ["(" * 300 + "value" + ")" * 300 + " == true", "not " * 3000 + "value"]
+)
+def test_an_expression_nested_too_deep_is_refused_where_it_is_written(tmp_path, deep):
+    # 200 nested brackets overflowed Python's stack: a 500 on the upload page, a traceback
+    # from `checklists validate`
+    text = HEADER + DRILL + f"        pass_if: {deep}\n"
+    (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ChecklistError) as info:
+        load_checklist(tmp_path / "demo.yaml")
+    assert str(info.value).startswith(f"{tmp_path / 'demo.yaml'}:18:")
+    assert "条目 drill 字段 pass_if：表达式有误：表达式嵌套过深" in str(info.value)
 
 
 def test_error_text_names_file_line_item_and_field(tmp_path):

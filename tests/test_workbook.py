@@ -350,6 +350,28 @@ def test_cli_exports_imports_and_validates_files(tmp_path):
     assert result.exit_code == 0 and wb.check_workbook(template.read_bytes())[1] == []
 
 
+def test_cli_says_why_it_cannot_write_the_converted_file(tmp_path):
+    # a folder that does not exist, or a folder given as the file, gave a Python traceback
+    from click.testing import CliRunner
+
+    from inspect_app.cli.checklists import checklists_cli
+
+    runner = CliRunner()
+    source = ROOT / "checklists" / "routine_visit.yaml"
+    book = tmp_path / "rv.xlsx"
+    assert runner.invoke(checklists_cli, ["export", str(source), "-o", str(book)]).exit_code == 0
+    missing = tmp_path / "nowhere" / "x"
+    cases = [
+        (["export", str(source), "-o", f"{missing}.xlsx"], f"无法写出 {missing}.xlsx：所在的文件夹不存在。"),
+        (["export", "--template", "-o", str(tmp_path)], f"无法写出 {tmp_path}：这是一个文件夹，请用 -o 给出文件名。"),
+        (["import", str(book), "-o", f"{missing}.yaml"], f"无法写出 {missing}.yaml：所在的文件夹不存在。"),
+    ]  # fmt: skip
+    for args, said in cases:
+        result = runner.invoke(checklists_cli, args)
+        assert result.exit_code == 1 and said in result.output, result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+
+
 def test_a_zip_bomb_or_a_huge_sheet_is_refused_before_it_is_read():
     import zipfile
 

@@ -352,11 +352,32 @@ class _Parser:
         return self.node(tok.offset, k="ref", id=word)
 
 
+# Nesting deeper than any condition a person writes; the checks, the compiler and both
+# engines walk expressions recursively, and 200 nested brackets overflowed Python's stack.
+MAX_DEPTH = 64
+_TOO_DEEP = f"表达式嵌套过深（括号、not 或负号超过 {MAX_DEPTH} 层），请拆成几个计算项"
+
+
 def parse_with_positions(text: str) -> ParsedExpression:
     """Parse expression text; raises ExpressionSyntaxError with the offset of the problem."""
     parser = _Parser(text)
-    tree = parser.parse()
+    try:
+        tree = parser.parse()
+    except RecursionError:
+        raise ExpressionSyntaxError(_TOO_DEEP, 0) from None
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionSyntaxError(_TOO_DEEP, 0)
     return ParsedExpression(tree, parser.positions)
+
+
+def _depth(tree: dict) -> int:
+    """How deep the tree nests, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(node))
+    return deepest
 
 
 def parse(text: str) -> dict:

@@ -103,6 +103,10 @@ GRADE_KEYS = ("grade", "min")
 CRITICAL_CAP_KEYS = ("failed", "grade")
 CHOICE_KEYS = ("value", "label", "score", "fail")
 FIX_KEYS = ("action", "owner", "unit", "days")
+# Three years, longer than any rebuilding a school may be given; without a bound a checklist
+# of 5000000 days published and then failed every inspection it opened an item for (a deadline
+# past the year 9999).
+MAX_FIX_DAYS = 3 * 365
 FIX_REQUIRED = ("action", "owner", "days")
 
 _COMMON = ("id", "type", "label", "guidance", "applies_if", "relevant")
@@ -634,9 +638,12 @@ class _FileValidator:
         action = self.text(raw, "action", item)
         owner = self.text(raw, "owner", item)
         days = raw.get("days")
-        if "days" in raw and (type(days) is not int or days <= 0):
+        if "days" in raw and (type(days) is not int or not 0 < days <= MAX_FIX_DAYS):
             self.error(
-                self.value_mark(raw, "days"), "fix.days 应为正整数（整改期限天数）", item, "fix"
+                self.value_mark(raw, "days"),
+                f"fix.days 应为 1 到 {MAX_FIX_DAYS} 之间的整数（整改期限天数）",
+                item,
+                "fix",
             )
             days = None
         out = {"action": action, "owner": owner, "days": days}

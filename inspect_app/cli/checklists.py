@@ -87,6 +87,26 @@ def _refuse(errors: list[str]) -> None:
     raise SystemExit(1)
 
 
+def _write(target: str, data: bytes) -> None:
+    """Write the converted file, or say in Chinese why it cannot be written there."""
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+    except IsADirectoryError:
+        _cannot_write(target, "这是一个文件夹，请用 -o 给出文件名")
+    except FileNotFoundError:
+        _cannot_write(target, "所在的文件夹不存在")
+    except PermissionError:
+        _cannot_write(target, "没有写入权限")
+    except OSError as exc:
+        _cannot_write(target, exc.strerror or "写入失败")
+
+
+def _cannot_write(target: str, reason: str) -> None:
+    click.echo(f"无法写出 {target}：{reason}。", err=True)
+    raise SystemExit(1)
+
+
 @checklists_cli.command("export")
 @click.argument("source", required=False, type=click.Path())
 @click.option("-o", "--output", type=click.Path(), help="写出的 .xlsx 文件（默认与源文件同名）")
@@ -106,8 +126,7 @@ def export_command(source: str | None, output: str | None, template: bool) -> No
             doc = workbook.yaml_document(fh.read())
         data = workbook.to_workbook(doc)
         target = output or os.path.splitext(source)[0] + ".xlsx"
-    with open(target, "wb") as fh:
-        fh.write(data)
+    _write(target, data)
     click.echo(f"已导出：{target}")
 
 
@@ -124,8 +143,7 @@ def import_command(source: str, output: str | None) -> None:
         doc, _, _ = workbook.read_workbook(fh.read())
     assert doc is not None
     target = output or os.path.join(os.path.dirname(source), f"{checklist.id}.yaml")
-    with open(target, "w", encoding="utf-8") as fh:
-        fh.write(workbook.dump_yaml(doc))
+    _write(target, workbook.dump_yaml(doc).encode("utf-8"))
     click.echo(
         f"已导入：{target}（{checklist.title}，版本 {checklist.version}，"
         f"{len(checklist.items)} 个条目，哈希 {checklist.hash[:12]}）"
