@@ -249,7 +249,7 @@ MISTAKES = [
     ("fix action missing", put("night_duty", "整改措施", None),
      "工作表“检查项”第 8 行“整改措施”列：请填写“整改措施”"),
     ("negative days", put("night_duty", "整改期限（天）", -3),
-     "工作表“检查项”第 8 行“整改期限（天）”列：“整改期限（天）”应为正整数"),
+     "工作表“检查项”第 8 行“整改期限（天）”列：“整改期限（天）”应为 1 到 1095 之间的整数"),
     ("duplicate id", put("backbone", "编号", "fulltime"),
      "工作表“检查项”第 4 行“编号”列：条目编号 fulltime 重复（第 3 行已使用）"),
     ("version typed as a number", setting("版本", 2027.1),
