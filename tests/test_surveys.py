@@ -17,6 +17,7 @@ from inspect_app.checklist import Checklist, check_file, load_checklist
 from inspect_app.inspections import catalog
 from inspect_app.storage import surveys as stored
 from inspect_app.surveys import answers as rules
+from inspect_app.surveys import gathering
 from inspect_app.surveys.results import index, school_results
 
 from .support import User
@@ -806,3 +807,32 @@ def test_closing_the_round_of_an_inspection_reissues_its_report_with_the_figures
     assert "四、满意度测评" in flat and "100.0%" in flat and "补充满意度测评结果" in flat
     assert issuing.ensure_documents(db, app.config, body["id"])["id"] == second["id"]
     assert stored.rounds(db)[0]["report_id"] == second["id"]
+
+
+def test_all_groups_together_never_give_away_a_group_under_the_threshold(app, db, county, tmp_path):
+    # 5 parents all 满意 (shown: 100 %) and one student 不满意 (not shown): all 6 together at
+    # 83.3 % told the one student's answer, on the ranking's 社会认可度
+    mini = load_checklist(_write(tmp_path, GOOD))
+    answers = [("parent", "yes_s")] * 5 + [("student", "bad")]
+    r = school_results(mini, SCHOOL, [{"group": g, "answers": {"meals": v}} for g, v in answers], 5)
+    assert [(g["group"], g["shown"]) for g in r["groups"]] == [("parent", True), ("student", False)]
+    assert (r["all"]["shown"], r["all"]["index"], r["all"]["responses"]) == (False, None, 6)
+    assert r["all"]["reason"] == "学生答卷不足 5 份，合计不显示"
+    stored.store_version(db, mini.hash, mini.compiled)
+    round_id = stored.create_round(
+        db, survey_id="mini", survey_hash=mini.hash, title="测评",
+        school_ids=[county["school_a"]], created_by=county["bureau"],
+    )  # fmt: skip
+    for n, (group, value) in enumerate(answers):
+        stored.add_response(
+            db, response_id=str(uuid.uuid4()), round_id=round_id, school_id=county["school_a"],
+            group=group, device_hash=f"phone{n}", answers={"meals": value},
+            received_on="2026-12-01",
+        )  # fmt: skip
+    ranked = gathering.satisfaction_by_school(db, "2026-01-01", "2027-12-31", 5)
+    assert ranked[county["school_a"]]["index"] is None
+    # a group with no answers at all hides nothing: five parents alone are shown together
+    alone = school_results(
+        mini, SCHOOL, [{"group": "parent", "answers": {"meals": "yes_s"}}] * 5, 5
+    )
+    assert alone["all"]["shown"] and alone["all"]["index"] == 100.0

@@ -123,9 +123,19 @@ def school_results(
         for group, answers in by_group.items()
     ]  # fmt: skip
     everyone = [a for answers in by_group.values() for a in answers]
+    combined = _summary(survey, everyone, min_responses)
+    short = [g["name"] for g in groups if 0 < g["responses"] < min_responses]
+    if short and combined["shown"]:
+        # The other groups are shown on their own, so all together less them is the short
+        # group's answers: 5 parents at 100 % and all 6 at 83.3 % tell the one student's.
+        combined = {
+            **_summary(survey, [], min_responses),
+            "responses": len(everyone),
+            "reason": f"{'、'.join(short)}答卷不足 {min_responses} 份，合计不显示",
+        }
     return {
         "label": (survey.satisfaction or {}).get("label") or "满意率",
         "min_responses": min_responses,
         "groups": groups,
-        "all": _summary(survey, everyone, min_responses),
+        "all": combined,
     }
