@@ -836,3 +836,31 @@ def test_all_groups_together_never_give_away_a_group_under_the_threshold(app, db
         mini, SCHOOL, [{"group": "parent", "answers": {"meals": "yes_s"}}] * 5, 5
     )
     assert alone["all"]["shown"] and alone["all"]["index"] == 100.0
+
+
+def test_a_round_opened_for_last_month_reports_in_last_months_figures(app, db, county):
+    # opened on 2 December for 2026年11月 (the form offers past periods): it belongs to the
+    # November 月点评 the bureau issues in December, not to December's
+    from inspect_app.common import periods
+
+    with app.app_context():
+        survey = catalog.surveys()["parent_satisfaction"]
+    november, december = periods.month_period(2026, 11), periods.month_period(2026, 12)
+    for_november = stored.create_round(
+        db, survey_id=survey.id, survey_hash=survey.hash, title=f"{survey.title}（{november.label}）",
+        school_ids=[county["school_a"]], created_by=county["bureau"],
+        period_key=november.key, period_label=november.label,
+    )  # fmt: skip
+    unplanned = stored.create_round(
+        db, survey_id=survey.id, survey_hash=survey.hash, title=survey.title,
+        school_ids=[county["school_a"]], created_by=county["bureau"],
+    )  # fmt: skip
+    db.execute("UPDATE survey_rounds SET created_at = '2026-12-02T02:00:00Z'")
+
+    def rounds(period) -> set[int]:
+        found = gathering.rounds_in(db, period.start.isoformat(), period.end.isoformat())
+        return {r["id"] for r in found}
+
+    assert rounds(november) == {for_november}
+    assert rounds(december) == {unplanned}  # a round for no period: the day it was opened
+    assert for_november in rounds(periods.quarter_period(2026, 4))

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from sqlite_utils import Database
 
 from inspect_app.checklist import Checklist
+from inspect_app.common import periods
 from inspect_app.common.clock import local_time
 from inspect_app.inspections import catalog
 from inspect_app.storage import surveys as stored
@@ -83,8 +84,23 @@ def school_summary(db: Database, school_id: int, min_responses: int) -> list[dic
 
 
 def rounds_in(db: Database, start: str, end: str) -> list[dict]:
-    """Rounds of a reporting period: opened for it, or opened on one of its days (Beijing)."""
-    return [r for r in stored.rounds(db) if start <= local_day(r["created_at"]) <= end]
+    """Rounds of a reporting period: one opened for a period belongs to every reporting period
+    that period overlaps, whenever it was opened (a round for November opened on 2 December is
+    November's, in the 月点评 the bureau issues in December); one opened for no period, to
+    the period of the day it was opened (Beijing)."""
+    return [r for r in stored.rounds(db) if _round_span(r)[0] <= end and _round_span(r)[1] >= start]
+
+
+def _round_span(round_row: dict) -> tuple[str, str]:
+    """The days a round reports on: its period's, or the day it was opened."""
+    if round_row["period_key"]:
+        try:
+            period = periods.from_key(round_row["period_key"])
+            return period.start.isoformat(), period.end.isoformat()
+        except periods.PeriodError:
+            pass  # a key this release does not read: the day it was opened, as before
+    day = local_day(round_row["created_at"])
+    return day, day
 
 
 def local_day(moment: str) -> str:
