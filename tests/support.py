@@ -171,22 +171,32 @@ def term_payload(checklist: dict, school_id: int, date: str, fail_every: int = 0
     return body
 
 
-def pdf_bytes(extra: bytes = b"") -> bytes:
+def pdf_bytes(
+    extra: bytes = b"", *, objects: tuple[bytes, ...] = (), trailer: bytes = b""
+) -> bytes:
     """A small, complete PDF (one blank page, a cross-reference table), ``extra`` between its
-    objects. Evidence PDFs are parsed, so it has to be a real one."""
-    objects = [
+    objects, ``objects`` numbered after the page's and ``trailer`` entries added to its
+    trailer. Evidence PDFs are parsed, so it has to be a real one."""
+    bodies = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        *objects,
     ]
     out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, start=1):
+    for number, body in enumerate(bodies, start=1):
         offsets.append(len(out))
         out += b"%d 0 obj %s endobj\n" % (number, body)
     out += extra
     xref_at = len(out)
-    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    size = len(bodies) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer << /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        trailer + b" " if trailer else b"",
+        xref_at,
+    )
 
 
 def evidence(seed: int = 7) -> dict:

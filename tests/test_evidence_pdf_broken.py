@@ -17,22 +17,10 @@ BAD_XREF = pdf_bytes().replace(b"xref\n0 4", b"xref\n0 5475")
 def pubsec_pdf() -> bytes:
     """A certificate-encrypted PDF (Adobe.PubSec), as some office systems export: pypdf
     raises NotImplementedError for its security handler."""
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-        b"<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Length 128 >>",
-    ]
-    out, offsets = b"%PDF-1.6\n", []
-    for n, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj %s endobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + (
-        b"trailer << /Size 5 /Root 1 0 R /Encrypt 4 0 R "
-        b"/ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>] >>\n"
-        b"startxref\n%d\n%%%%EOF\n" % xref
+    return pdf_bytes(
+        objects=(b"<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Length 128 >>",),
+        trailer=b"/Encrypt 4 0 R "
+        b"/ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>]",
     )
 
 

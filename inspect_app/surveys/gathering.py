@@ -88,7 +88,11 @@ def rounds_in(db: Database, start: str, end: str) -> list[dict]:
     that period overlaps, whenever it was opened (a round for November opened on 2 December is
     November's, in the 月点评 the bureau issues in December); one opened for no period, to
     the period of the day it was opened (Beijing)."""
-    return [r for r in stored.rounds(db) if _round_span(r)[0] <= end and _round_span(r)[1] >= start]
+    return [r for r in stored.rounds(db) if _overlaps(_round_span(r), start, end)]
+
+
+def _overlaps(span: tuple[str, str], start: str, end: str) -> bool:
+    return span[0] <= end and span[1] >= start
 
 
 def _round_span(round_row: dict) -> tuple[str, str]:

@@ -11,6 +11,17 @@ CHECKLIST = "教育精准扶贫综合督导"
 
 def start_inspection(page, school: str = SCHOOL, checklist: str = CHECKLIST, shot=None) -> str:
     """Fill the start page and open the form; returns the inspection's UUID."""
+    fill_start_page(page, school, checklist)
+    if shot:
+        shot(page, "start")
+    page.click("#begin")
+    page.wait_for_url("**/inspector/form#*")
+    page.wait_for_selector("body[data-ready='1']")
+    return page.url.split("#", 1)[1]
+
+
+def fill_start_page(page, school: str = SCHOOL, checklist: str = CHECKLIST) -> None:
+    """Choose the school and the checklist on the start page, and wait for the location."""
     page.goto("/inspector/new")
     page.wait_for_selector("#school option[value]:not([value=''])", state="attached")
     page.select_option(
@@ -25,12 +36,6 @@ def start_inspection(page, school: str = SCHOOL, checklist: str = CHECKLIST, sho
     )
     page.select_option("#checklist", label=option)
     page.wait_for_selector("#geo-status[data-state]")
-    if shot:
-        shot(page, "start")
-    page.click("#begin")
-    page.wait_for_url("**/inspector/form#*")
-    page.wait_for_selector("body[data-ready='1']")
-    return page.url.split("#", 1)[1]
 
 
 def answer_item(page, item, today: str) -> None:

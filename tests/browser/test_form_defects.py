@@ -15,9 +15,8 @@ from PIL import Image
 
 from .conftest import login
 from .helpers import (
-    CHECKLIST,
-    SCHOOL,
     fill_all_sections,
+    fill_start_page,
     fill_to_signing,
     outbox,
     sign,
@@ -193,18 +192,7 @@ def test_submit_waits_for_a_photo_still_being_processed(
 
 def test_a_mistyped_future_date_is_refused_on_the_start_page(page, live_server, shot):
     login(page)
-    page.goto("/inspector/new")
-    page.wait_for_selector("#school option[value]:not([value=''])", state="attached")
-    label = next(
-        o for o in page.locator("#school option").all_inner_texts() if o.startswith(SCHOOL)
-    )
-    page.select_option("#school", label=label)
-    page.wait_for_selector("#checklist option[value]:not([value=''])", state="attached")
-    label = next(
-        o for o in page.locator("#checklist option").all_inner_texts() if o.startswith(CHECKLIST)
-    )
-    page.select_option("#checklist", label=label)
-    page.wait_for_selector("#geo-status[data-state]")
+    fill_start_page(page)
     today = dt.datetime.now(BEIJING).date()
     assert page.get_attribute("#date", "max") == (today + dt.timedelta(days=1)).isoformat()
     # 23 December picked instead of 23 November
